@@ -1,0 +1,53 @@
+"""Exception types of pgweyl.
+
+Every error a user can provoke with bad input is a subclass of :class:`PgweylError`
+and of the built-in exception that fits it (mostly :class:`ValueError`), so callers
+can catch either. Messages are one line and name the offending value.
+"""
+
+from __future__ import annotations
+
+
+class PgweylError(Exception):
+    """Base class of every error pgweyl raises on purpose."""
+
+
+class CartanTypeError(PgweylError, ValueError):
+    """Unknown Cartan type, or a rank outside the family's range (e.g. "B1", "D3")."""
+
+
+class LevelError(PgweylError, ValueError):
+    """Alcove level not a positive integer, or too small to have an interior lattice point."""
+
+
+class DimensionError(PgweylError, ValueError):
+    """A vector has the wrong length for the ambient space of the root system."""
+
+
+class StartError(PgweylError, ValueError):
+    """A start point that is not an integer point, not on the walk lattice, or not interior."""
+
+
+class StepSetError(PgweylError, ValueError):
+    """A step set that cannot be built for the requested type (e.g. signed steps on A_n)."""
+
+
+class NotReflectableError(PgweylError, ValueError):
+    """The step set violates (R1), (R2) or (R3) of THEORY §2 for this alcove.
+
+    Attributes
+    ----------
+    condition : str
+        "R1", "R2" or "R3".
+    witness : dict
+        The concrete failing data (step, point, root, ...), as plain Python values.
+    """
+
+    def __init__(self, condition: str, message: str, witness: dict):
+        super().__init__(f"{condition} fails: {message}")
+        self.condition = condition
+        self.witness = witness
+
+
+class ArgumentError(PgweylError, ValueError):
+    """A plain argument out of its domain (negative step count, unknown method, ...)."""

@@ -1,0 +1,199 @@
+"""The alcove of level m, its walls and its lattice points (THEORY §1).
+
+    A_m = { x : (x, α_i) > 0 for i = 1..r,  (x, θ̃) < m }
+
+Walls are numbered 0..r: wall 0 is the far wall H_0 = {(x, θ̃) = m}, wall i is
+H_i = {(x, α_i) = 0}. Internally each wall is written with an *inward* normal a_j and
+offset b_j so that the open alcove is { x : (x, a_j) > b_j for all j }:
+a_0 = −θ̃, b_0 = −m and a_i = α_i, b_i = 0.
+
+For A_n the alcove is a prism along (1, …, 1): finite point lists hold the
+representatives with x_{n+1} = 0.
+
+>>> A = Alcove("A1", level=4)
+>>> A.interior_points().tolist()
+[[1, 0], [2, 0], [3, 0]]
+>>> A.walls_at((4, 0)), A.walls_at((5, 5))
+((0,), (1,))
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from pgweyl.errors import DimensionError, LevelError
+from pgweyl.weyl.root_system import RootSystem, coroot
+
+
+@dataclass(frozen=True)
+class Wall:
+    """One wall H_j = {(x, normal) = offset} of the alcove; ``normal`` points outward."""
+
+    index: int
+    normal: tuple
+    offset: int
+
+    def __str__(self) -> str:
+        return f"wall {self.index}: (x, {list(self.normal)}) = {self.offset}"
+
+
+def as_int_vector(x, dim: int, what: str = "point") -> np.ndarray:
+    """Coerce x to an integer vector of length ``dim`` or raise a specific error."""
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise DimensionError(f"{what} {x!r} is not a vector of numbers") from None
+    if arr.ndim != 1 or arr.shape[0] != dim:
+        raise DimensionError(f"{what} {x!r} must have {dim} coordinates, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise DimensionError(f"{what} {list(np.asarray(x).tolist())} has a non-finite coordinate")
+    if np.any(arr != np.round(arr)):
+        return None  # caller decides which error "not on the lattice" becomes
+    return arr.astype(np.int64)
+
+
+class Alcove:
+    """The open alcove A_m of a root system at level m.
+
+    Attributes: ``root_system``, ``level`` m, ``walls`` (tuple of :class:`Wall`),
+    ``inward_normals`` ((r+1)×d) and ``inward_offsets`` ((r+1),) as described in the
+    module docstring.
+    """
+
+    def __init__(self, name, level):
+        self.root_system = name if isinstance(name, RootSystem) else RootSystem(name)
+        R = self.root_system
+        if isinstance(level, bool) or not isinstance(level, numbers.Integral) or level <= 0:
+            raise LevelError(f"level must be a positive integer, got {level!r}")
+        self.level = int(level)
+        self.cartan = R.cartan
+        self.dim = R.dim
+        self.walls = (Wall(0, tuple(int(v) for v in R.highest_root), self.level),) + tuple(
+            Wall(i + 1, tuple(int(v) for v in a), 0) for i, a in enumerate(R.simple_roots)
+        )
+        normals = np.concatenate([-R.highest_root[None, :], R.simple_roots])
+        offsets = np.array([-self.level] + [0] * R.rank, dtype=np.int64)
+        self.inward_normals = normals
+        self.inward_offsets = offsets
+        self.inward_normals.setflags(write=False)
+        self.inward_offsets.setflags(write=False)
+        self._closed_cache = None
+        if len(self.interior_points()) == 0:
+            smallest = next(
+                m
+                for m in itertools.count(self.level + 1)
+                if len(Alcove._closed_points_at(self.cartan, m, R)[1]) > 0
+            )
+            raise LevelError(
+                f"alcove of {self.cartan} at level {self.level} has no interior lattice point; "
+                f"the smallest level with one is {smallest}"
+            )
+
+    # -- geometry -------------------------------------------------------------------------
+    @property
+    def is_prism(self) -> bool:
+        """True for A_n, whose alcove is unbounded along (1, …, 1)."""
+        return self.cartan.family == "A"
+
+    def _slack(self, x) -> np.ndarray:
+        """(x, a_j) − b_j for each wall j (positive inside); x may be a stack of points."""
+        return np.asarray(x, dtype=np.int64) @ self.inward_normals.T - self.inward_offsets
+
+    def _vector(self, x) -> np.ndarray:
+        v = as_int_vector(x, self.dim)
+        if v is None:
+            raise DimensionError(f"point {list(np.asarray(x).tolist())} is not an integer point")
+        return v
+
+    def is_interior(self, x) -> bool:
+        """True when x lies in the open alcove (strictly inside every wall)."""
+        return bool(np.all(self._slack(self._vector(x)) > 0))
+
+    def is_closed(self, x) -> bool:
+        """True when x lies in the closed alcove."""
+        return bool(np.all(self._slack(self._vector(x)) >= 0))
+
+    def walls_at(self, x) -> tuple:
+        """Indices of the walls that contain x (empty for interior or outside points)."""
+        slack = self._slack(self._vector(x))
+        return tuple(int(j) for j in np.flatnonzero(slack == 0))
+
+    def reflection(self, j: int):
+        """The affine reflection in wall j as (matrix, translation): x ↦ S x + t."""
+        a = self.inward_normals[j]
+        av = coroot(a)
+        S = np.eye(self.dim, dtype=np.int64) - np.outer(av, a)
+        t = self.inward_offsets[j] * av
+        return S, t
+
+    def representative(self, x) -> np.ndarray:
+        """For A_n the representative x − x_{n+1}(1, …, 1); otherwise x itself."""
+        x = np.asarray(x, dtype=np.int64)
+        return x - x[..., -1:] if self.is_prism else x.copy()
+
+    # -- lattice points -------------------------------------------------------------------
+    @staticmethod
+    def _closed_points_at(cartan, m, R):
+        """Integer points of the closed alcove (representatives for A_n) and a mask of
+        the interior ones. Enumerates the dominant chamber x_1 ≥ … inside the box that
+        the far wall bounds, then filters by the wall inequalities."""
+        fam, n = cartan.family, cartan.rank
+        if fam == "A":  # x_1 ≥ … ≥ x_n ≥ x_{n+1} = 0 and x_1 ≤ m
+            chains = [
+                c[::-1] + (0,) for c in itertools.combinations_with_replacement(range(m + 1), n)
+            ]
+        elif fam in "BC":  # x_1 ≥ … ≥ x_n ≥ 0, x_1 ≤ m
+            chains = [c[::-1] for c in itertools.combinations_with_replacement(range(m + 1), n)]
+        else:  # D: x_1 ≥ … ≥ x_{n−1} ≥ |x_n|
+            chains = [
+                c[::-1] + (s,)
+                for c in itertools.combinations_with_replacement(range(m + 1), n - 1)
+                for s in range(-c[0], c[0] + 1)
+            ]
+        pts = np.array(chains, dtype=np.int64).reshape(-1, cartan.dim)
+        normals = np.concatenate([-R.highest_root[None, :], R.simple_roots])
+        offsets = np.array([-m] + [0] * R.rank, dtype=np.int64)
+        slack = pts @ normals.T - offsets
+        closed = np.all(slack >= 0, axis=1)
+        pts, slack = pts[closed], slack[closed]
+        return pts, pts[np.all(slack > 0, axis=1)]
+
+    def _closed(self):
+        if self._closed_cache is None:
+            pts, interior = Alcove._closed_points_at(self.cartan, self.level, self.root_system)
+            pts.setflags(write=False)
+            interior.setflags(write=False)
+            self._closed_cache = (pts, interior)
+        return self._closed_cache
+
+    def closed_points(self) -> np.ndarray:
+        """All integer points of the closed alcove (representatives for A_n), sorted."""
+        return self._closed()[0]
+
+    def interior_points(self) -> np.ndarray:
+        """Integer points of the open alcove (for A_n: representatives with x_{n+1} = 0)."""
+        return self._closed()[1]
+
+    def boundary_points(self) -> np.ndarray:
+        """Integer points of the closed alcove on at least one wall."""
+        pts = self.closed_points()
+        return pts[np.any(self._slack(pts) == 0, axis=1)]
+
+    def __repr__(self) -> str:
+        return f"Alcove('{self.cartan}', level={self.level})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Alcove) and (other.cartan, other.level) == (
+            self.cartan,
+            self.level,
+        )
+
+    def __hash__(self) -> int:
+        return hash(("Alcove", self.cartan, self.level))
+
+
+__all__ = ["Alcove", "Wall", "as_int_vector"]

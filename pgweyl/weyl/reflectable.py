@@ -1,0 +1,131 @@
+"""Brute-force validation of reflectability, THEORY §2.
+
+A step set S is reflectable for an alcove A_m (walk lattice L = λ + Z·S) when
+
+- (R1) W S = S: every Weyl group element permutes the steps (checked on the simple
+  reflections, which generate W);
+- (R2) every wall reflection of A_m maps L to L;
+- (R3) no step strictly crosses a hyperplane {(x, α) = k m} of the level-m
+  arrangement: for every lattice point x of the closed alcove, step s and positive
+  root α, no integer k has k m strictly between (x, α) and (x + s, α).
+
+Failure raises :class:`NotReflectableError` naming the condition and a witness.
+
+>>> from pgweyl.weyl.alcove import Alcove
+>>> from pgweyl.weyl.steps import StepSet
+>>> try:
+...     check_reflectable(Alcove("C2", 7), StepSet("signed", "C2"))
+... except NotReflectableError as err:
+...     print(err.condition, err.witness)
+R3 {'step': [1, 0], 'point': [3, 0], 'root': [2, 0], 'k': 1}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pgweyl.errors import NotReflectableError, StartError, StepSetError
+from pgweyl.weyl.alcove import Alcove, as_int_vector
+from pgweyl.weyl.lattice import IntegerLattice
+from pgweyl.weyl.steps import StepSet
+
+
+def validate_start(alcove: Alcove, start) -> np.ndarray:
+    """Return start as an integer vector, or raise DimensionError / StartError."""
+    v = as_int_vector(start, alcove.dim, what="start")
+    if v is None:
+        raise StartError(
+            f"start {list(np.asarray(start).tolist())} is not on the lattice Z^{alcove.dim}"
+        )
+    slack = alcove._slack(v)
+    bad = [int(j) for j in np.flatnonzero(slack <= 0)]
+    if bad:
+        walls = "; ".join(str(alcove.walls[j]) for j in bad)
+        raise StartError(
+            f"start {v.tolist()} is not in the open alcove of {alcove.cartan} at level "
+            f"{alcove.level}: it is on or beyond {walls}"
+        )
+    return v
+
+
+def check_reflectable(alcove: Alcove, steps: StepSet, start=None) -> None:
+    """Validate (R1)–(R3) by brute force; raise :class:`NotReflectableError` on failure.
+
+    With ``start`` given, L = start + Z·S and the start is validated too (integer,
+    right dimension, interior). With ``start=None`` the checks run on every integer
+    point (L = Z^d), which is stronger for step sets spanning a proper sublattice.
+    """
+    if steps.cartan != alcove.cartan:
+        raise StepSetError(f"step set is for {steps.cartan}, alcove is of type {alcove.cartan}")
+    if start is not None:
+        lam = validate_start(alcove, start)
+    else:
+        lam = None
+    S = steps.vectors
+    step_set = {tuple(s) for s in S.tolist()}
+    R = alcove.root_system
+
+    # (R1): closure under the generators of W.
+    for alpha, g in zip(R.simple_roots, R.simple_reflection_matrices()):
+        for s in S:
+            image = g @ s
+            if tuple(image.tolist()) not in step_set:
+                raise NotReflectableError(
+                    "R1",
+                    f"the reflection in root {alpha.tolist()} maps step {s.tolist()} to "
+                    f"{image.tolist()}, which is not a step; W must permute the steps",
+                    {"step": s.tolist(), "root": alpha.tolist(), "image": image.tolist()},
+                )
+
+    # (R2): wall reflections x -> M x + t preserve L. The linear parts lie in W, which
+    # permutes S by (R1); what remains is the translation of the base point.
+    gen_lattice = IntegerLattice(S.tolist())
+    for j, wall in enumerate(alcove.walls):
+        M, t = alcove.reflection(j)
+        for s in S:
+            if not gen_lattice.contains(M @ s):
+                raise NotReflectableError(
+                    "R2",
+                    f"the reflection in {wall} maps step {s.tolist()} outside Z·S",
+                    {"wall": j, "step": s.tolist(), "image": (M @ s).tolist()},
+                )
+        base = lam if lam is not None else np.zeros(alcove.dim, dtype=np.int64)
+        shift = M @ base + t - base
+        if lam is not None and not gen_lattice.contains(shift):
+            raise NotReflectableError(
+                "R2",
+                f"the reflection in {wall} maps the start {lam.tolist()} to "
+                f"{(M @ base + t).tolist()}, which is not in start + Z·S",
+                {"wall": j, "point": lam.tolist(), "image": (M @ base + t).tolist()},
+            )
+
+    # (R3): no step strictly crosses a hyperplane (x, α) = k m.
+    pts = alcove.closed_points()
+    if lam is not None:
+        coset_gens = S.tolist()
+        if alcove.is_prism:  # representatives: membership modulo (1, …, 1)
+            coset_gens = coset_gens + [[1] * alcove.dim]
+        coset = IntegerLattice(coset_gens)
+        pts = pts[[coset.contains(p - lam) for p in pts]]
+    m = alcove.level
+    roots = R.positive_roots
+    before = pts @ roots.T
+    for s in S:
+        after = before + s @ roots.T
+        lo, hi = np.minimum(before, after), np.maximum(before, after)
+        first_multiple = m * (lo // m + 1)
+        bad = np.argwhere(first_multiple < hi)
+        if len(bad):
+            i, r = bad[0]
+            k = int(first_multiple[i, r] // m)
+            p, alpha = pts[i].tolist(), roots[r].tolist()
+            raise NotReflectableError(
+                "R3",
+                f"step {s.tolist()} from point {p} strictly crosses the hyperplane "
+                f"(x, {alpha}) = {k * m} (root {alpha}, k = {k}) of the level-{m} "
+                f"arrangement of {alcove.cartan}",
+                {"step": s.tolist(), "point": p, "root": alpha, "k": k},
+            )
+
+
+__all__ = ["check_reflectable", "validate_start"]
