@@ -9,6 +9,7 @@ Every comparison is a ratio of two timings taken in this same process.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 
@@ -26,22 +27,27 @@ def _best_of(fn, repeat: int) -> float:
 
 def bench_counts(quick: bool) -> dict:
     """count_paths over all endpoints: reflection route against the transfer route."""
-    cases = [("A2", 12, "unit", (2, 1, 0), 60), ("B2", 12, "signed", (2, 1), 40),
-             ("D4", 10, "signed", (3, 2, 1, 0), 12)]
+    cases = [
+        ("A2", 12, "unit", (2, 1, 0), 60),
+        ("B2", 12, "signed", (2, 1), 40),
+        ("D4", 10, "signed", (3, 2, 1, 0), 12),
+    ]
     if not quick:
         cases += [("A3", 12, "unit", (3, 2, 1, 0), 40), ("C3", 14, "signed", (3, 2, 1), 30)]
     rows, out = [], {}
     for name, level, kind, start, n in cases:
         A, S = pw.Alcove(name, level), pw.StepSet(kind, name)
-        pw.count_paths(A, S, start, None, n)  # warm caches (Weyl group, factorials)
-        t_ref = _best_of(lambda: pw.count_paths(A, S, start, None, n), 1 if quick else 3)
-        t_tr = _best_of(lambda: pw.count_paths(A, S, start, None, n, method="transfer"),
-                        1 if quick else 3)
+        run = functools.partial(pw.count_paths, A, S, start, None, n)
+        run()  # warm caches (Weyl group, factorials)
+        t_ref = _best_of(run, 1 if quick else 3)
+        t_tr = _best_of(functools.partial(run, method="transfer"), 1 if quick else 3)
         rows.append((f"{name} level {level} {kind} n={n}", t_ref, t_tr))
         out[f"count_paths_{name}_l{level}_n{n}_reflection_s"] = round(t_ref, 5)
         out[f"count_paths_{name}_l{level}_n{n}_transfer_s"] = round(t_tr, 5)
-    print(f"{'count_paths, all endpoints':40s} {'reflection s':>13s} {'transfer s':>11s} "
-          f"{'refl/transfer':>14s}")
+    print(
+        f"{'count_paths, all endpoints':40s} {'reflection s':>13s} {'transfer s':>11s} "
+        f"{'refl/transfer':>14s}"
+    )
     for label, a, b in rows:
         print(f"{label:40s} {a:13.4f} {b:11.4f} {a / b:14.2f}")
     return out
