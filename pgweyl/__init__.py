@@ -47,3 +47,7 @@ __all__ = [
     "parse_cartan",
     "__version__",
 ]
+
+from pgweyl.env import AlcoveWalkEnv, list_envs, make_env  # noqa: E402
+
+__all__ += ["AlcoveWalkEnv", "list_envs", "make_env"]

@@ -51,3 +51,7 @@ class NotReflectableError(PgweylError, ValueError):
 
 class ArgumentError(PgweylError, ValueError):
     """A plain argument out of its domain (negative step count, unknown method, ...)."""
+
+
+class RewardError(PgweylError, ValueError):
+    """Rewards that cannot define an environment (wrong count, non-finite, bad table key)."""

@@ -1,0 +1,277 @@
+"""The POMDP of THEORY §3: a blind walk in an alcove that ends on the walls.
+
+- hidden state: a lattice point x (start λ in the open alcove);
+- actions: the steps s ∈ S, x ← x + s;
+- termination: the first time x leaves the open alcove (it is then on ≥ 1 wall);
+- observation: constant, so a policy is one distribution π over S;
+- reward: R(b) at the exit point b, a step cost c per step, discount γ ∈ (0, 1].
+
+The exact quantities (first-passage tables, value distribution, V, ∇V, symbolic V)
+are computed by the layer above (:mod:`pgweyl.exact`), which registers its solver
+here with :func:`register_solver`; this module never imports it.
+
+>>> env = AlcoveWalkEnv("A1", 4, start=(1, 0), wall_rewards=(1.0, 0.0), gamma=0.9)
+>>> env.exit_points.tolist(), env.exit_rewards.tolist()
+([[0, 0], [4, 0]], [0.0, 1.0])
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from pgweyl.env.policy import POLICY_KINDS, Policy
+from pgweyl.env.rewards import (
+    CORNER_RULES,
+    check_reward_table,
+    check_wall_rewards,
+    corner_reward,
+    episode_returns,
+)
+from pgweyl.errors import ArgumentError, PgweylError, RewardError
+from pgweyl.weyl.alcove import Alcove
+from pgweyl.weyl.reflectable import check_reflectable
+from pgweyl.weyl.samples import sample_start
+from pgweyl.weyl.steps import StepSet
+from pgweyl.weyl.transfer import InteriorGraph
+
+_SOLVER_FACTORY = None
+
+
+def register_solver(factory) -> None:
+    """Install the factory env → solver that provides the exact methods."""
+    global _SOLVER_FACTORY
+    _SOLVER_FACTORY = factory
+
+
+def _check_real(name: str, value, low=None, high=None, low_open=False) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
+        raise ArgumentError(f"{name} must be a finite number, got {value!r}")
+    value = float(value)
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ArgumentError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
+    if high is not None and value > high:
+        raise ArgumentError(f"{name} must be <= {high}, got {value}")
+    return value
+
+
+class AlcoveWalkEnv:
+    """A blind-walk POMDP in the alcove of ``cartan`` at ``level``.
+
+    Parameters
+    ----------
+    cartan, level : the alcove (THEORY §1), e.g. ``"A2", 6``.
+    steps : "unit" (default on type A), "signed" (default on B, C, D) or a k×d array.
+    start : interior lattice point λ, full coordinates (default: the interior point
+        next to the corner of walls 1..r).
+    wall_rewards : r_0..r_r, one per wall (wall 0 = far wall); or
+    reward_table : {boundary point: reward}; absent points pay 0 (A_n: key by the
+        representative with last coordinate 0). Exactly one of the two.
+    gamma : discount in (0, 1].   step_cost : c ≥ 0 per step.
+    corner : how per-wall rewards combine on a point of several walls
+        ("max", "min", "sum", "mean").
+    policy : "exp" (θ ∈ R^d, the exponential family) or "softmax" (one logit per step).
+    """
+
+    def __init__(
+        self,
+        cartan,
+        level,
+        steps=None,
+        start=None,
+        wall_rewards=None,
+        reward_table=None,
+        gamma=1.0,
+        step_cost=0.0,
+        corner="max",
+        policy="exp",
+    ):
+        self.alcove = Alcove(cartan, level)
+        self.cartan = self.alcove.cartan
+        self.level = self.alcove.level
+        if steps is None:
+            steps = "unit" if self.cartan.family == "A" else "signed"
+        self.steps = (
+            steps if isinstance(steps, StepSet) else StepSet(steps, self.alcove.root_system)
+        )
+        if start is None:
+            start = sample_start(self.alcove)
+        check_reflectable(self.alcove, self.steps, start)
+        self.start = np.array(start, dtype=np.int64)
+        self.start.setflags(write=False)
+        self.gamma = _check_real("gamma", gamma, low=0.0, high=1.0, low_open=True)
+        self.step_cost = _check_real("step_cost", step_cost, low=0.0)
+        if corner not in CORNER_RULES:
+            raise ArgumentError(
+                f"unknown corner rule {corner!r}; expected one of {', '.join(CORNER_RULES)}"
+            )
+        self.corner = corner
+        if policy not in POLICY_KINDS:
+            raise ArgumentError(
+                f"unknown policy {policy!r}; expected one of {', '.join(POLICY_KINDS)}"
+            )
+        self.policy_kind = policy
+        self._policy = Policy(policy, self.steps.vectors)
+        self.theta_dim = self._policy.dim
+
+        if (wall_rewards is None) == (reward_table is None):
+            raise RewardError("give exactly one of wall_rewards and reward_table")
+        n_walls = len(self.alcove.walls)
+        self.wall_rewards = (
+            None if wall_rewards is None else check_wall_rewards(wall_rewards, n_walls)
+        )
+        self.reward_table = (
+            None if reward_table is None else check_reward_table(reward_table, self.alcove)
+        )
+
+        # The reachable interior states and the points where the walk can exit.
+        self.graph = InteriorGraph(self.alcove, self.steps, self.start)
+        self.states = np.array(self.graph.states, dtype=np.int64)
+        exits = sorted({e for row in self.graph.exits for e in row if e is not None})
+        self.exit_points = np.array(exits, dtype=np.int64).reshape(-1, self.alcove.dim)
+        self.exit_walls = tuple(self.alcove.walls_at(b) for b in self.exit_points)
+        self.exit_rewards = np.array(
+            [
+                self._reward_of(tuple(b), w)
+                for b, w in zip(self.exit_points.tolist(), self.exit_walls)
+            ]
+        )
+        for arr in (self.states, self.exit_points, self.exit_rewards):
+            arr.setflags(write=False)
+        self._solver_obj = None
+
+    # -- the POMDP ---------------------------------------------------------------------
+    def _reward_of(self, rep: tuple, walls: tuple) -> float:
+        if self.reward_table is not None:
+            return self.reward_table.get(rep, 0.0)
+        return corner_reward(walls, self.wall_rewards, self.corner)
+
+    def reward(self, b) -> float:
+        """R(b) for a boundary point b (full coordinates, or a representative on A_n)."""
+        rep = tuple(int(v) for v in self.alcove.representative(np.asarray(b, dtype=np.int64)))
+        walls = self.alcove.walls_at(rep)
+        if not walls:
+            raise ArgumentError(f"{list(rep)} is not on a wall of {self.alcove!r}")
+        return self._reward_of(rep, walls)
+
+    def returns(self, rewards, times) -> np.ndarray:
+        """G = γ^{T−1} R − c Σ_{t<T} γ^t for arrays of terminal rewards and exit times."""
+        return episode_returns(rewards, times, self.gamma, self.step_cost)
+
+    def full_points(self, reps, times) -> np.ndarray:
+        """Full coordinates at times n of points given by representatives (vectorised).
+
+        On A_n, Σx = Σλ + n·c fixes the shift along (1, …, 1); on B, C, D the points are
+        returned unchanged."""
+        reps = np.atleast_2d(np.asarray(reps, dtype=np.int64))
+        if not self.alcove.is_prism:
+            return reps.copy()
+        times = np.broadcast_to(np.asarray(times, dtype=np.int64), (len(reps),))
+        total = int(self.start.sum()) + times * self.steps.coordinate_sum
+        shift, rem = np.divmod(total - reps.sum(axis=1), self.alcove.dim)
+        if np.any(rem):
+            bad = int(np.flatnonzero(rem)[0])
+            raise ArgumentError(f"{reps[bad].tolist()} cannot be occupied at time {times[bad]}")
+        return reps + shift[:, None]
+
+    def full_point(self, rep, n: int) -> np.ndarray:
+        """Full coordinates of one representative at time n (see :meth:`full_points`)."""
+        return self.full_points([rep], [n])[0]
+
+    # -- the policy --------------------------------------------------------------------
+    def policy(self, theta) -> np.ndarray:
+        """Probabilities over the rows of ``env.steps.vectors``."""
+        return self._policy.probs(theta)
+
+    def mean_step(self, theta) -> np.ndarray:
+        """E_π[s]; for ``exp`` this is ∇A(θ)."""
+        return self._policy.mean_step(theta)
+
+    def log_partition(self, theta) -> float:
+        """A(θ) = log Σ_s exp(logit_s)."""
+        return self._policy.log_partition(theta)
+
+    def canonical_theta(self, theta) -> np.ndarray:
+        """θ with the gauge direction removed: Σθ = 0 where θ + a(1,…,1) is the same policy."""
+        return self._policy.canonical(theta)
+
+    def check_theta(self, theta) -> np.ndarray:
+        """θ as a float vector of length ``theta_dim``, or DimensionError/ArgumentError."""
+        return self._policy.check(theta)
+
+    # -- exact layer ---------------------------------------------------------------------
+    @property
+    def solver(self):
+        if self._solver_obj is None:
+            if _SOLVER_FACTORY is None:
+                raise PgweylError("no exact solver registered; import pgweyl")
+            self._solver_obj = _SOLVER_FACTORY(self)
+        return self._solver_obj
+
+    def first_passage_counts(self, n_max: int, method: str = "transfer"):
+        """(exit points, F) with F[n, j] the exact number of n-step paths from λ that stay
+        interior for steps 0..n−1 and exit at exit point j at step n (object array of
+        Python ints, rows n = 0..n_max). On A_n the exit points are representatives;
+        the full point at time n is :meth:`full_point`."""
+        return self.solver.first_passage_counts(n_max, method)
+
+    def value_distribution(self, theta, tol: float = 1e-12):
+        """Joint law of (exit point, exit time) under π_θ, truncated where P(T > N) ≤ tol."""
+        return self.solver.value_distribution(theta, tol)
+
+    def value(self, theta, tol: float = 1e-12) -> float:
+        """V(θ) = E_θ[G]."""
+        return self.solver.value(theta, tol)
+
+    def value_grad(self, theta, tol: float = 1e-12) -> np.ndarray:
+        """∇V(θ)."""
+        return self.solver.value_grad(theta, tol)
+
+    def symbolic_value(self, symbolic_params: bool = False):
+        """V as a sympy expression in theta_0, theta_1, … (THEORY §4 generating functions).
+
+        With ``symbolic_params`` γ, c and the rewards stay symbols (gamma, c, r_0, …)."""
+        return self.solver.symbolic_value(symbolic_params)
+
+    # -- description -------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """The constructor arguments, JSON-ready: ``AlcoveWalkEnv(**env.to_dict())``."""
+        steps = self.steps.kind if self.steps.kind != "custom" else self.steps.vectors.tolist()
+        table = None
+        if self.reward_table is not None:
+            table = [[list(k), v] for k, v in sorted(self.reward_table.items())]
+        return {
+            "cartan": str(self.cartan),
+            "level": self.level,
+            "steps": steps,
+            "start": self.start.tolist(),
+            "wall_rewards": None if self.wall_rewards is None else list(self.wall_rewards),
+            "reward_table": table,
+            "gamma": self.gamma,
+            "step_cost": self.step_cost,
+            "corner": self.corner,
+            "policy": self.policy_kind,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> AlcoveWalkEnv:
+        d = dict(d)
+        if d.get("reward_table") is not None:
+            d["reward_table"] = {tuple(k): v for k, v in d["reward_table"]}
+        return cls(**d)
+
+    def __repr__(self) -> str:
+        rewards = (
+            f"wall_rewards={self.wall_rewards}"
+            if self.wall_rewards is not None
+            else f"reward_table=<{len(self.reward_table)} points>"
+        )
+        return (
+            f"AlcoveWalkEnv('{self.cartan}', level={self.level}, steps='{self.steps.kind}', "
+            f"start={tuple(self.start.tolist())}, {rewards}, gamma={self.gamma}, "
+            f"step_cost={self.step_cost}, policy='{self.policy_kind}')"
+        )
+
+
+__all__ = ["AlcoveWalkEnv", "register_solver"]
