@@ -5,6 +5,8 @@ integer table of first-passage counts (reflection principle) tilted by the polic
 Import the public API from here: ``import pgweyl as pw``.
 """
 
+from pgweyl import config
+from pgweyl.env import AlcoveWalkEnv, list_envs, make_env
 from pgweyl.errors import (
     ArgumentError,
     CartanTypeError,
@@ -12,9 +14,11 @@ from pgweyl.errors import (
     LevelError,
     NotReflectableError,
     PgweylError,
+    RewardError,
     StartError,
     StepSetError,
 )
+from pgweyl.exact import TruncationWarning, ValueDistribution
 from pgweyl.weyl import (
     Alcove,
     CartanType,
@@ -30,6 +34,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Alcove",
+    "AlcoveWalkEnv",
     "ArgumentError",
     "CartanType",
     "CartanTypeError",
@@ -37,17 +42,19 @@ __all__ = [
     "LevelError",
     "NotReflectableError",
     "PgweylError",
+    "RewardError",
     "RootSystem",
     "StartError",
     "StepSet",
     "StepSetError",
+    "TruncationWarning",
+    "ValueDistribution",
     "WeylGroup",
-    "check_reflectable",
-    "count_paths",
-    "parse_cartan",
     "__version__",
+    "check_reflectable",
+    "config",
+    "count_paths",
+    "list_envs",
+    "make_env",
+    "parse_cartan",
 ]
-
-from pgweyl.env import AlcoveWalkEnv, list_envs, make_env  # noqa: E402
-
-__all__ += ["AlcoveWalkEnv", "list_envs", "make_env"]

@@ -1,0 +1,100 @@
+"""The policy-weighted transfer matrix: route 2 to the value distribution, any policy.
+
+With M_π = Σ_s π(s) A_s (A_s the 0/1 matrix of step s between interior states) and
+B_π = Σ_s π(s) E_s (step s leaving to exit point b),
+
+    P_θ(X_T = b, T = n) = (e_λᵀ M_π^{n−1} B_π)_b,
+
+iterated in floats until the surviving mass P(T > n) is at most ``tol``. Derivatives
+are carried forward alongside (forward mode): with u_n = M_πᵀ u_{n−1} and
+J = ∂π/∂θ, ∂u_n = M_πᵀ ∂u_{n−1} + [A_1ᵀ u_{n−1}, …, A_kᵀ u_{n−1}] J.
+This is the only exact route for ``softmax`` on signed steps (not a tilt of F), and an
+independent check of the tilt for ``exp``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+
+from pgweyl import config
+
+
+class TruncationWarning(UserWarning):
+    """A value distribution was cut before its tail fell below the requested tolerance."""
+
+
+class TiltedTransfer:
+    """Per-step sparse incidence of the reachable interior graph of an environment."""
+
+    def __init__(self, env):
+        g = env.graph
+        n_states, k = len(g.states), len(env.steps.vectors)
+        exit_index = {tuple(b): j for j, b in enumerate(env.exit_points.tolist())}
+        n_exit = len(exit_index)
+        self.A_T, self.E_T = [], []  # transposed so that a step is one product
+        for s in range(k):
+            src_i, dst_i, src_e, dst_e = [], [], [], []
+            for i, (row, ex) in enumerate(zip(g.succ, g.exits)):
+                if row[s] >= 0:
+                    src_i.append(i)
+                    dst_i.append(row[s])
+                else:
+                    src_e.append(i)
+                    dst_e.append(exit_index[ex[s]])
+            self.A_T.append(
+                sp.csr_matrix((np.ones(len(src_i)), (dst_i, src_i)), shape=(n_states, n_states))
+            )
+            self.E_T.append(
+                sp.csr_matrix((np.ones(len(src_e)), (dst_e, src_e)), shape=(n_exit, n_states))
+            )
+        self.A_stack = sp.vstack(self.A_T).tocsr()  # (k·N) × N
+        self.E_stack = sp.vstack(self.E_T).tocsr()  # (k·n_exit) × N
+        self.n_states, self.n_exit, self.k = n_states, n_exit, k
+
+    def run(self, probs, jac=None, tol: float = config.DEFAULT_TOL):
+        """Exit law cell by cell: returns (times, exit_index, P, dP or None, tail).
+
+        ``jac`` (k×p) = ∂π/∂θ switches on forward-mode derivatives dP (cells×p)."""
+        probs = np.asarray(probs, dtype=float)
+        M_T = sum(p * a for p, a in zip(probs, self.A_T))
+        B_T = sum(p * e for p, e in zip(probs, self.E_T))
+        u = np.zeros(self.n_states)
+        u[0] = 1.0
+        U = None if jac is None else np.zeros((self.n_states, jac.shape[1]))
+        times, idx, P, dP = [], [], [], []
+        n, cap = 0, config.MAX_TABLE_ROWS
+        while u.sum() > tol and n < cap:
+            n += 1
+            e = B_T @ u
+            nz = np.flatnonzero(e > 0.0)
+            times.append(np.full(len(nz), n))
+            idx.append(nz)
+            P.append(e[nz])
+            if U is not None:
+                per_step_e = (self.E_stack @ u).reshape(self.k, self.n_exit).T  # n_exit × k
+                dE = B_T @ U + per_step_e @ jac
+                dP.append(dE[nz])
+                per_step_u = (self.A_stack @ u).reshape(self.k, self.n_states).T
+                U = M_T @ U + per_step_u @ jac
+            u = M_T @ u
+        tail = float(u.sum())
+        if tail > tol:
+            warnings.warn(
+                f"value distribution cut at {n} steps with tail {tail:.3g} > tol {tol:g}",
+                TruncationWarning,
+                stacklevel=3,
+            )
+        dPs = None
+        if U is not None:
+            dPs = np.concatenate(dP) if dP else np.zeros((0, jac.shape[1]))
+        return _cat(times, np.int64), _cat(idx, np.int64), _cat(P, float), dPs, tail
+
+
+def _cat(chunks, dtype) -> np.ndarray:
+    return np.concatenate(chunks).astype(dtype) if chunks else np.zeros(0, dtype)
+
+
+__all__ = ["TiltedTransfer", "TruncationWarning"]

@@ -1,0 +1,104 @@
+"""First-passage tables: transfer == reflection exactly, and both == word enumeration."""
+
+import itertools
+import math
+from collections import Counter
+
+import numpy as np
+import pytest
+
+import pgweyl as pw
+from pgweyl.exact.tables import LogTable
+from tests import naive
+
+FAMILIES = ["corridor", "triangle", "triangle-signed", "simplex"]
+
+
+@pytest.mark.parametrize("name", FAMILIES)
+def test_transfer_equals_reflection(name):
+    env = pw.make_env(name)
+    n_max = 24 if name != "simplex" else 16
+    pts_t, F_t = env.first_passage_counts(n_max, method="transfer")
+    pts_r, F_r = env.first_passage_counts(n_max, method="reflection")
+    assert np.array_equal(pts_t, pts_r)
+    assert F_t.shape == (n_max + 1, len(pts_t))
+    assert all(isinstance(x, int) for x in F_t.ravel())
+    assert (F_t == F_r).all()
+
+
+def _naive_first_passage(env, name, n_max):
+    """Count words whose prefixes stay interior and whose last step leaves (naive.py)."""
+    d, level = env.alcove.dim, env.level
+    steps = naive.steps(env.steps.kind, d)
+    out = Counter()
+    for n in range(1, n_max + 1):
+        for word in itertools.product(steps, repeat=n):
+            x, ok = tuple(int(v) for v in env.start), True
+            for t, s in enumerate(word):
+                x = tuple(a + b for a, b in zip(x, s))
+                inside = naive.interior(name, level, x)
+                if (t < n - 1 and not inside) or (t == n - 1 and inside):
+                    ok = False
+                    break
+            if ok:
+                rep = tuple(v - x[-1] for v in x) if env.alcove.is_prism else x
+                out[(n, rep)] += 1
+    return out
+
+
+@pytest.mark.parametrize("name, n_max", [("corridor", 10), ("triangle", 7), ("triangle-signed", 6)])
+def test_tables_equal_naive_enumeration(name, n_max):
+    env = pw.make_env(name)
+    cartan = str(env.cartan)
+    ref = _naive_first_passage(env, cartan, n_max)
+    _, F = env.first_passage_counts(n_max)
+    got = Counter(
+        {
+            (n, tuple(b)): int(F[n, j])
+            for n in range(n_max + 1)
+            for j, b in enumerate(env.exit_points.tolist())
+            if F[n, j]
+        }
+    )
+    assert got == ref
+
+
+def test_corridor_first_passage_is_the_ballot_theorem():
+    # First passage of a ±1 walk from height k to 0 at time n: (k/n) C(n, (n-k)/2)
+    # (ballot theorem). From distance 2 to wall 1, the far wall at 8 cannot interfere
+    # before n = 14; from distance 6 to wall 0, wall 1 cannot interfere before n = 10.
+    env = pw.make_env("corridor")
+    _, F = env.first_passage_counts(13)
+
+    def ballot(k, n):
+        return 0 if (n - k) % 2 or n < k else k * math.comb(n, (n - k) // 2) // n
+
+    assert [int(F[n, 0]) for n in range(1, 14)] == [ballot(2, n) for n in range(1, 14)]
+    assert [int(F[n, 1]) for n in range(1, 10)] == [ballot(6, n) for n in range(1, 10)]
+    assert [int(F[n, 0]) for n in (2, 4, 6, 8)] == [1, 2, 5, 14]
+
+
+def test_log_table_matches_exact_counts_and_continues_in_floats(monkeypatch):
+    env = pw.make_env("triangle", level=9)
+    _, F = env.first_passage_counts(120)
+    # Force the float continuation after about 60 rows.
+    monkeypatch.setattr(pw.config, "EXACT_BITS_LIMIT", 96)
+    table = LogTable(env)
+    table.extend(121)
+    assert table.exact_rows is not None and table.exact_rows < 120
+    ex = table.arrays()[0]
+    for n in range(1, 121):
+        for j in range(F.shape[1]):
+            want = math.log(F[n, j]) - n * math.log(3) if F[n, j] else -math.inf
+            if F[n, j]:
+                assert ex[n, j] == pytest.approx(want, abs=1e-12 * max(1.0, abs(want)))
+            else:
+                assert ex[n, j] == -math.inf
+
+
+def test_bad_arguments():
+    env = pw.make_env("corridor")
+    with pytest.raises(pw.ArgumentError, match="unknown method"):
+        env.first_passage_counts(4, method="magic")
+    with pytest.raises(pw.ArgumentError, match="non-negative integer"):
+        env.first_passage_counts(-1)
