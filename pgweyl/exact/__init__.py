@@ -7,6 +7,7 @@ methods of :class:`pgweyl.env.AlcoveWalkEnv`.
 from pgweyl.env.environment import register_solver
 from pgweyl.exact.distribution import ValueDistribution
 from pgweyl.exact.solver import ExactSolver, score_weighted_sum
+from pgweyl.exact.symbolic import generating_functions, value_function, value_latex
 from pgweyl.exact.tables import LogTable, first_passage_reflection, first_passage_transfer
 from pgweyl.exact.tilted import TiltedTransfer, TruncationWarning
 
@@ -20,5 +21,8 @@ __all__ = [
     "ValueDistribution",
     "first_passage_reflection",
     "first_passage_transfer",
+    "generating_functions",
     "score_weighted_sum",
+    "value_function",
+    "value_latex",
 ]

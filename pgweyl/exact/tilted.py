@@ -17,7 +17,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import scipy.sparse as sp
 
 from pgweyl import config
 
@@ -30,6 +29,8 @@ class TiltedTransfer:
     """Per-step sparse incidence of the reachable interior graph of an environment."""
 
     def __init__(self, env):
+        import scipy.sparse as sp  # lazily: keeps `import pgweyl` fast
+
         g = env.graph
         n_states, k = len(g.states), len(env.steps.vectors)
         exit_index = {tuple(b): j for j, b in enumerate(env.exit_points.tolist())}
