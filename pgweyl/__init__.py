@@ -5,7 +5,7 @@ integer table of first-passage counts (reflection principle) tilted by the polic
 Import the public API from here: ``import pgweyl as pw``.
 """
 
-from pgweyl import config
+from pgweyl import config, landscape
 from pgweyl.env import AlcoveWalkEnv, list_envs, make_env
 from pgweyl.errors import (
     ArgumentError,
@@ -19,6 +19,7 @@ from pgweyl.errors import (
     StepSetError,
 )
 from pgweyl.exact import TruncationWarning, ValueDistribution
+from pgweyl.landscape import LocalMaximum, deterministic_basin, local_maxima
 from pgweyl.weyl import (
     Alcove,
     CartanType,
@@ -40,6 +41,7 @@ __all__ = [
     "CartanTypeError",
     "DimensionError",
     "LevelError",
+    "LocalMaximum",
     "NotReflectableError",
     "PgweylError",
     "RewardError",
@@ -54,7 +56,10 @@ __all__ = [
     "check_reflectable",
     "config",
     "count_paths",
+    "deterministic_basin",
+    "landscape",
     "list_envs",
+    "local_maxima",
     "make_env",
     "parse_cartan",
 ]

@@ -108,3 +108,61 @@ def in_coroot_lattice(name, q) -> bool:
     if fam in "BD":
         return sum(q) % 2 == 0
     return True
+
+
+def walls(name: str, level: int, x) -> tuple:
+    """Walls containing x, numbered as THEORY §1 (0 = far wall), written out by hand."""
+    fam, n = parse(name)
+    m, out = level, []
+    if fam == "A":
+        if x[0] - x[n] == m:
+            out.append(0)
+        out += [i + 1 for i in range(n) if x[i] == x[i + 1]]
+    elif fam in "BC":
+        if (x[0] + x[1] if fam == "B" else 2 * x[0]) == m:
+            out.append(0)
+        out += [i + 1 for i in range(n - 1) if x[i] == x[i + 1]]
+        if x[n - 1] == 0:
+            out.append(n)
+    else:
+        if x[0] + x[1] == m:
+            out.append(0)
+        out += [i + 1 for i in range(n - 1) if x[i] == x[i + 1]]
+        if x[n - 2] + x[n - 1] == 0:
+            out.append(n)
+    return tuple(out)
+
+
+def policy_value(name, level, kind, start, probs, reward_of, gamma):
+    """V(π) = E[γ^(T-1) R(X_T)] by one linear solve over the reachable interior states:
+    h(x) = Σ_s π(s) (R(x+s) if x+s exits else γ h(x+s)); states modulo (1,…,1) on A_n."""
+    import numpy as np
+
+    S = steps(kind, dim_of(name))
+    fam, _ = parse(name)
+
+    def canon(p):
+        return tuple(v - p[-1] for v in p) if fam == "A" else tuple(p)
+
+    start = canon(tuple(start))
+    index, order, queue = {start: 0}, [start], [start]
+    while queue:
+        p = queue.pop()
+        for s, w in zip(S, probs):
+            q = canon(tuple(a + b for a, b in zip(p, s)))
+            if w > 0 and interior(name, level, q) and q not in index:
+                index[q] = len(order)
+                order.append(q)
+                queue.append(q)
+    n = len(order)
+    A, b = np.eye(n), np.zeros(n)
+    for i, p in enumerate(order):
+        for s, w in zip(S, probs):
+            if w == 0:
+                continue
+            q = canon(tuple(a + c for a, c in zip(p, s)))
+            if interior(name, level, q):
+                A[i, index[q]] -= gamma * w
+            else:
+                b[i] += w * reward_of(q)
+    return float(np.linalg.solve(A, b)[0])

@@ -67,19 +67,23 @@ class TiltedTransfer:
         U = None if jac is None else np.zeros((self.n_states, jac.shape[1]))
         times, idx, P, dP = [], [], [], []
         n, cap = 0, config.MAX_TABLE_ROWS
-        while u.sum() > tol and n < cap:
+        # With derivatives, mass of zero probability can carry a non-zero derivative (a
+        # deviating step from a deterministic policy), so both must die out.
+        while (u.sum() > tol or (U is not None and np.abs(U).sum() > tol)) and n < cap:
             n += 1
             e = B_T @ u
-            nz = np.flatnonzero(e > 0.0)
-            times.append(np.full(len(nz), n))
-            idx.append(nz)
-            P.append(e[nz])
-            if U is not None:
+            if U is None:
+                nz = np.flatnonzero(e > 0.0)
+            else:
                 per_step_e = (self.E_stack @ u).reshape(self.k, self.n_exit).T  # n_exit × k
                 dE = B_T @ U + per_step_e @ jac
+                nz = np.flatnonzero((e > 0.0) | np.any(dE != 0.0, axis=1))
                 dP.append(dE[nz])
                 per_step_u = (self.A_stack @ u).reshape(self.k, self.n_states).T
                 U = M_T @ U + per_step_u @ jac
+            times.append(np.full(len(nz), n))
+            idx.append(nz)
+            P.append(e[nz])
             u = M_T @ u
         tail = float(u.sum())
         if tail > tol:

@@ -1,0 +1,10 @@
+"""Layer 5: local maxima, convergence probabilities, the θ-chain solver."""
+
+from pgweyl.landscape.maxima import (
+    LocalMaximum,
+    deterministic_basin,
+    local_maxima,
+    total_variation,
+)
+
+__all__ = ["LocalMaximum", "deterministic_basin", "local_maxima", "total_variation"]
