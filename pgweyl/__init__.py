@@ -19,7 +19,13 @@ from pgweyl.errors import (
     StepSetError,
 )
 from pgweyl.exact import TruncationWarning, ValueDistribution
-from pgweyl.landscape import LocalMaximum, deterministic_basin, local_maxima
+from pgweyl.landscape import (
+    ChainResult,
+    LocalMaximum,
+    chain_absorption,
+    deterministic_basin,
+    local_maxima,
+)
 from pgweyl.weyl import (
     Alcove,
     CartanType,
@@ -39,6 +45,7 @@ __all__ = [
     "ArgumentError",
     "CartanType",
     "CartanTypeError",
+    "ChainResult",
     "DimensionError",
     "LevelError",
     "LocalMaximum",
@@ -53,6 +60,7 @@ __all__ = [
     "ValueDistribution",
     "WeylGroup",
     "__version__",
+    "chain_absorption",
     "check_reflectable",
     "config",
     "count_paths",

@@ -1,5 +1,6 @@
 """Layer 5: local maxima, convergence probabilities, the θ-chain solver."""
 
+from pgweyl.landscape.chain import ChainResult, chain_absorption
 from pgweyl.landscape.maxima import (
     LocalMaximum,
     deterministic_basin,
@@ -7,4 +8,11 @@ from pgweyl.landscape.maxima import (
     total_variation,
 )
 
-__all__ = ["LocalMaximum", "deterministic_basin", "local_maxima", "total_variation"]
+__all__ = [
+    "ChainResult",
+    "LocalMaximum",
+    "chain_absorption",
+    "deterministic_basin",
+    "local_maxima",
+    "total_variation",
+]

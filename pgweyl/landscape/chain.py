@@ -1,0 +1,299 @@
+"""The θ-chain of policy gradient on a grid, solved for absorption probabilities (§5, §7).
+
+REINFORCE with one episode per update and constant step size α moves θ by
+
+    θ' = θ + α (G(b, n) − β) ((b − λ) − n ∇A(θ))   with probability P_θ(b, n),
+
+so θ is a Markov chain whose kernel is the value distribution. In effective
+coordinates y = Lθ (A_n: y_i = θ_i − θ_{n+1}, the gauge removed; otherwise y = θ) the
+chain lives in R^1 or R^2. On a grid over a box of y:
+
+- a node is absorbing for maximum j when its policy is within total variation ε of
+  π_j; a landing point y' within ε of π_j is absorbed there directly;
+- any other landing point is clamped into the box and spread over the 2^dim
+  surrounding nodes with multilinear weights;
+- with P the transient-to-transient matrix and b_j the one-step absorption into j,
+  h_j = (I − P)^{−1} b_j is the probability of ending at maximum j.
+
+Cells of the value distribution below ``min_prob`` are dropped (their mass, at most
+cells × min_prob per step, is reported as leak together with the tail).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pgweyl.errors import ArgumentError
+from pgweyl.landscape.maxima import local_maxima
+
+
+def effective_map(env) -> np.ndarray:
+    """L (dim_eff × theta_dim) with y = L θ; rows of the identity when there is no gauge."""
+    if env.policy_kind != "exp":
+        raise ArgumentError("the chain solver is built for policy 'exp'")
+    d = env.theta_dim
+    if env._policy.gauge:
+        return np.hstack([np.eye(d - 1), -np.ones((d - 1, 1))])
+    return np.eye(d)
+
+
+def lift(env, y) -> np.ndarray:
+    """θ(y): (y, 0) for A_n, y otherwise (broadcasts over leading axes)."""
+    y = np.asarray(y, dtype=float)
+    if env._policy.gauge:
+        return np.concatenate([y, np.zeros(y.shape[:-1] + (1,))], axis=-1)
+    return y
+
+
+@dataclass(frozen=True, repr=False)
+class ChainResult:
+    """Absorption probabilities h_j on a grid; ``at(theta0)`` interpolates them."""
+
+    axes: tuple
+    h: np.ndarray  # (n_maxima, *grid shape)
+    maxima: list
+    lr: float
+    eps: float
+    leak: float
+    residual: float
+    refinement: dict | None
+
+    def at(self, theta0, env=None) -> np.ndarray:
+        """Absorption probabilities from θ_0, aligned with ``maxima`` (multilinear)."""
+        y = np.asarray(theta0, dtype=float)
+        if env is not None:
+            y = effective_map(env) @ env.check_theta(theta0)
+        if y.shape != (len(self.axes),):
+            raise ArgumentError(f"theta0 must have {len(self.axes)} effective coordinates")
+        idx, w = _interp_weights(self.axes, y[None, :])
+        return np.einsum("jk,k->j", self.h.reshape(len(self.maxima), -1)[:, idx[0]], w[0])
+
+    def to_dict(self) -> dict:
+        return {
+            "axes": [a.tolist() for a in self.axes],
+            "lr": self.lr,
+            "eps": self.eps,
+            "leak": self.leak,
+            "residual": self.residual,
+            "maxima": [m.to_dict() for m in self.maxima],
+            "refinement": self.refinement,
+        }
+
+    def __repr__(self) -> str:
+        shape = "×".join(str(len(a)) for a in self.axes)
+        return f"ChainResult(grid={shape}, maxima={len(self.maxima)}, lr={self.lr}, eps={self.eps})"
+
+
+def _interp_weights(axes, pts):
+    """Flat node indices (P × 2^dim) and multilinear weights for points in the box."""
+    dims = len(axes)
+    shape = [len(a) for a in axes]
+    base, frac = [], []
+    for k, a in enumerate(axes):
+        x = np.clip(pts[:, k], a[0], a[-1])
+        i = np.clip(np.searchsorted(a, x, side="right") - 1, 0, len(a) - 2)
+        base.append(i)
+        frac.append((x - a[i]) / (a[i + 1] - a[i]))
+    idx, w = [], []
+    for corner in range(2**dims):
+        bits = [(corner >> k) & 1 for k in range(dims)]
+        flat = np.zeros(len(pts), dtype=np.int64)
+        weight = np.ones(len(pts))
+        for k in range(dims):
+            flat = flat * shape[k] + base[k] + bits[k]
+            weight = weight * (frac[k] if bits[k] else 1.0 - frac[k])
+        idx.append(flat)
+        w.append(weight)
+    return np.stack(idx, axis=1), np.stack(w, axis=1)
+
+
+def _labels(env, thetas, maxima, eps) -> np.ndarray:
+    """Index of the maximum whose policy is within TV ε of π(θ), else −1 (vectorised)."""
+    logits = thetas @ env.steps.vectors.T.astype(float)
+    logits -= logits.max(axis=-1, keepdims=True)
+    p = np.exp(logits)
+    p /= p.sum(axis=-1, keepdims=True)
+    out = np.full(len(thetas), -1, dtype=np.int64)
+    for j, m in enumerate(maxima):
+        tv = 0.5 * np.abs(p - m.policy).sum(axis=-1)
+        out[(tv <= eps) & (out < 0)] = j
+    return out
+
+
+def chain_absorption(
+    env,
+    lr,
+    grid=2001,
+    eps=None,
+    bounds=None,
+    maxima=None,
+    baseline=0.0,
+    tol=1e-12,
+    min_prob=1e-13,
+    refine=True,
+    chunk=512,
+) -> ChainResult:
+    """Absorption probabilities of the θ-chain (batch 1, constant step size ``lr``).
+
+    ``grid``: nodes per effective coordinate; ``bounds``: (low, high) of the box in y
+    (default ±(log((1 − ε)/ε) + 1), ±log((1−ε)/ε) in 1-D where it is exact for vertex
+    maxima); ``eps``: total-variation radius of the absorbing regions (default σ(−8));
+    ``refine``: also solve on a grid twice as fine and report the difference."""
+    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
+        raise ArgumentError(f"lr must be a positive number, got {lr!r}")
+    eps = 1.0 / (1.0 + math.exp(8.0)) if eps is None else float(eps)
+    if not 0 < eps < 0.5:
+        raise ArgumentError(f"eps must be in (0, 0.5), got {eps}")
+    L = effective_map(env)
+    dim = L.shape[0]
+    if dim > 2:
+        raise ArgumentError(f"the chain solver handles effective dimension 1 or 2, not {dim}")
+    maxima = local_maxima(env) if maxima is None else maxima
+    if bounds is None:
+        half = math.log((1 - eps) / eps) + (0.0 if dim == 1 else 1.0)
+        bounds = (-half, half)
+    h, leak, residual = _solve(
+        env, L, lr, grid, eps, bounds, maxima, baseline, tol, min_prob, chunk
+    )
+    axes = tuple(np.linspace(bounds[0], bounds[1], grid) for _ in range(dim))
+    refinement = None
+    if refine:
+        fine = 2 * grid - 1
+        h2, leak2, _ = _solve(env, L, lr, fine, eps, bounds, maxima, baseline, tol, min_prob, chunk)
+        sub = (slice(None),) + (slice(None, None, 2),) * dim  # the coarse nodes in the fine grid
+        diff = float(np.abs(h2[sub] - h).max())
+        refinement = {"grid": fine, "max_abs_difference": diff, "leak": leak2}
+    return ChainResult(axes, h, list(maxima), float(lr), eps, leak, residual, refinement)
+
+
+def _solve(env, L, lr, grid, eps, bounds, maxima, baseline, tol, min_prob, chunk):
+    import scipy.sparse as sp
+
+    dim = L.shape[0]
+    axes = [np.linspace(bounds[0], bounds[1], grid)] * dim
+    mesh = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, dim)
+    n_nodes = len(mesh)
+    thetas = lift(env, mesh)
+    node_label = _labels(env, thetas, maxima, eps)
+    transient = np.flatnonzero(node_label < 0)
+    pos = np.full(n_nodes, -1, dtype=np.int64)
+    pos[transient] = np.arange(len(transient))
+
+    solver = env.solver
+    # One truncation N for all transient nodes: P(T > N) ≤ tol at every node.
+    n_max = _common_truncation(env, thetas[transient], tol, 64)
+    logq = solver.table.arrays()[0][: n_max + 1]
+    cell_n, cell_j = np.nonzero(np.isfinite(logq))
+    cell_logq = logq[cell_n, cell_j]
+    points = env.full_points(env.exit_points[cell_j], cell_n)
+    disp = (points - env.start).astype(float)  # b − λ, full coordinates
+    G = env.returns(env.exit_rewards[cell_j], cell_n) - baseline
+    delta = solver.delta_exit[cell_j]
+    vecs = env.steps.vectors.astype(float)
+
+    rows, cols, vals = [], [], []
+    absorb = np.zeros((len(transient), len(maxima)))
+    leak = 0.0
+    for start in range(0, len(transient), chunk):
+        nodes = transient[start : start + chunk]
+        th = thetas[nodes]
+        tc = th - th.mean(axis=1, keepdims=True) if env._policy.gauge else th
+        lg = tc @ vecs.T
+        top = lg.max(axis=1, keepdims=True)
+        log_z = top[:, 0] + np.log(np.exp(lg - top).sum(axis=1))
+        pi = np.exp(lg - log_z[:, None])
+        abar = log_z - math.log(len(vecs))
+        logp = cell_logq[None, :] + tc @ delta.T - cell_n[None, :] * abar[:, None]
+        prob = np.exp(logp)  # nodes × cells
+        grad_a = pi @ vecs  # ∇A(θ) per node
+        keep = prob >= min_prob
+        leak = max(leak, float((prob * ~keep).sum(axis=1).max()))
+        r, c = np.nonzero(keep)
+        p = prob[r, c]
+        score = disp[c] - cell_n[c, None] * grad_a[r]
+        dy = lr * G[c, None] * (score @ L.T)
+        y_new = mesh[nodes[r]] + dy
+        lab = _labels(env, lift(env, y_new), maxima, eps)
+        hit = lab >= 0
+        np.add.at(absorb, (start + r[hit], lab[hit]), p[hit])
+        r, p, y_new = r[~hit], p[~hit], y_new[~hit]
+        idx, w = _interp_weights(axes, y_new)
+        for k in range(idx.shape[1]):
+            target = idx[:, k]
+            tl = node_label[target]
+            into_abs = tl >= 0
+            np.add.at(absorb, (start + r[into_abs], tl[into_abs]), (p * w[:, k])[into_abs])
+            rows.append(start + r[~into_abs])
+            cols.append(pos[target[~into_abs]])
+            vals.append((p * w[:, k])[~into_abs])
+    n_t = len(transient)
+    P = sp.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n_t, n_t)
+    )
+    A = (sp.identity(n_t, format="csc") - P.tocsc()).tocsc()
+    h = np.zeros((len(maxima), n_nodes))
+    solve = _linear_solver(A)
+    residual = 0.0
+    for j in range(len(maxima)):
+        x = solve(absorb[:, j])
+        residual = max(residual, float(np.abs(A @ x - absorb[:, j]).max()))
+        h[j, transient] = x
+        h[j, node_label == j] = 1.0
+    return h.reshape((len(maxima),) + (grid,) * dim), leak, residual
+
+
+#: Above this many transient nodes the sparse LU fills in too much (the chain jumps far
+#: across the grid); an incomplete LU preconditions GMRES instead.
+DIRECT_LIMIT = 20_000
+
+
+def _linear_solver(A):
+    import scipy.sparse.linalg as sla
+
+    if A.shape[0] <= DIRECT_LIMIT:
+        return sla.splu(A).solve
+    ilu = sla.spilu(A, drop_tol=1e-5, fill_factor=8)
+    prec = sla.LinearOperator(A.shape, ilu.solve)
+
+    def solve(b):
+        x, info = sla.gmres(A, b, M=prec, rtol=1e-12, atol=1e-14, restart=60, maxiter=500)
+        if info != 0:
+            raise ArithmeticError(f"GMRES did not converge (info={info})")
+        return x
+
+    return solve
+
+
+def _common_truncation(env, thetas, tol, guess):
+    """Smallest N ≥ guess (table grown as needed) with P(T > N) ≤ tol at every θ."""
+    solver = env.solver
+    table = solver.table
+    gauge = env._policy.gauge
+    tc = thetas - thetas.mean(axis=1, keepdims=True) if gauge else thetas
+    lg = tc @ env.steps.vectors.T.astype(float)
+    top = lg.max(axis=1, keepdims=True)
+    abar = top[:, 0] + np.log(np.exp(lg - top).sum(axis=1)) - solver.log_k
+    dx = tc @ solver.delta_state.T  # nodes × states
+
+    def worst_log_tail(n):
+        surv = table.arrays()[1][n]
+        x = surv[None, :] + dx - n * abar[:, None]
+        m = x.max(axis=1)
+        ok = np.isfinite(m)
+        out = np.full(len(x), -np.inf)
+        out[ok] = m[ok] + np.log(np.exp(x[ok] - m[ok, None]).sum(axis=1))
+        return out.max()
+
+    n = max(guess, 1)
+    while True:
+        if table.rows <= n:
+            table.extend(max(2 * table.rows, n + 1))
+        if worst_log_tail(n) <= math.log(tol) or table.rows >= table.max_rows():
+            return min(n, table.rows - 1)
+        n = 2 * n
+
+
+__all__ = ["ChainResult", "chain_absorption", "effective_map", "lift"]
