@@ -3,7 +3,8 @@
     python benchmarks/run.py [--quick]
 
 Prints a table, then as its last line one JSON object with the measured figures.
-Every comparison is a ratio of two timings taken in this same process.
+Every comparison is a ratio of two timings taken in this same run (the C walk of
+bench_sim.py is compiled now and times itself in a subprocess).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import argparse
 import functools
 import json
 import time
+
+from bench_sim import bench_reinforce, bench_walk
 
 import pgweyl as pw
 
@@ -59,6 +62,8 @@ def main() -> None:
     args = parser.parse_args()
     results = {}
     results.update(bench_counts(args.quick))
+    results.update(bench_walk(args.quick))
+    results.update(bench_reinforce(args.quick))
     print(json.dumps(results))
 
 

@@ -26,6 +26,7 @@ from pgweyl.landscape import (
     deterministic_basin,
     local_maxima,
 )
+from pgweyl.sim import ReinforceResult, reinforce, simulate_episodes
 from pgweyl.weyl import (
     Alcove,
     CartanType,
@@ -51,6 +52,7 @@ __all__ = [
     "LocalMaximum",
     "NotReflectableError",
     "PgweylError",
+    "ReinforceResult",
     "RewardError",
     "RootSystem",
     "StartError",
@@ -70,4 +72,6 @@ __all__ = [
     "local_maxima",
     "make_env",
     "parse_cartan",
+    "reinforce",
+    "simulate_episodes",
 ]

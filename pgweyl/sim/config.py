@@ -1,0 +1,41 @@
+"""Numba flags and numerical settings of the simulation layer, in one place.
+
+``fastmath`` stays off everywhere: reassociating the cumulative-probability sums or the
+θ updates would make results depend on vector width, and the same seed must give the
+same bits on every machine thread count (STYLE: STUMPY PR #1048).
+"""
+
+from __future__ import annotations
+
+from pgweyl.config import DEFAULT_TOL
+
+# Serial kernels (one episode, one run): cached on disk so the first call of a new
+# process does not recompile.
+NJIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+
+# Drivers that loop over independent runs/streams with ``prange``.
+NJIT_PARALLEL = {**NJIT, "parallel": True}
+
+# ``simulate_episodes`` gives each block of this many consecutive episodes its own RNG
+# stream. Fixed (not derived from n or the thread count), so episode i is the same
+# draw whatever n is, and spawning a SeedSequence per episode is avoided.
+EPISODES_PER_STREAM = 1024
+
+# Words of SeedSequence state per stream: the whole xoshiro256** state (4 × 64 bits).
+RNG_STATE_WORDS = 4
+
+# Default total-variation tolerance for early stopping at a target policy.
+DEFAULT_TV_EPS = 1e-3
+
+# Default decaying step size α_k = α_0 / (1 + k/τ)^p.
+DEFAULT_TAU = 100.0
+DEFAULT_POWER = 1.0
+
+# Truncation of the exact law drawn by sampler="exact" (mass beyond is ≤ this).
+EXACT_SAMPLER_TOL = DEFAULT_TOL
+
+# Largest trajectory (runs × records × dim floats) reinforce agrees to allocate.
+MAX_TRAJECTORY_FLOATS = 200_000_000
+
+STEP_SCHEDULES = ("constant", "decay")
+SAMPLERS = ("walk", "exact")

@@ -1,0 +1,318 @@
+"""REINFORCE on the walk POMDP, many independent runs in parallel (THEORY §5).
+
+One update from θ_k, with B episodes (b_j, T_j) drawn under π_θk:
+
+    θ_{k+1} = θ_k + α_k (1/B) Σ_j (G_j − β_k) g_j,
+    G = γ^{T−1} R(b) − c Σ_{t<T} γ^t,
+    g = ∇_θ log P_θ(path) = (b − λ) − T ∇A(θ)       (policy "exp", b in full coordinates)
+    g = counts − T π_θ                              (policy "softmax"; counts_s = number
+                                                     of times step s was taken)
+
+with ∇A(θ) = E_π[s]. Step sizes: α_k = α_0 ("constant") or α_k = α_0 / (1 + k/τ)^p
+("decay"). Baseline β_k: None (0), a constant, or "mean": the mean of every return the
+run has seen before update k (0 before the first update). The updates are Euclidean
+steps in the chosen parametrization, so the same α means different chains for
+different parametrizations of one policy family (THEORY §7).
+
+Run r draws from its own xoshiro256** stream ``SeedSequence(seed).spawn(n_runs)[r]``:
+the same seed gives bit-identical results at every Numba thread count.
+
+>>> import pgweyl as pw
+>>> env = pw.make_env("corridor")
+>>> res = reinforce(env, [0.0, 0.0], lr=1.0, n_updates=50, n_runs=4, seed=1)
+>>> res.final_theta.shape, res.stopped_at.tolist()
+((4, 2), [-1, -1, -1, -1])
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+
+from pgweyl.errors import ArgumentError, PgweylError
+from pgweyl.sim import kernels
+from pgweyl.sim.arrays import (
+    check_choice,
+    check_env,
+    check_nonnegative_int,
+    check_positive_int,
+    check_positive_real,
+    check_seed,
+    reward_box,
+    stream_states,
+    walk_arrays,
+)
+from pgweyl.sim.config import (
+    DEFAULT_POWER,
+    DEFAULT_TAU,
+    DEFAULT_TV_EPS,
+    MAX_TRAJECTORY_FLOATS,
+    SAMPLERS,
+    STEP_SCHEDULES,
+)
+
+_TARGET_SUM_TOL = 1e-9
+
+
+@dataclass(frozen=True, eq=False)
+class ReinforceResult:
+    """Outcome of :func:`reinforce`: final parameters of every run and its settings.
+
+    ``final_theta[r]`` is θ at the end of run r (at its stop when it stopped early);
+    ``stopped_at[r]`` the update index k of the first θ_k within total variation
+    ``eps`` of a target policy (−1 if none), ``target_index[r]`` that target's row (−1
+    if none); ``trajectory[r, i] = θ_{i·record_every}`` when recorded (frozen after a
+    stop). The remaining fields are the arguments, enough to rerun: :meth:`rerun`.
+    """
+
+    final_theta: np.ndarray
+    stopped_at: np.ndarray
+    target_index: np.ndarray
+    trajectory: np.ndarray | None
+    env: dict
+    theta0: tuple
+    lr: float
+    n_updates: int
+    n_runs: int
+    batch: int
+    baseline: float | str | None
+    seed: int
+    sampler: str
+    schedule: str
+    tau: float
+    power: float
+    targets: tuple | None
+    eps: float
+    record_every: int
+
+    def settings(self) -> dict:
+        """The keyword arguments of :func:`reinforce` (with ``env`` as its dict)."""
+        return {
+            "env": dict(self.env),
+            "theta0": list(self.theta0),
+            "lr": self.lr,
+            "n_updates": self.n_updates,
+            "n_runs": self.n_runs,
+            "batch": self.batch,
+            "baseline": self.baseline,
+            "seed": self.seed,
+            "sampler": self.sampler,
+            "schedule": self.schedule,
+            "tau": self.tau,
+            "power": self.power,
+            "targets": None if self.targets is None else [list(t) for t in self.targets],
+            "eps": self.eps,
+            "record_every": self.record_every,
+        }
+
+    def rerun(self) -> ReinforceResult:
+        """Run again with the same settings (bit-identical result)."""
+        from pgweyl.env.environment import AlcoveWalkEnv
+
+        kw = self.settings()
+        env = AlcoveWalkEnv.from_dict(kw.pop("env"))
+        return reinforce(env, **kw)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the settings plus the result arrays as nested lists."""
+        out = self.settings()
+        out["final_theta"] = self.final_theta.tolist()
+        out["stopped_at"] = self.stopped_at.tolist()
+        out["target_index"] = self.target_index.tolist()
+        out["trajectory"] = None if self.trajectory is None else self.trajectory.tolist()
+        return out
+
+    def __repr__(self) -> str:
+        env = self.env
+        where = f"{env['cartan']} level {env['level']} {env['policy']}"
+        stop = ""
+        if self.targets is not None:
+            stop = f", stopped {int(np.sum(self.stopped_at >= 0))}/{self.n_runs} at a target"
+        base = "none" if self.baseline is None else self.baseline
+        mean = np.array2string(self.final_theta.mean(axis=0), precision=4, separator=", ")
+        return (
+            f"ReinforceResult({where}: {self.n_runs} runs × {self.n_updates} updates, "
+            f"batch {self.batch}, lr {self.lr:g} ({self.schedule}), baseline {base}, "
+            f"seed {self.seed}{stop}; mean final θ {mean})"
+        )
+
+
+def _check_baseline(baseline):
+    if baseline is None:
+        return kernels.BASELINE_NONE, 0.0, None
+    if isinstance(baseline, str):
+        if baseline == "mean":
+            return kernels.BASELINE_MEAN, 0.0, "mean"
+        raise ArgumentError(f"unknown baseline {baseline!r}; expected None, a number or 'mean'")
+    if (
+        isinstance(baseline, bool)
+        or not isinstance(baseline, numbers.Real)
+        or not np.isfinite(baseline)
+    ):
+        raise ArgumentError(f"baseline must be None, a finite number or 'mean', got {baseline!r}")
+    return kernels.BASELINE_CONSTANT, float(baseline), float(baseline)
+
+
+def _check_targets(targets, k: int) -> np.ndarray:
+    if targets is None:
+        return np.empty((0, k))
+    try:
+        t = np.array(targets, dtype=np.float64, ndmin=2)
+    except (TypeError, ValueError):
+        raise ArgumentError("targets must be an array of policies over the steps") from None
+    if t.ndim != 2 or t.shape[1] != k or t.shape[0] == 0:
+        raise ArgumentError(
+            f"targets must be an m×{k} array (one policy over the {k} steps per row), "
+            f"got shape {t.shape}"
+        )
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ArgumentError("targets must hold finite probabilities >= 0")
+    if np.any(np.abs(t.sum(axis=1) - 1.0) > _TARGET_SUM_TOL):
+        raise ArgumentError("every row of targets must sum to 1")
+    return np.ascontiguousarray(t)
+
+
+def reinforce(
+    env,
+    theta0,
+    lr,
+    n_updates,
+    n_runs,
+    batch=1,
+    baseline=None,
+    seed=0,
+    sampler="walk",
+    schedule="constant",
+    tau=DEFAULT_TAU,
+    power=DEFAULT_POWER,
+    targets=None,
+    eps=DEFAULT_TV_EPS,
+    record_every=0,
+) -> ReinforceResult:
+    """Run ``n_runs`` independent REINFORCE runs of ``n_updates`` updates from θ_0.
+
+    Update (module docstring): θ_{k+1} = θ_k + α_k (1/B) Σ_j (G_j − β_k) g_j with the
+    score g = (b − λ) − T ∇A(θ_k) ("exp") or counts − T π_θk ("softmax").
+
+    Parameters
+    ----------
+    env : an :class:`~pgweyl.AlcoveWalkEnv`.
+    theta0 : θ_0, ``env.theta_dim`` finite numbers.
+    lr : α_0 > 0.   n_updates, n_runs, batch : positive integers (batch = B).
+    baseline : None, a number, or "mean" (running mean of the run's past returns).
+    seed : non-negative integer; run r uses stream r of ``SeedSequence(seed)``.
+    sampler : "walk" (the lattice walk). "exact" is for :func:`simulate_episodes` only.
+    schedule : "constant" (α_k = α_0) or "decay" (α_k = α_0 / (1 + k/tau)^power).
+    targets : optional m×|S| array of policies; a run stops at the first θ_k whose
+        policy is within total variation ``eps`` (½ Σ_s |π − target|) of a row.
+    record_every : store θ every this many updates (0: no trajectory).
+    """
+    check_env(env)
+    theta0 = env.check_theta(theta0)
+    lr = check_positive_real("lr", lr)
+    n_updates = check_positive_int("n_updates", n_updates)
+    n_runs = check_positive_int("n_runs", n_runs)
+    batch = check_positive_int("batch", batch)
+    baseline_kind, baseline_value, baseline = _check_baseline(baseline)
+    seed = check_seed(seed)
+    sampler = check_choice("sampler", sampler, SAMPLERS)
+    if sampler != "walk":
+        raise ArgumentError(
+            f"reinforce supports sampler 'walk' only, got {sampler!r} "
+            "(the exact sampler needs the tilted table at every θ_k)"
+        )
+    schedule = check_choice("schedule", schedule, STEP_SCHEDULES)
+    tau = check_positive_real("tau", tau)
+    power = check_positive_real("power", power)
+    k = len(env.steps.vectors)
+    target_arr = _check_targets(targets, k)
+    eps = check_positive_real("eps", eps)
+    if eps >= 1.0:
+        raise ArgumentError(f"eps must be < 1 (total variation is at most 1), got {eps}")
+    record_every = check_nonnegative_int("record_every", record_every)
+    dim = len(theta0)
+    n_records = n_updates // record_every + 1 if record_every else 0
+    if n_runs * n_records * dim > MAX_TRAJECTORY_FLOATS:
+        raise ArgumentError(
+            f"trajectory of {n_runs}×{n_records}×{dim} floats is too large; "
+            "raise record_every or lower n_runs"
+        )
+
+    w = walk_arrays(env)
+    box = reward_box(env)
+    states = stream_states(seed, n_runs)
+    final = np.empty((n_runs, dim))
+    stopped = np.empty(n_runs, dtype=np.int64)
+    hit = np.empty(n_runs, dtype=np.int64)
+    traj = np.empty((n_runs, n_records, dim))
+    errors = np.zeros(n_runs, dtype=np.int64)
+    kind = kernels.POLICY_EXP if env.policy_kind == "exp" else kernels.POLICY_SOFTMAX
+    sched = kernels.SCHEDULE_CONSTANT if schedule == "constant" else kernels.SCHEDULE_DECAY
+    kernels._reinforce_runs(
+        w.start,
+        w.vectors,
+        w.vectors_f,
+        w.delta,
+        w.slack0,
+        kind,
+        w.prism,
+        box.lo,
+        box.shape,
+        box.strides,
+        box.table,
+        float(env.gamma),
+        float(env.step_cost),
+        np.ascontiguousarray(theta0, dtype=np.float64),
+        lr,
+        sched,
+        tau,
+        power,
+        n_updates,
+        batch,
+        baseline_kind,
+        baseline_value,
+        target_arr,
+        eps,
+        record_every,
+        states,
+        final,
+        stopped,
+        hit,
+        traj,
+        errors,
+    )
+    if np.any(errors):
+        bad = int(np.flatnonzero(errors)[0])
+        if errors[bad] == kernels.ERROR_NONFINITE:
+            raise ArgumentError(f"run {bad}: theta overflowed to a non-finite value; lower lr")
+        raise PgweylError(
+            f"run {bad}: the walk exited at a point missing from env.exit_points (internal error)"
+        )
+    for arr in (final, stopped, hit, traj):
+        arr.setflags(write=False)
+    return ReinforceResult(
+        final_theta=final,
+        stopped_at=stopped,
+        target_index=hit,
+        trajectory=traj if record_every else None,
+        env=env.to_dict(),
+        theta0=tuple(float(v) for v in theta0),
+        lr=lr,
+        n_updates=n_updates,
+        n_runs=n_runs,
+        batch=batch,
+        baseline=baseline,
+        seed=seed,
+        sampler=sampler,
+        schedule=schedule,
+        tau=tau,
+        power=power,
+        targets=None if targets is None else tuple(tuple(r) for r in target_arr.tolist()),
+        eps=eps,
+        record_every=record_every,
+    )
+
+
+__all__ = ["ReinforceResult", "reinforce"]
