@@ -26,7 +26,6 @@ from pgweyl.landscape import (
     deterministic_basin,
     local_maxima,
 )
-from pgweyl.sim import ReinforceResult, reinforce, simulate_episodes
 from pgweyl.weyl import (
     Alcove,
     CartanType,
@@ -39,6 +38,17 @@ from pgweyl.weyl import (
 )
 
 __version__ = "0.1.0"
+
+_LAZY = {"ReinforceResult", "reinforce", "simulate_episodes"}
+
+
+def __getattr__(name):
+    # The simulation layer imports Numba (~0.15 s); load it on first use only.
+    if name in _LAZY:
+        from pgweyl import sim
+
+        return getattr(sim, name)
+    raise AttributeError(f"module 'pgweyl' has no attribute {name!r}")
 
 __all__ = [
     "Alcove",
