@@ -14,6 +14,7 @@ import functools
 import json
 import time
 
+from bench_exact import bench_exact, bench_samplers
 from bench_sim import bench_reinforce, bench_walk
 
 import pgweyl as pw
@@ -64,6 +65,8 @@ def main() -> None:
     results.update(bench_counts(args.quick))
     results.update(bench_walk(args.quick))
     results.update(bench_reinforce(args.quick))
+    results.update(bench_exact(args.quick))
+    results.update(bench_samplers(args.quick))
     print(json.dumps(results))
 
 

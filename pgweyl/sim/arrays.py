@@ -85,6 +85,62 @@ def reward_box(env) -> RewardBox:
     return RewardBox(lo=lo, shape=shape, strides=strides, table=table)
 
 
+@dataclass(frozen=True)
+class ExactArrays:
+    """The tilted-table sampler's inputs (see :func:`pgweyl.sim.kernels._exact_episode`).
+
+    Cells (n, b) with F_n(b) > 0 for n ≤ N: log q = log(F_n(b)/|S|^n), δ (θ-tilt
+    vector), the exit point in full coordinates; interior states x at time N with
+    log(C_N(λ, x)/|S|^N), δ, full coordinates and wall slacks (to walk on from)."""
+
+    n_table: int
+    cell_logq: np.ndarray
+    cell_n: np.ndarray
+    cell_delta: np.ndarray
+    cell_pt: np.ndarray
+    state_logq: np.ndarray
+    state_delta: np.ndarray
+    state_pt: np.ndarray
+    state_slack: np.ndarray
+    gauge: bool
+    log_k: float
+
+
+def exact_arrays(env, theta0, tol: float) -> ExactArrays:
+    """Table cells up to the truncation N of θ_0 at ``tol`` (any N is exact: see above)."""
+    solver = env.solver
+    n_table, _ = solver.truncation(theta0, tol)
+    ex, surv = solver.table.arrays()
+    logq = ex[: n_table + 1]
+    cn, cj = np.nonzero(np.isfinite(logq))
+    row = surv[n_table]
+    alive = np.flatnonzero(np.isfinite(row))
+    state_pt = env.full_points(env.states[alive], n_table)
+    normals = np.asarray(env.alcove.inward_normals, dtype=np.int64)
+    offsets = np.asarray(env.alcove.inward_offsets, dtype=np.int64)
+    c64 = np.ascontiguousarray
+    return ExactArrays(
+        n_table=int(n_table),
+        cell_logq=c64(logq[cn, cj], dtype=np.float64),
+        cell_n=c64(cn, dtype=np.int64),
+        cell_delta=c64(solver.delta_exit[cj], dtype=np.float64),
+        cell_pt=c64(env.full_points(env.exit_points[cj], cn), dtype=np.int64),
+        state_logq=c64(row[alive], dtype=np.float64),
+        state_delta=c64(solver.delta_state[alive], dtype=np.float64).reshape(len(alive), -1),
+        state_pt=c64(state_pt, dtype=np.int64).reshape(len(alive), -1),
+        state_slack=c64(state_pt @ normals.T - offsets, dtype=np.int64).reshape(len(alive), -1),
+        gauge=bool(env._policy.gauge),
+        log_k=float(np.log(len(env.steps.vectors))),
+    )
+
+
+def empty_exact_arrays(dim: int, n_walls: int) -> ExactArrays:
+    """Placeholders with the kernel's dtypes for sampler="walk"."""
+    f1, i1 = np.zeros(0), np.zeros(0, dtype=np.int64)
+    f2, i2 = np.zeros((0, dim)), np.zeros((0, dim), dtype=np.int64)
+    return ExactArrays(0, f1, i1, f2, i2, f1, f2, i2, np.zeros((0, n_walls), np.int64), False, 0.0)
+
+
 def step_cdf(probs) -> np.ndarray:
     """Cumulative table for inverse-CDF draws: ``cdf[-1] == 1`` exactly, and entries
     from the last positive probability on are 1, so a zero-probability cell is never

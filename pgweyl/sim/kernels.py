@@ -44,6 +44,8 @@ BASELINE_CONSTANT = 1
 BASELINE_MEAN = 2
 ERROR_NO_REWARD = 1
 ERROR_NONFINITE = 2
+SAMPLER_WALK = 0
+SAMPLER_EXACT = 1
 
 
 # -- random numbers ----------------------------------------------------------------------
@@ -225,6 +227,104 @@ def _simulate_table(cdf, states, per_stream, out):
             out[e] = np.searchsorted(cdf, _uniform(st), side="right")
 
 
+# -- exact sampler inside REINFORCE ------------------------------------------------------
+@njit(**NJIT)
+def _tilt_tables(
+    theta,
+    gauge,
+    vectors_f,
+    log_k,
+    cell_logq,
+    cell_n,
+    cell_delta,
+    state_logq,
+    state_delta,
+    n_table,
+    cell_cum,
+    state_cum,
+):
+    """Cumulative P_θ(b, n) over the table cells and P_θ(X_N = x, T > N) over states.
+
+    log P = log q + (θ_c, δ) − n (A(θ_c) − log|S|), θ_c gauge-fixed (Σθ_c = 0) when
+    the family has a gauge, exactly as :class:`pgweyl.exact.ExactSolver` tilts."""
+    dim = theta.shape[0]
+    shift = 0.0
+    if gauge:
+        for c in range(dim):
+            shift += theta[c]
+        shift /= dim
+    k = vectors_f.shape[0]
+    top = -np.inf
+    for i in range(k):
+        v = 0.0
+        for c in range(dim):
+            v += vectors_f[i, c] * (theta[c] - shift)
+        if v > top:
+            top = v
+    z = 0.0
+    for i in range(k):
+        v = 0.0
+        for c in range(dim):
+            v += vectors_f[i, c] * (theta[c] - shift)
+        z += np.exp(v - top)
+    abar = top + np.log(z) - log_k
+    acc = 0.0
+    for j in range(cell_logq.shape[0]):
+        v = cell_logq[j] - cell_n[j] * abar
+        for c in range(dim):
+            v += cell_delta[j, c] * (theta[c] - shift)
+        acc += np.exp(v)
+        cell_cum[j] = acc
+    acc = 0.0
+    for j in range(state_logq.shape[0]):
+        v = state_logq[j] - n_table * abar
+        for c in range(dim):
+            v += state_delta[j, c] * (theta[c] - shift)
+        acc += np.exp(v)
+        state_cum[j] = acc
+
+
+@njit(**NJIT)
+def _exact_episode(
+    cell_cum,
+    cell_n,
+    cell_pt,
+    state_cum,
+    state_pt,
+    state_slack,
+    n_table,
+    vectors,
+    delta,
+    cdf,
+    st,
+    slack,
+    counts,
+    x,
+):
+    """(b, T) drawn from the tilted table; past its last row, walk on from X_N.
+
+    With probability P(T ≤ N) a cell is drawn; otherwise X_N is drawn from the tilted
+    survival row and the lattice walk continues from it, so the law is exact whatever
+    the truncation N of the table."""
+    u = _uniform(st)
+    n_cells = cell_cum.shape[0]
+    total = cell_cum[n_cells - 1] if n_cells > 0 else 0.0
+    surv = state_cum[state_cum.shape[0] - 1] if state_cum.shape[0] > 0 else 0.0
+    if u < total or not surv > 0.0:
+        j = np.searchsorted(cell_cum, u if u < total else u * total, side="right")
+        if j >= n_cells:
+            j = n_cells - 1
+        for c in range(x.shape[0]):
+            x[c] = cell_pt[j, c]
+        return cell_n[j]
+    v = _uniform(st) * surv
+    j = np.searchsorted(state_cum, v, side="right")
+    if j >= state_cum.shape[0]:
+        j = state_cum.shape[0] - 1
+    T = _walk_episode(state_pt[j], vectors, delta, state_slack[j], cdf, st, slack, counts, x)
+    return n_table + T
+
+
 # -- REINFORCE ---------------------------------------------------------------------------
 @njit(**NJIT_PARALLEL)
 def _reinforce_runs(
@@ -259,6 +359,18 @@ def _reinforce_runs(
     target_index,
     trajectory,
     errors,
+    sampler,
+    gauge,
+    log_k,
+    cell_logq,
+    cell_n,
+    cell_delta,
+    cell_pt,
+    state_logq,
+    state_delta,
+    state_pt,
+    state_slack,
+    n_table,
 ):
     """Independent REINFORCE runs, one per row of ``states`` (THEORY §5).
 
@@ -268,7 +380,8 @@ def _reinforce_runs(
     β_k = 0, a constant, or the mean of every return of the run before update k (0
     before the first). A run stops at the first θ_k (k = 0..n_updates) whose policy is
     within total variation ``eps`` of a row of ``targets``; ``trajectory[r, i]`` holds
-    θ_{i·record_every}, frozen at the stopped θ after a stop.
+    θ_{i·record_every}, frozen at the stopped θ after a stop. ``sampler`` selects the
+    lattice walk or the exact draw of :func:`_exact_episode` (tables tilted at θ_k).
     """
     n_runs = states.shape[0]
     k = vectors.shape[0]
@@ -287,6 +400,8 @@ def _reinforce_runs(
         slack = np.empty(n_walls, np.int64)
         counts = np.empty(k, np.int64)
         x = np.empty(d, np.int64)
+        cell_cum = np.empty(cell_logq.shape[0])
+        state_cum = np.empty(state_logq.shape[0])
         ret_sum = 0.0
         ret_count = 0
         stop = -1
@@ -323,9 +438,42 @@ def _reinforce_runs(
                     mean_step[c] = v
             for c in range(dim):
                 grad[c] = 0.0
+            if sampler == SAMPLER_EXACT:
+                _tilt_tables(
+                    theta,
+                    gauge,
+                    vectors_f,
+                    log_k,
+                    cell_logq,
+                    cell_n,
+                    cell_delta,
+                    state_logq,
+                    state_delta,
+                    n_table,
+                    cell_cum,
+                    state_cum,
+                )
             batch_sum = 0.0
             for _ in range(batch):
-                T = _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x)
+                if sampler == SAMPLER_EXACT:
+                    T = _exact_episode(
+                        cell_cum,
+                        cell_n,
+                        cell_pt,
+                        state_cum,
+                        state_pt,
+                        state_slack,
+                        n_table,
+                        vectors,
+                        delta,
+                        cdf,
+                        st,
+                        slack,
+                        counts,
+                        x,
+                    )
+                else:
+                    T = _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x)
                 reward = _exit_reward(x, prism, rew_lo, rew_shape, rew_strides, rew_table)
                 if np.isnan(reward):
                     errors[r] = ERROR_NO_REWARD

@@ -40,6 +40,8 @@ from pgweyl.sim.arrays import (
     check_positive_int,
     check_positive_real,
     check_seed,
+    empty_exact_arrays,
+    exact_arrays,
     reward_box,
     stream_states,
     walk_arrays,
@@ -48,6 +50,7 @@ from pgweyl.sim.config import (
     DEFAULT_POWER,
     DEFAULT_TAU,
     DEFAULT_TV_EPS,
+    EXACT_SAMPLER_TOL,
     MAX_TRAJECTORY_FLOATS,
     SAMPLERS,
     STEP_SCHEDULES,
@@ -203,7 +206,9 @@ def reinforce(
     lr : α_0 > 0.   n_updates, n_runs, batch : positive integers (batch = B).
     baseline : None, a number, or "mean" (running mean of the run's past returns).
     seed : non-negative integer; run r uses stream r of ``SeedSequence(seed)``.
-    sampler : "walk" (the lattice walk). "exact" is for :func:`simulate_episodes` only.
+    sampler : "walk" (the lattice walk) or "exact" (policy "exp" only): each update tilts
+        the first-passage table at θ_k and draws (b, T) from it, walking on from X_N
+        when T exceeds the table's N rows, so the law is exact.
     schedule : "constant" (α_k = α_0) or "decay" (α_k = α_0 / (1 + k/tau)^power).
     targets : optional m×|S| array of policies; a run stops at the first θ_k whose
         policy is within total variation ``eps`` (½ Σ_s |π − target|) of a row.
@@ -218,10 +223,10 @@ def reinforce(
     baseline_kind, baseline_value, baseline = _check_baseline(baseline)
     seed = check_seed(seed)
     sampler = check_choice("sampler", sampler, SAMPLERS)
-    if sampler != "walk":
+    if sampler == "exact" and env.policy_kind != "exp":
         raise ArgumentError(
-            f"reinforce supports sampler 'walk' only, got {sampler!r} "
-            "(the exact sampler needs the tilted table at every θ_k)"
+            "sampler 'exact' draws from the tilted first-passage table, which is the law "
+            "only for policy 'exp'; use sampler 'walk' for softmax"
         )
     schedule = check_choice("schedule", schedule, STEP_SCHEDULES)
     tau = check_positive_real("tau", tau)
@@ -242,6 +247,10 @@ def reinforce(
 
     w = walk_arrays(env)
     box = reward_box(env)
+    if sampler == "exact":
+        ex = exact_arrays(env, theta0, EXACT_SAMPLER_TOL)
+    else:
+        ex = empty_exact_arrays(len(w.start), len(w.slack0))
     states = stream_states(seed, n_runs)
     final = np.empty((n_runs, dim))
     stopped = np.empty(n_runs, dtype=np.int64)
@@ -282,6 +291,18 @@ def reinforce(
         hit,
         traj,
         errors,
+        kernels.SAMPLER_EXACT if sampler == "exact" else kernels.SAMPLER_WALK,
+        ex.gauge,
+        ex.log_k,
+        ex.cell_logq,
+        ex.cell_n,
+        ex.cell_delta,
+        ex.cell_pt,
+        ex.state_logq,
+        ex.state_delta,
+        ex.state_pt,
+        ex.state_slack,
+        ex.n_table,
     )
     if np.any(errors):
         bad = int(np.flatnonzero(errors)[0])

@@ -87,6 +87,10 @@ def test_one_update_mean_and_covariance(name, make, theta, lr, baseline, batch):
     env = make()
     n = 80_000
     res = reinforce(env, theta, lr, 1, n, batch=batch, baseline=baseline, seed=314)
+    _assert_one_update_moments(env, theta, lr, baseline, res, n)
+
+
+def _assert_one_update_moments(env, theta, lr, baseline, res, n):
     delta = res.final_theta - np.asarray(theta)
     P, cells, _, _ = exact_update_law(env, theta, lr, 0.0 if baseline is None else baseline)
     mu = P @ cells
@@ -110,6 +114,45 @@ def test_one_update_mean_and_covariance(name, make, theta, lr, baseline, batch):
             for e in np.eye(len(theta))
         ]
         np.testing.assert_allclose(mu, lr * np.array(grad), atol=1e-7)
+
+
+EXACT_CASES = [c for c in MOMENT_CASES if c[1]().policy_kind == "exp" and c[5] == 1]
+
+
+@pytest.mark.parametrize(
+    "name, make, theta, lr, baseline, batch", EXACT_CASES, ids=[c[0] for c in EXACT_CASES]
+)
+def test_one_update_moments_with_the_exact_sampler(name, make, theta, lr, baseline, batch):
+    """H0 as above, with (b, T) drawn from the tilted first-passage table at θ_0."""
+    env = make()
+    n = 80_000
+    res = reinforce(env, theta, lr, 1, n, baseline=baseline, seed=2718, sampler="exact")
+    assert res.sampler == "exact"
+    _assert_one_update_moments(env, theta, lr, baseline, res, n)
+
+
+def test_exact_sampler_walks_on_past_a_short_table(monkeypatch):
+    """H0 as above when the table stops where P(T > N) ≈ 0.3: draws past row N come from
+    the tilted survival row and the walk continues, so the law stays exact."""
+    import importlib
+
+    mod = importlib.import_module("pgweyl.sim.reinforce")  # the module, not the function
+    monkeypatch.setattr(mod, "EXACT_SAMPLER_TOL", 0.3)
+    name, make, theta, lr, baseline, batch = EXACT_CASES[0]
+    env = make()
+    table = mod.exact_arrays(env, np.asarray(theta, dtype=float), 0.3)
+    assert len(table.state_logq) > 0  # the walk-on branch has mass
+    n = 80_000
+    res = reinforce(env, theta, lr, 1, n, baseline=baseline, seed=4, sampler="exact")
+    _assert_one_update_moments(env, theta, lr, baseline, res, n)
+
+
+def test_exact_sampler_refuses_softmax():
+    env = pw.AlcoveWalkEnv(
+        "B2", 7, "signed", (2, 1), wall_rewards=(1.0, 0.6, 0.3), gamma=0.95, policy="softmax"
+    )
+    with pytest.raises(pw.ArgumentError, match="only for policy 'exp'"):
+        reinforce(env, np.zeros(4), 0.1, 1, 2, sampler="exact")
 
 
 def test_one_update_with_batch_averages_the_episodes():
@@ -270,7 +313,6 @@ BAD = [
     ({"theta0": (0.0, float("inf"))}, pw.ArgumentError, "theta"),
     ({"theta0": (0.0, 0.0, 0.0)}, pw.DimensionError, "theta"),
     ({"sampler": "gibbs"}, pw.ArgumentError, "sampler"),
-    ({"sampler": "exact"}, pw.ArgumentError, "sampler"),
     ({"baseline": "median"}, pw.ArgumentError, "baseline"),
     ({"baseline": float("nan")}, pw.ArgumentError, "baseline"),
     ({"schedule": "cosine"}, pw.ArgumentError, "schedule"),
