@@ -156,9 +156,10 @@ def step_cdf(probs) -> np.ndarray:
     return cdf
 
 
-def stream_states(seed: int, n_streams: int) -> np.ndarray:
-    """(n_streams, 4) uint64 xoshiro256** states, stream i from SeedSequence(seed) child i."""
-    children = np.random.SeedSequence(seed).spawn(n_streams)
+def stream_states(seed: int, n_streams: int, offset: int = 0) -> np.ndarray:
+    """(n_streams, 4) uint64 xoshiro256** states; row r is stream offset + r, i.e. child
+    offset + r of SeedSequence(seed) (spawn key (offset + r,)), whatever n_streams is."""
+    children = [np.random.SeedSequence(seed, spawn_key=(offset + r,)) for r in range(n_streams)]
     states = np.empty((n_streams, RNG_STATE_WORDS), dtype=np.uint64)
     for i, child in enumerate(children):
         states[i] = child.generate_state(RNG_STATE_WORDS, dtype=np.uint64)

@@ -89,6 +89,7 @@ class ReinforceResult:
     targets: tuple | None
     eps: float
     record_every: int
+    run_offset: int = 0
 
     def settings(self) -> dict:
         """The keyword arguments of :func:`reinforce` (with ``env`` as its dict)."""
@@ -108,6 +109,7 @@ class ReinforceResult:
             "targets": None if self.targets is None else [list(t) for t in self.targets],
             "eps": self.eps,
             "record_every": self.record_every,
+            "run_offset": self.run_offset,
         }
 
     def rerun(self) -> ReinforceResult:
@@ -193,6 +195,7 @@ def reinforce(
     targets=None,
     eps=DEFAULT_TV_EPS,
     record_every=0,
+    run_offset=0,
 ) -> ReinforceResult:
     """Run ``n_runs`` independent REINFORCE runs of ``n_updates`` updates from θ_0.
 
@@ -213,6 +216,8 @@ def reinforce(
     targets : optional m×|S| array of policies; a run stops at the first θ_k whose
         policy is within total variation ``eps`` (½ Σ_s |π − target|) of a row.
     record_every : store θ every this many updates (0: no trajectory).
+    run_offset : run r uses stream run_offset + r, so a long job split into chunks of
+        runs gives exactly the runs of one call.
     """
     check_env(env)
     theta0 = env.check_theta(theta0)
@@ -237,6 +242,7 @@ def reinforce(
     if eps >= 1.0:
         raise ArgumentError(f"eps must be < 1 (total variation is at most 1), got {eps}")
     record_every = check_nonnegative_int("record_every", record_every)
+    run_offset = check_nonnegative_int("run_offset", run_offset)
     dim = len(theta0)
     n_records = n_updates // record_every + 1 if record_every else 0
     if n_runs * n_records * dim > MAX_TRAJECTORY_FLOATS:
@@ -251,7 +257,7 @@ def reinforce(
         ex = exact_arrays(env, theta0, EXACT_SAMPLER_TOL)
     else:
         ex = empty_exact_arrays(len(w.start), len(w.slack0))
-    states = stream_states(seed, n_runs)
+    states = stream_states(seed, n_runs, run_offset)
     final = np.empty((n_runs, dim))
     stopped = np.empty(n_runs, dtype=np.int64)
     hit = np.empty(n_runs, dtype=np.int64)
@@ -333,6 +339,7 @@ def reinforce(
         targets=None if targets is None else tuple(tuple(r) for r in target_arr.tolist()),
         eps=eps,
         record_every=record_every,
+        run_offset=run_offset,
     )
 
 

@@ -347,3 +347,12 @@ def test_overflowing_theta_is_reported_not_returned():
 def test_env_must_be_an_environment():
     with pytest.raises(pw.ArgumentError, match="env"):
         reinforce("corridor", (0.0, 0.0), 1.0, 5, 2)
+
+
+def test_chunks_of_runs_with_run_offset_equal_one_call():
+    env = CASES[0][1]()
+    whole = reinforce(env, [0.0] * env.theta_dim, 0.5, 20, 10, seed=9)
+    a = reinforce(env, [0.0] * env.theta_dim, 0.5, 20, 4, seed=9)
+    b = reinforce(env, [0.0] * env.theta_dim, 0.5, 20, 6, seed=9, run_offset=4)
+    assert np.array_equal(np.vstack([a.final_theta, b.final_theta]), whole.final_theta)
+    assert np.array_equal(b.rerun().final_theta, b.final_theta)
