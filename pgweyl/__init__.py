@@ -21,8 +21,10 @@ from pgweyl.errors import (
 from pgweyl.exact import TruncationWarning, ValueDistribution
 from pgweyl.landscape import (
     ChainResult,
+    ConvergenceResult,
     LocalMaximum,
     chain_absorption,
+    convergence_probabilities,
     deterministic_basin,
     local_maxima,
 )
@@ -50,6 +52,7 @@ def __getattr__(name):
         return getattr(sim, name)
     raise AttributeError(f"module 'pgweyl' has no attribute {name!r}")
 
+
 __all__ = [
     "Alcove",
     "AlcoveWalkEnv",
@@ -57,6 +60,7 @@ __all__ = [
     "CartanType",
     "CartanTypeError",
     "ChainResult",
+    "ConvergenceResult",
     "DimensionError",
     "LevelError",
     "LocalMaximum",
@@ -75,6 +79,7 @@ __all__ = [
     "chain_absorption",
     "check_reflectable",
     "config",
+    "convergence_probabilities",
     "count_paths",
     "deterministic_basin",
     "landscape",

@@ -1,6 +1,11 @@
 """Layer 5: local maxima, convergence probabilities, the θ-chain solver."""
 
 from pgweyl.landscape.chain import ChainResult, chain_absorption
+from pgweyl.landscape.convergence import (
+    ConvergenceResult,
+    convergence_probabilities,
+    wilson_interval,
+)
 from pgweyl.landscape.maxima import (
     LocalMaximum,
     deterministic_basin,
@@ -10,9 +15,12 @@ from pgweyl.landscape.maxima import (
 
 __all__ = [
     "ChainResult",
+    "ConvergenceResult",
     "LocalMaximum",
     "chain_absorption",
+    "convergence_probabilities",
     "deterministic_basin",
     "local_maxima",
     "total_variation",
+    "wilson_interval",
 ]
