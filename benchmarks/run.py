@@ -15,6 +15,7 @@ import json
 import time
 
 from bench_exact import bench_exact, bench_samplers
+from bench_landscape import bench_landscape
 from bench_sim import bench_reinforce, bench_walk
 
 import pgweyl as pw
@@ -67,6 +68,7 @@ def main() -> None:
     results.update(bench_reinforce(args.quick))
     results.update(bench_exact(args.quick))
     results.update(bench_samplers(args.quick))
+    results.update(bench_landscape(args.quick))
     print(json.dumps(results))
 
 
