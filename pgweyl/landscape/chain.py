@@ -8,8 +8,9 @@ so θ is a Markov chain whose kernel is the value distribution. In effective
 coordinates y = Lθ (A_n: y_i = θ_i − θ_{n+1}, the gauge removed; otherwise y = θ) the
 chain lives in R^1 or R^2. On a grid over a box of y:
 
-- a node is absorbing for maximum j when its policy is within total variation ε of
-  π_j; a landing point y' within ε of π_j is absorbed there directly;
+- a node is absorbing for maximum j when its policy is within ε of maximum j (total
+  variation; for a flat face of maxima, the mass outside the face); a landing point
+  y' within ε is absorbed there directly;
 - any other landing point is clamped into the box and spread over the 2^dim
   surrounding nodes with multilinear weights;
 - with P the transient-to-transient matrix and b_j the one-step absorption into j,
@@ -162,8 +163,7 @@ def _labels(env, thetas, maxima, eps) -> np.ndarray:
     p /= p.sum(axis=-1, keepdims=True)
     out = np.full(len(thetas), -1, dtype=np.int64)
     for j, m in enumerate(maxima):
-        tv = 0.5 * np.abs(p - m.policy).sum(axis=-1)
-        out[(tv <= eps) & (out < 0)] = j
+        out[(m.distances(p) <= eps) & (out < 0)] = j
     return out
 
 
@@ -196,7 +196,7 @@ def chain_absorption(
     dim = L.shape[0]
     if dim > 2:
         raise ArgumentError(f"the chain solver handles effective dimension 1 or 2, not {dim}")
-    maxima = local_maxima(env) if maxima is None else maxima
+    maxima = local_maxima(env, basin_samples=0) if maxima is None else maxima
     if bounds is None:
         # In 1-D the absorbing regions of vertex maxima are exactly |y| ≥ log((1−ε)/ε).
         # In 2-D the non-absorbing region is unbounded along the edges; landing points

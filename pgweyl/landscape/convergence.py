@@ -113,7 +113,7 @@ def convergence_probabilities(
         raise ArgumentError(f"classify_tol must be in (0, 1), got {classify_tol}")
     if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)) or n_runs <= 0:
         raise ArgumentError(f"n_runs must be a positive integer, got {n_runs!r}")
-    maxima = local_maxima(env) if maxima is None else list(maxima)
+    maxima = local_maxima(env, basin_samples=0) if maxima is None else list(maxima)
     targets = np.array([m.policy for m in maxima])
     if chunks is None:
         chunks = max(1, min(20, n_runs // 5000))
@@ -164,9 +164,9 @@ def convergence_probabilities(
         logits -= logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         p /= p.sum(axis=1, keepdims=True)
-        tv = 0.5 * np.abs(p[:, None, :] - targets[None, :, :]).sum(axis=2)
-        nearest = tv.argmin(axis=1)
-        ok = tv[np.arange(len(open_runs)), nearest] <= classify_tol
+        dist = np.stack([m.distances(p) for m in maxima], axis=1)
+        nearest = dist.argmin(axis=1)
+        ok = dist[np.arange(len(open_runs)), nearest] <= classify_tol
         label[open_runs[ok]] = nearest[ok]
     counts = np.bincount(label[label >= 0], minlength=len(maxima))
     lo, hi = wilson_interval(counts, n_runs)

@@ -15,7 +15,10 @@ a vertex is its own single point) and keeps those that are local maxima of the c
 - and, because a zero rate is inconclusive (a gain of second order, as when two
   deviating steps are needed to reach a paying wall), no finite perturbation
   (1 − ε) π + ε q with q random on a bigger simplicial face and ε ∈ {1e-2, 1e-3} may
-  raise V by more than ``VALUE_TOL``.
+  raise V by more than ``VALUE_TOL``;
+- a face on which V is constant and which no direction leaves with a gain (a ridge, as
+  when two steps exit at once on the same wall) is reported as one flat maximum: its
+  distance to a policy is the mass outside the face.
 
 The deterministic basin of a maximum — the α → 0 limit of policy gradient — is the set
 of starts θ_0 whose gradient flow dθ/dt = ∇V(θ) ends there; it is estimated by
@@ -47,10 +50,22 @@ class LocalMaximum:
     certificate: dict
     basin_share: float | None = None
     theta: np.ndarray | None = field(default=None)  # a finite θ for interior maxima
+    flat: bool = False  # the whole face of ``support`` is a ridge of maxima (V constant)
 
     @property
     def is_vertex(self) -> bool:
         return len(self.support) == 1
+
+    def distances(self, probs) -> np.ndarray:
+        """Distance of policies (…×|S|) to this maximum: total variation to ``policy``,
+        or for a flat face the mass outside its support (the TV to the nearest policy
+        of the face)."""
+        probs = np.asarray(probs, dtype=float)
+        if self.flat:
+            outside = np.ones(probs.shape[-1], dtype=bool)
+            outside[list(self.support)] = False
+            return probs[..., outside].sum(axis=-1)
+        return 0.5 * np.abs(probs - self.policy).sum(axis=-1)
 
     def to_dict(self) -> dict:
         return {
@@ -65,7 +80,11 @@ class LocalMaximum:
     def __repr__(self) -> str:
         p = ", ".join(f"{x:.4g}" for x in self.policy)
         share = "" if self.basin_share is None else f", basin_share={self.basin_share:.3g}"
-        return f"LocalMaximum(support={self.support}, policy=[{p}], value={self.value:.10g}{share})"
+        flat = ", flat face" if self.flat else ""
+        return (
+            f"LocalMaximum(support={self.support}, policy=[{p}], value={self.value:.10g}"
+            f"{flat}{share})"
+        )
 
 
 def total_variation(p, q) -> float:
@@ -158,8 +177,9 @@ def local_maxima(
 ) -> list[LocalMaximum]:
     """Every local maximum of V over the closure of the policy family, best first.
 
-    ``basin_samples`` > 0 also estimates each maximum's share of deterministic basins
-    from θ_0 ~ N(0, basin_scale² I) (and θ_0 = 0), following the gradient flow."""
+    Each maximum's ``basin_share`` is the fraction of ``basin_samples`` starts
+    (θ_0 = 0 and θ_0 ~ N(0, basin_scale² I)) whose gradient flow ends there; the
+    fraction that reaches no maximum is the remainder (0: skip, shares are None)."""
     rng = np.random.default_rng(seed)
     faces = enumerate_faces(env)
     full = faces[-1]
@@ -198,6 +218,7 @@ def local_maxima(
         if phi is not None and face.support == full:
             theta = phi if face.exp_family else _theta_of(env, p)
         maxima.append(LocalMaximum(face.support, p, value, cert, None, theta))
+    maxima = _merge_flat_faces(env, faces, maxima, rng)
     maxima.sort(key=lambda m: -m.value)
     if basin_samples > 0:
         starts = [np.zeros(env.theta_dim)] + [
@@ -206,11 +227,69 @@ def local_maxima(
         labels = [deterministic_basin(env, t0, maxima) for t0 in starts]
         maxima = [
             LocalMaximum(
-                m.support, m.policy, m.value, m.certificate, labels.count(j) / len(labels), m.theta
+                m.support,
+                m.policy,
+                m.value,
+                m.certificate,
+                labels.count(j) / len(labels),
+                m.theta,
+                m.flat,
             )
             for j, m in enumerate(maxima)
         ]
     return maxima
+
+
+def _merge_flat_faces(env, faces, maxima, rng) -> list:
+    """Replace the maxima inside a flat face by one maximum standing for the face.
+
+    A simplicial face F (|F| ≥ 2) is flat when every vertex of F is a reported maximum,
+    all with the same value, V equals that value at random policies on F (to 1e-12),
+    and no direction out of F gains (first-order rates and finite perturbations from its
+    barycentre). Then the whole face is a ridge of non-strict maxima: gradient ascent
+    ends anywhere on it, so it is one attractor. The largest such faces are kept."""
+    k = len(env.steps.vectors)
+    vertex_value = {m.support[0]: m.value for m in maxima if len(m.support) == 1}
+    simplicial = faces[:-1] if env.steps.kind == "signed" else faces
+    flat = []
+    for f in sorted(simplicial, key=len, reverse=True):
+        if len(f) < 2 or any(s not in vertex_value for s in f):
+            continue
+        if any(set(f) <= set(g) for g in flat):
+            continue
+        vals = [vertex_value[s] for s in f]
+        if max(vals) - min(vals) > VALUE_TOL:
+            continue
+        on_face = []
+        for _ in range(5):
+            q = np.zeros(k)
+            q[list(f)] = rng.dirichlet(np.ones(len(f)))
+            on_face.append(abs(policy_value(env, q) - vals[0]) <= VALUE_TOL)
+        if not all(on_face):
+            continue
+        centre = np.zeros(k)
+        centre[list(f)] = 1.0 / len(f)
+        rates = _gain_rates(env, faces, f, centre)
+        gain = _perturbation_gain(env, faces, f, centre, vals[0], rng)
+        if (rates and max(rates) > GAIN_TOL) or (gain is not None and gain > VALUE_TOL):
+            continue
+        flat.append((f, centre, rates, gain))
+    if not flat:
+        return maxima
+    kept = [m for m in maxima if not any(set(m.support) <= set(f) for f, *_ in flat)]
+    for f, centre, rates, gain in flat:
+        cert = {
+            "face_dim": len(f) - 1,
+            "flat": True,
+            "gradient_norm": 0.0,
+            "hessian_max_eig": 0.0,
+            "gain_rate": max(rates) if rates else None,
+            "perturbation_gain": gain,
+        }
+        kept.append(
+            LocalMaximum(tuple(f), centre, policy_value(env, centre), cert, None, None, True)
+        )
+    return kept
 
 
 def _theta_of(env, probs) -> np.ndarray:
@@ -220,25 +299,39 @@ def _theta_of(env, probs) -> np.ndarray:
 
 
 def deterministic_basin(
-    env, theta0, maxima=None, step: float = 0.05, max_steps: int = 20_000, tv_tol: float = 1e-3
+    env, theta0, maxima=None, tol: float = 1e-3, max_length: float = 600.0
 ) -> int:
     """Index (in ``maxima``) of the attractor the gradient flow from θ_0 reaches, or −1.
 
-    Follows the orbit of dθ/dt = ∇V(θ) with Euler steps of length ≤ ``step``
-    (θ ← θ + step · ∇V / max(|∇V|, step)): the orbit, not the speed, decides the basin,
-    so the slow logarithmic drift toward a face costs O(|θ|/step) steps."""
+    Integrates the orbit of dθ/dt = ∇V(θ) reparametrised by arc length,
+    dθ/ds = ∇V / max(|∇V|, 0.05) (RK45, rtol 1e-6), until the policy is within ``tol``
+    of a maximum (:meth:`LocalMaximum.distances`). The orbit, not the speed, decides
+    the basin, so the slow logarithmic drift toward a face costs O(|θ|) length."""
+    from scipy.integrate import solve_ivp
+
     if maxima is None:
-        maxima = local_maxima(env)
-    theta = env.check_theta(theta0).copy()
-    for _ in range(max_steps):
+        maxima = local_maxima(env, basin_samples=0)
+    theta0 = env.check_theta(theta0)
+
+    def nearest(theta):
         p = env.policy(theta)
-        dists = [total_variation(p, m.policy) for m in maxima]
-        j = int(np.argmin(dists))
-        if dists[j] < tv_tol:
-            return j
+        d = [float(m.distances(p)) for m in maxima]
+        j = int(np.argmin(d))
+        return j, d[j]
+
+    def rhs(_, theta):
         g = env.value_grad(theta)
-        theta = theta + step * g / max(float(np.linalg.norm(g)), step)
-    return -1
+        return g / max(float(np.linalg.norm(g)), 0.05)
+
+    def arrived(_, theta):
+        return nearest(theta)[1] - tol
+
+    arrived.terminal = True
+    sol = solve_ivp(
+        rhs, (0.0, max_length), theta0, events=arrived, rtol=1e-6, atol=1e-8, max_step=2.0
+    )
+    j, d = nearest(sol.y[:, -1])
+    return j if d <= tol * (1 + 1e-6) else -1
 
 
 __all__ = ["LocalMaximum", "deterministic_basin", "local_maxima", "total_variation"]

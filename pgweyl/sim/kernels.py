@@ -189,13 +189,24 @@ def _policy_probs(kind, vectors_f, theta, logits, p, cdf):
 
 
 @njit(**NJIT)
-def _match_target(p, targets, eps):
-    """Index of the first target row within total variation ``eps`` of p, else −1."""
+def _match_target(p, targets, target_flat, eps):
+    """Index of the first target within ``eps`` of p, else −1.
+
+    A point target t is at total variation ½ Σ_i |p_i − targets[t, i]|; a face target
+    (``target_flat[t]`` = 1: a face of maxima on which V is constant) is at the mass p
+    puts outside the face, Σ_{i : targets[t, i] = 0} p_i (its total variation to the
+    nearest policy of the face)."""
     for t in range(targets.shape[0]):
-        tv = 0.0
-        for i in range(p.shape[0]):
-            tv += abs(p[i] - targets[t, i])
-        if 0.5 * tv <= eps:
+        dist = 0.0
+        if target_flat[t]:
+            for i in range(p.shape[0]):
+                if targets[t, i] == 0.0:
+                    dist += p[i]
+        else:
+            for i in range(p.shape[0]):
+                dist += abs(p[i] - targets[t, i])
+            dist *= 0.5
+        if dist <= eps:
             return t
     return -1
 
@@ -351,6 +362,7 @@ def _reinforce_runs(
     baseline_kind,
     baseline_value,
     targets,
+    target_flat,
     eps,
     record_every,
     states,
@@ -414,7 +426,7 @@ def _reinforce_runs(
                 for c in range(dim):
                     trajectory[r, last_record, c] = theta[c]
             if targets.shape[0] > 0:
-                hit = _match_target(p, targets, eps)
+                hit = _match_target(p, targets, target_flat, eps)
                 if hit >= 0:
                     stop = it
                     break

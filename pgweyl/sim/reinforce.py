@@ -90,6 +90,7 @@ class ReinforceResult:
     eps: float
     record_every: int
     run_offset: int = 0
+    target_flat: tuple | None = None
 
     def settings(self) -> dict:
         """The keyword arguments of :func:`reinforce` (with ``env`` as its dict)."""
@@ -110,6 +111,7 @@ class ReinforceResult:
             "eps": self.eps,
             "record_every": self.record_every,
             "run_offset": self.run_offset,
+            "target_flat": None if self.target_flat is None else list(self.target_flat),
         }
 
     def rerun(self) -> ReinforceResult:
@@ -179,6 +181,18 @@ def _check_targets(targets, k: int) -> np.ndarray:
     return np.ascontiguousarray(t)
 
 
+def _check_target_flat(target_flat, n_targets: int) -> np.ndarray:
+    if target_flat is None:
+        return np.zeros(n_targets, dtype=np.int64)
+    try:
+        f = np.array(target_flat, dtype=bool).reshape(-1)
+    except (TypeError, ValueError):
+        raise ArgumentError("target_flat must be a sequence of booleans") from None
+    if len(f) != n_targets:
+        raise ArgumentError(f"target_flat must have one entry per target ({n_targets})")
+    return f.astype(np.int64)
+
+
 def reinforce(
     env,
     theta0,
@@ -194,6 +208,7 @@ def reinforce(
     power=DEFAULT_POWER,
     targets=None,
     eps=DEFAULT_TV_EPS,
+    target_flat=None,
     record_every=0,
     run_offset=0,
 ) -> ReinforceResult:
@@ -215,6 +230,9 @@ def reinforce(
     schedule : "constant" (α_k = α_0) or "decay" (α_k = α_0 / (1 + k/tau)^power).
     targets : optional m×|S| array of policies; a run stops at the first θ_k whose
         policy is within total variation ``eps`` (½ Σ_s |π − target|) of a row.
+    target_flat : optional booleans, one per target: a flat target stands for the whole
+        face of its support (V constant there) and is reached when the mass π puts
+        outside that support is at most ``eps``.
     record_every : store θ every this many updates (0: no trajectory).
     run_offset : run r uses stream run_offset + r, so a long job split into chunks of
         runs gives exactly the runs of one call.
@@ -238,6 +256,7 @@ def reinforce(
     power = check_positive_real("power", power)
     k = len(env.steps.vectors)
     target_arr = _check_targets(targets, k)
+    flat_arr = _check_target_flat(target_flat, len(target_arr))
     eps = check_positive_real("eps", eps)
     if eps >= 1.0:
         raise ArgumentError(f"eps must be < 1 (total variation is at most 1), got {eps}")
@@ -289,6 +308,7 @@ def reinforce(
         baseline_kind,
         baseline_value,
         target_arr,
+        flat_arr,
         eps,
         record_every,
         states,
@@ -337,6 +357,7 @@ def reinforce(
         tau=tau,
         power=power,
         targets=None if targets is None else tuple(tuple(r) for r in target_arr.tolist()),
+        target_flat=None if target_flat is None else tuple(bool(v) for v in flat_arr),
         eps=eps,
         record_every=record_every,
         run_offset=run_offset,

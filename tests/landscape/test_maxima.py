@@ -66,7 +66,7 @@ def test_maxima_match_brute_force_scan(name, knobs, table, N):
     else:
         env = pw.AlcoveWalkEnv("A2", 6, "unit", (2, 1, 0), reward_table=table, gamma=0.95)
         reward_of = _table_reward(table)
-    found = local_maxima(env)
+    found = local_maxima(env, basin_samples=0)
     grid = _simplex_grid_maxima(env, reward_of, N)
     assert len(found) == len(grid)
     for m in found:
@@ -89,7 +89,7 @@ def test_maxima_match_brute_force_scan(name, knobs, table, N):
 def test_edge_maximum_is_at_one_third():
     # Only (3,3,0) pays: on the edge {e1, e2} V = γ² p (1 − p)², maximal at p = 1/3.
     env = pw.AlcoveWalkEnv("A2", 6, "unit", (2, 1, 0), reward_table={(3, 3, 0): 1.0}, gamma=0.95)
-    edge = [m for m in local_maxima(env) if len(m.support) == 2]
+    edge = [m for m in local_maxima(env, basin_samples=0) if len(m.support) == 2]
     assert len(edge) == 1
     m = edge[0]
     assert m.support == (0, 1)
@@ -100,7 +100,7 @@ def test_edge_maximum_is_at_one_third():
     assert cert["hessian_max_eig"] < 0 and cert["gain_rate"] <= 0
     assert cert["perturbation_gain"] <= 0
     # the flat vertices (V = 0 with a second-order gain) are not reported
-    assert all(m.value > 0 for m in local_maxima(env))
+    assert all(m.value > 0 for m in local_maxima(env, basin_samples=0))
 
 
 @pytest.mark.parametrize("name", ["corridor", "triangle", "triangle-signed", "simplex"])
@@ -109,7 +109,7 @@ def test_reported_maxima_are_not_saddles(name):
     env = pw.make_env(name)
     rng = np.random.default_rng(5)
     k = len(env.steps.vectors)
-    for m in local_maxima(env):
+    for m in local_maxima(env, basin_samples=0):
         for _ in range(30):
             q = rng.dirichlet(np.ones(k))
             for eps in (1e-3, 1e-5):
@@ -121,7 +121,9 @@ def test_reported_maxima_are_not_saddles(name):
 
 def test_signed_vertices_are_local_maxima_within_the_family():
     env = pw.make_env("triangle-signed")
-    for m in local_maxima(env):
+    for m in local_maxima(env, basin_samples=0):
+        if m.flat:
+            continue  # the ridge {−e1, +e2}: see test_flat_ridge_is_one_maximum
         (s,) = m.support
         direction = env.steps.vectors[s].astype(float)
         rng = np.random.default_rng(1)
@@ -143,3 +145,40 @@ def test_basin_shares_and_deterministic_basin():
     assert (j == up) == (g[0] - g[1] > 0)
     assert pw.landscape.deterministic_basin(env, [6.0, -6.0], maxima) == up
     assert pw.landscape.deterministic_basin(env, [-6.0, 6.0], maxima) == 1 - up
+
+
+def test_flat_ridge_is_one_maximum():
+    # In triangle-signed, −e1 and +e2 both exit at once on wall 1 (reward 0.6): V = 0.6
+    # on the whole edge {−e1, +e2}, a ridge of non-strict maxima reported as one.
+    env = pw.make_env("triangle-signed")
+    maxima = local_maxima(env, basin_samples=12, seed=2)
+    flat = [m for m in maxima if m.flat]
+    assert len(flat) == 1 and flat[0].support == (1, 2)
+    assert flat[0].value == pytest.approx(0.6, abs=1e-12)
+    assert flat[0].certificate["gain_rate"] < 0
+    on_edge = np.array([0.0, 0.3, 0.7, 0.0])
+    assert flat[0].distances(on_edge) == pytest.approx(0.0)
+    assert flat[0].distances(np.array([0.1, 0.3, 0.6, 0.0])) == pytest.approx(0.1)
+    # every gradient-flow sample ends on a maximum: no basin is left unresolved
+    assert sum(m.basin_share for m in maxima) == pytest.approx(1.0)
+
+    # and V really is constant on the edge (independent route: the naive linear solve)
+    def reward_of(x):
+        return max(env.wall_rewards[j] for j in naive.walls("B2", 7, x))
+
+    for q in (0.1, 0.5, 0.9):
+        v = naive.policy_value("B2", 7, "signed", (2, 1), [0, q, 1 - q, 0], reward_of, 0.95)
+        assert v == pytest.approx(0.6, abs=1e-14)
+
+
+def test_reinforce_stops_on_a_flat_target():
+    from pgweyl.sim import reinforce
+
+    env = pw.make_env("triangle-signed")
+    # θ = (−6, 6): π puts ~all mass on −e1 and +e2, split evenly (far from either vertex).
+    theta0 = [-6.0, 6.0]
+    target = [[0.0, 0.5, 0.5, 0.0]]
+    flat = reinforce(env, theta0, 0.1, 5, 3, targets=target, eps=1e-3, target_flat=[True])
+    point = reinforce(env, theta0, 0.1, 5, 3, targets=[[0.0, 1.0, 0.0, 0.0]], eps=1e-3)
+    assert np.all(flat.stopped_at == 0) and np.all(flat.target_index == 0)
+    assert np.all(point.stopped_at == -1)
