@@ -12,14 +12,17 @@ from pgweyl.landscape.maxima import (
     local_maxima,
     total_variation,
 )
+from pgweyl.landscape.sweep import SweepResult, difficulty_sweep
 
 __all__ = [
     "ChainResult",
     "ConvergenceResult",
     "LocalMaximum",
+    "SweepResult",
     "chain_absorption",
     "convergence_probabilities",
     "deterministic_basin",
+    "difficulty_sweep",
     "local_maxima",
     "total_variation",
     "wilson_interval",
