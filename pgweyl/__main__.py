@@ -1,0 +1,5 @@
+"""``python -m pgweyl`` runs the pgweyl command."""
+
+from pgweyl.cli import entry
+
+entry()

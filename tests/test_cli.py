@@ -1,0 +1,205 @@
+"""The pgweyl command end to end (subprocesses) and its bad-input matrix."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import pgweyl as pw
+
+ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
+
+
+def run(*args, cwd=None):
+    return subprocess.run(
+        [sys.executable, "-m", "pgweyl", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=ENV,
+        timeout=600,
+    )
+
+
+def test_envs_json_lists_the_catalog():
+    r = run("envs", "--json")
+    assert r.returncode == 0, r.stderr
+    names = [f["name"] for f in json.loads(r.stdout)]
+    assert names == [f.name for f in pw.list_envs()]
+
+
+def test_value_json_equals_the_api():
+    r = run("value", "corridor", "--theta", "0.3", "-0.3", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    env = pw.make_env("corridor")
+    assert d["value"] == pytest.approx(env.value([0.3, -0.3]), abs=1e-15)
+    assert d["grad"] == pytest.approx(env.value_grad([0.3, -0.3]).tolist(), abs=1e-15)
+    assert d["tail"] <= 1e-12
+
+
+def test_value_with_knobs_symbolic_and_latex():
+    r = run("value", "corridor:level=6,trap_distance=3", "--latex", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    env = pw.make_env("corridor", level=6, trap_distance=3)
+    assert d["value"] == pytest.approx(env.value([0.0, 0.0]), abs=1e-15)
+    assert "theta" in d["latex"] and "theta_0" in d["symbolic"]
+
+
+def test_value_from_a_toml_file(tmp_path):
+    f = tmp_path / "env.toml"
+    f.write_text(
+        textwrap.dedent("""
+        cartan = "B2"
+        level = 7
+        steps = "signed"
+        start = [2, 1]
+        wall_rewards = [1.0, 0.6, 0.3]
+        gamma = 0.9
+    """)
+    )
+    r = run("value", str(f), "--theta", "0.2", "0.1", "--json")
+    assert r.returncode == 0, r.stderr
+    env = pw.AlcoveWalkEnv("B2", 7, "signed", (2, 1), wall_rewards=(1.0, 0.6, 0.3), gamma=0.9)
+    assert json.loads(r.stdout)["value"] == pytest.approx(env.value([0.2, 0.1]), abs=1e-15)
+    g = tmp_path / "family.toml"
+    g.write_text('family = "triangle"\nlevel = 7\n')
+    r = run("value", str(g), "--json")
+    assert json.loads(r.stdout)["value"] == pytest.approx(
+        pw.make_env("triangle", level=7).value([0, 0, 0]), abs=1e-15
+    )
+
+
+def test_check_agrees_and_reports_statistics():
+    r = run("check", "triangle-signed", "--episodes", "20000", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["ok"] and d["rows"][0]["statistic"] == "chi2" and d["rows"][0]["p_value"] > 1e-5
+    assert any(row["quantity"] == "V = E[G]" for row in d["rows"])
+
+
+def test_check_exits_1_on_a_wrong_distribution():
+    # Distort the exact law (move 3% of the mass from wall 1 to wall 0 cells) and run the
+    # command in the same process: check must detect it and exit 1.
+    code = textwrap.dedent("""
+        import sys, dataclasses, numpy as np
+        import pgweyl.exact.solver as s
+        orig = s.ExactSolver.value_distribution
+        def wrong(self, theta, tol=1e-12):
+            d = orig(self, theta, tol)
+            walls = np.array([0 in self.env.exit_walls[j] for j in d.exit_index])
+            p = d.probs.copy()
+            p[walls] *= 1.03
+            p[~walls] *= (1 - p[walls].sum()) / p[~walls].sum()
+            return dataclasses.replace(d, probs=p)
+        s.ExactSolver.value_distribution = wrong
+        from pgweyl.cli import main
+        sys.exit(main(["check", "corridor", "--episodes", "100000", "--quiet"]))
+    """)
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=600
+    )
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "DISAGREE" in r.stdout
+
+
+def test_maxima_json():
+    r = run("maxima", "triangle", "--basin-samples", "4", "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    api = pw.local_maxima(pw.make_env("triangle"), basin_samples=0)
+    assert [m["support"] for m in d["maxima"]] == [list(m.support) for m in api]
+    assert [m["value"] for m in d["maxima"]] == pytest.approx([m.value for m in api], abs=1e-12)
+    assert sum(m["basin_share"] for m in d["maxima"]) == pytest.approx(1.0)
+
+
+def test_converge_writes_json_file(tmp_path):
+    out = tmp_path / "conv.json"
+    r = run(
+        "converge", "corridor", "--runs", "2000", "--json", str(out), "--grid", "801", "--quiet"
+    )
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())
+    p_mc = d["monte_carlo"]["probabilities"][0]
+    p_chain = d["chain"]["at_theta0"][0]
+    assert (
+        abs(p_mc - p_chain)
+        <= 4 * np.sqrt(p_chain * (1 - p_chain) / 2000) + d["chain"]["grid_error"][0]
+    )
+    assert "P(" not in r.stderr  # quiet: no progress bar
+    assert "chain" in r.stdout
+
+
+def test_sweep_json_stdout():
+    r = run(
+        "sweep", "corridor", "--param", "level=4:8:4", "--runs", "500", "--method", "mc", "--json"
+    )
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["values"] == [4, 8] and d["param"] == "level"
+    assert d["p_chain"] == [None, None] and d["p_mc"][0] > d["p_mc"][1]
+
+
+BAD = [
+    (["value", "maze"], "unknown environment"),
+    (["value", "corridor:width=3"], "unknown knob"),
+    (["value", "corridor:level"], "malformed ENV option"),
+    (["value", "corridor", "--theta", "nan", "0"], "non-finite"),
+    (["value", "corridor", "--theta", "1"], "needs 2 numbers"),
+    (["value", "corridor:gamma=1.5"], "gamma"),
+    (["value", "corridor:gamma=0"], "gamma"),
+    (["value", "corridor:trap_distance=8"], "trap_distance"),
+    (["value", "corridor", "--tol", "2"], "tol"),
+    (["value", "BAD_TOML"], "malformed TOML"),
+    (["value", "NOT_REFLECTABLE"], "R3 fails"),
+    (["value", "NOT_INTERIOR"], "not in the open alcove"),
+    (["value", "UNKNOWN_TYPE"], "not a supported Cartan type"),
+    (["value", "missing.toml"], "does not exist"),
+    (["converge", "corridor", "--lr", "nan"], "lr"),
+    (["converge", "corridor", "--lr", "-1", "--runs", "10"], "lr"),
+    (["converge", "corridor", "--json", "/nonexistent/x.json"], "does not exist"),
+    (["converge", "corridor", "--plot", "/nonexistent/x.png"], "does not exist"),
+    (["converge", "simplex", "--method", "chain"], "effective dimension"),
+    (["sweep", "corridor", "--param", "level=a:b"], "start:stop"),
+    (["sweep", "corridor"], "--param"),
+    (["demo", "/proc/nope/out"], "cannot create output folder"),
+    (["frobnicate"], "invalid choice"),
+    ([], "missing command"),
+]
+
+
+@pytest.fixture(scope="module")
+def bad_files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("bad")
+    (d / "bad.toml").write_text("level = [\n")
+    (d / "c2odd.toml").write_text(
+        'cartan = "C2"\nlevel = 9\nsteps = "signed"\nstart = [2, 1]\n'
+        "wall_rewards = [1.0, 0.0, 0.0]\n"
+    )
+    (d / "outside.toml").write_text(
+        'cartan = "A2"\nlevel = 6\nstart = [6, 1, 0]\nwall_rewards = [1.0, 0.6, 0.3]\n'
+    )
+    (d / "e6.toml").write_text('cartan = "E6"\nlevel = 6\nwall_rewards = [1.0]\n')
+    return {
+        "BAD_TOML": str(d / "bad.toml"),
+        "NOT_REFLECTABLE": str(d / "c2odd.toml"),
+        "NOT_INTERIOR": str(d / "outside.toml"),
+        "UNKNOWN_TYPE": str(d / "e6.toml"),
+    }
+
+
+@pytest.mark.parametrize("args, fragment", BAD, ids=[" ".join(a) or "none" for a, _ in BAD])
+def test_bad_input_one_line_exit_2_no_files(args, fragment, bad_files, tmp_path):
+    args = [bad_files.get(a, a) for a in args]
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, r.stderr
+    assert lines[0].startswith("pgweyl: error:") and fragment in lines[0], lines[0]
+    assert "Traceback" not in r.stderr and r.stdout == ""
+    assert list(tmp_path.iterdir()) == []  # nothing written (the cwd stays empty)
