@@ -1,0 +1,128 @@
+"""Every script in examples/ runs with --quick, writes its figures and a JSON with its
+numbers, and the numbers are the ones the theory predicts at the quick settings.
+
+The four quick runs take about 20 s together (measured), so the module is not marked
+slow."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+# script -> (figure stems, JSON name, keys the JSON must hold)
+CASES = {
+    "corridor_difficulty": (
+        ["corridor_difficulty"],
+        "corridor_difficulty.json",
+        {"example", "theory", "quick", "settings", "rows", "sweep", "trap_value", "figures"},
+    ),
+    "triangle_landscape": (
+        ["triangle_landscape", "triangle_alcove"],
+        "triangle_landscape.json",
+        {
+            "example",
+            "theory",
+            "quick",
+            "env",
+            "settings",
+            "maxima",
+            "chain",
+            "monte_carlo",
+            "figures",
+        },
+    ),
+    "symbolic_vs_simulation": (
+        ["symbolic_vs_simulation", "value_distribution"],
+        "symbolic_vs_simulation.json",
+        {"example", "theory", "latex", "rational_in_p", "rows", "agree", "figures"},
+    ),
+    "step_size": (
+        ["step_size"],
+        "step_size.json",
+        {"example", "theory", "settings", "treasure", "gradient_flow_limit", "rows", "figures"},
+    ),
+}
+
+
+def run_example(name, outdir):
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    env["MPLBACKEND"] = "Agg"
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), str(outdir), "--quick"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module", params=sorted(CASES))
+def ran(request, tmp_path_factory):
+    name = request.param
+    outdir = tmp_path_factory.mktemp(name) / "out"  # not there yet: the script creates it
+    proc = run_example(name, outdir)
+    data = None
+    json_path = outdir / CASES[name][1]
+    if proc.returncode == 0 and json_path.exists():
+        data = json.loads(json_path.read_text())  # strict JSON: no NaN tokens
+    return name, outdir, proc, data
+
+
+def test_example_runs_and_writes_its_files(ran):
+    name, outdir, proc, data = ran
+    assert proc.returncode == 0, f"{name} failed:\n{proc.stdout}\n{proc.stderr}"
+    assert proc.stdout.strip(), "the script prints a summary"
+    stems, json_name, keys = CASES[name]
+    for stem in stems:
+        for ext in ("png", "pdf"):
+            path = outdir / f"{stem}.{ext}"
+            assert path.exists() and path.stat().st_size > 0, path
+    assert data is not None, f"{json_name} missing or not JSON"
+    assert keys <= set(data), f"missing keys {keys - set(data)}"
+    assert data["example"] == name and data["quick"] is True
+    assert all(Path(p).exists() for p in data["figures"])
+
+
+def test_example_numbers(ran):
+    name, _, proc, data = ran
+    assert proc.returncode == 0, proc.stderr
+    if name == "corridor_difficulty":
+        rows = {r["level"]: r for r in data["rows"]}
+        # THEORY §7: level 8, α = 1 gives P(treasure) ≈ 0.371 by the chain solver
+        assert abs(rows[8]["p_chain"] - 0.371) < 0.005
+        for r in rows.values():
+            assert r["ci_low"] - 0.02 <= r["p_chain"] <= r["ci_high"] + 0.02
+        p = [rows[k]["p_chain"] for k in sorted(rows)]
+        assert all(a > b for a, b in zip(p, p[1:]))  # harder as the treasure moves away
+    elif name == "triangle_landscape":
+        values = [m["value"] for m in data["maxima"]]
+        assert values == sorted(values, reverse=True)
+        assert abs(values[0] - 0.95**3) < 1e-9  # treasure: 4 straight steps, γ^3
+        assert abs(sum(data["chain"]["at_theta0"]) - 1) < 1e-6
+        shares = [m["basin_share"] for m in data["maxima"]]
+        assert all(s is not None for s in shares) and sum(shares) <= 1 + 1e-12
+    elif name == "symbolic_vs_simulation":
+        assert data["agree"] is True
+        assert data["latex"].count("theta") > 0
+        for r in data["rows"]:
+            assert r["abs_difference"] < 1e-9 and abs(r["z"]) < 4
+    elif name == "step_size":
+        rows = {r["lr"]: r for r in data["rows"]}
+        assert abs(rows[1.0]["p_chain"] - 0.371) < 0.005
+        assert data["gradient_flow_limit"]["ends_at_treasure"] is True
+        for r in rows.values():
+            if r["n_updates"] is not None:
+                assert r["ci_low"] - 0.02 <= r["p_chain"] <= r["ci_high"] + 0.02
+
+
+def test_every_example_is_tested_and_documented():
+    scripts = {p.stem for p in EXAMPLES.glob("*.py")}
+    assert scripts == set(CASES)
+    readme = (EXAMPLES / "README.md").read_text()
+    for name in scripts:
+        assert f"python examples/{name}.py" in readme
