@@ -137,12 +137,19 @@ def _check_output(path: str | None, what: str) -> None:
         raise InputError(f"cannot write {what} to {path!r}: folder {parent!r} is not writable")
 
 
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def _write_atomic(path: str, text: str) -> None:
     folder = os.path.dirname(os.path.abspath(path))
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pgweyl-", suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(text)
+        os.chmod(tmp, _umask_mode())  # mkstemp creates 0600; outputs follow the umask
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -189,6 +196,7 @@ def _save_plot(fig, path: str) -> None:
             )
             os.close(fd)
             fig.savefig(tmp, dpi=130, bbox_inches="tight")
+            os.chmod(tmp, _umask_mode())
             tmps.append((tmp, out))
         for tmp, out in tmps:
             os.replace(tmp, out)

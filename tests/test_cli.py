@@ -215,3 +215,6 @@ def test_converge_and_sweep_plots(tmp_path):
     for name in ("basin.png", "basin.pdf", "sweep.png", "sweep.pdf"):
         assert (tmp_path / name).stat().st_size > 1000
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".pgweyl-")]  # no temps
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (tmp_path / "basin.png").stat().st_mode & 0o777 == 0o666 & ~mask
