@@ -18,33 +18,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
-
-import numpy as np
 
 import pgweyl as pw
 from pgweyl.landscape import difficulty_sweep
 from pgweyl.plot import difficulty_figure, save_figure
+from pgweyl.serialize import jsonable
 
 QUICK = {"levels": [4, 6, 8, 10, 12], "runs": 1000, "updates": 50_000, "grid": 201}
 FULL = {"levels": [4, 6, 8, 10, 12, 14, 16], "runs": 10_000, "updates": 200_000, "grid": 401}
-
-
-def jsonable(x):
-    """numpy scalars/arrays to Python, NaN/inf to None (strict JSON)."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def main(argv=None) -> int:

@@ -38,6 +38,7 @@ import numpy as np  # noqa: E402
 
 import pgweyl as pw  # noqa: E402
 from pgweyl.plot import save_figure  # noqa: E402
+from pgweyl.serialize import jsonable  # noqa: E402
 
 QUICK = {
     "lrs": [0.5, 1.0, 2.0, 4.0],
@@ -54,21 +55,6 @@ FULL = {
     "grid": 801,
 }
 MAX_UPDATES = 2_000_000
-
-
-def jsonable(x):
-    """numpy scalars/arrays to Python, NaN/inf to None (strict JSON)."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def main(argv=None) -> int:

@@ -37,26 +37,12 @@ import sympy  # noqa: E402
 import pgweyl as pw  # noqa: E402
 from pgweyl.exact import value_function, value_latex  # noqa: E402
 from pgweyl.plot import save_figure, value_distribution_figure  # noqa: E402
+from pgweyl.serialize import jsonable  # noqa: E402
 
 QUICK = {"episodes": 20_000, "thetas": [-1.0, 0.0, 0.5, 1.5]}
 FULL = {"episodes": 1_000_000, "thetas": [-2.0, -1.0, -0.3, 0.0, 0.3, 0.5, 1.0, 1.5, 2.5]}
 SYMBOLIC_TOL = 1e-9
 Z_MAX = 4.0
-
-
-def jsonable(x):
-    """numpy scalars/arrays to Python, NaN/inf to None (strict JSON)."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def rational_in_p(expr):

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import time
 from pathlib import Path
 
@@ -41,24 +40,10 @@ import numpy as np  # noqa: E402
 
 import pgweyl as pw  # noqa: E402
 from pgweyl.plot import alcove_figure, basin_figure, landscape_figure, save_figure  # noqa: E402
+from pgweyl.serialize import jsonable  # noqa: E402
 
 QUICK = {"samples": 16, "resolution": 41, "grid": 21, "runs": 1000, "updates": 50_000}
 FULL = {"samples": 200, "resolution": 101, "grid": 101, "runs": 10_000, "updates": 200_000}
-
-
-def jsonable(x):
-    """numpy scalars/arrays to Python, NaN/inf to None (strict JSON)."""
-    if isinstance(x, dict):
-        return {str(k): jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [jsonable(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return jsonable(x.tolist())
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x
 
 
 def steps_of(env, support) -> str:

@@ -25,6 +25,8 @@ import warnings
 
 import numpy as np
 
+from pgweyl.serialize import jsonable
+
 EXIT_OK, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
 
 
@@ -157,23 +159,8 @@ def _write_atomic(path: str, text: str) -> None:
         raise
 
 
-def _jsonable(obj):
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return None if math.isnan(v) else v
-    if isinstance(obj, np.integer):
-        return int(obj)
-    return obj
-
-
 def _emit_json(data, dest: str | None) -> None:
-    text = json.dumps(_jsonable(data), indent=2, allow_nan=False)
+    text = json.dumps(jsonable(data), indent=2, allow_nan=False)
     if dest in (None, "-"):
         print(text)
     else:
