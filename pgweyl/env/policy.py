@@ -80,6 +80,14 @@ class Policy:
         """π_θ over the steps (sums to 1)."""
         return np.exp(self.log_probs(theta))
 
+    def probs_many(self, thetas) -> np.ndarray:
+        """π_θ for each row of ``thetas`` (n×dim), vectorised and shifted like :meth:`probs`."""
+        thetas = np.asarray(thetas, dtype=float)
+        logits = thetas @ self.vectors_f.T if self.kind == "exp" else thetas
+        logits = logits - logits.max(axis=-1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=-1, keepdims=True)
+
     def mean_step(self, theta) -> np.ndarray:
         """E_π[s] (= ∇A(θ) for ``exp``)."""
         return self.probs(theta) @ self.vectors_f

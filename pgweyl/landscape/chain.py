@@ -157,10 +157,7 @@ def _interp_weights(axes, pts):
 
 def _labels(env, thetas, maxima, eps) -> np.ndarray:
     """Index of the maximum whose policy is within TV ε of π(θ), else −1 (vectorised)."""
-    logits = thetas @ env.steps.vectors.T.astype(float)
-    logits -= logits.max(axis=-1, keepdims=True)
-    p = np.exp(logits)
-    p /= p.sum(axis=-1, keepdims=True)
+    p = env._policy.probs_many(thetas)
     out = np.full(len(thetas), -1, dtype=np.int64)
     for j, m in enumerate(maxima):
         out[(m.distances(p) <= eps) & (out < 0)] = j

@@ -143,6 +143,7 @@ def convergence_probabilities(
             targets=targets,
             eps=eps,
             run_offset=int(a),
+            target_flat=[m.flat for m in maxima],
         )
         finals.append(res.final_theta)
         stops.append(res.stopped_at)
@@ -156,14 +157,7 @@ def convergence_probabilities(
     label = np.concatenate(hits).copy()
     open_runs = np.flatnonzero(label < 0)
     if len(open_runs):
-        logits = (
-            final[open_runs] @ env.steps.vectors.T.astype(float)
-            if env.policy_kind == "exp"
-            else final[open_runs]
-        )
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        p /= p.sum(axis=1, keepdims=True)
+        p = env._policy.probs_many(final[open_runs])
         dist = np.stack([m.distances(p) for m in maxima], axis=1)
         nearest = dist.argmin(axis=1)
         ok = dist[np.arange(len(open_runs)), nearest] <= classify_tol

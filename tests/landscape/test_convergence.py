@@ -123,3 +123,22 @@ def test_bad_arguments(corridor, kw, fragment):
     args.update(kw)
     with pytest.raises(pw.ArgumentError, match=fragment):
         convergence_probabilities(env, **args)
+
+
+def test_runs_on_a_flat_ridge_stop_early():
+    # triangle-signed: V = 0.6 on the edge {−e1, +e2}. Starting deep on that ridge, away
+    # from both of its vertices, every run is absorbed at update 0 by the flat maximum.
+    env = pw.make_env("triangle-signed")
+    maxima = pw.local_maxima(env, basin_samples=0)
+    j = next(i for i, m in enumerate(maxima) if m.flat)
+    res = convergence_probabilities(env, [-7.0, 7.0], 0.5, 50, 200, seed=1, maxima=maxima)
+    assert res.n_absorbed == 200 and res.mean_stop_update == 0.0
+    assert res.probabilities[j] == 1.0
+
+
+def test_policy_probs_many_matches_probs():
+    for env in (pw.make_env("triangle-signed"), pw.make_env("triangle", policy="softmax")):
+        thetas = np.random.default_rng(0).normal(size=(5, env.theta_dim)) * 30
+        many = env._policy.probs_many(thetas)
+        for t, p in zip(thetas, many):
+            assert p == pytest.approx(env.policy(t), abs=1e-14)

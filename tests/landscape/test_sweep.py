@@ -8,8 +8,7 @@ from pgweyl.landscape import difficulty_sweep
 
 
 def test_corridor_sweep_falls_with_difficulty_and_methods_agree():
-    res = difficulty_sweep("corridor", [4, 8], n_runs=4000, n_updates=200_000, grid=401,
-                           seed=1)
+    res = difficulty_sweep("corridor", [4, 8], n_runs=4000, n_updates=200_000, grid=401, seed=1)
     assert res.param == "level" and res.values.tolist() == [4, 8]
     assert res.global_support == ((0,), (0,))  # the treasure: always up
     assert res.p_mc[0] > res.p_mc[1]  # harder exploration, less treasure
