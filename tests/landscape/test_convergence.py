@@ -126,12 +126,15 @@ def test_bad_arguments(corridor, kw, fragment):
 
 
 def test_runs_on_a_flat_ridge_stop_early():
-    # triangle-signed: V = 0.6 on the edge {−e1, +e2}. Starting deep on that ridge, away
-    # from both of its vertices, every run is absorbed at update 0 by the flat maximum.
+    # triangle-signed: V = 0.6 on the edge {−e1, +e2}. Starting deep on that ridge at
+    # π ≈ (0, 0.8, 0.2, 0) — TV 0.3 from its barycentre and far from both vertices —
+    # every run is absorbed at update 0 by the flat maximum (mass outside the face ~1e-6).
     env = pw.make_env("triangle-signed")
     maxima = pw.local_maxima(env, basin_samples=0)
     j = next(i for i, m in enumerate(maxima) if m.flat)
-    res = convergence_probabilities(env, [-7.0, 7.0], 0.5, 50, 200, seed=1, maxima=maxima)
+    theta0 = [-7.7, 6.3]
+    assert env.policy(theta0)[1] == pytest.approx(0.8, abs=0.01)
+    res = convergence_probabilities(env, theta0, 0.5, 50, 200, seed=1, maxima=maxima)
     assert res.n_absorbed == 200 and res.mean_stop_update == 0.0
     assert res.probabilities[j] == 1.0
 
