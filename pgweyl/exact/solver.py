@@ -149,16 +149,10 @@ class ExactSolver:
         return self.value_distribution(theta, tol).value
 
     def value_grad(self, theta, tol=config.DEFAULT_TOL) -> np.ndarray:
-        env = self.env
-        if env.policy_kind == "softmax":
-            tol = _check_tol(tol)
-            theta = env.check_theta(theta)
-            jac = env._policy.jacobian(theta)
-            times, idx, _, dP, _ = self.tilted.run(env.policy(theta), jac, tol)
-            G = env.returns(env.exit_rewards[idx], times)
-            return G @ dP
+        if self.env.policy_kind == "softmax":
+            return self.value_grad_transfer(theta, tol)
         dist = self.value_distribution(theta, tol)
-        return score_weighted_sum(env, dist, dist.returns)
+        return score_weighted_sum(self.env, dist, dist.returns)
 
     def value_grad_transfer(self, theta, tol=config.DEFAULT_TOL) -> np.ndarray:
         """∇V by forward-mode derivatives of the policy-weighted transfer matrix (any
@@ -166,8 +160,18 @@ class ExactSolver:
         env = self.env
         tol = _check_tol(tol)
         theta = env.check_theta(theta)
-        times, idx, _, dP, _ = self.tilted.run(env.policy(theta), env._policy.jacobian(theta), tol)
-        return env.returns(env.exit_rewards[idx], times) @ dP
+        return self.policy_derivative(env.policy(theta), env._policy.jacobian(theta), tol)
+
+    def policy_value(self, probs, tol: float = 1e-14) -> float:
+        """V(π) for any distribution π over the steps (zero probabilities allowed)."""
+        times, idx, P, _, _ = self.tilted.run(np.asarray(probs, dtype=float), None, tol)
+        return float(P @ self.env.returns(self.env.exit_rewards[idx], times))
+
+    def policy_derivative(self, probs, jac, tol: float = 1e-14) -> np.ndarray:
+        """Σ_{b,n} G(b, n) ∂P/∂φ for the policy π with ∂π/∂φ = ``jac`` (k×p): the derivative
+        of V along any parametrisation or direction through π (forward mode)."""
+        times, idx, _, dP, _ = self.tilted.run(np.asarray(probs, dtype=float), jac, tol)
+        return self.env.returns(self.env.exit_rewards[idx], times) @ dP
 
     def symbolic_value(self, symbolic_params=False):
         from pgweyl.exact.symbolic import symbolic_value

@@ -86,9 +86,7 @@ class Face:
         return policy_value(self.env, self.probs(phi))
 
     def grad(self, phi) -> np.ndarray:
-        p = self.probs(phi)
-        times, idx, _, dP, _ = self.env.solver.tilted.run(p, self.jacobian(phi), 1e-14)
-        return self.env.returns(self.env.exit_rewards[idx], times) @ dP
+        return self.env.solver.policy_derivative(self.probs(phi), self.jacobian(phi))
 
     def to_face_coords(self, probs) -> np.ndarray:
         """Logits φ of a policy supported on this face (softmax faces only)."""
@@ -99,8 +97,7 @@ class Face:
 
 def policy_value(env, probs, tol: float = 1e-14) -> float:
     """V(π) for any distribution π over the steps (zeros allowed)."""
-    times, idx, P, _, _ = env.solver.tilted.run(np.asarray(probs, dtype=float), None, tol)
-    return float(P @ env.returns(env.exit_rewards[idx], times))
+    return env.solver.policy_value(probs, tol)
 
 
 def neighbour_faces(faces: list[tuple], support: tuple) -> list[tuple]:

@@ -123,11 +123,7 @@ def _gain_rates(env, faces, support, policy) -> list[float]:
             j = int(np.flatnonzero((vecs == -vecs[i]).all(axis=1))[0])
             d[j] = 1.0 / policy[i]
         directions.append(d - d.sum() * policy)
-    rates = []
-    for d in directions:
-        times, idx, _, dP, _ = env.solver.tilted.run(policy, d[:, None], 1e-14)
-        rates.append(float(env.returns(env.exit_rewards[idx], times) @ dP[:, 0]))
-    return rates
+    return [float(env.solver.policy_derivative(policy, d[:, None])[0]) for d in directions]
 
 
 def _perturbation_gain(env, faces, support, policy, value, rng, draws: int = 6) -> float | None:
