@@ -168,29 +168,14 @@ def _emit_json(data, dest: str | None) -> None:
 
 
 def _save_plot(fig, path: str) -> None:
-    """Write PNG and PDF next to each other atomically (the figure's format by suffix)."""
+    """PNG and PDF next to each other, atomically (:func:`pgweyl.plot.save_figure`)."""
     import matplotlib.pyplot as plt
 
-    stem, ext = os.path.splitext(path)
-    outputs = [stem + ".png", stem + ".pdf"] if ext.lower() in ("", ".png", ".pdf") else [path]
-    tmps = []
+    from pgweyl.plot import save_figure
+
     try:
-        for out in outputs:
-            fd, tmp = tempfile.mkstemp(
-                dir=os.path.dirname(os.path.abspath(out)),
-                prefix=".pgweyl-",
-                suffix=os.path.splitext(out)[1],
-            )
-            os.close(fd)
-            fig.savefig(tmp, dpi=130, bbox_inches="tight")
-            os.chmod(tmp, _umask_mode())
-            tmps.append((tmp, out))
-        for tmp, out in tmps:
-            os.replace(tmp, out)
+        save_figure(fig, path)
     finally:
-        for tmp, _ in tmps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
         plt.close(fig)
 
 

@@ -24,6 +24,7 @@ from pgweyl.landscape import (
     difficulty_sweep,
     local_maxima,
 )
+from pgweyl.serialize import jsonable
 
 FULL = {
     "episodes": 200_000,
@@ -187,22 +188,12 @@ def run_demo(
     summary["figures"] = written
     summary["seconds"] = round(time.perf_counter() - t_start, 2)
     with open(os.path.join(out, "summary.json"), "w") as fh:
-        json.dump(summary, fh, indent=2, default=_default)
+        json.dump(jsonable(summary), fh, indent=2, allow_nan=False)
     log(
         f"  wrote {len(written)} figure files and summary.json to {out} "
         f"in {summary['seconds']:.0f} s"
     )
     return summary
-
-
-def _default(obj):
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, (np.floating, np.integer)):
-        return obj.item()
-    if isinstance(obj, tuple):
-        return list(obj)
-    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
 __all__ = ["run_demo"]

@@ -65,15 +65,32 @@ def save_figure(fig, path) -> tuple[Path, Path]:
     """Write ``fig`` as PNG and PDF; return the two paths (PNG first).
 
     ``path`` is ``"out/x.png"``, ``"out/x.pdf"`` or ``"out/x"``: each writes
-    ``out/x.png`` and ``out/x.pdf``; the parent folder is created."""
+    ``out/x.png`` and ``out/x.pdf``; the parent folder is created. Both files are
+    rendered to temporary files first and renamed only when both succeeded, so a
+    failure leaves no partial output; their mode follows the umask."""
+    import tempfile
+
     path = Path(path)
     stem = path.with_suffix("") if path.suffix.lower() in (".png", ".pdf") else path
     stem.parent.mkdir(parents=True, exist_ok=True)
-    png = stem.with_name(stem.name + ".png")
-    pdf = stem.with_name(stem.name + ".pdf")
-    fig.savefig(png, dpi=150, bbox_inches="tight")
-    fig.savefig(pdf, bbox_inches="tight")
-    return png, pdf
+    outputs = (stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf"))
+    mask = os.umask(0)
+    os.umask(mask)
+    tmps = []
+    try:
+        for out in outputs:
+            fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".pgweyl-", suffix=out.suffix)
+            os.close(fd)
+            tmps.append(tmp)
+            fig.savefig(tmp, dpi=150, bbox_inches="tight")
+            os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600
+        for tmp, out in zip(tmps, outputs):
+            os.replace(tmp, out)
+    finally:
+        for tmp in tmps:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return outputs
 
 
 # -- labels -------------------------------------------------------------------------------
