@@ -8,12 +8,14 @@ Import the public API from here: ``import pgweyl as pw``.
 from pgweyl import config, landscape
 from pgweyl.env import AlcoveWalkEnv, list_envs, make_env
 from pgweyl.errors import (
+    AccuracyError,
     ArgumentError,
     CartanTypeError,
     DimensionError,
     LevelError,
     NotReflectableError,
     PgweylError,
+    ResourceError,
     RewardError,
     StartError,
     StepSetError,
@@ -54,6 +56,7 @@ def __getattr__(name):
 
 
 __all__ = [
+    "AccuracyError",
     "Alcove",
     "AlcoveWalkEnv",
     "ArgumentError",
@@ -67,6 +70,7 @@ __all__ = [
     "NotReflectableError",
     "PgweylError",
     "ReinforceResult",
+    "ResourceError",
     "RewardError",
     "RootSystem",
     "StartError",

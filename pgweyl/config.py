@@ -1,15 +1,48 @@
-"""Numerical thresholds of pgweyl in one place (STUMPY's config habit)."""
+"""Numerical thresholds and budgets of pgweyl in one place (STUMPY's config habit).
 
-#: Default truncation of value distributions: stop at the smallest N with P(T > N) ≤ this.
+Change them at run time as module attributes (``pgweyl.config.MEMORY_BUDGET = 4 << 30``);
+the command line reads ``PGWEYL_MEMORY_BUDGET`` (bytes, or with a K/M/G suffix).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+#: Default tolerance: the error bound of V and ∇V, and the tail P(T > N) of a truncated
+#: value distribution.
 DEFAULT_TOL = 1e-12
 
-#: First-passage rows are computed in exact integers while |S|^n has at most this many
-#: bits; beyond, the table continues in scaled floats (relative error ≤ (n − n0)(|S|−1)ε).
-EXACT_BITS_LIMIT = 8192
+#: Default total-variation radius ε of the absorbing regions around local maxima:
+#: σ(−8) = 1/(1 + e^8) ≈ 3.35e−4, i.e. |θ_1 − θ_2| ≥ 8 on the corridor (THEORY §7).
+DEFAULT_EPS = 1.0 / (1.0 + math.exp(8.0))
 
-#: Hard cap on the rows of a first-passage table (a truncation that needs more reports
-#: its tail and warns instead).
+#: ε lies in (0, EPS_MAX): beyond ½ the ε-neighbourhoods of two vertices would overlap.
+EPS_MAX = 0.5
+
+
+def _parse_bytes(text: str) -> int:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1] if t and t[-1] in units else ""
+    return int(float(t[: len(t) - len(unit)]) * units[unit])
+
+
+#: Memory any single request may allocate (bytes); requests estimated above it are
+#: refused with :class:`pgweyl.ResourceError` before allocation. Default 2 GiB.
+MEMORY_BUDGET = 2 << 30
+if os.environ.get("PGWEYL_MEMORY_BUDGET"):
+    try:
+        MEMORY_BUDGET = _parse_bytes(os.environ["PGWEYL_MEMORY_BUDGET"])
+    except ValueError:  # a malformed variable must not break import; keep the default
+        pass
+
+#: Hard cap on the rows of a first-passage log table.
 MAX_TABLE_ROWS = 1_000_000
+
+#: First-passage rows are computed in exact integers while |S|^n has at most this many
+#: bits; beyond, the table continues in scaled floats.
+EXACT_BITS_LIMIT = 8192
 
 #: Memory budget of a log table, in float64 entries (rows × (interior + exit points)).
 MAX_TABLE_ENTRIES = 20_000_000

@@ -55,3 +55,22 @@ class ArgumentError(PgweylError, ValueError):
 
 class RewardError(PgweylError, ValueError):
     """Rewards that cannot define an environment (wrong count, non-finite, bad table key)."""
+
+
+class ResourceError(PgweylError, MemoryError):
+    """A request whose estimated memory exceeds the budget ``pgweyl.config.MEMORY_BUDGET``.
+
+    Raised *before* anything large is allocated; the message names the estimate, the
+    budget and what to change. Attributes: ``needed`` and ``budget`` in bytes."""
+
+    def __init__(self, message: str, needed: float = float("nan"), budget: float = float("nan")):
+        super().__init__(message)
+        self.needed = needed
+        self.budget = budget
+
+
+class AccuracyError(PgweylError, ArithmeticError):
+    """No route can deliver the requested tolerance within the budget.
+
+    The message says what error bound was reached and what to change (a larger
+    ``tol``, a larger memory budget, another ``method``)."""

@@ -115,7 +115,7 @@ def _support_label(env, support) -> str:
 
 def _y_labels(env, dim: int) -> list[str]:
     """Axis names of the effective coordinates y = Lθ."""
-    if env is not None and env._policy.gauge:
+    if env is not None and env.gauge:
         d = env.theta_dim
         if dim == 1:
             return [f"y = θ1 − θ{d}"]

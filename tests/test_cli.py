@@ -206,11 +206,31 @@ def test_bad_input_one_line_exit_2_no_files(args, fragment, bad_files, tmp_path)
 
 
 def test_converge_and_sweep_plots(tmp_path):
-    r = run("converge", "corridor", "--runs", "300", "--grid", "201", "--plot",
-            str(tmp_path / "basin.png"), "--quiet")
+    r = run(
+        "converge",
+        "corridor",
+        "--runs",
+        "300",
+        "--grid",
+        "201",
+        "--plot",
+        str(tmp_path / "basin.png"),
+        "--quiet",
+    )
     assert r.returncode == 0, r.stderr
-    r = run("sweep", "corridor", "--param", "level=4,6", "--runs", "300", "--grid", "201",
-            "--plot", str(tmp_path / "sweep"), "--quiet")
+    r = run(
+        "sweep",
+        "corridor",
+        "--param",
+        "level=4,6",
+        "--runs",
+        "300",
+        "--grid",
+        "201",
+        "--plot",
+        str(tmp_path / "sweep"),
+        "--quiet",
+    )
     assert r.returncode == 0, r.stderr
     for name in ("basin.png", "basin.pdf", "sweep.png", "sweep.pdf"):
         assert (tmp_path / name).stat().st_size > 1000

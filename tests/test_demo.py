@@ -9,13 +9,23 @@ import pytest
 
 def test_demo_quick(tmp_path):
     out = tmp_path / "demo"
-    r = subprocess.run([sys.executable, "-m", "pgweyl", "demo", str(out), "--quick", "--quiet"],
-                       capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [sys.executable, "-m", "pgweyl", "demo", str(out), "--quick", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, r.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["checks_agree"] is True
-    names = {"alcove_corridor", "alcove_triangle", "value_distribution_triangle",
-             "landscape_triangle", "difficulty_corridor", "basins_triangle"}
+    names = {
+        "alcove_corridor",
+        "alcove_triangle",
+        "value_distribution_triangle",
+        "landscape_triangle",
+        "difficulty_corridor",
+        "basins_triangle",
+    }
     for name in names:
         for ext in ("png", "pdf"):
             f = out / f"{name}.{ext}"

@@ -1,7 +1,7 @@
 """Layer 2: the POMDP (alcove + steps + start + rewards + γ) and the catalog."""
 
 from pgweyl.env.catalog import FAMILIES, EnvFamily, list_envs, make_env
-from pgweyl.env.environment import AlcoveWalkEnv, register_solver
+from pgweyl.env.environment import AlcoveWalkEnv
 from pgweyl.env.policy import POLICY_KINDS, Policy
 from pgweyl.env.rewards import CORNER_RULES, episode_returns
 
@@ -15,5 +15,4 @@ __all__ = [
     "episode_returns",
     "list_envs",
     "make_env",
-    "register_solver",
 ]

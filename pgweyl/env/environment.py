@@ -7,8 +7,15 @@
 - reward: R(b) at the exit point b, a step cost c per step, discount γ ∈ (0, 1].
 
 The exact quantities (first-passage tables, value distribution, V, ∇V, symbolic V)
-are computed by the layer above (:mod:`pgweyl.exact`), which registers its solver
-here with :func:`register_solver`; this module never imports it.
+are computed by the layer above, :class:`pgweyl.exact.ExactSolver`; the methods here
+are conveniences that import it on first use (a lazy dependency, so that this layer
+loads without it and ``import pgweyl`` stays fast).
+
+Policy contract used by every higher layer (never the private ``Policy`` object):
+:meth:`~AlcoveWalkEnv.policy`, :meth:`~AlcoveWalkEnv.policies` (a stack of θ),
+:meth:`~AlcoveWalkEnv.policy_jacobian`, :attr:`~AlcoveWalkEnv.gauge`,
+:meth:`~AlcoveWalkEnv.canonical_theta`, and the effective coordinates
+y = Lθ (:meth:`~AlcoveWalkEnv.effective_map`, :meth:`~AlcoveWalkEnv.lift`).
 
 >>> env = AlcoveWalkEnv("A1", 4, start=(1, 0), wall_rewards=(1.0, 0.0), gamma=0.9)
 >>> env.exit_points.tolist(), env.exit_rewards.tolist()
@@ -17,10 +24,9 @@ here with :func:`register_solver`; this module never imports it.
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from pgweyl import validate
 from pgweyl.env.policy import POLICY_KINDS, Policy
 from pgweyl.env.rewards import (
     CORNER_RULES,
@@ -29,31 +35,12 @@ from pgweyl.env.rewards import (
     corner_reward,
     episode_returns,
 )
-from pgweyl.errors import ArgumentError, PgweylError, RewardError
+from pgweyl.errors import ArgumentError, RewardError
 from pgweyl.weyl.alcove import Alcove
 from pgweyl.weyl.reflectable import check_reflectable
 from pgweyl.weyl.samples import sample_start
 from pgweyl.weyl.steps import StepSet
 from pgweyl.weyl.transfer import InteriorGraph
-
-_SOLVER_FACTORY = None
-
-
-def register_solver(factory) -> None:
-    """Install the factory env → solver that provides the exact methods."""
-    global _SOLVER_FACTORY
-    _SOLVER_FACTORY = factory
-
-
-def _check_real(name: str, value, low=None, high=None, low_open=False) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value):
-        raise ArgumentError(f"{name} must be a finite number, got {value!r}")
-    value = float(value)
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ArgumentError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
-    if high is not None and value > high:
-        raise ArgumentError(f"{name} must be <= {high}, got {value}")
-    return value
 
 
 class AlcoveWalkEnv:
@@ -100,8 +87,8 @@ class AlcoveWalkEnv:
         check_reflectable(self.alcove, self.steps, start)
         self.start = np.array(start, dtype=np.int64)
         self.start.setflags(write=False)
-        self.gamma = _check_real("gamma", gamma, low=0.0, high=1.0, low_open=True)
-        self.step_cost = _check_real("step_cost", step_cost, low=0.0)
+        self.gamma = validate.finite_real("gamma", gamma, lo=0.0, hi=1.0, lo_open=True)
+        self.step_cost = validate.finite_real("step_cost", step_cost, lo=0.0)
         if corner not in CORNER_RULES:
             raise ArgumentError(
                 f"unknown corner rule {corner!r}; expected one of {', '.join(CORNER_RULES)}"
@@ -200,13 +187,51 @@ class AlcoveWalkEnv:
         """θ as a float vector of length ``theta_dim``, or DimensionError/ArgumentError."""
         return self._policy.check(theta)
 
+    def policies(self, thetas) -> np.ndarray:
+        """π_θ for every row of ``thetas`` (…×theta_dim), vectorised: (…×|S|)."""
+        return self._policy.probs_many(thetas)
+
+    def policy_jacobian(self, theta) -> np.ndarray:
+        """J[s, k] = ∂π_θ(s)/∂θ_k (|S|×theta_dim): π(s)(s − ∇A(θ))_k for ``exp``,
+        π(s)(δ_sk − π(k)) for ``softmax``."""
+        return self._policy.jacobian(theta)
+
+    @property
+    def gauge(self) -> bool:
+        """True when θ and θ + a(1, …, 1) give the same policy (``exp`` on A_n with unit
+        steps, and ``softmax``); such θ are reported with Σθ = 0."""
+        return self._policy.gauge
+
+    @property
+    def effective_dim(self) -> int:
+        """Dimension of the policy family: ``theta_dim`` minus 1 when there is a gauge."""
+        return self.theta_dim - int(self.gauge)
+
+    def effective_map(self) -> np.ndarray:
+        """L (effective_dim × theta_dim) with effective coordinates y = Lθ.
+
+        With a gauge y_i = θ_i − θ_last (i < theta_dim), so that y determines the policy
+        and θ(y) = (y, 0) (:meth:`lift`); otherwise L is the identity."""
+        d = self.theta_dim
+        if self.gauge:
+            return np.hstack([np.eye(d - 1), -np.ones((d - 1, 1))])
+        return np.eye(d)
+
+    def lift(self, y) -> np.ndarray:
+        """θ(y) with L θ(y) = y: (y, 0) with a gauge, y otherwise (broadcasts over rows)."""
+        y = np.asarray(y, dtype=float)
+        if self.gauge:
+            return np.concatenate([y, np.zeros(y.shape[:-1] + (1,))], axis=-1)
+        return y
+
     # -- exact layer ---------------------------------------------------------------------
     @property
     def solver(self):
+        """The :class:`pgweyl.exact.ExactSolver` of this environment (built on first use)."""
         if self._solver_obj is None:
-            if _SOLVER_FACTORY is None:
-                raise PgweylError("no exact solver registered; import pgweyl")
-            self._solver_obj = _SOLVER_FACTORY(self)
+            from pgweyl.exact.solver import ExactSolver  # the layer above, loaded lazily
+
+            self._solver_obj = ExactSolver(self)
         return self._solver_obj
 
     def first_passage_counts(self, n_max: int, method: str = "transfer"):
@@ -274,4 +299,4 @@ class AlcoveWalkEnv:
         )
 
 
-__all__ = ["AlcoveWalkEnv", "register_solver"]
+__all__ = ["AlcoveWalkEnv"]

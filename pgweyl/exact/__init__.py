@@ -1,17 +1,10 @@
-"""Layer 3: first-passage tables, value distributions, V, ∇V, symbolic V.
+"""Layer 3: first-passage tables, value distributions, V, ∇V, symbolic V."""
 
-Importing this package registers :class:`ExactSolver` as the provider of the exact
-methods of :class:`pgweyl.env.AlcoveWalkEnv`.
-"""
-
-from pgweyl.env.environment import register_solver
 from pgweyl.exact.distribution import ValueDistribution
 from pgweyl.exact.solver import ExactSolver, score_weighted_sum
 from pgweyl.exact.symbolic import generating_functions, value_function, value_latex
 from pgweyl.exact.tables import LogTable, first_passage_reflection, first_passage_transfer
 from pgweyl.exact.tilted import TiltedTransfer, TruncationWarning
-
-register_solver(ExactSolver)
 
 __all__ = [
     "ExactSolver",

@@ -160,7 +160,7 @@ class ExactSolver:
         env = self.env
         tol = _check_tol(tol)
         theta = env.check_theta(theta)
-        return self.policy_derivative(env.policy(theta), env._policy.jacobian(theta), tol)
+        return self.policy_derivative(env.policy(theta), env.policy_jacobian(theta), tol)
 
     def policy_value(self, probs, tol: float = 1e-14) -> float:
         """V(π) for any distribution π over the steps (zero probabilities allowed)."""

@@ -81,7 +81,7 @@ def symbolic_value(env, symbolic_params: bool = False):
     z, phis = generating_functions(env)
     theta = theta_symbols(env)
     tvec = sympy.Matrix(theta)
-    if env._policy.gauge:
+    if env.gauge:
         tvec = tvec - sympy.ones(len(theta), 1) * sum(theta) / len(theta)
     steps = env.steps.vectors.tolist()
     Z = sum(sympy.exp(sum(int(si) * ti for si, ti in zip(s, tvec))) for s in steps)

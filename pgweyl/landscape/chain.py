@@ -27,26 +27,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgweyl import validate
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.maxima import local_maxima
 
 
 def effective_map(env) -> np.ndarray:
-    """L (dim_eff × theta_dim) with y = L θ; rows of the identity when there is no gauge."""
+    """L with y = Lθ (:meth:`AlcoveWalkEnv.effective_map`), for ``exp`` policies."""
     if env.policy_kind != "exp":
         raise ArgumentError("the chain solver is built for policy 'exp'")
-    d = env.theta_dim
-    if env._policy.gauge:
-        return np.hstack([np.eye(d - 1), -np.ones((d - 1, 1))])
-    return np.eye(d)
+    return env.effective_map()
 
 
 def lift(env, y) -> np.ndarray:
-    """θ(y): (y, 0) for A_n, y otherwise (broadcasts over leading axes)."""
-    y = np.asarray(y, dtype=float)
-    if env._policy.gauge:
-        return np.concatenate([y, np.zeros(y.shape[:-1] + (1,))], axis=-1)
-    return y
+    """θ(y) (:meth:`AlcoveWalkEnv.lift`)."""
+    return env.lift(y)
 
 
 @dataclass(frozen=True, repr=False)
@@ -157,7 +152,7 @@ def _interp_weights(axes, pts):
 
 def _labels(env, thetas, maxima, eps) -> np.ndarray:
     """Index of the maximum whose policy is within TV ε of π(θ), else −1 (vectorised)."""
-    p = env._policy.probs_many(thetas)
+    p = env.policies(thetas)
     out = np.full(len(thetas), -1, dtype=np.int64)
     for j, m in enumerate(maxima):
         out[(m.distances(p) <= eps) & (out < 0)] = j
@@ -184,11 +179,8 @@ def chain_absorption(
     in 2-D); ``eps``: total-variation radius of the absorbing regions (default σ(−8));
     ``refine``: also solve on a grid twice as fine; the result then answers on the fine
     grid and reports the difference (:meth:`ChainResult.grid_error`)."""
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
-        raise ArgumentError(f"lr must be a positive number, got {lr!r}")
-    eps = 1.0 / (1.0 + math.exp(8.0)) if eps is None else float(eps)
-    if not 0 < eps < 0.5:
-        raise ArgumentError(f"eps must be in (0, 0.5), got {eps}")
+    lr = validate.positive_real("lr", lr)
+    eps = validate.eps(eps)
     L = effective_map(env)
     dim = L.shape[0]
     if dim > 2:
@@ -246,7 +238,7 @@ def _solve(args, grid):
     for start in range(0, len(transient), chunk):
         nodes = transient[start : start + chunk]
         th = thetas[nodes]
-        tc = th - th.mean(axis=1, keepdims=True) if env._policy.gauge else th
+        tc = th - th.mean(axis=1, keepdims=True) if env.gauge else th
         lg = tc @ vecs.T
         top = lg.max(axis=1, keepdims=True)
         log_z = top[:, 0] + np.log(np.exp(lg - top).sum(axis=1))
@@ -317,7 +309,7 @@ def _common_truncation(env, thetas, tol, guess):
     """Smallest N ≥ guess (table grown as needed) with P(T > N) ≤ tol at every θ."""
     solver = env.solver
     table = solver.table
-    gauge = env._policy.gauge
+    gauge = env.gauge
     tc = thetas - thetas.mean(axis=1, keepdims=True) if gauge else thetas
     lg = tc @ env.steps.vectors.T.astype(float)
     top = lg.max(axis=1, keepdims=True)

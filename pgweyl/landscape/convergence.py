@@ -12,13 +12,12 @@ a Wilson 95% interval:
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl.errors import ArgumentError
+from pgweyl import validate
 from pgweyl.landscape.maxima import local_maxima
 
 Z95 = 1.959963984540054
@@ -105,14 +104,11 @@ def convergence_probabilities(
     depend on ``chunks`` or on the thread count: run r always uses RNG stream r."""
     from pgweyl.sim import reinforce
 
-    eps = 1.0 / (1.0 + math.exp(8.0)) if eps is None else float(eps)
-    if not 0 < eps < 1:
-        raise ArgumentError(f"eps must be in (0, 1), got {eps}")
-    classify_tol = eps if classify_tol is None else float(classify_tol)
-    if not 0 < classify_tol < 1:
-        raise ArgumentError(f"classify_tol must be in (0, 1), got {classify_tol}")
-    if isinstance(n_runs, bool) or not isinstance(n_runs, (int, np.integer)) or n_runs <= 0:
-        raise ArgumentError(f"n_runs must be a positive integer, got {n_runs!r}")
+    eps = validate.eps(eps)
+    if classify_tol is not None:  # a classification radius, not an absorbing one: up to 1
+        classify_tol = validate.finite_real("classify_tol", classify_tol, 0.0, 1.0, lo_open=True)
+    classify_tol = eps if classify_tol is None else classify_tol
+    n_runs = validate.positive_int("n_runs", n_runs)
     maxima = local_maxima(env, basin_samples=0) if maxima is None else list(maxima)
     targets = np.array([m.policy for m in maxima])
     if chunks is None:
@@ -157,7 +153,7 @@ def convergence_probabilities(
     label = np.concatenate(hits).copy()
     open_runs = np.flatnonzero(label < 0)
     if len(open_runs):
-        p = env._policy.probs_many(final[open_runs])
+        p = env.policies(final[open_runs])
         dist = np.stack([m.distances(p) for m in maxima], axis=1)
         nearest = dist.argmin(axis=1)
         ok = dist[np.arange(len(open_runs)), nearest] <= classify_tol

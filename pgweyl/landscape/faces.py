@@ -76,7 +76,7 @@ class Face:
     def jacobian(self, phi) -> np.ndarray:
         """∂π/∂φ, k × dim."""
         if self.exp_family:
-            return self.env._policy.jacobian(phi)
+            return self.env.policy_jacobian(phi)
         q = self.probs(phi)[list(self.support)]
         J = np.zeros((self.k, self.dim))
         J[list(self.support), :] = np.diag(q) - np.outer(q, q)

@@ -12,7 +12,6 @@ draws the same at any Numba thread count.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,7 +128,7 @@ def exact_arrays(env, theta0, tol: float) -> ExactArrays:
         state_delta=c64(solver.delta_state[alive], dtype=np.float64).reshape(len(alive), -1),
         state_pt=c64(state_pt, dtype=np.int64).reshape(len(alive), -1),
         state_slack=c64(state_pt @ normals.T - offsets, dtype=np.int64).reshape(len(alive), -1),
-        gauge=bool(env._policy.gauge),
+        gauge=bool(env.gauge),
         log_k=float(np.log(len(env.steps.vectors))),
     )
 
@@ -169,41 +168,6 @@ def stream_states(seed: int, n_streams: int, offset: int = 0) -> np.ndarray:
 
 
 # -- argument checks (one-line ArgumentError messages) -----------------------------------
-def check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value <= 0:
-        raise ArgumentError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def check_nonnegative_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise ArgumentError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
-
-
-def check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ArgumentError(f"seed must be a non-negative integer, got {seed!r}")
-    return int(seed)
-
-
-def check_positive_real(name: str, value) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, numbers.Real)
-        or not np.isfinite(value)
-        or value <= 0
-    ):
-        raise ArgumentError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def check_choice(name: str, value, choices) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ArgumentError(f"unknown {name} {value!r}; expected one of {', '.join(choices)}")
-    return value
-
-
 def check_env(env):
     for attr in ("alcove", "steps", "start", "exit_points", "check_theta", "policy"):
         if not hasattr(env, attr):

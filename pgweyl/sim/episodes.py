@@ -26,13 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from pgweyl import validate
 from pgweyl.errors import ArgumentError
 from pgweyl.sim import kernels
 from pgweyl.sim.arrays import (
-    check_choice,
     check_env,
-    check_positive_int,
-    check_seed,
     step_cdf,
     stream_states,
     walk_arrays,
@@ -48,9 +46,9 @@ def simulate_episodes(env, theta, n, seed=0, sampler="walk"):
     """
     check_env(env)
     theta = env.check_theta(theta)
-    n = check_positive_int("n", n)
-    seed = check_seed(seed)
-    sampler = check_choice("sampler", sampler, SAMPLERS)
+    n = validate.positive_int("n", n)
+    seed = validate.seed(seed)
+    sampler = validate.choice("sampler", sampler, SAMPLERS)
     n_streams = -(-n // EPISODES_PER_STREAM)
     states = stream_states(seed, n_streams)
     if sampler == "exact":

@@ -31,15 +31,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgweyl import validate
 from pgweyl.errors import ArgumentError, PgweylError
 from pgweyl.sim import kernels
 from pgweyl.sim.arrays import (
-    check_choice,
     check_env,
-    check_nonnegative_int,
-    check_positive_int,
-    check_positive_real,
-    check_seed,
     empty_exact_arrays,
     exact_arrays,
     reward_box,
@@ -239,29 +235,27 @@ def reinforce(
     """
     check_env(env)
     theta0 = env.check_theta(theta0)
-    lr = check_positive_real("lr", lr)
-    n_updates = check_positive_int("n_updates", n_updates)
-    n_runs = check_positive_int("n_runs", n_runs)
-    batch = check_positive_int("batch", batch)
+    lr = validate.positive_real("lr", lr)
+    n_updates = validate.positive_int("n_updates", n_updates)
+    n_runs = validate.positive_int("n_runs", n_runs)
+    batch = validate.positive_int("batch", batch)
     baseline_kind, baseline_value, baseline = _check_baseline(baseline)
-    seed = check_seed(seed)
-    sampler = check_choice("sampler", sampler, SAMPLERS)
+    seed = validate.seed(seed)
+    sampler = validate.choice("sampler", sampler, SAMPLERS)
     if sampler == "exact" and env.policy_kind != "exp":
         raise ArgumentError(
             "sampler 'exact' draws from the tilted first-passage table, which is the law "
             "only for policy 'exp'; use sampler 'walk' for softmax"
         )
-    schedule = check_choice("schedule", schedule, STEP_SCHEDULES)
-    tau = check_positive_real("tau", tau)
-    power = check_positive_real("power", power)
+    schedule = validate.choice("schedule", schedule, STEP_SCHEDULES)
+    tau = validate.positive_real("tau", tau)
+    power = validate.positive_real("power", power)
     k = len(env.steps.vectors)
     target_arr = _check_targets(targets, k)
     flat_arr = _check_target_flat(target_flat, len(target_arr))
-    eps = check_positive_real("eps", eps)
-    if eps >= 1.0:
-        raise ArgumentError(f"eps must be < 1 (total variation is at most 1), got {eps}")
-    record_every = check_nonnegative_int("record_every", record_every)
-    run_offset = check_nonnegative_int("run_offset", run_offset)
+    eps = validate.eps(eps)
+    record_every = validate.nonnegative_int("record_every", record_every)
+    run_offset = validate.nonnegative_int("run_offset", run_offset)
     dim = len(theta0)
     n_records = n_updates // record_every + 1 if record_every else 0
     if n_runs * n_records * dim > MAX_TRAJECTORY_FLOATS:

@@ -142,6 +142,6 @@ def test_runs_on_a_flat_ridge_stop_early():
 def test_policy_probs_many_matches_probs():
     for env in (pw.make_env("triangle-signed"), pw.make_env("triangle", policy="softmax")):
         thetas = np.random.default_rng(0).normal(size=(5, env.theta_dim)) * 30
-        many = env._policy.probs_many(thetas)
+        many = env.policies(thetas)
         for t, p in zip(thetas, many):
             assert p == pytest.approx(env.policy(t), abs=1e-14)

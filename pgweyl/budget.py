@@ -1,0 +1,49 @@
+"""Memory budget checks: estimate first, refuse before allocating (``config.MEMORY_BUDGET``).
+
+Every request that allocates in proportion to its inputs (interior points of an alcove,
+rows of a table, grid nodes, Monte Carlo runs) computes its size from closed forms
+first and calls :func:`require`, which raises :class:`pgweyl.ResourceError` naming the
+estimate, the budget and what to change.
+
+>>> require(1024, "a small array")
+>>> format_bytes(3 * 2**30)
+'3.0 GiB'
+"""
+
+from __future__ import annotations
+
+import math
+
+from pgweyl import config
+from pgweyl.errors import ResourceError
+
+
+def format_bytes(n: float) -> str:
+    """Human-readable bytes (binary units)."""
+    if not math.isfinite(n):
+        return "an unbounded amount"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.3g} EiB"  # unreachable; keeps type checkers quiet
+
+
+def require(needed_bytes: float, what: str, hint: str = "") -> None:
+    """Raise :class:`ResourceError` when ``needed_bytes`` exceeds ``config.MEMORY_BUDGET``.
+
+    ``what`` names the request ("the interior of A1 at level 100000000 (99999999
+    points)"); ``hint`` says what to change."""
+    budget = config.MEMORY_BUDGET
+    if needed_bytes > budget:
+        tail = f"; {hint}" if hint else ""
+        raise ResourceError(
+            f"{what} needs about {format_bytes(needed_bytes)}, more than the memory budget "
+            f"of {format_bytes(budget)} (pgweyl.config.MEMORY_BUDGET or "
+            f"PGWEYL_MEMORY_BUDGET){tail}",
+            needed=float(needed_bytes),
+            budget=float(budget),
+        )
+
+
+__all__ = ["format_bytes", "require"]
