@@ -6,7 +6,7 @@ Import the public API from here: ``import pgweyl as pw``.
 """
 
 from pgweyl import config, landscape
-from pgweyl.env import AlcoveWalkEnv, list_envs, make_env
+from pgweyl.env import AlcoveWalkEnv, EnvSpec, list_envs, load_env, make_env, parse_env_spec
 from pgweyl.errors import (
     AccuracyError,
     ArgumentError,
@@ -17,6 +17,7 @@ from pgweyl.errors import (
     PgweylError,
     ResourceError,
     RewardError,
+    SpecError,
     StartError,
     StepSetError,
 )
@@ -65,6 +66,7 @@ __all__ = [
     "ChainResult",
     "ConvergenceResult",
     "DimensionError",
+    "EnvSpec",
     "LevelError",
     "LocalMaximum",
     "NotReflectableError",
@@ -72,6 +74,7 @@ __all__ = [
     "ReinforceResult",
     "ResourceError",
     "RewardError",
+    "SpecError",
     "RootSystem",
     "StartError",
     "StepSet",
@@ -88,8 +91,10 @@ __all__ = [
     "deterministic_basin",
     "landscape",
     "list_envs",
+    "load_env",
     "local_maxima",
     "make_env",
+    "parse_env_spec",
     "parse_cartan",
     "reinforce",
     "simulate_episodes",

@@ -22,11 +22,12 @@ def format_bytes(n: float) -> str:
     """Human-readable bytes (binary units)."""
     if not math.isfinite(n):
         return "an unbounded amount"
+    n = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if n < 1024 or unit == "PiB":
+        if n < 1024:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1024
-    return f"{n:.3g} EiB"  # unreachable; keeps type checkers quiet
+    return f"{n:.3g} PiB"
 
 
 def require(needed_bytes: float, what: str, hint: str = "") -> None:

@@ -40,89 +40,11 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- ENV parsing ---------------------------------------------------------------------------
-def _scalar(text: str):
-    t = text.strip()
-    low = t.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    try:
-        return int(t)
-    except ValueError:
-        pass
-    try:
-        return float(t)
-    except ValueError:
-        return t
-
-
 def parse_env(spec: str):
-    """``name:key=value,...`` or a TOML file → an AlcoveWalkEnv."""
-    from pgweyl.env import make_env
+    """``name:key=value,...`` or a TOML file → an AlcoveWalkEnv (:mod:`pgweyl.env.spec`)."""
+    from pgweyl.env.spec import load_env
 
-    if spec.endswith(".toml") or os.path.isfile(spec):
-        return _env_from_toml(spec)
-    name, _, opts = spec.partition(":")
-    knobs = {}
-    if opts.strip():
-        for item in opts.split(","):
-            key, eq, val = item.partition("=")
-            if not eq or not key.strip():
-                raise InputError(f"malformed ENV option {item!r}; expected key=value")
-            knobs[key.strip()] = _scalar(val)
-    return make_env(name.strip(), **knobs)
-
-
-def _env_from_toml(path: str):
-    from pgweyl.env import AlcoveWalkEnv, make_env
-
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib
-    try:
-        with open(path, "rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError(f"ENV file {path!r} does not exist") from None
-    except tomllib.TOMLDecodeError as err:
-        raise InputError(f"malformed TOML in {path}: {err}") from None
-    except OSError as err:
-        raise InputError(f"cannot read {path}: {err.strerror}") from None
-    data = data.get("env", data)
-    if "family" in data:
-        knobs = {k: v for k, v in data.items() if k != "family"}
-        return make_env(str(data["family"]), **knobs)
-    allowed = {
-        "cartan",
-        "level",
-        "steps",
-        "start",
-        "wall_rewards",
-        "reward_table",
-        "gamma",
-        "step_cost",
-        "corner",
-        "policy",
-    }
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        raise InputError(
-            f"{path}: unknown key(s) {', '.join(unknown)}; give 'family' and its "
-            f"knobs, or {', '.join(sorted(allowed))}"
-        )
-    if "cartan" not in data or "level" not in data:
-        raise InputError(f"{path}: a custom environment needs 'cartan' and 'level'")
-    if "reward_table" in data:
-        table = data["reward_table"]
-        if not isinstance(table, list):
-            raise InputError(f"{path}: reward_table must be a list of [point, reward] pairs")
-        try:
-            data["reward_table"] = {tuple(p): r for p, r in table}
-        except (TypeError, ValueError):
-            raise InputError(
-                f"{path}: reward_table must be a list of [point, reward] pairs"
-            ) from None
-    return AlcoveWalkEnv(**data)
+    return load_env(spec)
 
 
 # -- output ----------------------------------------------------------------------------------
@@ -402,6 +324,8 @@ def cmd_converge(args) -> int:
 
 
 def _parse_param(text: str):
+    from pgweyl.env.spec import parse_scalar
+
     key, eq, rng = text.partition("=")
     if not eq or not key.strip():
         raise InputError(f"--param {text!r}: expected knob=start:stop[:step] or knob=a,b,c")
@@ -414,7 +338,7 @@ def _parse_param(text: str):
             step = parts[2] if len(parts) == 3 else 1
             values = list(range(start, stop + 1, step))
         else:
-            values = [_scalar(v) for v in rng.split(",") if v.strip()]
+            values = [parse_scalar(v) for v in rng.split(",") if v.strip()]
     except ValueError:
         raise InputError(f"--param {text!r}: expected integers start:stop[:step]") from None
     if not values:
@@ -423,19 +347,20 @@ def _parse_param(text: str):
 
 
 def cmd_sweep(args) -> int:
+    from pgweyl.env.spec import parse_env_spec
     from pgweyl.landscape import difficulty_sweep
 
-    family, _, opts = args.env.partition(":")
-    base = parse_env(args.env)  # validates the family and the fixed knobs
-    knobs = {}
-    if opts.strip():
-        knobs = {k.strip(): _scalar(v) for k, _, v in (i.partition("=") for i in opts.split(","))}
+    spec = parse_env_spec(args.env)
+    if spec.family is None:
+        raise InputError("sweep varies a catalog knob; give a family (name or TOML with family)")
+    base = spec.build()  # validates the family and the fixed knobs
+    family, knobs = spec.family, dict(spec.knobs)
     param, values = _parse_param(args.param)
     _check_output(args.json if args.json not in (None, "-") else None, "JSON")
     _check_output(args.plot, "plot")
     theta0 = None if args.theta0 is None else _theta(base, args.theta0, "--theta0")
     res = difficulty_sweep(
-        family.strip(),
+        family,
         values,
         param=param,
         knobs=knobs,

@@ -57,6 +57,10 @@ class RewardError(PgweylError, ValueError):
     """Rewards that cannot define an environment (wrong count, non-finite, bad table key)."""
 
 
+class SpecError(PgweylError, ValueError):
+    """A malformed environment spec (``name:key=value,...`` or a TOML file)."""
+
+
 class ResourceError(PgweylError, MemoryError):
     """A request whose estimated memory exceeds the budget ``pgweyl.config.MEMORY_BUDGET``.
 

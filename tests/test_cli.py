@@ -148,7 +148,7 @@ def test_sweep_json_stdout():
 BAD = [
     (["value", "maze"], "unknown environment"),
     (["value", "corridor:width=3"], "unknown knob"),
-    (["value", "corridor:level"], "malformed ENV option"),
+    (["value", "corridor:level"], "malformed option"),
     (["value", "corridor", "--theta", "nan", "0"], "non-finite"),
     (["value", "corridor", "--theta", "1"], "needs 2 numbers"),
     (["value", "corridor:gamma=1.5"], "gamma"),

@@ -88,3 +88,7 @@ def test_point_counts_of_huge_alcoves_are_instant():
     assert interior_point_count("A1", 10**18) == 10**18 - 1
     assert interior_point_count("B2", 10**18) > 10**15  # stops past the cap
     assert closed_point_count("A60", 61) > 10**35
+
+
+def test_format_bytes_of_astronomical_sizes_stays_short():
+    assert budget.format_bytes(10**40).endswith("PiB") and len(budget.format_bytes(10**40)) < 14

@@ -116,6 +116,8 @@ def make_env(name: str, **knobs) -> AlcoveWalkEnv:
         key: _coerce(family, key, knobs.get(key, default)) for key, default in family.knobs.items()
     }
     common = {key: k[key] for key in _COMMON}
+    if k["level"] <= 0:  # before any knob that depends on it
+        raise ArgumentError(f"{name}: level must be a positive integer, got {k['level']}")
     if name == "corridor":
         if not 1 <= k["trap_distance"] <= k["level"] - 1:
             raise ArgumentError(

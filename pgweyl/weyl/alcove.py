@@ -25,8 +25,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgweyl.budget import require
 from pgweyl.errors import DimensionError, LevelError
 from pgweyl.weyl.root_system import RootSystem, coroot
+from pgweyl.weyl.sizes import closed_point_count, interior_point_count
+
+#: Largest level: coordinates and wall offsets are int64.
+MAX_LEVEL = 2**62
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class Alcove:
         R = self.root_system
         if isinstance(level, bool) or not isinstance(level, numbers.Integral) or level <= 0:
             raise LevelError(f"level must be a positive integer, got {level!r}")
+        if level > MAX_LEVEL:  # wall offsets and coordinates are int64
+            raise LevelError(f"level must be at most 2^62 = {MAX_LEVEL}, got {level}")
         self.level = int(level)
         self.cartan = R.cartan
         self.dim = R.dim
@@ -82,11 +89,9 @@ class Alcove:
         self.inward_normals.setflags(write=False)
         self.inward_offsets.setflags(write=False)
         self._closed_cache = None
-        if len(self.interior_points()) == 0:
+        if interior_point_count(self.cartan, self.level) == 0:
             smallest = next(
-                m
-                for m in itertools.count(self.level + 1)
-                if len(Alcove._closed_points_at(self.cartan, m, R)[1]) > 0
+                m for m in itertools.count(self.level + 1) if interior_point_count(self.cartan, m)
             )
             raise LevelError(
                 f"alcove of {self.cartan} at level {self.level} has no interior lattice point; "
@@ -162,8 +167,22 @@ class Alcove:
         pts, slack = pts[closed], slack[closed]
         return pts, pts[np.all(slack > 0, axis=1)]
 
+    def point_counts(self) -> tuple[int, int]:
+        """(interior, closed) point counts from closed forms (:mod:`pgweyl.weyl.sizes`)."""
+        return interior_point_count(self.cartan, self.level), closed_point_count(
+            self.cartan, self.level
+        )
+
     def _closed(self):
         if self._closed_cache is None:
+            n_closed = closed_point_count(self.cartan, self.level)
+            # The enumeration holds a few int64 arrays of closed points × (d + walls).
+            require(
+                n_closed * 8 * 3 * (self.dim + len(self.walls)),
+                f"the closed alcove of {self.cartan} at level {self.level} "
+                f"({n_closed} lattice points)",
+                "choose a smaller level",
+            )
             pts, interior = Alcove._closed_points_at(self.cartan, self.level, self.root_system)
             pts.setflags(write=False)
             interior.setflags(write=False)
