@@ -39,8 +39,8 @@ from pgweyl.errors import ArgumentError, RewardError
 from pgweyl.weyl.alcove import Alcove
 from pgweyl.weyl.reflectable import check_reflectable
 from pgweyl.weyl.samples import sample_start
+from pgweyl.weyl.step_graph import StepGraph
 from pgweyl.weyl.steps import StepSet
-from pgweyl.weyl.transfer import InteriorGraph
 
 
 class AlcoveWalkEnv:
@@ -113,10 +113,9 @@ class AlcoveWalkEnv:
         )
 
         # The reachable interior states and the points where the walk can exit.
-        self.graph = InteriorGraph(self.alcove, self.steps, self.start)
-        self.states = np.array(self.graph.states, dtype=np.int64)
-        exits = sorted({e for row in self.graph.exits for e in row if e is not None})
-        self.exit_points = np.array(exits, dtype=np.int64).reshape(-1, self.alcove.dim)
+        self.graph = StepGraph(self.alcove, self.steps, self.start)
+        self.states = self.graph.states
+        self.exit_points = self.graph.exit_points
         self.exit_walls = tuple(self.alcove.walls_at(b) for b in self.exit_points)
         self.exit_rewards = np.array(
             [
@@ -124,8 +123,7 @@ class AlcoveWalkEnv:
                 for b, w in zip(self.exit_points.tolist(), self.exit_walls)
             ]
         )
-        for arr in (self.states, self.exit_points, self.exit_rewards):
-            arr.setflags(write=False)
+        self.exit_rewards.setflags(write=False)
         self._solver_obj = None
 
     # -- the POMDP ---------------------------------------------------------------------
@@ -241,17 +239,29 @@ class AlcoveWalkEnv:
         the full point at time n is :meth:`full_point`."""
         return self.solver.first_passage_counts(n_max, method)
 
-    def value_distribution(self, theta, tol: float = 1e-12):
-        """Joint law of (exit point, exit time) under π_θ, truncated where P(T > N) ≤ tol."""
-        return self.solver.value_distribution(theta, tol)
+    def value_distribution(self, theta, tol: float = 1e-12, n_max=None):
+        """Joint law of (exit point, exit time) under π_θ, cut at the smallest N with
+        P(T > N) ≤ tol (or at ``n_max`` when given; see :meth:`ExactSolver.value_distribution`)."""
+        return self.solver.value_distribution(theta, tol, n_max)
 
-    def value(self, theta, tol: float = 1e-12) -> float:
-        """V(θ) = E_θ[G]."""
-        return self.solver.value(theta, tol)
+    def value(self, theta, tol: float = 1e-12, method: str = "auto") -> float:
+        """V(θ) = E_θ[G], with |error| ≤ tol guaranteed (else :class:`AccuracyError`).
 
-    def value_grad(self, theta, tol: float = 1e-12) -> np.ndarray:
-        """∇V(θ)."""
-        return self.solver.value_grad(theta, tol)
+        ``method``: "auto", "table" (tilt of the first-passage table, policy exp) or
+        "linear" (absorbing-chain solve, any policy); see :mod:`pgweyl.exact.solver`."""
+        return self.solver.value(theta, tol, method)
+
+    def value_grad(self, theta, tol: float = 1e-12, method: str = "auto") -> np.ndarray:
+        """∇V(θ), every component within tol (policy-gradient identity or adjoint solve)."""
+        return self.solver.value_grad(theta, tol, method)
+
+    def value_and_grad(self, theta, tol: float = 1e-12, method: str = "auto"):
+        """V, ∇V, their error bounds and the route used (:class:`pgweyl.ExactValue`)."""
+        return self.solver.value_and_grad(theta, tol, method)
+
+    def mean_exit_time(self, theta, tol: float = 1e-12) -> float:
+        """E_θ[T], within tol · max(1, E[T]) (linear route)."""
+        return self.solver.mean_exit_time(theta, tol)
 
     def symbolic_value(self, symbolic_params: bool = False):
         """V as a sympy expression in theta_0, theta_1, … (THEORY §4 generating functions).

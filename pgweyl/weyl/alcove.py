@@ -27,6 +27,7 @@ import numpy as np
 
 from pgweyl.budget import require
 from pgweyl.errors import DimensionError, LevelError
+from pgweyl.weyl.enumerate import chamber_box_points
 from pgweyl.weyl.root_system import RootSystem, coroot
 from pgweyl.weyl.sizes import closed_point_count, interior_point_count
 
@@ -143,23 +144,10 @@ class Alcove:
     # -- lattice points -------------------------------------------------------------------
     @staticmethod
     def _closed_points_at(cartan, m, R):
-        """Integer points of the closed alcove (representatives for A_n) and a mask of
-        the interior ones. Enumerates the dominant chamber x_1 ≥ … inside the box that
-        the far wall bounds, then filters by the wall inequalities."""
-        fam, n = cartan.family, cartan.rank
-        if fam == "A":  # x_1 ≥ … ≥ x_n ≥ x_{n+1} = 0 and x_1 ≤ m
-            chains = [
-                c[::-1] + (0,) for c in itertools.combinations_with_replacement(range(m + 1), n)
-            ]
-        elif fam in "BC":  # x_1 ≥ … ≥ x_n ≥ 0, x_1 ≤ m
-            chains = [c[::-1] for c in itertools.combinations_with_replacement(range(m + 1), n)]
-        else:  # D: x_1 ≥ … ≥ x_{n−1} ≥ |x_n|
-            chains = [
-                c[::-1] + (s,)
-                for c in itertools.combinations_with_replacement(range(m + 1), n - 1)
-                for s in range(-c[0], c[0] + 1)
-            ]
-        pts = np.array(chains, dtype=np.int64).reshape(-1, cartan.dim)
+        """Integer points of the closed alcove (representatives for A_n) and the interior
+        ones. Enumerates the dominant chamber x_1 ≥ … inside the box that the far wall
+        bounds (:mod:`pgweyl.weyl.enumerate`), then filters by the wall inequalities."""
+        pts = chamber_box_points(cartan.family, cartan.rank, m)
         normals = np.concatenate([-R.highest_root[None, :], R.simple_roots])
         offsets = np.array([-m] + [0] * R.rank, dtype=np.int64)
         slack = pts @ normals.T - offsets

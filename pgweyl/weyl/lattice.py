@@ -6,9 +6,13 @@ what (R2) of THEORY §2 asks about translations. Exact Python integers throughou
 >>> L = IntegerLattice([[2, 0], [1, 1]])
 >>> L.contains([3, 1]), L.contains([1, 0])
 (True, False)
+>>> L.contains_many([[3, 1], [1, 0]]).tolist()
+[True, False]
 """
 
 from __future__ import annotations
+
+import numpy as np
 
 
 def hermite_rows(generators) -> list[list[int]]:
@@ -65,6 +69,16 @@ class IntegerLattice:
             q = rest[col] // row[col]
             rest = [a - q * b for a, b in zip(rest, row)]
         return not any(rest)
+
+    def contains_many(self, vectors) -> np.ndarray:
+        """:meth:`contains` for every row of an integer array (vectorised)."""
+        rest = np.array(vectors, dtype=np.int64, ndmin=2, copy=True)
+        ok = np.ones(len(rest), dtype=bool)
+        for row in self.basis:
+            col = next(k for k, x in enumerate(row) if x != 0)
+            ok &= rest[:, col] % row[col] == 0
+            rest -= (rest[:, col] // row[col])[:, None] * np.asarray(row, dtype=np.int64)
+        return ok & ~rest.any(axis=1)
 
     @property
     def rank(self) -> int:

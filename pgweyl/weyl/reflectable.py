@@ -106,7 +106,7 @@ def check_reflectable(alcove: Alcove, steps: StepSet, start=None) -> None:
         if alcove.is_prism:  # representatives: membership modulo (1, …, 1)
             coset_gens = coset_gens + [[1] * alcove.dim]
         coset = IntegerLattice(coset_gens)
-        pts = pts[[coset.contains(p - lam) for p in pts]]
+        pts = pts[coset.contains_many(pts - lam)]
     m = alcove.level
     roots = R.positive_roots
     before = pts @ roots.T
