@@ -152,7 +152,7 @@ def check_closed_forms(
         from pgweyl.exact.symbolic import value_function
 
         v_sym = value_function(env)(theta)
-        v_num = env.value(theta, tol=1e-15)
+        v_num = env.value(theta, tol=1e-13)
         diff = v_sym - v_num
         rows.append(
             CheckRow(

@@ -142,14 +142,18 @@ def _theta(env, values, name="--theta"):
 def cmd_value(args) -> int:
     env = parse_env(args.env)
     theta = _theta(env, args.theta)
+    exact = env.value_and_grad(theta, tol=args.tol)
     dist = env.value_distribution(theta, tol=args.tol)
-    grad = env.value_grad(theta, tol=args.tol)
+    grad = exact.grad
     out = {
         "env": env.to_dict(),
         "theta": theta,
         "policy": env.policy(theta),
-        "value": dist.value,
+        "value": exact.value,
         "grad": grad,
+        "error_value": exact.error_value,
+        "error_grad": exact.error_grad,
+        "method": exact.method,
         "tail": dist.tail,
         "n_max": dist.n_max,
         "mean_time": dist.mean_time,
@@ -172,7 +176,7 @@ def cmd_value(args) -> int:
         f"theta  = {np.array2string(theta, precision=6)}   policy = "
         f"{np.array2string(env.policy(theta), precision=6)}"
     )
-    print(f"V      = {dist.value:.15g}")
+    print(f"V      = {exact.value:.15g}   (|error| ≤ {exact.error_value:.1e}, {exact.method})")
     print(f"grad V = {np.array2string(grad, precision=10)}")
     print(
         f"E[T]   = {dist.mean_time:.12g}   truncated at n = {dist.n_max} with tail {dist.tail:.3g}"

@@ -1,62 +1,165 @@
-"""ExactSolver: the exact methods of an :class:`~pgweyl.env.AlcoveWalkEnv`.
+"""ExactSolver: every exact quantity of one environment, with an error bound.
 
-One solver per environment holds the first-passage log table (computed once, grown on
-demand) and answers every θ by tilting it:
+Two routes that share no code compute V and ∇V:
 
-- ``exp``: P = F · exp((θ, b − λ) − n A(θ)) from the log table (THEORY §4), and
-  ∇V = Σ_{b,n} P G ((b − λ) − n ∇A(θ)) (the policy-gradient identity of §5);
-- ``softmax``: the policy-weighted transfer matrix, with ∇V by forward-mode
-  derivatives (:mod:`pgweyl.exact.tilted`).
+- ``"table"`` (policy ``exp``): tilt the first-passage log table (THEORY §4),
+  P = F · exp((θ, b − λ) − n A(θ)), and sum the cells up to the smallest N whose
+  truncation and rounding bounds (:mod:`pgweyl.exact.bounds`) are within tol; ∇V by the
+  policy-gradient identity ∇V = Σ P G ((b − λ) − n ∇A(θ)) (THEORY §5). For γ < 1 the
+  discount alone caps N (the *discount horizon*), whatever the tail.
+- ``"linear"`` (any policy): the absorbing-chain solve and its adjoint
+  (:mod:`pgweyl.exact.linear`), with bounds from residuals in extended precision.
+
+``method="auto"`` picks the cheaper route per environment and request (γ = 1, softmax,
+or a table that would not fit → linear; otherwise table) and falls back to the other when
+the first cannot reach tol. No number is returned whose bound exceeds tol:
+:class:`pgweyl.AccuracyError` says what was reached instead.
+
+The same solver owns the batched tilt used by the layers above (the chain solver, the
+exact sampler, plots): :meth:`ExactSolver.tilt`, :meth:`~ExactSolver.cells`,
+:meth:`~ExactSolver.log_cell_probs`, :meth:`~ExactSolver.log_tails`,
+:meth:`~ExactSolver.common_truncation`, :meth:`~ExactSolver.sampler_tables`. Which
+truncation each uses: V and ∇V — the error bound; the value distribution, the chain
+solver and the sampler — the tail mass P(T > N) ≤ tol (they need the law itself; the
+sampler walks on beyond its table, so its law is exact for any N).
 """
 
 from __future__ import annotations
 
 import math
-import numbers
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl import config
-from pgweyl.errors import ArgumentError
+from pgweyl import config, validate
+from pgweyl.budget import require
+from pgweyl.errors import AccuracyError, ArgumentError, ResourceError
+from pgweyl.exact import bounds
 from pgweyl.exact.distribution import ValueDistribution
 from pgweyl.exact.tables import LogTable, first_passage_reflection, first_passage_transfer
 from pgweyl.exact.tilted import TiltedTransfer, TruncationWarning
 
-METHODS = ("transfer", "reflection")
+COUNT_METHODS = ("transfer", "reflection")
+VALUE_METHODS = ("auto", "table", "linear")
+_EPS = bounds.EPS
+
+
+@dataclass(frozen=True, repr=False)
+class ExactValue:
+    """V(θ) and ∇V(θ) with the bounds the route guarantees.
+
+    ``error_value`` bounds |V − value| and ``error_grad`` every |∂_k V − grad[k]|; both
+    are ≤ ``tol``. ``method`` is the route used ("table" or "linear"), ``n_max`` the
+    last table row used (table route)."""
+
+    theta: np.ndarray
+    value: float
+    grad: np.ndarray | None
+    error_value: float
+    error_grad: float | None
+    method: str
+    n_max: int | None
+    tol: float
+
+    def to_dict(self) -> dict:
+        return {
+            "theta": self.theta.tolist(),
+            "value": self.value,
+            "grad": None if self.grad is None else self.grad.tolist(),
+            "error_value": self.error_value,
+            "error_grad": self.error_grad,
+            "method": self.method,
+            "n_max": self.n_max,
+            "tol": self.tol,
+        }
+
+    def __repr__(self) -> str:
+        g = "" if self.grad is None else f", grad={np.array2string(self.grad, precision=10)}"
+        return (
+            f"ExactValue(value={self.value:.15g}{g}, error ≤ {self.error_value:.2g}, "
+            f"method={self.method!r})"
+        )
+
+
+@dataclass(frozen=True)
+class Cells:
+    """θ-independent data of the cells (n, b) with F_n(b) > 0 and n ≤ ``n_max``, ordered
+    by n then exit index: ``n``, ``exit`` (row of env.exit_points), ``logq`` =
+    log(F_n(b)/|S|^n), ``delta`` = rep(b) − rep(λ) (the tilt direction), ``reward`` R(b),
+    ``ret`` G(b, n), ``mag`` (a bound of |G| for the rounding bound), ``dnorm`` = ‖δ‖₂,
+    ``logq_absmax`` (running max of |log q|)."""
+
+    n_max: int
+    n: np.ndarray
+    exit: np.ndarray
+    logq: np.ndarray
+    delta: np.ndarray
+    reward: np.ndarray
+    ret: np.ndarray
+    mag: np.ndarray
+    dnorm: np.ndarray
+    logq_absmax: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.n)
+
+
+@dataclass(frozen=True)
+class SamplerTables:
+    """What the exact sampler of :mod:`pgweyl.sim` needs (tilted in its kernel at each θ):
+    the cells up to ``n_table`` (``cells``, exit points ``cell_pt`` in full coordinates)
+    and the survival row ``n_table`` (``state_logq``, ``state_delta``, full coordinates
+    ``state_pt`` and wall slacks ``state_slack``) to walk on from."""
+
+    n_table: int
+    cells: Cells
+    cell_pt: np.ndarray
+    state_logq: np.ndarray
+    state_delta: np.ndarray
+    state_pt: np.ndarray
+    state_slack: np.ndarray
+    gauge: bool
+    log_k: float
+    vectors_f: np.ndarray
 
 
 def _check_tol(tol) -> float:
-    if isinstance(tol, bool) or not isinstance(tol, numbers.Real) or not 0.0 < tol < 1.0:
-        raise ArgumentError(f"tol must be a number in (0, 1), got {tol!r}")
-    return float(tol)
-
-
-def _logsumexp(x: np.ndarray) -> float:
-    top = np.max(x)
-    if not np.isfinite(top):
-        return -math.inf
-    return float(top + np.log(np.sum(np.exp(x - top))))
+    return validate.tol(tol)
 
 
 class ExactSolver:
-    """Exact value distribution, V and ∇V for one environment."""
+    """Exact value distribution, V and ∇V (with bounds) and the batched tilt of one env."""
 
     def __init__(self, env):
         self.env = env
-        self.log_k = math.log(len(env.steps.vectors))
+        self.graph = env.graph
+        self.k = len(env.steps.vectors)
+        self.log_k = math.log(self.k)
+        self.vectors_f = np.ascontiguousarray(env.steps.vectors, dtype=float)
+        self.exp = env.policy_kind == "exp"
+        self.gauge = bool(env.gauge) and self.exp
         alc = env.alcove
         lam = alc.representative(env.start).astype(float)
-        # (θ, x − λ) with gauge-fixed θ only needs representatives.
-        self.delta_exit = alc.representative(env.exit_points).astype(float) - lam
-        self.delta_state = env.states.astype(float) - lam
+        self.exit_delta = np.ascontiguousarray(alc.representative(env.exit_points) - lam)
+        self.state_delta = np.ascontiguousarray(env.states.astype(float) - lam)
+        self.exit_delta.setflags(write=False)
+        self.state_delta.setflags(write=False)
+        self.r_max = float(np.abs(env.exit_rewards).max()) if len(env.exit_rewards) else 0.0
+        self.delta_absmax = float(np.abs(self.state_delta).max()) if self.graph.n_states else 0.0
+        self.delta_absmax = max(self.delta_absmax, float(np.abs(self.exit_delta).max()))
         self._table = None
         self._tilted = None
+        self._linear = None
+        self._cells = None
+        self._hint = 16
+        self._scratch = np.zeros(env.alcove.dim)
 
+    # -- the routes' data --------------------------------------------------------------------
     @property
     def table(self) -> LogTable:
         if self._table is None:
-            self._table = LogTable(self.env)
+            self._table = LogTable(self.graph, self.k)
         return self._table
 
     @property
@@ -65,66 +168,410 @@ class ExactSolver:
             self._tilted = TiltedTransfer(self.env)
         return self._tilted
 
-    # -- integer tables --------------------------------------------------------------------
+    @property
+    def linear(self):
+        if self._linear is None:
+            from pgweyl.exact.linear import LinearRoute
+
+            self._linear = LinearRoute(self.env)
+        return self._linear
+
+    # -- integer tables ----------------------------------------------------------------------
     def first_passage_counts(self, n_max, method="transfer"):
-        if method not in METHODS:
-            raise ArgumentError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")
+        method = validate.choice("method", method, COUNT_METHODS)
         route = first_passage_transfer if method == "transfer" else first_passage_reflection
         return self.env.exit_points.copy(), route(self.env, n_max)
 
-    # -- exp: tilt of the log table --------------------------------------------------------
-    def _tilt(self, theta):
-        env = self.env
-        t = env.canonical_theta(theta)
-        abar = env.log_partition(t) - self.log_k
-        return t, abar
+    # -- the batched tilt (the only place the formula is evaluated) -------------------------------
+    def _require_exp(self, what: str) -> None:
+        if not self.exp:
+            raise ArgumentError(
+                f"{what} tilts the first-passage table, which is the law only for policy "
+                "'exp'; softmax uses the linear route or the weighted transfer"
+            )
 
-    def _log_tail(self, t, abar, n: int) -> float:
-        surv = self.table.arrays()[1][n]
-        return _logsumexp(surv + self.delta_state @ t - n * abar)
+    def tilt(self, thetas):
+        """(θ_c, Ā) for a stack of θ (m×d or d): gauge-fixed θ and Ā = A(θ_c) − log|S|."""
+        from pgweyl.exact.kernels import tilt
 
-    def truncation(self, theta, tol) -> tuple[int, float]:
-        """Smallest N with P_θ(T > N) ≤ tol (growing the table as needed) and that tail."""
-        t, abar = self._tilt(theta)
-        table, log_tol = self.table, math.log(tol)
-        if table.rows < 64:
-            table.extend(64)
-        while self._log_tail(t, abar, table.rows - 1) > log_tol:
-            if table.rows >= table.max_rows():
-                n = table.rows - 1
-                tail = math.exp(self._log_tail(t, abar, n))
-                warnings.warn(
-                    f"value distribution cut at the table limit of {n} steps with "
-                    f"tail {tail:.3g} > tol {tol:g}",
-                    TruncationWarning,
-                    stacklevel=3,
+        self._require_exp("the tilt")
+        th = np.atleast_2d(np.asarray(thetas, dtype=float))
+        out = np.empty_like(th)
+        abar = np.empty(len(th))
+        for i in range(len(th)):
+            abar[i] = tilt(th[i], self.gauge, self.vectors_f, self.log_k, out[i])
+        return out, abar
+
+    def ensure_rows(self, rows: int) -> None:
+        """Grow the log table to at least ``rows`` rows."""
+        if self.table.rows < rows:
+            self.table.extend(max(rows, min(2 * self.table.rows, config.MAX_TABLE_ROWS)))
+            if self.table.rows < rows:
+                raise ResourceError(
+                    f"the first-passage table is capped at {self.table.rows} rows "
+                    "(pgweyl.config.MAX_TABLE_ROWS)"
                 )
-                return n, tail
-            table.extend(2 * table.rows)
-        lo, hi = 0, table.rows - 1  # tail(hi) ≤ tol; P(T > n) is non-increasing in n
+
+    def cells(self, n_max: int) -> Cells:
+        """The θ-independent cell data for rows ≤ n_max (cached; prefixes are slices)."""
+        n_max = int(n_max)
+        self.ensure_rows(n_max + 1)
+        if self._cells is None or self._cells.n_max < n_max:
+            env = self.env
+            top = max(n_max, 2 * (self._cells.n_max if self._cells else 0))
+            top = min(top, self.table.rows - 1)
+            n, j, logq = self.table.cells(top)
+            reward = env.exit_rewards[j]
+            h = n.astype(float) if env.gamma == 1.0 else np.full(len(n), 1.0 / (1.0 - env.gamma))
+            self._cells = Cells(
+                n_max=top,
+                n=n,
+                exit=j,
+                logq=logq,
+                delta=np.ascontiguousarray(self.exit_delta[j], dtype=float),
+                reward=reward,
+                ret=env.returns(reward, n),
+                mag=self.r_max + env.step_cost * np.minimum(n, h),
+                dnorm=np.sqrt((self.exit_delta[j] ** 2).sum(axis=1)),
+                logq_absmax=np.maximum.accumulate(np.abs(logq)) if len(logq) else logq,
+            )
+        c = self._cells
+        if c.n_max == n_max:
+            return c
+        end = self.table.cell_count(n_max)
+        return Cells(
+            n_max,
+            *(getattr(c, f)[:end] for f in ("n", "exit", "logq", "delta", "reward", "ret")),
+            c.mag[:end],
+            c.dnorm[:end],
+            c.logq_absmax[:end],
+        )
+
+    def log_cell_probs(self, thetas, n_max: int):
+        """(cells, log P) with log P[i, j] = log P_{θ_i}(cell j) for the cells n ≤ n_max."""
+        from pgweyl.exact.kernels import log_probs_many
+
+        tc, abar = self.tilt(thetas)
+        cells = self.cells(n_max)
+        out = np.empty((len(tc), len(cells)))
+        require(out.nbytes, f"log probabilities of {len(tc)} policies × {len(cells)} cells")
+        log_probs_many(tc, abar, cells.n, cells.logq, cells.delta, out)
+        return cells, out
+
+    def log_tails(self, thetas, n: int) -> np.ndarray:
+        """log P_θ(T > n) for each θ of a stack (from the survival row n)."""
+        from pgweyl.exact.kernels import log_tails_many
+
+        tc, abar = self.tilt(thetas)
+        self.ensure_rows(n + 1)
+        idx, logq = self.table.survival_row(n)
+        out = np.empty(len(tc))
+        log_tails_many(tc, abar, n, idx, logq, self.state_delta, out)
+        return out
+
+    def common_truncation(self, thetas, tol, guess: int = 64) -> int:
+        """Smallest N (≥ ``guess``/2, doubling search) with P_θ(T > N) ≤ tol for every θ."""
+        tol = _check_tol(tol)
+        log_tol = math.log(tol)
+        lo, n = 0, max(int(guess), 1)
+        while self.log_tails(thetas, n).max() > log_tol:
+            lo, n = n + 1, 2 * n
+            if n >= config.MAX_TABLE_ROWS:
+                raise AccuracyError(
+                    f"the tail P(T > N) stays above tol = {tol:g} up to the table cap of "
+                    f"{config.MAX_TABLE_ROWS} rows; raise tol"
+                )
+        while lo < n:
+            mid = (lo + n) // 2
+            if self.log_tails(thetas, mid).max() <= log_tol:
+                n = mid
+            else:
+                lo = mid + 1
+        return n
+
+    def sampler_tables(self, theta0, tol) -> SamplerTables:
+        """Cells and the survival row at the tail truncation of θ_0 (see module doc)."""
+        env = self.env
+        n_table = self.common_truncation(np.atleast_2d(env.check_theta(theta0)), tol)
+        cells = self.cells(n_table)
+        idx, logq = self.table.survival_row(n_table)
+        state_pt = env.full_points(env.states[idx], n_table)
+        normals = np.asarray(env.alcove.inward_normals, dtype=np.int64)
+        offsets = np.asarray(env.alcove.inward_offsets, dtype=np.int64)
+        c64 = np.ascontiguousarray
+        d = env.alcove.dim
+        return SamplerTables(
+            n_table=int(n_table),
+            cells=cells,
+            cell_pt=c64(env.full_points(env.exit_points[cells.exit], cells.n), dtype=np.int64),
+            state_logq=c64(logq, dtype=float),
+            state_delta=c64(self.state_delta[idx], dtype=float).reshape(len(idx), d),
+            state_pt=c64(state_pt, dtype=np.int64).reshape(len(idx), d),
+            state_slack=c64(state_pt @ normals.T - offsets, dtype=np.int64).reshape(len(idx), -1),
+            gauge=self.gauge,
+            log_k=self.log_k,
+            vectors_f=self.vectors_f,
+        )
+
+    # -- the table route ---------------------------------------------------------------------
+    def _tail(self, theta_c, abar, n: int, mean_delta=None) -> float:
+        """log S_n for one θ (and E[δ_{X_n} | T > n] into ``mean_delta``)."""
+        from pgweyl.exact.kernels import survival_moments
+
+        idx, logq = self.table.survival_row(n)
+        out = self._scratch if mean_delta is None else mean_delta
+        return survival_moments(theta_c, abar, n, idx, logq, self.state_delta, out)
+
+    def _search(self, ok, cap: int) -> int | None:
+        """Smallest-ish N ≤ cap with ok(N) (ok non-decreasing in N), growing the table;
+        None when ok(cap) fails."""
+        hi = min(max(self._hint, 8), cap)
+        lo = 0
+        while True:
+            self.ensure_rows(hi + 1)
+            if ok(hi):
+                break
+            if hi >= cap:
+                return None
+            lo, hi = hi + 1, min(2 * hi, cap)
         while lo < hi:
             mid = (lo + hi) // 2
-            if self._log_tail(t, abar, mid) <= log_tol:
+            if ok(mid):
                 hi = mid
             else:
                 lo = mid + 1
-        return hi, math.exp(self._log_tail(t, abar, hi))
+        self._hint = hi
+        return hi
 
-    def value_distribution(self, theta, tol=config.DEFAULT_TOL) -> ValueDistribution:
+    def _table_cap(self, tol, d_max: float, need_grad: bool) -> int:
+        env = self.env
+        cap = config.MAX_TABLE_ROWS - 1
+        if env.gamma < 1.0:
+            cap = min(
+                cap,
+                bounds.discount_horizon(
+                    tol, env.gamma, env.step_cost, self.r_max, d_max if need_grad else 0.0
+                ),
+            )
+        return cap
+
+    def _table_value(self, theta, tol: float, need_grad: bool) -> ExactValue:
+        from pgweyl.exact.kernels import value_grad_pass
+
+        self._require_exp("method 'table'")
+        env = self.env
+        gamma, cost = env.gamma, env.step_cost
+        if gamma == 1.0 and (cost > 0.0 or need_grad):
+            raise AccuracyError(
+                "at gamma = 1 the table route bounds V only without a step cost "
+                "(∇V and the cost need E[T; T > N]); use method='linear'"
+            )
+        (tc,), (abar,) = self.tilt(theta)
+        probs = env.policy(theta)
+        grad_a = probs @ self.vectors_f
+        d_max = float(np.sqrt(((self.vectors_f - grad_a) ** 2).sum(axis=1)).max())
+        half = 0.5 * tol  # the other half is for rounding
+
+        def ok(n: int) -> bool:
+            tail = math.exp(self._tail(tc, abar, n))
+            err_v, err_g = bounds.truncation_bounds(n, tail, gamma, cost, self.r_max, d_max)
+            return err_v <= half and (not need_grad or err_g <= half)
+
+        cap = self._table_cap(half, d_max, need_grad)
+        N = self._search(ok, cap)
+        if N is None:
+            raise AccuracyError(
+                f"the table route cannot bound V within tol = {tol:g} in {cap} rows; "
+                "use method='linear' or raise tol"
+            )
+        cells = self.cells(N)
+        grad = np.zeros(len(tc))
+        d = len(tc)
+        v_n, _, _, round_v, round_g = value_grad_pass(
+            tc,
+            abar,
+            grad_a,
+            len(cells),
+            cells.n,
+            cells.logq,
+            cells.delta,
+            cells.ret,
+            cells.mag,
+            cells.dnorm,
+            self.table.relative_error(1),
+            8 * _EPS,
+            (8 + 2 * d + 2 * self.k) * _EPS,
+            grad,
+        )
+        mean_delta = np.zeros(len(tc))
+        log_s = self._tail(tc, abar, N, mean_delta)
+        tail = math.exp(log_s)
+        h_n = N if gamma == 1.0 else (1.0 - gamma**N) / (1.0 - gamma)
+        value = v_n - cost * tail * h_n
+        grad -= cost * h_n * tail * (mean_delta - N * grad_a)
+        if self.gauge:
+            grad -= grad.mean()
+        err_v, err_g = bounds.truncation_bounds(N, tail, gamma, cost, self.r_max, d_max)
+        corr = cost * tail * h_n  # the known-part corrections, rounded once more
+        err_v += round_v + 8 * _EPS * corr
+        err_g += round_g + 8 * _EPS * corr * (self.delta_absmax + N * float(np.abs(grad_a).sum()))
+        worst = max(err_v, err_g if need_grad else 0.0)
+        if worst > tol:
+            raise AccuracyError(
+                f"the table route's rounding bound {worst:.2g} exceeds tol = {tol:g} "
+                f"({N} rows); use method='linear' or raise tol"
+            )
+        return ExactValue(
+            np.array(theta, dtype=float),
+            float(value),
+            grad if need_grad else None,
+            float(err_v),
+            float(err_g) if need_grad else None,
+            "table",
+            int(N),
+            tol,
+        )
+
+    # -- the linear route --------------------------------------------------------------------
+    def _policy_ld(self, theta):
+        """π_θ in extended precision (the model the linear route solves)."""
+        t = np.asarray(self.env.check_theta(theta), dtype=np.longdouble)
+        logits = self.vectors_f.astype(np.longdouble) @ t if self.exp else t
+        logits = logits - logits.max()
+        w = np.exp(logits)
+        return w / w.sum()
+
+    def _linear_value(self, theta, tol: float, need_grad: bool) -> ExactValue:
+        env = self.env
+        probs_ld = self._policy_ld(theta)
+        jac = env.policy_jacobian(theta) if need_grad else None
+        res = self.linear.solve(
+            probs_ld.astype(float), jac, gamma=env.gamma, cost=env.step_cost, probs_ld=probs_ld
+        )
+        grad = res.grad
+        if grad is not None and self.gauge:
+            grad = grad - grad.mean()
+        worst = max(res.error_value, res.error_grad if need_grad else 0.0)
+        if worst > tol:
+            raise AccuracyError(
+                f"the linear route's error bound {worst:.2g} exceeds tol = {tol:g} "
+                "(the system is ill-conditioned); raise tol"
+            )
+        return ExactValue(
+            np.array(theta, dtype=float),
+            res.value,
+            grad,
+            res.error_value,
+            res.error_grad if need_grad else None,
+            "linear",
+            None,
+            tol,
+        )
+
+    # -- V and ∇V ----------------------------------------------------------------------------
+    def _auto_order(self, tol) -> tuple[str, ...]:
+        env = self.env
+        if not self.exp or env.gamma == 1.0:
+            return ("linear",)
+        # Rows up to the discount horizon, each holding at most the states within n steps.
+        d_max = 2.0 * float(np.sqrt((self.vectors_f**2).sum(axis=1)).max())
+        horizon = bounds.discount_horizon(0.5 * tol, env.gamma, env.step_cost, self.r_max, d_max)
+        rank = env.alcove.root_system.rank
+        n = np.arange(horizon + 1, dtype=float)
+        entries = np.minimum(self.graph.n_states, (2 * n + 1) ** rank).sum()
+        entries += (horizon + 1) * self.graph.n_exits
+        if 16 * entries > config.MEMORY_BUDGET / 2:
+            return ("linear", "table")
+        return ("table", "linear")
+
+    def value_and_grad(self, theta, tol=config.DEFAULT_TOL, method="auto", need_grad=True):
+        """:class:`ExactValue` at θ: V, ∇V and their bounds (both ≤ tol), by ``method``."""
+        tol = _check_tol(tol)
+        method = validate.choice("method", method, VALUE_METHODS)
+        theta = self.env.check_theta(theta)
+        order = self._auto_order(tol) if method == "auto" else (method,)
+        failures = []
+        for route in order:
+            try:
+                if route == "table":
+                    return self._table_value(theta, tol, need_grad)
+                return self._linear_value(theta, tol, need_grad)
+            except (AccuracyError, ResourceError) as err:
+                if method != "auto":
+                    raise
+                failures.append(f"{route}: {err}")
+        raise AccuracyError(f"no route reaches tol = {tol:g}: " + " | ".join(failures))
+
+    def value(self, theta, tol=config.DEFAULT_TOL, method="auto") -> float:
+        return self.value_and_grad(theta, tol, method, need_grad=False).value
+
+    def value_grad(self, theta, tol=config.DEFAULT_TOL, method="auto") -> np.ndarray:
+        return self.value_and_grad(theta, tol, method).grad
+
+    def mean_exit_time(self, theta, tol=config.DEFAULT_TOL) -> float:
+        """E_θ[T] by the linear route ((I − M_π) τ = 1), within tol · max(1, E[T])."""
+        tol = _check_tol(tol)
+        probs_ld = self._policy_ld(theta)
+        res = self.linear.solve(
+            probs_ld.astype(float), None, gamma=1.0, cost=-1.0, probs_ld=probs_ld, no_rewards=True
+        )
+        if res.error_value > tol * max(1.0, abs(res.value)):
+            raise AccuracyError(
+                f"E[T] = {res.value:.6g} could not be bounded within tol = {tol:g} "
+                f"(relative); the bound reached is {res.error_value:.2g}"
+            )
+        return float(res.value)
+
+    # -- the value distribution ------------------------------------------------------------------
+    def value_distribution(self, theta, tol=config.DEFAULT_TOL, n_max=None) -> ValueDistribution:
+        """The law of (exit point, exit time), cut at the smallest N with P(T > N) ≤ tol.
+
+        With ``n_max`` the law is cut there instead (a TruncationWarning when its tail then
+        exceeds tol); without it, a tail that cannot reach tol within the budget raises
+        :class:`pgweyl.AccuracyError`."""
         env = self.env
         tol = _check_tol(tol)
         theta = env.check_theta(theta)
-        if env.policy_kind == "softmax":
-            times, idx, probs, _, tail = self.tilted.run(env.policy(theta), None, tol)
-            n_max = int(times.max()) if len(times) else 0
-            return self._result(theta, times, idx, probs, tail, n_max, tol)
-        n_max, tail = self.truncation(theta, tol)
-        t, abar = self._tilt(theta)
-        logq = self.table.arrays()[0][: n_max + 1]
-        logp = logq + (self.delta_exit @ t)[None, :] - np.arange(n_max + 1)[:, None] * abar
-        times, idx = np.nonzero(np.isfinite(logq))
-        probs = np.exp(logp[times, idx])
-        return self._result(theta, times, idx, probs, tail, n_max, tol)
+        if n_max is not None:
+            n_max = validate.nonnegative_int("n_max", n_max, config.MAX_TABLE_ROWS - 1)
+        if not self.exp:
+            cap = config.MAX_TABLE_ROWS if n_max is None else n_max
+            times, idx, probs, _, tail = self.tilted.run(env.policy(theta), None, tol, cap=cap)
+            if tail > tol:
+                self._too_long(tail, tol, cap, n_max is not None)
+            n_top = int(times.max()) if len(times) else 0
+            return self._result(theta, times, idx, probs, tail, n_top, tol)
+        (tc,), (abar,) = self.tilt(theta)
+        log_tol = math.log(tol)
+        if n_max is None:
+            N = self._search(
+                lambda n: self._tail(tc, abar, n) <= log_tol, config.MAX_TABLE_ROWS - 1
+            )
+            if N is None:
+                self._too_long(math.exp(self._tail(tc, abar, self.table.rows - 1)), tol, 0, False)
+        else:
+            N = n_max
+            self.ensure_rows(N + 1)
+        tail = math.exp(self._tail(tc, abar, N))
+        if tail > tol:
+            self._too_long(tail, tol, N, True)
+        _, logp = self.log_cell_probs(theta[None, :], N)
+        cells = self.cells(N)
+        return self._result(theta, cells.n, cells.exit, np.exp(logp[0]), tail, N, tol)
+
+    @staticmethod
+    def _too_long(tail, tol, n, explicit: bool) -> None:
+        if explicit:
+            warnings.warn(
+                f"value distribution cut at n_max = {n} steps with tail {tail:.3g} > tol {tol:g}",
+                TruncationWarning,
+                stacklevel=4,
+            )
+            return
+        raise AccuracyError(
+            f"the tail P(T > N) is still {tail:.3g} > tol = {tol:g} at the table limit; "
+            "raise tol, or pass n_max to accept a truncated law"
+        )
 
     def _result(self, theta, times, idx, probs, tail, n_max, tol) -> ValueDistribution:
         env = self.env
@@ -132,10 +579,10 @@ class ExactSolver:
         return ValueDistribution(
             theta=np.array(theta, dtype=float),
             points=env.full_points(env.exit_points[idx], times),
-            times=times.astype(np.int64),
+            times=np.asarray(times, dtype=np.int64),
             probs=probs,
             tail=float(tail),
-            exit_index=idx,
+            exit_index=np.asarray(idx, dtype=np.int64),
             rewards=rewards,
             returns=env.returns(rewards, times),
             exit_points=env.exit_points,
@@ -144,34 +591,27 @@ class ExactSolver:
             tol=tol,
         )
 
-    # -- V and ∇V ----------------------------------------------------------------------------
-    def value(self, theta, tol=config.DEFAULT_TOL) -> float:
-        return self.value_distribution(theta, tol).value
-
-    def value_grad(self, theta, tol=config.DEFAULT_TOL) -> np.ndarray:
-        if self.env.policy_kind == "softmax":
-            return self.value_grad_transfer(theta, tol)
-        dist = self.value_distribution(theta, tol)
-        return score_weighted_sum(self.env, dist, dist.returns)
-
+    # -- any policy, any direction (faces of the policy polytope) ---------------------------------
     def value_grad_transfer(self, theta, tol=config.DEFAULT_TOL) -> np.ndarray:
         """∇V by forward-mode derivatives of the policy-weighted transfer matrix (any
-        policy): the independent route against which the PG identity is tested."""
+        policy): an independent route against which the PG identity is tested."""
         env = self.env
         tol = _check_tol(tol)
         theta = env.check_theta(theta)
-        return self.policy_derivative(env.policy(theta), env.policy_jacobian(theta), tol)
+        times, idx, _, dP, _ = self.tilted.run(env.policy(theta), env.policy_jacobian(theta), tol)
+        return env.returns(env.exit_rewards[idx], times) @ dP
 
-    def policy_value(self, probs, tol: float = 1e-14) -> float:
-        """V(π) for any distribution π over the steps (zero probabilities allowed)."""
-        times, idx, P, _, _ = self.tilted.run(np.asarray(probs, dtype=float), None, tol)
-        return float(P @ self.env.returns(self.env.exit_rewards[idx], times))
+    def policy_value(self, probs) -> float:
+        """V(π) for any distribution π over the steps (zero probabilities allowed), by the
+        linear route."""
+        env = self.env
+        return self.linear.solve(probs, None, gamma=env.gamma, cost=env.step_cost).value
 
-    def policy_derivative(self, probs, jac, tol: float = 1e-14) -> np.ndarray:
-        """Σ_{b,n} G(b, n) ∂P/∂φ for the policy π with ∂π/∂φ = ``jac`` (k×p): the derivative
-        of V along any parametrisation or direction through π (forward mode)."""
-        times, idx, _, dP, _ = self.tilted.run(np.asarray(probs, dtype=float), jac, tol)
-        return self.env.returns(self.env.exit_rewards[idx], times) @ dP
+    def policy_derivative(self, probs, jac) -> np.ndarray:
+        """Σ_s (∂V/∂π(s)) jac[s, :]: the derivative of V along any parametrisation or
+        direction through π (``jac`` = ∂π/∂φ, k×p), by the linear route's adjoint."""
+        env = self.env
+        return self.linear.solve(probs, jac, gamma=env.gamma, cost=env.step_cost).grad
 
     def symbolic_value(self, symbolic_params=False):
         from pgweyl.exact.symbolic import symbolic_value
@@ -182,10 +622,10 @@ class ExactSolver:
 def score_weighted_sum(env, dist: ValueDistribution, weights) -> np.ndarray:
     """Σ_{b,n} P(b, n) w(b, n) ((b − λ) − n ∇A(θ)) for ``exp`` policies (full coordinates).
 
-    With w = G this is ∇V (THEORY §5)."""
+    With w = G this is ∇V truncated to the cells of ``dist`` (THEORY §5)."""
     grad_a = env.mean_step(dist.theta)
     score = (dist.points - env.start) - dist.times[:, None] * grad_a[None, :]
     return (dist.probs * np.asarray(weights, dtype=float)) @ score
 
 
-__all__ = ["ExactSolver", "score_weighted_sum"]
+__all__ = ["Cells", "ExactSolver", "ExactValue", "SamplerTables", "score_weighted_sum"]

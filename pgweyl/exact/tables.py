@@ -5,14 +5,15 @@
 is the number of n-step paths from λ that stay in the open alcove at steps 0..n−1 and
 are at the exit point b at step n. Two routes, sharing no code:
 
-- :func:`first_passage_transfer`: e_λᵀ M^{n−1} B on the reachable interior graph, in
-  exact Python integers;
+- :func:`first_passage_transfer`: e_λᵀ M^{n−1} B on the reachable step graph
+  (:class:`pgweyl.weyl.step_graph.StepGraph`), in exact Python integers;
 - :func:`first_passage_reflection`: the reflection-principle counts C_{n−1}(λ, ·) of
   :mod:`pgweyl.weyl.reflection`, summed over the predecessors b − s.
 
 :class:`LogTable` is the numeric form used for every θ: rows of
 log q_n(b) = log(F_n(b) / |S|^n) (the exit law of the uniform policy) and of the
-survival counts log(C_n(λ, x) / |S|^n), extended on demand.
+survival counts log(C_n(λ, x) / |S|^n), extended on demand, in floats with a stated
+relative error.
 """
 
 from __future__ import annotations
@@ -22,11 +23,10 @@ import math
 import numpy as np
 
 from pgweyl import config
+from pgweyl.budget import require
 from pgweyl.errors import ArgumentError
 from pgweyl.weyl.paths import endpoints_at
 from pgweyl.weyl.reflection import count_paths_reflection
-
-LN2 = math.log(2.0)
 
 
 def _check_n_max(n_max) -> int:
@@ -35,51 +35,43 @@ def _check_n_max(n_max) -> int:
     return int(n_max)
 
 
-class _Pull:
-    """Index arrays so that one transfer step is a gather-and-sum (works on object arrays).
-
-    ``interior[k]`` lists the states i with an edge i → k (padded with the sentinel N,
-    whose value is kept 0); ``exits[j]`` lists the states i with a step leaving to exit
-    point j, once per such step."""
-
-    def __init__(self, env):
-        g = env.graph
-        n_states = len(g.states)
-        exit_index = {tuple(b): j for j, b in enumerate(env.exit_points.tolist())}
-        into = [[] for _ in range(n_states)]
-        out = [[] for _ in range(len(exit_index))]
-        for i, (row, ex) in enumerate(zip(g.succ, g.exits)):
-            for k, e in zip(row, ex):
-                if k >= 0:
-                    into[k].append(i)
-                else:
-                    out[exit_index[e]].append(i)
-        self.n_states = n_states
-        self.interior = self._pad(into, n_states)
-        self.exits = self._pad(out, n_states)
-
-    @staticmethod
-    def _pad(lists, sentinel) -> np.ndarray:
-        width = max(1, max((len(x) for x in lists), default=1))
-        arr = np.full((len(lists), width), sentinel, dtype=np.int64)
-        for r, x in enumerate(lists):
-            arr[r, : len(x)] = x
-        return arr
-
-
 def first_passage_transfer(env, n_max) -> np.ndarray:
-    """F[n, j] for n = 0..n_max and exit point j of ``env.exit_points`` (exact ints)."""
+    """F[n, j] for n = 0..n_max and exit point j of ``env.exit_points`` (exact ints).
+
+    Python integers on the step graph: the survival counts v_n = e_λᵀ M^n, and
+    F_{n+1}(b) = Σ over moves x → b of v_n(x)."""
     n_max = _check_n_max(n_max)
-    pull = _Pull(env)
-    F = np.zeros((n_max + 1, len(env.exit_points)), dtype=object)
+    g = env.graph
+    _require_int_table(env, n_max)
+    src, step, dst = g.interior_edges()
+    ex_src, _, ex_j = g.exit_pairs.T
+    F = np.zeros((n_max + 1, g.n_exits), dtype=object)
     F[:] = 0
-    v = np.zeros(pull.n_states + 1, dtype=object)
+    v = np.zeros(g.n_states, dtype=object)
     v[:] = 0
     v[0] = 1  # state 0 is the start
     for n in range(1, n_max + 1):
-        F[n] = v[pull.exits].sum(axis=1)
-        v[:-1] = v[pull.interior].sum(axis=1)
+        row = np.zeros(g.n_exits, dtype=object)
+        row[:] = 0
+        np.add.at(row, ex_j, v[ex_src])
+        F[n] = row
+        nxt = np.zeros(g.n_states, dtype=object)
+        nxt[:] = 0
+        np.add.at(nxt, dst, v[src])
+        v = nxt
     return F
+
+
+def _require_int_table(env, n_max: int) -> None:
+    """An exact table holds (n_max + 1) × exits Python ints of up to n log2|S| bits."""
+    k = len(env.steps.vectors)
+    bits = n_max * math.log2(k) + 64
+    cells = (n_max + 1) * (len(env.exit_points) + len(env.states) / max(n_max, 1))
+    require(
+        cells * (bits / 8 + 32),
+        f"an exact first-passage table of {n_max + 1} rows × {len(env.exit_points)} exit points",
+        "ask for fewer rows (n_max)",
+    )
 
 
 def first_passage_reflection(env, n_max) -> np.ndarray:
@@ -98,98 +90,151 @@ def first_passage_reflection(env, n_max) -> np.ndarray:
     return F
 
 
-def _log_ratio(x: int, denom: int, denom_bits: int) -> float:
-    """log(x / denom) for big integers, correctly rounded quotient before the log."""
-    if x == 0:
-        return -math.inf
-    s = denom_bits - x.bit_length()
-    return math.log((x << s) / denom) - s * LN2 if s >= 0 else math.log(x / denom)
+#: Unit roundoff of float64 (2^−53).
+UNIT_ROUNDOFF = 2.0**-53
 
 
 class LogTable:
-    """Growing rows of log(F_n / |S|^n) (exits) and log(C_n / |S|^n) (interior states).
+    """Growing rows of the uniform walk: log q_n(b) = log(F_n(b)/|S|^n) at the exit
+    points (the *cells*) and log(C_n(λ, x)/|S|^n) at the interior states (the survival
+    rows), n = 0..rows−1, stored sparsely (only non-zero entries, CSR by row).
 
-    Rows are exact (big-integer arithmetic, logs of correctly rounded quotients) while
-    |S|^n has at most ``config.EXACT_BITS_LIMIT`` bits, then continue in floats scaled by
-    powers of two (no underflow; relative error ≤ (n − n0)(|S| − 1)ε beyond row n0).
-    Row n = 0 has log q = −inf for every exit and 0 at the start state."""
+    Rows are computed in floats by :func:`pgweyl.exact.kernels.advance_rows`: each entry
+    of row n is a sum of at most |S| entries of row n−1 divided by |S|, so its relative
+    error is at most :meth:`relative_error` = n |S| ε (ε = 2^−53), and masses are
+    renormalised by exact powers of two, so nothing underflows. Row 0 is the start state
+    with log q = 0 and no cell. Memory is checked against ``config.MEMORY_BUDGET``
+    before every growth.
 
-    def __init__(self, env):
-        self.pull = _Pull(env)
-        self.k = len(env.steps.vectors)
-        self.n_exit = len(env.exit_points)
-        self.n_states = self.pull.n_states
-        self.exit_rows = [np.full(self.n_exit, -math.inf)]
-        start_row = np.full(self.n_states, -math.inf)
-        start_row[0] = 0.0
-        self.surv_rows = [start_row]
-        self._v = np.zeros(self.n_states + 1, dtype=object)
-        self._v[:] = 0
-        self._v[0] = 1
-        self._float = None  # (w, e): survival = w · 2^e / ... once in float mode
-        self.exact_rows = None  # last exact row once the float continuation began
-        self._cache = None
+    Attributes (read them through :meth:`cells` and :meth:`survival_row`):
+    ``exit_ptr``, ``exit_idx``, ``exit_val`` and ``surv_ptr``, ``surv_idx``, ``surv_val``.
+    """
+
+    def __init__(self, graph, k: int):
+        self.graph = graph
+        self.k = int(k)
+        n = graph.n_states
+        self._w = np.zeros(n)
+        self._w[0] = 1.0
+        self._w_next = np.zeros(n)
+        self._active = np.zeros(2 * n, dtype=np.int64)
+        self._n_active = 1
+        self._scale = 0
+        self._mark = np.full(n, -1, dtype=np.int64)
+        self._exit_acc = np.zeros(graph.n_exits)
+        self._exit_mark = np.full(graph.n_exits, -1, dtype=np.int64)
+        self._exit_list = np.zeros(graph.n_exits, dtype=np.int64)
+        self.surv_ptr = np.zeros(2, dtype=np.int64)
+        self.surv_idx = np.zeros(max(16, n), dtype=np.int64)
+        self.surv_val = np.zeros(max(16, n))
+        self.surv_ptr[1] = 1  # row 0: the start
+        self.exit_ptr = np.zeros(2, dtype=np.int64)
+        self.exit_idx = np.zeros(max(16, graph.n_exits), dtype=np.int64)
+        self.exit_val = np.zeros(max(16, graph.n_exits))
+        self._rows = 1
 
     @property
     def rows(self) -> int:
         """Number of rows (n = 0..rows−1)."""
-        return len(self.exit_rows)
+        return self._rows
+
+    def relative_error(self, n: int) -> float:
+        """Bound on the relative error of any entry of rows ≤ n (first order)."""
+        return n * (self.k + 1) * UNIT_ROUNDOFF
+
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.surv_idx, self.surv_val, self.exit_idx, self.exit_val))
 
     def max_rows(self) -> int:
-        per_row = self.n_states + self.n_exit
-        return int(min(config.MAX_TABLE_ROWS, config.MAX_TABLE_ENTRIES // max(per_row, 1)))
+        return int(config.MAX_TABLE_ROWS)
+
+    def _grow(self, surv_need: int, exit_need: int, rows_need: int) -> None:
+        """Enlarge the buffers (doubling) after a budget check."""
+        new_s = max(len(self.surv_idx), 1)
+        while new_s < surv_need:
+            new_s *= 2
+        new_e = max(len(self.exit_idx), 1)
+        while new_e < exit_need:
+            new_e *= 2
+        require(
+            16 * (new_s + new_e) + 16 * rows_need,
+            f"a first-passage table of {rows_need} rows over {self.graph.n_states} states",
+            "raise tol, lower gamma, or use method='linear'",
+        )
+        if new_s > len(self.surv_idx):
+            self.surv_idx = np.resize(self.surv_idx, new_s)
+            self.surv_val = np.resize(self.surv_val, new_s)
+        if new_e > len(self.exit_idx):
+            self.exit_idx = np.resize(self.exit_idx, new_e)
+            self.exit_val = np.resize(self.exit_val, new_e)
+        if rows_need + 1 > len(self.surv_ptr):
+            size = max(rows_need + 1, 2 * len(self.surv_ptr))
+            self.surv_ptr = np.resize(self.surv_ptr, size)
+            self.exit_ptr = np.resize(self.exit_ptr, size)
 
     def extend(self, rows: int) -> None:
-        """Grow the table to ``rows`` rows (capped by :meth:`max_rows`)."""
-        rows = min(rows, self.max_rows())
-        pull = self.pull
-        while self.rows < rows:
-            n = self.rows  # computing row n from the survival vector at n − 1
-            if self._float is None and n * math.log2(self.k) <= config.EXACT_BITS_LIMIT:
-                v = self._v
-                denom = self.k**n
-                dbits = denom.bit_length()
-                ex = v[pull.exits].sum(axis=1)
-                v[:-1] = v[pull.interior].sum(axis=1)
-                self.exit_rows.append(np.array([_log_ratio(x, denom, dbits) for x in ex]))
-                self.surv_rows.append(np.array([_log_ratio(x, denom, dbits) for x in v[:-1]]))
-                continue
-            if self._float is None:
-                self._float = self._to_scaled(self._v[:-1], self.k ** (n - 1))
-                self.exact_rows = n - 1
-            w, e = self._float
-            # One step of the uniform walk: exit and survival mass both get a factor 1/|S|.
-            w_ext = np.append(w, 0.0)
-            ex = w_ext[pull.exits].sum(axis=1) / self.k
-            w = w_ext[pull.interior].sum(axis=1) / self.k
-            top = w.max()
-            if 0.0 < top < 2.0**-600:  # renormalise by an exact power of two
-                shift = -int(math.floor(math.log2(top)))
-                w = np.ldexp(w, shift)
-                ex = np.ldexp(ex, shift)
-                e -= shift
-            with np.errstate(divide="ignore"):
-                self.exit_rows.append(np.log(ex) + e * LN2)
-                self.surv_rows.append(np.log(w) + e * LN2)
-            self._float = (w, e)
-        self._cache = None
+        """Grow the table to at least ``rows`` rows (capped by :meth:`max_rows`)."""
+        from pgweyl.exact.kernels import advance_rows
 
-    @staticmethod
-    def _to_scaled(ints, denom: int):
-        """C/denom as w · 2^e with w floats of order ≤ 1 (correctly rounded)."""
-        top = max(int(x).bit_length() for x in ints)
-        e = top - denom.bit_length()
-        if e <= 0:
-            w = np.array([(int(x) << -e) / denom for x in ints])
-        else:
-            w = np.array([int(x) / (denom << e) for x in ints])
-        return w, e
+        rows = min(int(rows), self.max_rows())
+        g = self.graph
+        while self._rows < rows:
+            todo = rows - self._rows
+            s_used = int(self.surv_ptr[self._rows])
+            e_used = int(self.exit_ptr[self._rows])
+            # Room for at least one row (and for many when the support is small).
+            chunk_s = s_used + max(self._n_active * self.k, 1) * min(todo, 64) + 16
+            self._grow(
+                max(chunk_s, len(self.surv_idx)),
+                max(e_used + g.n_exits * min(todo, 64) + 16, len(self.exit_idx)),
+                rows,
+            )
+            done, self._n_active, self._scale, _, _ = advance_rows(
+                g.succ,
+                self.k,
+                self._w,
+                self._scale,
+                self._active,
+                self._n_active,
+                self._w_next,
+                self._mark,
+                self._exit_acc,
+                self._exit_mark,
+                self._exit_list,
+                self._rows,
+                todo,
+                self.surv_ptr,
+                self.surv_idx,
+                self.surv_val,
+                self.exit_ptr,
+                self.exit_idx,
+                self.exit_val,
+            )
+            self._rows += done
+            if done == 0:  # no room for even one row: force a larger buffer next time
+                self._grow(2 * len(self.surv_idx), 2 * len(self.exit_idx), rows)
 
-    def arrays(self):
-        """(exit log table rows×n_exit, survival log table rows×n_states), cached."""
-        if self._cache is None or self._cache[0].shape[0] != self.rows:
-            self._cache = (np.vstack(self.exit_rows), np.vstack(self.surv_rows))
-        return self._cache
+    def cells(self, n_max: int):
+        """(n, exit index, log q) of every cell with n ≤ n_max, by row then exit index."""
+        end = int(self.exit_ptr[n_max + 1])
+        counts = np.diff(self.exit_ptr[: n_max + 2])
+        n = np.repeat(np.arange(n_max + 1, dtype=np.int64), counts)
+        return n, self.exit_idx[:end], self.exit_val[:end]
+
+    def cell_count(self, n_max: int) -> int:
+        return int(self.exit_ptr[n_max + 1])
+
+    def survival_row(self, n: int):
+        """(state indices, log(C_n(λ, x)/|S|^n)) of row n."""
+        a, b = int(self.surv_ptr[n]), int(self.surv_ptr[n + 1])
+        return self.surv_idx[a:b], self.surv_val[a:b]
+
+    def dense_exit_rows(self, n_max: int) -> np.ndarray:
+        """Rows 0..n_max of log q_n(b) as a dense array (−inf where F_n(b) = 0); tests."""
+        out = np.full((n_max + 1, self.graph.n_exits), -math.inf)
+        n, j, v = self.cells(n_max)
+        out[n, j] = v
+        return out
 
 
 __all__ = ["LogTable", "first_passage_reflection", "first_passage_transfer"]

@@ -14,8 +14,6 @@ independent check of the tilt for ``exp``.
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from pgweyl import config
@@ -32,32 +30,30 @@ class TiltedTransfer:
         import scipy.sparse as sp  # lazily: keeps `import pgweyl` fast
 
         g = env.graph
-        n_states, k = len(g.states), len(env.steps.vectors)
-        exit_index = {tuple(b): j for j, b in enumerate(env.exit_points.tolist())}
-        n_exit = len(exit_index)
+        n_states, k, n_exit = g.n_states, g.k, g.n_exits
+        src, step, dst = g.interior_edges()
+        ex_src, ex_step, ex_j = g.exit_pairs.T
         self.A_T, self.E_T = [], []  # transposed so that a step is one product
         for s in range(k):
-            src_i, dst_i, src_e, dst_e = [], [], [], []
-            for i, (row, ex) in enumerate(zip(g.succ, g.exits)):
-                if row[s] >= 0:
-                    src_i.append(i)
-                    dst_i.append(row[s])
-                else:
-                    src_e.append(i)
-                    dst_e.append(exit_index[ex[s]])
+            m = step == s
             self.A_T.append(
-                sp.csr_matrix((np.ones(len(src_i)), (dst_i, src_i)), shape=(n_states, n_states))
+                sp.csr_matrix((np.ones(int(m.sum())), (dst[m], src[m])), shape=(n_states, n_states))
             )
+            m = ex_step == s
             self.E_T.append(
-                sp.csr_matrix((np.ones(len(src_e)), (dst_e, src_e)), shape=(n_exit, n_states))
+                sp.csr_matrix(
+                    (np.ones(int(m.sum())), (ex_j[m], ex_src[m])), shape=(n_exit, n_states)
+                )
             )
         self.A_stack = sp.vstack(self.A_T).tocsr()  # (k·N) × N
         self.E_stack = sp.vstack(self.E_T).tocsr()  # (k·n_exit) × N
         self.n_states, self.n_exit, self.k = n_states, n_exit, k
 
-    def run(self, probs, jac=None, tol: float = config.DEFAULT_TOL):
+    def run(self, probs, jac=None, tol: float = config.DEFAULT_TOL, cap: int | None = None):
         """Exit law cell by cell: returns (times, exit_index, P, dP or None, tail).
 
+        Iterates until the surviving mass is at most ``tol`` or ``cap`` steps (default
+        ``config.MAX_TABLE_ROWS``) were taken; the caller decides what a larger tail means.
         ``jac`` (k×p) = ∂π/∂θ switches on forward-mode derivatives dP (cells×p)."""
         probs = np.asarray(probs, dtype=float)
         M_T = sum(p * a for p, a in zip(probs, self.A_T))
@@ -66,7 +62,8 @@ class TiltedTransfer:
         u[0] = 1.0
         U = None if jac is None else np.zeros((self.n_states, jac.shape[1]))
         times, idx, P, dP = [], [], [], []
-        n, cap = 0, config.MAX_TABLE_ROWS
+        n = 0
+        cap = config.MAX_TABLE_ROWS if cap is None else cap
         # With derivatives, mass of zero probability can carry a non-zero derivative (a
         # deviating step from a deterministic policy), so both must die out.
         while (u.sum() > tol or (U is not None and np.abs(U).sum() > tol)) and n < cap:
@@ -86,12 +83,6 @@ class TiltedTransfer:
             P.append(e[nz])
             u = M_T @ u
         tail = float(u.sum())
-        if tail > tol:
-            warnings.warn(
-                f"value distribution cut at {n} steps with tail {tail:.3g} > tol {tol:g}",
-                TruncationWarning,
-                stacklevel=3,
-            )
         dPs = None
         if U is not None:
             dPs = np.concatenate(dP) if dP else np.zeros((0, jac.shape[1]))

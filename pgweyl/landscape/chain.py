@@ -222,15 +222,12 @@ def _solve(args, grid):
 
     solver = env.solver
     # One truncation N for all transient nodes: P(T > N) ≤ tol at every node.
-    n_max = _common_truncation(env, thetas[transient], tol, 64)
-    logq = solver.table.arrays()[0][: n_max + 1]
-    cell_n, cell_j = np.nonzero(np.isfinite(logq))
-    cell_logq = logq[cell_n, cell_j]
-    points = env.full_points(env.exit_points[cell_j], cell_n)
+    n_max = solver.common_truncation(thetas[transient], tol)
+    cells = solver.cells(n_max)
+    points = env.full_points(env.exit_points[cells.exit], cells.n)
     disp = (points - env.start).astype(float)  # b − λ, full coordinates
-    G = env.returns(env.exit_rewards[cell_j], cell_n) - baseline
-    delta = solver.delta_exit[cell_j]
-    vecs = env.steps.vectors.astype(float)
+    G = cells.ret - baseline
+    cell_n = cells.n
 
     rows, cols, vals = [], [], []
     absorb = np.zeros((len(transient), len(maxima)))
@@ -238,15 +235,8 @@ def _solve(args, grid):
     for start in range(0, len(transient), chunk):
         nodes = transient[start : start + chunk]
         th = thetas[nodes]
-        tc = th - th.mean(axis=1, keepdims=True) if env.gauge else th
-        lg = tc @ vecs.T
-        top = lg.max(axis=1, keepdims=True)
-        log_z = top[:, 0] + np.log(np.exp(lg - top).sum(axis=1))
-        pi = np.exp(lg - log_z[:, None])
-        abar = log_z - math.log(len(vecs))
-        logp = cell_logq[None, :] + tc @ delta.T - cell_n[None, :] * abar[:, None]
-        prob = np.exp(logp)  # nodes × cells
-        grad_a = pi @ vecs  # ∇A(θ) per node
+        prob = np.exp(solver.log_cell_probs(th, n_max)[1])  # nodes × cells
+        grad_a = env.policies(th) @ env.steps.vectors.astype(float)  # ∇A(θ) per node
         keep = prob >= min_prob
         leak = max(leak, float((prob * ~keep).sum(axis=1).max()))
         r, c = np.nonzero(keep)
@@ -303,35 +293,6 @@ def _linear_solver(A):
         return x
 
     return solve
-
-
-def _common_truncation(env, thetas, tol, guess):
-    """Smallest N ≥ guess (table grown as needed) with P(T > N) ≤ tol at every θ."""
-    solver = env.solver
-    table = solver.table
-    gauge = env.gauge
-    tc = thetas - thetas.mean(axis=1, keepdims=True) if gauge else thetas
-    lg = tc @ env.steps.vectors.T.astype(float)
-    top = lg.max(axis=1, keepdims=True)
-    abar = top[:, 0] + np.log(np.exp(lg - top).sum(axis=1)) - solver.log_k
-    dx = tc @ solver.delta_state.T  # nodes × states
-
-    def worst_log_tail(n):
-        surv = table.arrays()[1][n]
-        x = surv[None, :] + dx - n * abar[:, None]
-        m = x.max(axis=1)
-        ok = np.isfinite(m)
-        out = np.full(len(x), -np.inf)
-        out[ok] = m[ok] + np.log(np.exp(x[ok] - m[ok, None]).sum(axis=1))
-        return out.max()
-
-    n = max(guess, 1)
-    while True:
-        if table.rows <= n:
-            table.extend(max(2 * table.rows, n + 1))
-        if worst_log_tail(n) <= math.log(tol) or table.rows >= table.max_rows():
-            return min(n, table.rows - 1)
-        n = 2 * n
 
 
 __all__ = ["ChainResult", "chain_absorption", "effective_map", "lift"]

@@ -11,7 +11,7 @@ closure of the policy family is the union of the families of the faces.
 
 A :class:`Face` evaluates V and ∇V in its own coordinates: softmax logits φ ∈ R^{|F|}
 on a simplicial face, θ itself for the full exp family. Values come from the
-policy-weighted transfer matrix (zero-probability steps are allowed there).
+absorbing-chain linear solve and its adjoint (zero-probability steps allowed).
 """
 
 from __future__ import annotations
@@ -95,9 +95,9 @@ class Face:
         return phi - phi.mean()
 
 
-def policy_value(env, probs, tol: float = 1e-14) -> float:
-    """V(π) for any distribution π over the steps (zeros allowed)."""
-    return env.solver.policy_value(probs, tol)
+def policy_value(env, probs) -> float:
+    """V(π) for any distribution π over the steps (zeros allowed; the linear route)."""
+    return env.solver.policy_value(probs)
 
 
 def neighbour_faces(faces: list[tuple], support: tuple) -> list[tuple]:

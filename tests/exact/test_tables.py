@@ -78,22 +78,45 @@ def test_corridor_first_passage_is_the_ballot_theorem():
     assert [int(F[n, 0]) for n in (2, 4, 6, 8)] == [1, 2, 5, 14]
 
 
-def test_log_table_matches_exact_counts_and_continues_in_floats(monkeypatch):
+def test_log_table_matches_exact_counts_within_its_stated_error():
+    # The float rows against log(F_n / 3^n) from exact integers, and the survival rows
+    # against exact survival counts C_n(λ, x): within the table's own relative bound.
     env = pw.make_env("triangle", level=9)
-    _, F = env.first_passage_counts(120)
-    # Force the float continuation after about 60 rows.
-    monkeypatch.setattr(pw.config, "EXACT_BITS_LIMIT", 96)
-    table = LogTable(env)
-    table.extend(121)
-    assert table.exact_rows is not None and table.exact_rows < 120
-    ex = table.arrays()[0]
-    for n in range(1, 121):
+    n_max = 120
+    _, F = env.first_passage_counts(n_max)
+    table = LogTable(env.graph, 3)
+    table.extend(n_max + 1)
+    ex = table.dense_exit_rows(n_max)
+    for n in range(1, n_max + 1):
+        bound = table.relative_error(n) + 2 * 2.0**-53
         for j in range(F.shape[1]):
-            want = math.log(F[n, j]) - n * math.log(3) if F[n, j] else -math.inf
             if F[n, j]:
-                assert ex[n, j] == pytest.approx(want, abs=1e-12 * max(1.0, abs(want)))
+                want = math.log(F[n, j]) - n * math.log(3)
+                assert abs(ex[n, j] - want) <= bound + 4 * 2.0**-53 * abs(want)
             else:
                 assert ex[n, j] == -math.inf
+    g = env.graph
+    src, _, dst = g.interior_edges()
+    v = np.zeros(g.n_states, dtype=object)
+    v[:] = 0
+    v[0] = 1
+    for n in range(1, n_max + 1):
+        nxt = np.zeros(g.n_states, dtype=object)
+        nxt[:] = 0
+        np.add.at(nxt, dst, v[src])
+        v = nxt
+        idx, logq = table.survival_row(n)
+        assert sorted(idx.tolist()) == [i for i in range(g.n_states) if v[i]]
+        for i, got in zip(idx.tolist(), logq.tolist()):
+            want = math.log(v[i]) - n * math.log(3)
+            assert abs(got - want) <= table.relative_error(n) + 8 * 2.0**-53 * abs(want)
+
+
+def test_log_table_refuses_rows_beyond_the_memory_budget(monkeypatch):
+    table = LogTable(pw.make_env("triangle", level=30).graph, 3)
+    monkeypatch.setattr(pw.config, "MEMORY_BUDGET", 100_000)
+    with pytest.raises(pw.ResourceError, match="first-passage table"):
+        table.extend(2000)
 
 
 def test_bad_arguments():

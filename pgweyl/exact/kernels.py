@@ -1,0 +1,308 @@
+"""Numba kernels of the exact layer: the one tilt, table rows, fused V/∇V passes.
+
+This module owns the tilt of the first-passage table (THEORY §4). For a policy
+π_θ(s) = exp((θ, s) − A(θ)) every path of n steps from λ to x has probability
+exp((θ, x − λ) − n A(θ)), so with the log table log q_n(x) = log(F_n(x) / |S|^n)
+
+    log P_θ(X_T = b, T = n) = log q_n(b) + (θ_c, δ_b) − n Ā(θ_c),
+    Ā(θ_c) = A(θ_c) − log|S|,   δ_b = rep(b) − rep(λ),
+
+with θ_c the gauge-fixed θ (Σθ_c = 0 where θ + a(1, …, 1) is the same policy; then
+(θ_c, δ) only needs representatives). :func:`tilt` computes θ_c and Ā, and
+:func:`cell_log_prob` the formula above; every other layer (the chain solver, the exact
+sampler inside the REINFORCE kernel, plots) calls these, so the formula is written once.
+
+Kernels take plain arrays (one compiled signature serves every type and level) and are
+cached on disk. Sums that enter error bounds use Neumaier's compensated summation, whose
+error is at most 2ε Σ|x_i| (first order), whatever the number of terms.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+_NJIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
+_LN2 = 0.6931471805599453
+
+
+# -- the tilt -----------------------------------------------------------------------------
+@njit(**_NJIT)
+def tilt(theta, gauge, vectors_f, log_k, theta_c):
+    """Write θ_c (θ minus its mean when ``gauge``) into ``theta_c``; return Ā(θ_c).
+
+    Ā = log Σ_s exp((θ_c, s)) − log|S|, by a shifted log-sum-exp."""
+    d = theta.shape[0]
+    shift = 0.0
+    if gauge:
+        for c in range(d):
+            shift += theta[c]
+        shift /= d
+    for c in range(d):
+        theta_c[c] = theta[c] - shift
+    k = vectors_f.shape[0]
+    top = -np.inf
+    for i in range(k):
+        v = 0.0
+        for c in range(d):
+            v += vectors_f[i, c] * theta_c[c]
+        if v > top:
+            top = v
+    z = 0.0
+    for i in range(k):
+        v = 0.0
+        for c in range(d):
+            v += vectors_f[i, c] * theta_c[c]
+        z += np.exp(v - top)
+    return top + np.log(z) - log_k
+
+
+@njit(**_NJIT)
+def cell_log_prob(theta_c, abar, n, logq, delta_row):
+    """log P = log q + (θ_c, δ) − n Ā for one cell (or one survival entry)."""
+    v = logq - n * abar
+    for c in range(theta_c.shape[0]):
+        v += delta_row[c] * theta_c[c]
+    return v
+
+
+@njit(**_NJIT)
+def _neumaier(total, comp, x):
+    """One step of Neumaier's compensated sum: returns (total, compensation)."""
+    t = total + x
+    if abs(total) >= abs(x):
+        comp += (total - t) + x
+    else:
+        comp += (x - t) + total
+    return t, comp
+
+
+# -- batched log probabilities (chain solver, plots) ------------------------------------------
+@njit(**{**_NJIT, "parallel": True})
+def log_probs_many(thetas_c, abars, cell_n, cell_logq, cell_delta, out):
+    """out[i, j] = log P_{θ_i}(cell j) for a stack of gauge-fixed θ (rows of thetas_c)."""
+    for i in prange(thetas_c.shape[0]):
+        for j in range(cell_n.shape[0]):
+            out[i, j] = cell_log_prob(thetas_c[i], abars[i], cell_n[j], cell_logq[j], cell_delta[j])
+
+
+@njit(**{**_NJIT, "parallel": True})
+def log_tails_many(thetas_c, abars, n, idx, logq, state_delta, out):
+    """out[i] = log P_{θ_i}(T > n) from the survival row n (entries idx, logq)."""
+    for i in prange(thetas_c.shape[0]):
+        top = -np.inf
+        for e in range(idx.shape[0]):
+            v = cell_log_prob(thetas_c[i], abars[i], n, logq[e], state_delta[idx[e]])
+            if v > top:
+                top = v
+        if top == -np.inf:
+            out[i] = -np.inf
+            continue
+        z = 0.0
+        for e in range(idx.shape[0]):
+            z += np.exp(cell_log_prob(thetas_c[i], abars[i], n, logq[e], state_delta[idx[e]]) - top)
+        out[i] = top + np.log(z)
+
+
+# -- one θ: survival moments and the fused V / ∇V pass -------------------------------------
+@njit(**_NJIT)
+def survival_moments(theta_c, abar, n, idx, logq, state_delta, mean_delta):
+    """log S_n = log P(T > n) and, in ``mean_delta``, E[δ_{X_n} | T > n].
+
+    The survival row n holds log q for the states x reachable in n steps without exit;
+    u_n(x) = exp(cell_log_prob(…)) = P(X_n = x, T > n)."""
+    d = theta_c.shape[0]
+    for c in range(d):
+        mean_delta[c] = 0.0
+    top = -np.inf
+    for e in range(idx.shape[0]):
+        v = cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]])
+        if v > top:
+            top = v
+    if top == -np.inf:
+        return -np.inf
+    z = 0.0
+    for e in range(idx.shape[0]):
+        w = np.exp(cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]]) - top)
+        z += w
+        row = state_delta[idx[e]]
+        for c in range(d):
+            mean_delta[c] += w * row[c]
+    for c in range(d):
+        mean_delta[c] /= z
+    return top + np.log(z)
+
+
+@njit(**_NJIT)
+def value_grad_pass(
+    theta_c,
+    abar,
+    grad_a,
+    n_cells,
+    cell_n,
+    cell_logq,
+    cell_delta,
+    cell_ret,
+    cell_mag,
+    cell_dnorm,
+    row_error,
+    eps_v,
+    eps_g,
+    grad_out,
+):
+    """One pass over the first ``n_cells`` cells: V_N = Σ P G and Σ P G (δ − n ∇A).
+
+    The gradient (before projection off the gauge) is written into ``grad_out``. Returns
+    (V_N, Σ P, Σ P |G|, rounding bound of V_N, rounding bound of the gradient), where each
+    cell's probability has the relative error bound
+
+        η_j = n_j · row_error + 4ε (|log q_j| + |(θ_c, δ_j)| + n_j |Ā| + 1)
+
+    (``row_error`` per table row; ε = 2^−53), weighted by P_j (|G_j| + mag_j) for V and by
+    P_j (|G_j| + mag_j)(‖δ_j‖ + n_j ‖∇A‖) for the gradient, plus ``eps_v``/``eps_g`` for
+    the products and the compensated sums. ``mag`` bounds |G| per cell."""
+    d = theta_c.shape[0]
+    eps = 1.1102230246251565e-16
+    norm_ga = 0.0
+    for c in range(d):
+        norm_ga += grad_a[c] * grad_a[c]
+    norm_ga = np.sqrt(norm_ga)
+    v_sum, v_comp = 0.0, 0.0
+    n_sum, n_comp = 0.0, 0.0  # Σ P G n
+    a_sum = np.zeros(d)
+    a_comp = np.zeros(d)
+    mass = 0.0
+    s_abs = 0.0
+    err_v = 0.0
+    err_g = 0.0
+    for j in range(n_cells):
+        n = cell_n[j]
+        tilt_part = 0.0
+        for c in range(d):
+            tilt_part += cell_delta[j, c] * theta_c[c]
+        x = cell_logq[j] + tilt_part - n * abar
+        p = np.exp(x)
+        g = cell_ret[j]
+        pg = p * g
+        v_sum, v_comp = _neumaier(v_sum, v_comp, pg)
+        n_sum, n_comp = _neumaier(n_sum, n_comp, pg * n)
+        for c in range(d):
+            a_sum[c], a_comp[c] = _neumaier(a_sum[c], a_comp[c], pg * cell_delta[j, c])
+        mass += p
+        s_abs += p * abs(g)
+        rel = n * row_error + 4.0 * eps * (abs(cell_logq[j]) + abs(tilt_part) + n * abs(abar) + 1.0)
+        m = p * (abs(g) + cell_mag[j])
+        err_v += m * (rel + eps_v)
+        err_g += m * (cell_dnorm[j] + n * norm_ga) * (rel + eps_g)
+    b = n_sum + n_comp
+    for c in range(d):
+        grad_out[c] = (a_sum[c] + a_comp[c]) - b * grad_a[c]
+    return v_sum + v_comp, mass, s_abs, err_v, err_g
+
+
+# -- table rows ---------------------------------------------------------------------------------
+@njit(**_NJIT)
+def advance_rows(
+    succ,
+    k,
+    w,
+    scale,
+    active,
+    n_active,
+    w_next,
+    mark,
+    exit_acc,
+    exit_mark,
+    exit_list,
+    row0,
+    n_rows,
+    surv_ptr,
+    surv_idx,
+    surv_val,
+    exit_ptr,
+    exit_idx,
+    exit_val,
+):
+    """Advance the uniform walk by up to ``n_rows`` rows, writing the rows sparsely.
+
+    State: ``w[active[:n_active]]`` holds P_unif(X_n = x, T > n) / 2^scale for the row
+    n = row0 − 1 (every other entry of ``w`` is 0). Row n + 1: each active state sends
+    w/|S| along every step, to a state or an exit point. Output (CSR, values are logs):
+    survival rows in ``surv_*``, exit rows (cells) in ``exit_*``, exit indices sorted
+    within a row. Stops early when an output buffer would overflow.
+
+    Returns (rows done, n_active, scale, entries used in surv_idx, in exit_idx). Masses
+    are renormalised by exact powers of two (no underflow), so a row is exact up to the
+    rounding of sums of ≤ |S| terms and one division by |S| per step."""
+    n_exit_total = exit_acc.shape[0]
+    s_used = surv_ptr[row0]
+    e_used = exit_ptr[row0]
+    inv_k = 1.0 / k
+    done = 0
+    for r in range(n_rows):
+        if s_used + n_active * k > surv_idx.shape[0] or e_used + n_exit_total > exit_idx.shape[0]:
+            break
+        row = row0 + r
+        n_new = 0
+        n_ex = 0
+        for a in range(n_active):
+            i = active[a]
+            wi = w[i] / k if k & (k - 1) else w[i] * inv_k
+            w[i] = 0.0
+            for s in range(succ.shape[1]):
+                t = succ[i, s]
+                if t >= 0:
+                    if mark[t] != row:
+                        mark[t] = row
+                        w_next[t] = 0.0
+                        active[n_active + n_new] = t  # append after the current list
+                        n_new += 1
+                    w_next[t] += wi
+                else:
+                    j = -1 - t
+                    if exit_mark[j] != row:
+                        exit_mark[j] = row
+                        exit_acc[j] = 0.0
+                        exit_list[n_ex] = j
+                        n_ex += 1
+                    exit_acc[j] += wi
+        # Move the new active list to the front and the new masses into w.
+        top = 0.0
+        for a in range(n_new):
+            t = active[n_active + a]
+            active[a] = t
+            w[t] = w_next[t]
+            if w[t] > top:
+                top = w[t]
+        n_active = n_new
+        shift = 0
+        if 0.0 < top < 2.0**-600:
+            shift = -int(np.floor(np.log2(top)))
+        for a in range(n_active):
+            t = active[a]
+            w[t] = np.ldexp(w[t], shift)
+            surv_idx[s_used] = t
+            surv_val[s_used] = np.log(w[t]) + (scale - shift) * _LN2
+            s_used += 1
+        ex_sorted = np.sort(exit_list[:n_ex])
+        for q in range(n_ex):
+            j = ex_sorted[q]
+            exit_idx[e_used] = j
+            exit_val[e_used] = np.log(exit_acc[j]) + scale * _LN2
+            e_used += 1
+        scale -= shift
+        surv_ptr[row + 1] = s_used
+        exit_ptr[row + 1] = e_used
+        done += 1
+    return done, n_active, scale, s_used, e_used
+
+
+__all__ = [
+    "advance_rows",
+    "cell_log_prob",
+    "log_probs_many",
+    "log_tails_many",
+    "survival_moments",
+    "tilt",
+    "value_grad_pass",
+]
