@@ -12,45 +12,21 @@ draws the same at any Numba thread count.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
+from pgweyl.budget import require
 from pgweyl.errors import ArgumentError
 from pgweyl.sim.config import RNG_STATE_WORDS
+from pgweyl.sim.records import POLICY_EXP, POLICY_SOFTMAX, ExactSampler, Payoff, Walk
 
 
-@dataclass(frozen=True)
-class WalkArrays:
-    """The walk of one environment as arrays (see :mod:`pgweyl.sim.kernels`).
+def walk_arrays(env) -> Walk:
+    """The walk of ``env`` as a :data:`~pgweyl.sim.records.Walk` record.
 
     ``delta[i, j] = (s_i, a_j)`` and ``slack0[j] = (λ, a_j) − b_j`` with the inward
     normals a_j and offsets b_j of the alcove; the walk exits at the first step after
-    which some slack is ≤ 0.
+    which some slack is ≤ 0. ``prism`` (type A): rewards are looked up by x − x_d(1, …, 1).
     """
-
-    start: np.ndarray  # (d,) int64, λ in full coordinates
-    vectors: np.ndarray  # (k, d) int64
-    vectors_f: np.ndarray  # (k, d) float64
-    delta: np.ndarray  # (k, walls) int64
-    slack0: np.ndarray  # (walls,) int64
-    prism: bool  # type A: rewards are looked up by x − x_d (1, …, 1)
-
-
-@dataclass(frozen=True)
-class RewardBox:
-    """R(b) on a dense box over exit-point representatives; NaN off the exit points.
-
-    Cell of a representative ρ: Σ_c (ρ_c − lo_c) · strides_c.
-    """
-
-    lo: np.ndarray
-    shape: np.ndarray
-    strides: np.ndarray
-    table: np.ndarray
-
-
-def walk_arrays(env) -> WalkArrays:
     normals = np.asarray(env.alcove.inward_normals, dtype=np.int64)
     offsets = np.asarray(env.alcove.inward_offsets, dtype=np.int64)
     vectors = np.ascontiguousarray(env.steps.vectors, dtype=np.int64)
@@ -62,82 +38,64 @@ def walk_arrays(env) -> WalkArrays:
         raise ArgumentError(
             f"step {vectors[still[0]].tolist()} changes no wall distance; the walk may not end"
         )
-    return WalkArrays(
+    return Walk(
         start=start,
         vectors=vectors,
         vectors_f=vectors.astype(np.float64),
         delta=delta,
         slack0=np.ascontiguousarray(normals @ start - offsets),
         prism=bool(env.alcove.is_prism),
+        policy_kind=POLICY_EXP if env.policy_kind == "exp" else POLICY_SOFTMAX,
     )
 
 
-def reward_box(env) -> RewardBox:
+def payoff(env) -> Payoff:
+    """R(b) on a dense box over exit-point representatives (NaN off the exit points; the
+    cell of ρ is Σ_c (ρ_c − lo_c) · strides_c), with γ and the step cost."""
     reps = np.asarray(env.exit_points, dtype=np.int64)
     lo = reps.min(axis=0)
     shape = reps.max(axis=0) - lo + 1
     strides = np.ones_like(shape)
     for c in range(len(shape) - 2, -1, -1):
         strides[c] = strides[c + 1] * shape[c + 1]
+    require(
+        8 * float(np.prod(shape.astype(float))),
+        f"the reward lookup box over the exit points of {env.alcove!r}",
+    )
     table = np.full(int(np.prod(shape)), np.nan)
     table[(reps - lo) @ strides] = np.asarray(env.exit_rewards, dtype=np.float64)
-    return RewardBox(lo=lo, shape=shape, strides=strides, table=table)
+    return Payoff(lo, shape, strides, table, float(env.gamma), float(env.step_cost))
 
 
-@dataclass(frozen=True)
-class ExactArrays:
-    """The tilted-table sampler's inputs (see :func:`pgweyl.sim.kernels._exact_episode`).
-
-    Cells (n, b) with F_n(b) > 0 for n ≤ N: log q = log(F_n(b)/|S|^n), δ (θ-tilt
-    vector), the exit point in full coordinates; interior states x at time N with
-    log(C_N(λ, x)/|S|^N), δ, full coordinates and wall slacks (to walk on from)."""
-
-    n_table: int
-    cell_logq: np.ndarray
-    cell_n: np.ndarray
-    cell_delta: np.ndarray
-    cell_pt: np.ndarray
-    state_logq: np.ndarray
-    state_delta: np.ndarray
-    state_pt: np.ndarray
-    state_slack: np.ndarray
-    gauge: bool
-    log_k: float
-
-
-def exact_arrays(env, theta0, tol: float) -> ExactArrays:
-    """Table cells up to the truncation N of θ_0 at ``tol`` (any N is exact: see above)."""
-    solver = env.solver
-    n_table, _ = solver.truncation(theta0, tol)
-    ex, surv = solver.table.arrays()
-    logq = ex[: n_table + 1]
-    cn, cj = np.nonzero(np.isfinite(logq))
-    row = surv[n_table]
-    alive = np.flatnonzero(np.isfinite(row))
-    state_pt = env.full_points(env.states[alive], n_table)
-    normals = np.asarray(env.alcove.inward_normals, dtype=np.int64)
-    offsets = np.asarray(env.alcove.inward_offsets, dtype=np.int64)
+def exact_sampler(env, theta0, tol: float) -> ExactSampler:
+    """The tilted-table sampler's record: cells up to the tail truncation N of θ_0 at
+    ``tol`` and the survival row N to walk on from (any N gives the exact law)."""
+    t = env.solver.sampler_tables(theta0, tol)
+    c = t.cells
     c64 = np.ascontiguousarray
-    return ExactArrays(
-        n_table=int(n_table),
-        cell_logq=c64(logq[cn, cj], dtype=np.float64),
-        cell_n=c64(cn, dtype=np.int64),
-        cell_delta=c64(solver.delta_exit[cj], dtype=np.float64),
-        cell_pt=c64(env.full_points(env.exit_points[cj], cn), dtype=np.int64),
-        state_logq=c64(row[alive], dtype=np.float64),
-        state_delta=c64(solver.delta_state[alive], dtype=np.float64).reshape(len(alive), -1),
-        state_pt=c64(state_pt, dtype=np.int64).reshape(len(alive), -1),
-        state_slack=c64(state_pt @ normals.T - offsets, dtype=np.int64).reshape(len(alive), -1),
-        gauge=bool(env.gauge),
-        log_k=float(np.log(len(env.steps.vectors))),
+    return ExactSampler(
+        True,
+        bool(t.gauge),
+        float(t.log_k),
+        int(t.n_table),
+        c64(c.logq, dtype=np.float64),
+        c64(c.n, dtype=np.int64),
+        c64(c.delta, dtype=np.float64),
+        t.cell_pt,
+        t.state_logq,
+        t.state_delta,
+        t.state_pt,
+        t.state_slack,
     )
 
 
-def empty_exact_arrays(dim: int, n_walls: int) -> ExactArrays:
-    """Placeholders with the kernel's dtypes for sampler="walk"."""
+def no_exact_sampler(dim: int, n_walls: int) -> ExactSampler:
+    """Placeholders with the kernel's dtypes for the lattice walk (``on`` False)."""
     f1, i1 = np.zeros(0), np.zeros(0, dtype=np.int64)
     f2, i2 = np.zeros((0, dim)), np.zeros((0, dim), dtype=np.int64)
-    return ExactArrays(0, f1, i1, f2, i2, f1, f2, i2, np.zeros((0, n_walls), np.int64), False, 0.0)
+    return ExactSampler(
+        False, False, 0.0, 0, f1, i1, f2, i2, f1, f2, i2, np.zeros((0, n_walls), np.int64)
+    )
 
 
 def step_cdf(probs) -> np.ndarray:

@@ -22,7 +22,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
+from pgweyl.exact.kernels import cell_log_prob, tilt
 from pgweyl.sim.config import NJIT, NJIT_PARALLEL
+from pgweyl.sim.records import (  # codes shared with the Python wrappers
+    BASELINE_CONSTANT,
+    BASELINE_NONE,
+    ERROR_NO_REWARD,
+    ERROR_NONFINITE,
+    POLICY_EXP,
+    SCHEDULE_CONSTANT,
+)
 
 _TWO_M53 = 1.0 / 9007199254740992.0  # 2^-53: 53 random bits → a double in [0, 1)
 _U5 = np.uint64(5)
@@ -33,19 +42,6 @@ _U17 = np.uint64(17)
 _U45 = np.uint64(45)
 _U19 = np.uint64(19)
 _U11 = np.uint64(11)
-
-# Codes shared with the Python wrappers.
-POLICY_EXP = 0
-POLICY_SOFTMAX = 1
-SCHEDULE_CONSTANT = 0
-SCHEDULE_DECAY = 1
-BASELINE_NONE = 0
-BASELINE_CONSTANT = 1
-BASELINE_MEAN = 2
-ERROR_NO_REWARD = 1
-ERROR_NONFINITE = 2
-SAMPLER_WALK = 0
-SAMPLER_EXACT = 1
 
 
 # -- random numbers ----------------------------------------------------------------------
@@ -240,58 +236,25 @@ def _simulate_table(cdf, states, per_stream, out):
 
 # -- exact sampler inside REINFORCE ------------------------------------------------------
 @njit(**NJIT)
-def _tilt_tables(
-    theta,
-    gauge,
-    vectors_f,
-    log_k,
-    cell_logq,
-    cell_n,
-    cell_delta,
-    state_logq,
-    state_delta,
-    n_table,
-    cell_cum,
-    state_cum,
-):
-    """Cumulative P_θ(b, n) over the table cells and P_θ(X_N = x, T > N) over states.
-
-    log P = log q + (θ_c, δ) − n (A(θ_c) − log|S|), θ_c gauge-fixed (Σθ_c = 0) when
-    the family has a gauge, exactly as :class:`pgweyl.exact.ExactSolver` tilts."""
-    dim = theta.shape[0]
-    shift = 0.0
-    if gauge:
-        for c in range(dim):
-            shift += theta[c]
-        shift /= dim
-    k = vectors_f.shape[0]
-    top = -np.inf
-    for i in range(k):
-        v = 0.0
-        for c in range(dim):
-            v += vectors_f[i, c] * (theta[c] - shift)
-        if v > top:
-            top = v
-    z = 0.0
-    for i in range(k):
-        v = 0.0
-        for c in range(dim):
-            v += vectors_f[i, c] * (theta[c] - shift)
-        z += np.exp(v - top)
-    abar = top + np.log(z) - log_k
+def _tilt_tables(sampler, vectors_f, theta, theta_c, cell_cum, state_cum):
+    """Cumulative P_θ(b, n) over the table cells and P_θ(X_N = x, T > N) over the states,
+    by the exact layer's tilt (:func:`pgweyl.exact.kernels.tilt`, ``cell_log_prob``)."""
+    abar = tilt(theta, sampler.gauge, vectors_f, sampler.log_k, theta_c)
     acc = 0.0
-    for j in range(cell_logq.shape[0]):
-        v = cell_logq[j] - cell_n[j] * abar
-        for c in range(dim):
-            v += cell_delta[j, c] * (theta[c] - shift)
-        acc += np.exp(v)
+    for j in range(sampler.cell_logq.shape[0]):
+        acc += np.exp(
+            cell_log_prob(
+                theta_c, abar, sampler.cell_n[j], sampler.cell_logq[j], sampler.cell_delta[j]
+            )
+        )
         cell_cum[j] = acc
     acc = 0.0
-    for j in range(state_logq.shape[0]):
-        v = state_logq[j] - n_table * abar
-        for c in range(dim):
-            v += state_delta[j, c] * (theta[c] - shift)
-        acc += np.exp(v)
+    for j in range(sampler.state_logq.shape[0]):
+        acc += np.exp(
+            cell_log_prob(
+                theta_c, abar, sampler.n_table, sampler.state_logq[j], sampler.state_delta[j]
+            )
+        )
         state_cum[j] = acc
 
 
@@ -337,52 +300,151 @@ def _exact_episode(
 
 
 # -- REINFORCE ---------------------------------------------------------------------------
+@njit(**NJIT)
+def _step_size(rule, it):
+    """α_k: lr (constant) or lr / (1 + k/τ)^power (decay)."""
+    if rule.schedule == SCHEDULE_CONSTANT:
+        return rule.lr
+    return rule.lr / (1.0 + it / rule.tau) ** rule.power
+
+
+@njit(**NJIT)
+def _baseline(rule, ret_sum, ret_count):
+    """β_k: 0, a constant, or the mean of the run's past returns (0 before any)."""
+    if rule.baseline_kind == BASELINE_NONE:
+        return 0.0
+    if rule.baseline_kind == BASELINE_CONSTANT:
+        return rule.baseline_value
+    return ret_sum / ret_count if ret_count > 0 else 0.0
+
+
+@njit(**NJIT)
+def _mean_step(p, vectors_f, out):
+    """∇A(θ) = E_π[s] into ``out``."""
+    for c in range(out.shape[0]):
+        v = 0.0
+        for i in range(p.shape[0]):
+            v += p[i] * vectors_f[i, c]
+        out[c] = v
+
+
+@njit(**NJIT)
+def _add_score(walk, w, x, T, mean_step, counts, p, grad):
+    """grad += w · g with g = (b − λ) − T ∇A (exp) or counts − T π (softmax)."""
+    if walk.policy_kind == POLICY_EXP:
+        for c in range(mean_step.shape[0]):
+            grad[c] += w * ((x[c] - walk.start[c]) - T * mean_step[c])
+    else:
+        for i in range(p.shape[0]):
+            grad[i] += w * (counts[i] - T * p[i])
+
+
+@njit(**NJIT)
+def _draw(walk, sampler, cdf, cell_cum, state_cum, st, slack, counts, x):
+    """One episode (b, T): the lattice walk, or the exact draw from the tilted table."""
+    if sampler.on:
+        return _exact_episode(
+            cell_cum,
+            sampler.cell_n,
+            sampler.cell_pt,
+            state_cum,
+            sampler.state_pt,
+            sampler.state_slack,
+            sampler.n_table,
+            walk.vectors,
+            walk.delta,
+            cdf,
+            st,
+            slack,
+            counts,
+            x,
+        )
+    return _walk_episode(
+        walk.start, walk.vectors, walk.delta, walk.slack0, cdf, st, slack, counts, x
+    )
+
+
+@njit(**NJIT)
+def _run(walk, payoff, rule, targets, sampler, theta0, n_updates, record_every, st, r, out):
+    """One REINFORCE run from θ_0 (see :func:`_reinforce_runs`); writes row r of ``out``."""
+    k = walk.vectors.shape[0]
+    d = walk.vectors.shape[1]
+    dim = theta0.shape[0]
+    theta = theta0.copy()
+    theta_c = np.empty(dim)
+    logits = np.empty(k)
+    p = np.empty(k)
+    cdf = np.empty(k)
+    mean_step = np.zeros(d)
+    grad = np.empty(dim)
+    slack = np.empty(walk.slack0.shape[0], np.int64)
+    counts = np.empty(k, np.int64)
+    x = np.empty(d, np.int64)
+    cell_cum = np.empty(sampler.cell_logq.shape[0])
+    state_cum = np.empty(sampler.state_logq.shape[0])
+    ret_sum = 0.0
+    ret_count = 0
+    stop = -1
+    hit = -1
+    last_record = -1
+    for it in range(n_updates + 1):
+        _policy_probs(walk.policy_kind, walk.vectors_f, theta, logits, p, cdf)
+        if record_every > 0 and it % record_every == 0:
+            last_record = it // record_every
+            for c in range(dim):
+                out.trajectory[r, last_record, c] = theta[c]
+        if targets.policies.shape[0] > 0:
+            hit = _match_target(p, targets.policies, targets.flat, targets.eps)
+            if hit >= 0:
+                stop = it
+                break
+        if it == n_updates:
+            break
+        alpha = _step_size(rule, it)
+        beta = _baseline(rule, ret_sum, ret_count)
+        if walk.policy_kind == POLICY_EXP:
+            _mean_step(p, walk.vectors_f, mean_step)
+        for c in range(dim):
+            grad[c] = 0.0
+        if sampler.on:
+            _tilt_tables(sampler, walk.vectors_f, theta, theta_c, cell_cum, state_cum)
+        batch_sum = 0.0
+        for _ in range(rule.batch):
+            T = _draw(walk, sampler, cdf, cell_cum, state_cum, st, slack, counts, x)
+            reward = _exit_reward(
+                x, walk.prism, payoff.lo, payoff.shape, payoff.strides, payoff.table
+            )
+            if np.isnan(reward):
+                out.errors[r] = ERROR_NO_REWARD
+                break
+            G = _episode_return(reward, T, payoff.gamma, payoff.step_cost)
+            batch_sum += G
+            _add_score(walk, G - beta, x, T, mean_step, counts, p, grad)
+        if out.errors[r] != 0:
+            break
+        scale = alpha / rule.batch
+        finite = True
+        for c in range(dim):
+            theta[c] += scale * grad[c]
+            if not np.isfinite(theta[c]):
+                finite = False
+        if not finite:
+            out.errors[r] = ERROR_NONFINITE
+            break
+        ret_sum += batch_sum
+        ret_count += rule.batch
+    for i in range(last_record + 1, out.trajectory.shape[1]):
+        for c in range(dim):
+            out.trajectory[r, i, c] = theta[c]
+    for c in range(dim):
+        out.final_theta[r, c] = theta[c]
+    out.stopped_at[r] = stop
+    out.target_index[r] = hit if stop >= 0 else -1
+
+
 @njit(**NJIT_PARALLEL)
 def _reinforce_runs(
-    start,
-    vectors,
-    vectors_f,
-    delta,
-    slack0,
-    kind,
-    prism,
-    rew_lo,
-    rew_shape,
-    rew_strides,
-    rew_table,
-    gamma,
-    step_cost,
-    theta0,
-    lr,
-    schedule,
-    tau,
-    power,
-    n_updates,
-    batch,
-    baseline_kind,
-    baseline_value,
-    targets,
-    target_flat,
-    eps,
-    record_every,
-    states,
-    final_theta,
-    stopped_at,
-    target_index,
-    trajectory,
-    errors,
-    sampler,
-    gauge,
-    log_k,
-    cell_logq,
-    cell_n,
-    cell_delta,
-    cell_pt,
-    state_logq,
-    state_delta,
-    state_pt,
-    state_slack,
-    n_table,
+    walk, payoff, rule, targets, sampler, theta0, n_updates, record_every, states, out
 ):
     """Independent REINFORCE runs, one per row of ``states`` (THEORY §5).
 
@@ -391,131 +453,10 @@ def _reinforce_runs(
     α_k = lr (constant) or lr / (1 + k/τ)^power (decay);
     β_k = 0, a constant, or the mean of every return of the run before update k (0
     before the first). A run stops at the first θ_k (k = 0..n_updates) whose policy is
-    within total variation ``eps`` of a row of ``targets``; ``trajectory[r, i]`` holds
-    θ_{i·record_every}, frozen at the stopped θ after a stop. ``sampler`` selects the
-    lattice walk or the exact draw of :func:`_exact_episode` (tables tilted at θ_k).
-    """
-    n_runs = states.shape[0]
-    k = vectors.shape[0]
-    d = vectors.shape[1]
-    dim = theta0.shape[0]
-    n_walls = slack0.shape[0]
-    n_records = trajectory.shape[1]
-    for r in prange(n_runs):
+    within total variation ``eps`` of a target; ``trajectory[r, i]`` holds
+    θ_{i·record_every}, frozen at the stopped θ after a stop. ``sampler.on`` selects the
+    exact draw of :func:`_exact_episode` (tables tilted at θ_k) over the lattice walk.
+    Records: :mod:`pgweyl.sim.records`."""
+    for r in prange(states.shape[0]):
         st = states[r].copy()
-        theta = theta0.copy()
-        logits = np.empty(k)
-        p = np.empty(k)
-        cdf = np.empty(k)
-        mean_step = np.zeros(d)
-        grad = np.empty(dim)
-        slack = np.empty(n_walls, np.int64)
-        counts = np.empty(k, np.int64)
-        x = np.empty(d, np.int64)
-        cell_cum = np.empty(cell_logq.shape[0])
-        state_cum = np.empty(state_logq.shape[0])
-        ret_sum = 0.0
-        ret_count = 0
-        stop = -1
-        hit = -1
-        last_record = -1
-        for it in range(n_updates + 1):
-            _policy_probs(kind, vectors_f, theta, logits, p, cdf)
-            if record_every > 0 and it % record_every == 0:
-                last_record = it // record_every
-                for c in range(dim):
-                    trajectory[r, last_record, c] = theta[c]
-            if targets.shape[0] > 0:
-                hit = _match_target(p, targets, target_flat, eps)
-                if hit >= 0:
-                    stop = it
-                    break
-            if it == n_updates:
-                break
-            if schedule == SCHEDULE_CONSTANT:
-                alpha = lr
-            else:
-                alpha = lr / (1.0 + it / tau) ** power
-            if baseline_kind == BASELINE_NONE:
-                beta = 0.0
-            elif baseline_kind == BASELINE_CONSTANT:
-                beta = baseline_value
-            else:
-                beta = ret_sum / ret_count if ret_count > 0 else 0.0
-            if kind == POLICY_EXP:
-                for c in range(d):
-                    v = 0.0
-                    for i in range(k):
-                        v += p[i] * vectors_f[i, c]
-                    mean_step[c] = v
-            for c in range(dim):
-                grad[c] = 0.0
-            if sampler == SAMPLER_EXACT:
-                _tilt_tables(
-                    theta,
-                    gauge,
-                    vectors_f,
-                    log_k,
-                    cell_logq,
-                    cell_n,
-                    cell_delta,
-                    state_logq,
-                    state_delta,
-                    n_table,
-                    cell_cum,
-                    state_cum,
-                )
-            batch_sum = 0.0
-            for _ in range(batch):
-                if sampler == SAMPLER_EXACT:
-                    T = _exact_episode(
-                        cell_cum,
-                        cell_n,
-                        cell_pt,
-                        state_cum,
-                        state_pt,
-                        state_slack,
-                        n_table,
-                        vectors,
-                        delta,
-                        cdf,
-                        st,
-                        slack,
-                        counts,
-                        x,
-                    )
-                else:
-                    T = _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x)
-                reward = _exit_reward(x, prism, rew_lo, rew_shape, rew_strides, rew_table)
-                if np.isnan(reward):
-                    errors[r] = ERROR_NO_REWARD
-                    break
-                G = _episode_return(reward, T, gamma, step_cost)
-                batch_sum += G
-                w = G - beta
-                if kind == POLICY_EXP:
-                    for c in range(d):
-                        grad[c] += w * ((x[c] - start[c]) - T * mean_step[c])
-                else:
-                    for i in range(k):
-                        grad[i] += w * (counts[i] - T * p[i])
-            if errors[r] != 0:
-                break
-            scale = alpha / batch
-            finite = True
-            for c in range(dim):
-                theta[c] += scale * grad[c]
-                if not np.isfinite(theta[c]):
-                    finite = False
-            if not finite:
-                errors[r] = ERROR_NONFINITE
-                break
-            ret_sum += batch_sum
-            ret_count += batch
-        for i in range(last_record + 1, n_records):
-            for c in range(dim):
-                trajectory[r, i, c] = theta[c]
-        for c in range(dim):
-            final_theta[r, c] = theta[c]
-        stopped_at[r] = stop
-        target_index[r] = hit if stop >= 0 else -1
+        _run(walk, payoff, rule, targets, sampler, theta0, n_updates, record_every, st, r, out)

@@ -33,12 +33,12 @@ import numpy as np
 
 from pgweyl import validate
 from pgweyl.errors import ArgumentError, PgweylError
-from pgweyl.sim import kernels
+from pgweyl.sim import kernels, records
 from pgweyl.sim.arrays import (
     check_env,
-    empty_exact_arrays,
-    exact_arrays,
-    reward_box,
+    exact_sampler,
+    no_exact_sampler,
+    payoff,
     stream_states,
     walk_arrays,
 )
@@ -55,7 +55,7 @@ from pgweyl.sim.config import (
 _TARGET_SUM_TOL = 1e-9
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class ReinforceResult:
     """Outcome of :func:`reinforce`: final parameters of every run and its settings.
 
@@ -63,64 +63,27 @@ class ReinforceResult:
     ``stopped_at[r]`` the update index k of the first θ_k within total variation
     ``eps`` of a target policy (−1 if none), ``target_index[r]`` that target's row (−1
     if none); ``trajectory[r, i] = θ_{i·record_every}`` when recorded (frozen after a
-    stop). The remaining fields are the arguments, enough to rerun: :meth:`rerun`.
+    stop). ``settings`` holds the keyword arguments of :func:`reinforce` (``env`` as its
+    dict), enough to rerun: :meth:`rerun`.
     """
 
     final_theta: np.ndarray
     stopped_at: np.ndarray
     target_index: np.ndarray
     trajectory: np.ndarray | None
-    env: dict
-    theta0: tuple
-    lr: float
-    n_updates: int
-    n_runs: int
-    batch: int
-    baseline: float | str | None
-    seed: int
-    sampler: str
-    schedule: str
-    tau: float
-    power: float
-    targets: tuple | None
-    eps: float
-    record_every: int
-    run_offset: int = 0
-    target_flat: tuple | None = None
-
-    def settings(self) -> dict:
-        """The keyword arguments of :func:`reinforce` (with ``env`` as its dict)."""
-        return {
-            "env": dict(self.env),
-            "theta0": list(self.theta0),
-            "lr": self.lr,
-            "n_updates": self.n_updates,
-            "n_runs": self.n_runs,
-            "batch": self.batch,
-            "baseline": self.baseline,
-            "seed": self.seed,
-            "sampler": self.sampler,
-            "schedule": self.schedule,
-            "tau": self.tau,
-            "power": self.power,
-            "targets": None if self.targets is None else [list(t) for t in self.targets],
-            "eps": self.eps,
-            "record_every": self.record_every,
-            "run_offset": self.run_offset,
-            "target_flat": None if self.target_flat is None else list(self.target_flat),
-        }
+    settings: dict
 
     def rerun(self) -> ReinforceResult:
         """Run again with the same settings (bit-identical result)."""
         from pgweyl.env.environment import AlcoveWalkEnv
 
-        kw = self.settings()
+        kw = dict(self.settings)
         env = AlcoveWalkEnv.from_dict(kw.pop("env"))
         return reinforce(env, **kw)
 
     def to_dict(self) -> dict:
         """JSON-ready: the settings plus the result arrays as nested lists."""
-        out = self.settings()
+        out = dict(self.settings)
         out["final_theta"] = self.final_theta.tolist()
         out["stopped_at"] = self.stopped_at.tolist()
         out["target_index"] = self.target_index.tolist()
@@ -128,26 +91,27 @@ class ReinforceResult:
         return out
 
     def __repr__(self) -> str:
-        env = self.env
+        s = self.settings
+        env = s["env"]
         where = f"{env['cartan']} level {env['level']} {env['policy']}"
         stop = ""
-        if self.targets is not None:
-            stop = f", stopped {int(np.sum(self.stopped_at >= 0))}/{self.n_runs} at a target"
-        base = "none" if self.baseline is None else self.baseline
+        if s["targets"] is not None:
+            stop = f", stopped {int(np.sum(self.stopped_at >= 0))}/{s['n_runs']} at a target"
+        base = "none" if s["baseline"] is None else s["baseline"]
         mean = np.array2string(self.final_theta.mean(axis=0), precision=4, separator=", ")
         return (
-            f"ReinforceResult({where}: {self.n_runs} runs × {self.n_updates} updates, "
-            f"batch {self.batch}, lr {self.lr:g} ({self.schedule}), baseline {base}, "
-            f"seed {self.seed}{stop}; mean final θ {mean})"
+            f"ReinforceResult({where}: {s['n_runs']} runs × {s['n_updates']} updates, "
+            f"batch {s['batch']}, lr {s['lr']:g} ({s['schedule']}), baseline {base}, "
+            f"seed {s['seed']}{stop}; mean final θ {mean})"
         )
 
 
 def _check_baseline(baseline):
     if baseline is None:
-        return kernels.BASELINE_NONE, 0.0, None
+        return records.BASELINE_NONE, 0.0, None
     if isinstance(baseline, str):
         if baseline == "mean":
-            return kernels.BASELINE_MEAN, 0.0, "mean"
+            return records.BASELINE_MEAN, 0.0, "mean"
         raise ArgumentError(f"unknown baseline {baseline!r}; expected None, a number or 'mean'")
     if (
         isinstance(baseline, bool)
@@ -155,7 +119,7 @@ def _check_baseline(baseline):
         or not np.isfinite(baseline)
     ):
         raise ArgumentError(f"baseline must be None, a finite number or 'mean', got {baseline!r}")
-    return kernels.BASELINE_CONSTANT, float(baseline), float(baseline)
+    return records.BASELINE_CONSTANT, float(baseline), float(baseline)
 
 
 def _check_targets(targets, k: int) -> np.ndarray:
@@ -264,97 +228,75 @@ def reinforce(
             "raise record_every or lower n_runs"
         )
 
-    w = walk_arrays(env)
-    box = reward_box(env)
+    walk = walk_arrays(env)
     if sampler == "exact":
-        ex = exact_arrays(env, theta0, EXACT_SAMPLER_TOL)
+        sampler_rec = exact_sampler(env, theta0, EXACT_SAMPLER_TOL)
     else:
-        ex = empty_exact_arrays(len(w.start), len(w.slack0))
-    states = stream_states(seed, n_runs, run_offset)
-    final = np.empty((n_runs, dim))
-    stopped = np.empty(n_runs, dtype=np.int64)
-    hit = np.empty(n_runs, dtype=np.int64)
-    traj = np.empty((n_runs, n_records, dim))
-    errors = np.zeros(n_runs, dtype=np.int64)
-    kind = kernels.POLICY_EXP if env.policy_kind == "exp" else kernels.POLICY_SOFTMAX
-    sched = kernels.SCHEDULE_CONSTANT if schedule == "constant" else kernels.SCHEDULE_DECAY
-    kernels._reinforce_runs(
-        w.start,
-        w.vectors,
-        w.vectors_f,
-        w.delta,
-        w.slack0,
-        kind,
-        w.prism,
-        box.lo,
-        box.shape,
-        box.strides,
-        box.table,
-        float(env.gamma),
-        float(env.step_cost),
-        np.ascontiguousarray(theta0, dtype=np.float64),
+        sampler_rec = no_exact_sampler(len(walk.start), len(walk.slack0))
+    rule = records.Rule(
         lr,
-        sched,
+        records.SCHEDULE_CONSTANT if schedule == "constant" else records.SCHEDULE_DECAY,
         tau,
         power,
-        n_updates,
         batch,
         baseline_kind,
         baseline_value,
-        target_arr,
-        flat_arr,
-        eps,
+    )
+    states = stream_states(seed, n_runs, run_offset)
+    out = records.Outputs(
+        np.empty((n_runs, dim)),
+        np.empty(n_runs, dtype=np.int64),
+        np.empty(n_runs, dtype=np.int64),
+        np.empty((n_runs, n_records, dim)),
+        np.zeros(n_runs, dtype=np.int64),
+    )
+    kernels._reinforce_runs(
+        walk,
+        payoff(env),
+        rule,
+        records.Targets(target_arr, flat_arr, eps),
+        sampler_rec,
+        np.ascontiguousarray(theta0, dtype=np.float64),
+        n_updates,
         record_every,
         states,
-        final,
-        stopped,
-        hit,
-        traj,
-        errors,
-        kernels.SAMPLER_EXACT if sampler == "exact" else kernels.SAMPLER_WALK,
-        ex.gauge,
-        ex.log_k,
-        ex.cell_logq,
-        ex.cell_n,
-        ex.cell_delta,
-        ex.cell_pt,
-        ex.state_logq,
-        ex.state_delta,
-        ex.state_pt,
-        ex.state_slack,
-        ex.n_table,
+        out,
     )
+    errors = out.errors
     if np.any(errors):
         bad = int(np.flatnonzero(errors)[0])
-        if errors[bad] == kernels.ERROR_NONFINITE:
+        if errors[bad] == records.ERROR_NONFINITE:
             raise ArgumentError(f"run {bad}: theta overflowed to a non-finite value; lower lr")
         raise PgweylError(
             f"run {bad}: the walk exited at a point missing from env.exit_points (internal error)"
         )
-    for arr in (final, stopped, hit, traj):
+    for arr in out[:4]:
         arr.setflags(write=False)
+    settings = {
+        "env": env.to_dict(),
+        "theta0": [float(v) for v in theta0],
+        "lr": lr,
+        "n_updates": n_updates,
+        "n_runs": n_runs,
+        "batch": batch,
+        "baseline": baseline,
+        "seed": seed,
+        "sampler": sampler,
+        "schedule": schedule,
+        "tau": tau,
+        "power": power,
+        "targets": None if targets is None else [list(r) for r in target_arr.tolist()],
+        "eps": eps,
+        "target_flat": None if target_flat is None else [bool(v) for v in flat_arr],
+        "record_every": record_every,
+        "run_offset": run_offset,
+    }
     return ReinforceResult(
-        final_theta=final,
-        stopped_at=stopped,
-        target_index=hit,
-        trajectory=traj if record_every else None,
-        env=env.to_dict(),
-        theta0=tuple(float(v) for v in theta0),
-        lr=lr,
-        n_updates=n_updates,
-        n_runs=n_runs,
-        batch=batch,
-        baseline=baseline,
-        seed=seed,
-        sampler=sampler,
-        schedule=schedule,
-        tau=tau,
-        power=power,
-        targets=None if targets is None else tuple(tuple(r) for r in target_arr.tolist()),
-        target_flat=None if target_flat is None else tuple(bool(v) for v in flat_arr),
-        eps=eps,
-        record_every=record_every,
-        run_offset=run_offset,
+        final_theta=out.final_theta,
+        stopped_at=out.stopped_at,
+        target_index=out.target_index,
+        trajectory=out.trajectory if record_every else None,
+        settings=settings,
     )
 
 

@@ -127,7 +127,7 @@ def test_one_update_moments_with_the_exact_sampler(name, make, theta, lr, baseli
     env = make()
     n = 80_000
     res = reinforce(env, theta, lr, 1, n, baseline=baseline, seed=2718, sampler="exact")
-    assert res.sampler == "exact"
+    assert res.settings["sampler"] == "exact"
     _assert_one_update_moments(env, theta, lr, baseline, res, n)
 
 
@@ -140,7 +140,7 @@ def test_exact_sampler_walks_on_past_a_short_table(monkeypatch):
     monkeypatch.setattr(mod, "EXACT_SAMPLER_TOL", 0.3)
     name, make, theta, lr, baseline, batch = EXACT_CASES[0]
     env = make()
-    table = mod.exact_arrays(env, np.asarray(theta, dtype=float), 0.3)
+    table = mod.exact_sampler(env, np.asarray(theta, dtype=float), 0.3)
     assert len(table.state_logq) > 0  # the walk-on branch has mass
     n = 80_000
     res = reinforce(env, theta, lr, 1, n, baseline=baseline, seed=4, sampler="exact")
@@ -276,7 +276,7 @@ def test_result_is_frozen_serialisable_and_reruns_identically():
     res = reinforce(env, (0.1, -0.1), 0.5, 30, 8, baseline="mean", seed=21, record_every=10)
     assert isinstance(res, ReinforceResult)
     with pytest.raises(dataclasses.FrozenInstanceError):
-        res.lr = 2.0
+        res.settings = {}
     assert not res.final_theta.flags.writeable
     d = json.loads(json.dumps(res.to_dict()))
     assert d["final_theta"] == res.final_theta.tolist()

@@ -1,0 +1,53 @@
+"""The records the REINFORCE kernel consumes: a few named tuples of plain arrays/scalars.
+
+QuantEcon's habit: the Python layer validates and builds these once; the jitted kernel
+only computes. Numba types a named tuple by its fields, so one compiled signature serves
+every environment (arrays carry the sizes; nothing is closed over as a constant).
+
+- :data:`Walk` — the walk: start λ, steps (int and float), ``delta[i, j] = (s_i, a_j)``,
+  the wall slacks at λ, whether rewards are looked up modulo (1, …, 1) (type A), and the
+  policy family code (``POLICY_EXP`` or ``POLICY_SOFTMAX``).
+- :data:`Payoff` — R(b) on a dense box over exit-point representatives (NaN off the
+  exit points) and the return's γ and step cost.
+- :data:`Rule` — the update: step size α_k (constant or α_0/(1 + k/τ)^p), batch B,
+  baseline (none, constant, running mean).
+- :data:`Targets` — policies a run stops at (total variation ≤ eps; a flat target is a
+  face of maxima, reached when the mass outside its support is ≤ eps).
+- :data:`ExactSampler` — the tilted-table sampler's cells and survival row (``on`` False
+  for the lattice walk).
+- :data:`Outputs` — arrays the kernel writes per run.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+POLICY_EXP = 0
+POLICY_SOFTMAX = 1
+SCHEDULE_CONSTANT = 0
+SCHEDULE_DECAY = 1
+BASELINE_NONE = 0
+BASELINE_CONSTANT = 1
+BASELINE_MEAN = 2
+ERROR_NO_REWARD = 1
+ERROR_NONFINITE = 2
+
+Walk = namedtuple("Walk", "start vectors vectors_f delta slack0 prism policy_kind")
+Payoff = namedtuple("Payoff", "lo shape strides table gamma step_cost")
+Rule = namedtuple("Rule", "lr schedule tau power batch baseline_kind baseline_value")
+Targets = namedtuple("Targets", "policies flat eps")
+ExactSampler = namedtuple(
+    "ExactSampler",
+    "on gauge log_k n_table cell_logq cell_n cell_delta cell_pt "
+    "state_logq state_delta state_pt state_slack",
+)
+Outputs = namedtuple("Outputs", "final_theta stopped_at target_index trajectory errors")
+
+__all__ = [
+    "ExactSampler",
+    "Outputs",
+    "Payoff",
+    "Rule",
+    "Targets",
+    "Walk",
+]
