@@ -167,9 +167,7 @@ def main(argv=None) -> int:
         ax_v.axvline(m.value, color="k", ls="--", lw=1)
     ax_v.set_xlabel("V(final policy) of each agent (dashed: the local maxima)")
     ax_v.set_ylabel("agents")
-    ax_v.set_title(
-        f"regret E[V* − V(final)] = {res.regret:.4f} ± {res.regret_se:.4f}", fontsize=10
-    )
+    ax_v.set_title(f"regret E[V* − V(final)] = {res.regret:.4f} ± {res.regret_se:.4f}", fontsize=10)
     fig.tight_layout()
     paths = save_figure(fig, args.outdir / "grade_reinforce_agent")
     plt.close(fig)
