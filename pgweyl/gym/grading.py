@@ -49,7 +49,7 @@ from pgweyl import validate
 from pgweyl.errors import ArgumentError
 from pgweyl.gym._deps import require_gymnasium
 from pgweyl.gym.envs import step_label
-from pgweyl.gym.exact import SUPPORTED_RULES, rule_arguments
+from pgweyl.gym.exact import rule_arguments
 
 #: Absorbing radius of the "mc" prediction: far inside any ε, so runs are classified at
 #: the end of their budget like the agent (a policy this close to a vertex stays there).
@@ -270,7 +270,7 @@ def _resolve_settings(exact, agent_settings, lr, n_updates, theta0, rule, predic
     s = dict(agent_settings or {})
     env = exact.env
     rule = rule if rule is not None else s.get("rule", "vanilla")
-    validate.choice("rule", rule, SUPPORTED_RULES)
+    rule_arguments(rule)  # refuses a rule pgweyl cannot predict yet, naming the supported
     lr = lr if lr is not None else s.get("lr")
     n_updates = n_updates if n_updates is not None else s.get("n_updates")
     theta0 = theta0 if theta0 is not None else s.get("theta0")
@@ -298,6 +298,11 @@ def _resolve_settings(exact, agent_settings, lr, n_updates, theta0, rule, predic
                 f"'{env.policy_kind}' parametrisation {np.asarray(ours).tolist()}; the "
                 "predicted chain would be another one (pass features=env.unwrapped.step_vectors)"
             )
+    if "chain" in predict and not exact.chain_applies:
+        raise ArgumentError(
+            "the chain solver needs policy 'exp' and effective dimension 1 or 2 "
+            f"(this environment has {env.effective_dim}); use predict=('mc',)"
+        )
     out = {"rule": rule}
     if lr is not None:
         out["lr"] = validate.positive_real("lr", lr)
@@ -336,11 +341,6 @@ def _predict(exact, settings, eps, predict, mc_runs, mc_seed, chain_grid, progre
             "what": "final policy after n_updates, nearest maximum within eps (Monte Carlo)",
         }
     if "chain" in predict:
-        if not exact.chain_applies:
-            raise ArgumentError(
-                "the chain solver needs policy 'exp' and effective dimension 1 or 2 "
-                f"(this environment has {exact.env.effective_dim}); use predict=('mc',)"
-            )
         if chain_grid is None:  # the command line's defaults: 2001 nodes in 1-D, 101² in 2-D
             chain_grid = CHAIN_GRID[exact.env.effective_dim]
         grid = validate.positive_int("chain_grid", chain_grid)
@@ -354,6 +354,19 @@ def _predict(exact, settings, eps, predict, mc_runs, mc_seed, chain_grid, progre
             "what": "first entry into the eps-ball of each maximum, no budget limit (θ-chain)",
         }
     return out
+
+
+def _exact_of(env, env_id):
+    """The ExactAnswers of a pgweyl Gymnasium env with blind observations."""
+    base = env.unwrapped
+    if not hasattr(base, "pgweyl_env"):
+        raise ArgumentError(f"{env_id} is not a pgweyl environment (no pgweyl_env)")
+    if getattr(base, "observation", "blind") != "blind":
+        raise ArgumentError(
+            "grading needs observation='blind': pgweyl's answers are for blind "
+            f"memoryless policies, got observation={base.observation!r}"
+        )
+    return base.exact
 
 
 def grade(
@@ -400,33 +413,32 @@ def grade(
     if not isinstance(env_id, str) or env_id not in gym.registry:
         hint = "" if not isinstance(env_id, str) or "/" in env_id else " (import pgweyl.gym first)"
         raise ArgumentError(f"unknown Gymnasium id {env_id!r}{hint}")
-    exact = None
-    agent_settings = None
+    if rule is not None:
+        rule_arguments(rule)
+    exact = settings = None
     policies = []
     bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(seeds), unit="seed", desc=f"training on {env_id}")
     start = time.perf_counter()
-    for seed in seeds:
+    for i, seed in enumerate(seeds):
         env = gym.make(env_id, **env_kwargs)
         try:
-            base = env.unwrapped
-            if exact is None:
-                if not hasattr(base, "pgweyl_env"):
-                    raise ArgumentError(f"{env_id} is not a pgweyl environment (no pgweyl_env)")
-                if getattr(base, "observation", "blind") != "blind":
-                    raise ArgumentError(
-                        "grading needs observation='blind': pgweyl's answers are for blind "
-                        f"memoryless policies, got observation={base.observation!r}"
-                    )
-                exact = base.exact
             agent = make_agent(env)
+            if i == 0:  # check everything before the first (and every) training
+                exact = _exact_of(env, env_id)
+                agent_settings = getattr(agent, "settings", None)
+                if agent_settings is not None and not isinstance(agent_settings, dict):
+                    raise ArgumentError(
+                        f"agent.settings must be a dict, got {type(agent_settings).__name__}"
+                    )
+                settings = _resolve_settings(
+                    exact, agent_settings, lr, n_updates, theta0, rule, predict
+                )
+                if progress:
+                    from tqdm import tqdm
+
+                    bar = tqdm(total=len(seeds), unit="seed", desc=f"training on {env_id}")
             agent.train(env, seed)
             probs = agent.policy()
-            if agent_settings is None:
-                agent_settings = getattr(agent, "settings", None)
         finally:
             env.close()
         policies.append(exact.check_probs(probs))
@@ -435,11 +447,6 @@ def grade(
     seconds = time.perf_counter() - start
     if bar is not None:
         bar.close()
-    if agent_settings is not None and not isinstance(agent_settings, dict):
-        raise ArgumentError(f"agent.settings must be a dict, got {type(agent_settings).__name__}")
-    settings = _resolve_settings(exact, agent_settings, lr, n_updates, theta0, rule, predict)
-    if settings is not None:
-        rule_arguments(settings["rule"])
     final = np.array(policies)
     maxima = tuple(exact.local_maxima())
     assign = exact.classify(final, eps)
