@@ -187,11 +187,13 @@ class GradeResult:
             f"nearest local maximum within total variation {self.eps:g}",
         ]
         if s:
-            theta0 = "0" if s.get("theta0") is None else _vec(s["theta0"])
-            head.append(
-                f"prediction settings: rule {s.get('rule')}, lr {s.get('lr'):g}, "
-                f"{s.get('n_updates')} updates, theta0 {theta0}"
-            )
+            parts = [f"rule {s['rule']}"]
+            if s.get("lr") is not None:
+                parts.append(f"lr {s['lr']:g}")
+            if s.get("n_updates") is not None:
+                parts.append(f"{s['n_updates']} updates")
+            parts.append(f"theta0 {_vec(s['theta0'])}")
+            head.append("prediction settings: " + ", ".join(parts))
         cols = ["maximum", "V", "agent [95% CI]"]
         if "mc" in self.predicted:
             cols += [f"pgweyl MC, n={self.predicted['mc']['n_runs']} [95% CI]", "z"]
