@@ -1,7 +1,7 @@
 """Every script in examples/ runs with --quick, writes its figures and a JSON with its
 numbers, and the numbers are the ones the theory predicts at the quick settings.
 
-The five quick runs take about 26 s together (measured), so the module is not marked
+The five quick runs take about 30 s together (measured), so the module is not marked
 slow."""
 
 import json
