@@ -1,7 +1,7 @@
 """Every script in examples/ runs with --quick, writes its figures and a JSON with its
 numbers, and the numbers are the ones the theory predicts at the quick settings.
 
-The four quick runs take about 20 s together (measured), so the module is not marked
+The five quick runs take about 30 s together (measured), so the module is not marked
 slow."""
 
 import json
@@ -45,6 +45,11 @@ CASES = {
         ["step_size"],
         "step_size.json",
         {"example", "theory", "settings", "treasure", "gradient_flow_limit", "rows", "figures"},
+    ),
+    "grade_reinforce_agent": (
+        ["grade_reinforce_agent"],
+        "grade_reinforce_agent.json",
+        {"example", "theory", "quick", "settings", "rows", "regret", "agrees", "figures"},
     ),
 }
 
@@ -118,6 +123,14 @@ def test_example_numbers(ran):
         for r in rows.values():
             if r["n_updates"] is not None:
                 assert r["ci_low"] - 0.02 <= r["p_chain"] <= r["ci_high"] + 0.02
+    elif name == "grade_reinforce_agent":
+        # the Gymnasium agent against pgweyl's REINFORCE (same budget): every share within
+        # 4 SE (the z of the harness); the shares and pgweyl's each sum to 1
+        assert data["agrees"] is True and all(abs(r["z"]) < 4 for r in data["rows"])
+        assert abs(sum(r["agent"] for r in data["rows"]) - 1) < 1e-12
+        assert abs(sum(r["pgweyl_mc"] for r in data["rows"]) - 1) < 1e-12
+        assert abs(data["global_value"] - 0.95**2) < 1e-12  # level 4: 3 steps to the treasure
+        assert 0 < data["regret"] < data["global_value"] - 0.5  # some at the trap, some not
 
 
 def test_every_example_is_tested_and_documented():

@@ -1,0 +1,500 @@
+"""Grade an RL agent against exact answers: where does it end, and what does pgweyl predict?
+
+For each seed the harness builds the environment (``gym.make(env_id, **env_kwargs)``),
+builds an agent and trains it, reads its final policy and classifies it:
+
+    label = argmin_j d_TV(p, π_j)  if that distance ≤ ε,  else "unresolved",
+
+with π_j the local maxima of V (``env.unwrapped.exact.local_maxima()``, best first; a
+flat face of maxima counts the mass outside the face). It reports the share of seeds at
+each maximum with Wilson 95% intervals, the unresolved share (always), and the regret
+E[V* − V(p_final)] against the global maximum V*, with V(p) exact for any p.
+
+**Agent protocol** — ``make_agent(env)`` returns an object with
+
+- ``train(env, seed)``: train on the Gymnasium env (it may call ``env.reset(seed=seed)``);
+- ``policy()``: probabilities over ``env.action_space`` (``Discrete(|S|)``), summing to 1;
+- optionally ``settings``: a dict with ``rule`` ("vanilla"), ``lr``, ``n_updates``,
+  ``theta0``, ``gamma`` and ``features`` (None = one logit per action) — what pgweyl
+  needs to predict the same experiment; ``grade``'s own arguments override it.
+
+**Predictions** (``predict``), for the rule, lr, θ0 and budget of the agent:
+
+- ``"mc"``: :func:`pgweyl.convergence_probabilities` — pgweyl's own Numba REINFORCE, run
+  for the same ``n_updates`` and classified the same way (final policy, nearest maximum
+  within ε; its absorbing radius is set to 1e-12, far inside ε, so a run is judged by
+  where it is at the end, as the agent is). This is the like-for-like comparison.
+- ``"chain"``: :func:`pgweyl.chain_absorption` — the probability that the θ-chain *first
+  enters* the ε-ball of each maximum, with no budget limit (effective dimension ≤ 2).
+  It agrees with "mc" when the budget suffices and runs do not leave an ε-ball once in
+  it (small ε); at ε = 0.05 runs do leave, so the two can differ.
+
+>>> import pgweyl.gym
+>>> from pgweyl.gym import ReinforceAgent
+>>> res = grade(lambda env: ReinforceAgent(lr=2.0, n_updates=30), "pgweyl/Corridor-v0",
+...             seeds=5, predict=(), level=4, trap_distance=1)
+>>> res.n_seeds, round(float(res.probabilities.sum() + res.unresolved), 12)
+(5, 1.0)
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pgweyl import validate
+from pgweyl.errors import ArgumentError
+from pgweyl.gym._deps import require_gymnasium
+from pgweyl.gym.envs import step_label
+from pgweyl.gym.exact import rule_arguments
+
+#: Absorbing radius of the "mc" prediction: far inside any ε, so runs are classified at
+#: the end of their budget like the agent (a policy this close to a vertex stays there).
+FINAL_ABSORB_EPS = 1e-12
+
+PREDICTIONS = ("mc", "chain")
+
+#: Default chain-solver grid (nodes per axis) by effective dimension.
+CHAIN_GRID = {1: 2001, 2: 101}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class GradeResult:
+    """Outcome of :func:`grade`.
+
+    Attributes
+    ----------
+    env_id, env_kwargs : what was graded; ``env`` the :class:`pgweyl.AlcoveWalkEnv` dict.
+    seeds : the seeds, one trained agent each.   eps : classification radius (TV).
+    settings : rule, lr, n_updates, theta0 used for the predictions (None if none).
+    maxima : the local maxima (best first); ``labels`` their supports as step names.
+    final_policies : seeds × |A| probabilities; ``assignments`` the maximum of each
+        seed (−1: unresolved); ``final_values`` V of each final policy.
+    counts, probabilities, ci_low, ci_high : seeds at each maximum, shares, Wilson 95%.
+    unresolved, unresolved_ci : share of seeds near no maximum, and its interval.
+    global_value : V*.   regret, regret_se : mean of V* − V(final) and its standard error.
+    predicted : {"mc": {...}, "chain": {...}} — shares predicted by pgweyl (see module).
+    seconds : wall time of the training loop.
+    """
+
+    env_id: str
+    env_kwargs: dict
+    env: dict
+    seeds: tuple
+    eps: float
+    settings: dict | None
+    maxima: tuple
+    labels: tuple
+    final_policies: np.ndarray
+    assignments: np.ndarray
+    final_values: np.ndarray
+    counts: np.ndarray
+    probabilities: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    unresolved: float
+    unresolved_ci: tuple
+    global_value: float
+    regret: float
+    regret_se: float
+    predicted: dict = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.seeds)
+
+    def shares(self) -> np.ndarray:
+        """Shares at each maximum, then the unresolved share (sums to 1)."""
+        return np.append(self.probabilities, self.unresolved)
+
+    def z_scores(self, source: str = "mc") -> np.ndarray:
+        """(agent share − predicted share) / SE under the null "the agent's final policies
+        follow the prediction", per maximum and unresolved (last).
+
+        SE² = p(1 − p)(1/n_seeds + 1/n_runs) for "mc" (two independent samples),
+        p(1 − p)/n_seeds for "chain" (taken as exact; add its grid error yourself)."""
+        validate.choice("source", source, tuple(self.predicted))
+        pred = self.predicted[source]
+        p = np.append(pred["probabilities"], pred["unresolved"])
+        inv = 1.0 / self.n_seeds + (1.0 / pred["n_runs"] if source == "mc" else 0.0)
+        se = np.sqrt(p * (1 - p) * inv)
+        diff = self.shares() - p
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(
+                se > 0, diff / np.where(se > 0, se, 1.0), np.where(diff == 0, 0, np.inf)
+            )
+
+    def to_dict(self) -> dict:
+        """JSON-ready (plain lists and numbers)."""
+        from pgweyl.serialize import jsonable
+
+        return jsonable(
+            {
+                "env_id": self.env_id,
+                "env_kwargs": {
+                    k: repr(v) if not _plain(v) else v for k, v in self.env_kwargs.items()
+                },
+                "env": self.env,
+                "seeds": list(self.seeds),
+                "eps": self.eps,
+                "settings": self.settings,
+                "maxima": [m.to_dict() for m in self.maxima],
+                "labels": list(self.labels),
+                "final_policies": self.final_policies,
+                "assignments": self.assignments,
+                "final_values": self.final_values,
+                "counts": self.counts,
+                "probabilities": self.probabilities,
+                "ci_low": self.ci_low,
+                "ci_high": self.ci_high,
+                "unresolved": self.unresolved,
+                "unresolved_ci": list(self.unresolved_ci),
+                "global_value": self.global_value,
+                "regret": self.regret,
+                "regret_se": self.regret_se,
+                "predicted": self.predicted,
+                "z_scores": {s: self.z_scores(s) for s in self.predicted},
+                "seconds": self.seconds,
+            }
+        )
+
+    def __repr__(self) -> str:
+        parts = [
+            f"{lab}: {p:.3f} [{lo:.3f}, {hi:.3f}]"
+            for lab, p, lo, hi in zip(self.labels, self.probabilities, self.ci_low, self.ci_high)
+        ]
+        pred = "".join(
+            f"; {s}: " + ", ".join(f"{x:.3f}" for x in self.predicted[s]["probabilities"])
+            for s in self.predicted
+        )
+        return (
+            f"GradeResult({self.env_id}, {self.n_seeds} seeds, eps={self.eps:g}; "
+            + "; ".join(parts)
+            + f"; unresolved: {self.unresolved:.3f}{pred}; regret {self.regret:.4g} "
+            f"± {self.regret_se:.2g})"
+        )
+
+    def format_table(self) -> str:
+        """A text table: each maximum's V, the agent's share [95% CI] and the predictions."""
+        s = self.settings or {}
+        head = [
+            f"{self.env_id}  {_kwargs_text(self.env_kwargs)}".rstrip(),
+            f"{self.n_seeds} seeds in {self.seconds:.1f} s; final policy classified by the "
+            f"nearest local maximum within total variation {self.eps:g}",
+        ]
+        if s:
+            parts = [f"rule {s['rule']}"]
+            if s.get("lr") is not None:
+                parts.append(f"lr {s['lr']:g}")
+            if s.get("n_updates") is not None:
+                parts.append(f"{s['n_updates']} updates")
+            parts.append(f"theta0 {_vec(s['theta0'])}")
+            head.append("prediction settings: " + ", ".join(parts))
+        cols = ["maximum", "V", "agent [95% CI]"]
+        if "mc" in self.predicted:
+            cols += [f"pgweyl MC, n={self.predicted['mc']['n_runs']} [95% CI]", "z"]
+        if "chain" in self.predicted:
+            cols += ["chain (first entry)"]
+        rows = []
+        z_mc = self.z_scores("mc") if "mc" in self.predicted else None
+        names = [f"[{j}] {lab}" for j, lab in enumerate(self.labels)] + ["unresolved"]
+        values = [f"{m.value:.6f}" for m in self.maxima] + [""]
+        agent = [
+            f"{p:.4f} [{lo:.4f}, {hi:.4f}]"
+            for p, lo, hi in zip(
+                self.shares(),
+                np.append(self.ci_low, self.unresolved_ci[0]),
+                np.append(self.ci_high, self.unresolved_ci[1]),
+            )
+        ]
+        for i in range(len(names)):
+            row = [names[i], values[i], agent[i]]
+            if z_mc is not None:
+                mc = self.predicted["mc"]
+                lo = mc["ci_low"] + [mc["unresolved_ci"][0]]
+                hi = mc["ci_high"] + [mc["unresolved_ci"][1]]
+                p = mc["probabilities"] + [mc["unresolved"]]
+                row += [f"{p[i]:.4f} [{lo[i]:.4f}, {hi[i]:.4f}]", f"{z_mc[i]:+.2f}"]
+            if "chain" in self.predicted:
+                ch = self.predicted["chain"]
+                p = ch["probabilities"] + [ch["unresolved"]]
+                err = ch["grid_error"] + [0.0]
+                row += [f"{p[i]:.4f} ± {err[i]:.1e}" if i < len(self.labels) else "—"]
+            rows.append(row)
+        widths = [max(len(c), *(len(r[k]) for r in rows)) for k, c in enumerate(cols)]
+        fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+        lines = head + ["", fmt.format(*cols).rstrip()] + [fmt.format(*r).rstrip() for r in rows]
+        lines.append(
+            f"regret E[V* - V(final)] = {self.regret:.6f} ± {self.regret_se:.6f} "
+            f"(V* = {self.global_value:.6f})"
+        )
+        return "\n".join(lines)
+
+
+def _plain(v) -> bool:
+    return isinstance(v, (str, int, float, bool, type(None), list, tuple, dict))
+
+
+def _vec(v) -> str:
+    return "(" + ", ".join(f"{float(x):g}" for x in v) + ")"
+
+
+def _kwargs_text(kw: dict) -> str:
+    return ", ".join(f"{k}={v}" for k, v in kw.items())
+
+
+def _check_seeds(seeds) -> tuple:
+    if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
+        return tuple(range(validate.positive_int("seeds", seeds)))
+    try:
+        out = tuple(validate.seed(s) for s in seeds)
+    except TypeError:
+        raise ArgumentError(
+            f"seeds must be a positive count or a sequence of seeds, got {seeds!r}"
+        ) from None
+    if not out:
+        raise ArgumentError("seeds must not be empty")
+    return out
+
+
+def _check_predict(predict) -> tuple:
+    if isinstance(predict, str):
+        predict = [p.strip() for p in predict.split(",") if p.strip()]
+    return tuple(validate.choice("predict", p, PREDICTIONS) for p in predict)
+
+
+def _resolve_settings(exact, agent_settings, lr, n_updates, theta0, rule, predict) -> dict | None:
+    """Rule, lr, n_updates and θ0 for the predictions (arguments first, then the agent's)."""
+    s = dict(agent_settings or {})
+    env = exact.env
+    rule = rule if rule is not None else s.get("rule", "vanilla")
+    rule_arguments(rule)  # refuses a rule pgweyl cannot predict yet, naming the supported
+    lr = lr if lr is not None else s.get("lr")
+    n_updates = n_updates if n_updates is not None else s.get("n_updates")
+    theta0 = theta0 if theta0 is not None else s.get("theta0")
+    if not predict:
+        if lr is None and n_updates is None:
+            return None
+    elif lr is None or n_updates is None:
+        missing = " and ".join(n for n, v in (("lr", lr), ("n_updates", n_updates)) if v is None)
+        raise ArgumentError(
+            f"pgweyl needs the agent's {missing} to predict; pass them to grade() "
+            "(or give the agent a settings dict), or use predict=()"
+        )
+    if predict and "gamma" in s and abs(float(s["gamma"]) - env.gamma) > 1e-12:
+        raise ArgumentError(
+            f"the agent discounts with gamma={s['gamma']} but the environment's return uses "
+            f"gamma={env.gamma}; set the agent's gamma to env.unwrapped.gamma"
+        )
+    if predict and "features" in s:
+        k = len(env.steps.vectors)
+        feats = np.eye(k) if s["features"] is None else np.asarray(s["features"], dtype=float)
+        ours = env.steps.vectors if env.policy_kind == "exp" else np.eye(k)
+        if feats.shape != ours.shape or not np.array_equal(feats, ours):
+            raise ArgumentError(
+                f"the agent's features {np.asarray(feats).tolist()} are not pgweyl's "
+                f"'{env.policy_kind}' parametrisation {np.asarray(ours).tolist()}; the "
+                "predicted chain would be another one (pass features=env.unwrapped.step_vectors)"
+            )
+    if "chain" in predict and not exact.chain_applies:
+        raise ArgumentError(
+            "the chain solver needs policy 'exp' and effective dimension 1 or 2 "
+            f"(this environment has {env.effective_dim}); use predict=('mc',)"
+        )
+    out = {"rule": rule}
+    if lr is not None:
+        out["lr"] = validate.positive_real("lr", lr)
+    if n_updates is not None:
+        out["n_updates"] = validate.positive_int("n_updates", n_updates)
+    th = np.zeros(env.theta_dim) if theta0 is None else env.check_theta(theta0)
+    out["theta0"] = [float(x) for x in th]
+    return out
+
+
+def _predict(exact, settings, eps, predict, mc_runs, mc_seed, chain_grid, progress) -> dict:
+    out = {}
+    theta0 = settings["theta0"]
+    rule = settings["rule"]
+    n_max = len(exact.local_maxima())
+    if "mc" in predict:
+        mc = exact.convergence_probabilities(
+            theta0,
+            settings["lr"],
+            settings["n_updates"],
+            mc_runs,
+            seed=mc_seed,
+            eps=FINAL_ABSORB_EPS,
+            classify_tol=eps,
+            rule=rule,
+            progress=progress,
+        )
+        out["mc"] = {
+            "probabilities": mc.probabilities.tolist(),
+            "ci_low": mc.ci_low.tolist(),
+            "ci_high": mc.ci_high.tolist(),
+            "unresolved": float(mc.unresolved),
+            "unresolved_ci": [float(x) for x in mc.unresolved_ci],
+            "n_runs": int(mc.n_runs),
+            "seed": int(mc_seed),
+            "what": "final policy after n_updates, nearest maximum within eps (Monte Carlo)",
+        }
+    if "chain" in predict:
+        if chain_grid is None:  # the command line's defaults: 2001 nodes in 1-D, 101² in 2-D
+            chain_grid = CHAIN_GRID[exact.env.effective_dim]
+        grid = validate.positive_int("chain_grid", chain_grid)
+        ch = exact.chain_absorption(settings["lr"], eps=eps, rule=rule, grid=grid)
+        p = ch.at(theta0, exact.env)
+        err = ch.grid_error(theta0, exact.env)
+        out["chain"] = {
+            "probabilities": [float(x) for x in p[:n_max]],
+            "grid_error": [float(x) for x in err[:n_max]],
+            "unresolved": 0.0,
+            "what": "first entry into the eps-ball of each maximum, no budget limit (θ-chain)",
+        }
+    return out
+
+
+def _exact_of(env, env_id):
+    """The ExactAnswers of a pgweyl Gymnasium env with blind observations."""
+    base = env.unwrapped
+    if not hasattr(base, "pgweyl_env"):
+        raise ArgumentError(f"{env_id} is not a pgweyl environment (no pgweyl_env)")
+    if getattr(base, "observation", "blind") != "blind":
+        raise ArgumentError(
+            "grading needs observation='blind': pgweyl's answers are for blind "
+            f"memoryless policies, got observation={base.observation!r}"
+        )
+    return base.exact
+
+
+def grade(
+    make_agent,
+    env_id,
+    seeds=100,
+    *,
+    eps=0.05,
+    lr=None,
+    n_updates=None,
+    theta0=None,
+    rule=None,
+    predict=("mc",),
+    mc_runs=10_000,
+    mc_seed=0,
+    chain_grid=None,
+    progress=None,
+    **env_kwargs,
+) -> GradeResult:
+    """Train ``make_agent(env)`` once per seed on ``gym.make(env_id, **env_kwargs)`` and
+    grade the final policies against pgweyl's exact answers (module docstring).
+
+    Parameters
+    ----------
+    make_agent : callable env → agent (protocol in the module docstring).
+    env_id : a pgweyl Gymnasium id (``"pgweyl/Corridor-v0"``, …).
+    seeds : a count n (seeds 0..n−1) or a sequence of seeds.
+    eps : classification radius in total variation, in (0, ½).
+    lr, n_updates, theta0, rule : settings for the predictions (default: ``agent.settings``).
+    predict : subset of ("mc", "chain") (a tuple or "mc,chain"); () for none.
+    mc_runs, mc_seed : size and seed of the "mc" prediction.   chain_grid : chain grid.
+    progress : a tqdm bar over seeds (default: only on a terminal).
+    """
+    gym = require_gymnasium()
+    if not callable(make_agent):
+        raise ArgumentError(f"make_agent must be a callable env -> agent, got {make_agent!r}")
+    seeds = _check_seeds(seeds)
+    eps = validate.eps(eps)
+    predict = _check_predict(predict)
+    mc_runs = validate.positive_int("mc_runs", mc_runs)
+    mc_seed = validate.seed(mc_seed)
+    if progress is None:
+        progress = sys.stderr.isatty()
+    if not isinstance(env_id, str) or env_id not in gym.registry:
+        hint = "" if not isinstance(env_id, str) or "/" in env_id else " (import pgweyl.gym first)"
+        raise ArgumentError(f"unknown Gymnasium id {env_id!r}{hint}")
+    if rule is not None:
+        rule_arguments(rule)
+    exact = settings = None
+    policies = []
+    bar = None
+    start = time.perf_counter()
+    for i, seed in enumerate(seeds):
+        env = gym.make(env_id, **env_kwargs)
+        try:
+            agent = make_agent(env)
+            if i == 0:  # check everything before the first (and every) training
+                exact = _exact_of(env, env_id)
+                agent_settings = getattr(agent, "settings", None)
+                if agent_settings is not None and not isinstance(agent_settings, dict):
+                    raise ArgumentError(
+                        f"agent.settings must be a dict, got {type(agent_settings).__name__}"
+                    )
+                settings = _resolve_settings(
+                    exact, agent_settings, lr, n_updates, theta0, rule, predict
+                )
+                if progress:
+                    from tqdm import tqdm
+
+                    bar = tqdm(total=len(seeds), unit="seed", desc=f"training on {env_id}")
+            agent.train(env, seed)
+            probs = agent.policy()
+        finally:
+            env.close()
+        policies.append(exact.check_probs(probs))
+        if bar is not None:
+            bar.update(1)
+    seconds = time.perf_counter() - start
+    if bar is not None:
+        bar.close()
+    final = np.array(policies)
+    maxima = tuple(exact.local_maxima())
+    assign = exact.classify(final, eps)
+    counts = np.bincount(assign[assign >= 0], minlength=len(maxima))
+    n = len(seeds)
+    from pgweyl.landscape import wilson_interval
+
+    lo, hi = wilson_interval(counts, n)
+    n_unres = int((assign < 0).sum())
+    u_lo, u_hi = wilson_interval(n_unres, n)
+    values = np.array([exact.value_of_policy(p) for p in final])
+    v_star = float(maxima[0].value)
+    regret = v_star - values
+    predicted = (
+        _predict(exact, settings, eps, predict, mc_runs, mc_seed, chain_grid, progress)
+        if predict
+        else {}
+    )
+    vectors = exact.env.steps.vectors
+    labels = tuple("{" + ", ".join(step_label(vectors[s]) for s in m.support) + "}" for m in maxima)
+    for arr in (final, assign, values):
+        arr.setflags(write=False)
+    return GradeResult(
+        env_id=env_id,
+        env_kwargs=dict(env_kwargs),
+        env=exact.env.to_dict(),
+        seeds=seeds,
+        eps=eps,
+        settings=settings,
+        maxima=maxima,
+        labels=labels,
+        final_policies=final,
+        assignments=assign,
+        final_values=values,
+        counts=counts,
+        probabilities=counts / n,
+        ci_low=lo,
+        ci_high=hi,
+        unresolved=n_unres / n,
+        unresolved_ci=(float(u_lo), float(u_hi)),
+        global_value=v_star,
+        regret=float(regret.mean()),
+        regret_se=float(regret.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+        predicted=predicted,
+        seconds=seconds,
+    )
+
+
+__all__ = ["FINAL_ABSORB_EPS", "PREDICTIONS", "GradeResult", "grade"]
