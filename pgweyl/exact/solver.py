@@ -355,9 +355,14 @@ class ExactSolver:
             )
         return cap
 
-    def _table_value(self, theta, tol: float, need_grad: bool) -> ExactValue:
-        from pgweyl.exact.kernels import value_grad_pass
+    def _table_policy(self, theta):
+        """(θ_c, Ā, ∇A(θ), D = max_s ‖s − ∇A‖₂) of one θ."""
+        (tc,), (abar,) = self.tilt(theta)
+        grad_a = self.env.policy(theta) @ self.vectors_f
+        d_max = float(np.sqrt(((self.vectors_f - grad_a) ** 2).sum(axis=1)).max())
+        return tc, abar, grad_a, d_max
 
+    def _table_value(self, theta, tol: float, need_grad: bool) -> ExactValue:
         self._require_exp("method 'table'")
         env = self.env
         gamma, cost = env.gamma, env.step_cost
@@ -366,10 +371,7 @@ class ExactSolver:
                 "at gamma = 1 the table route bounds V only without a step cost "
                 "(∇V and the cost need E[T; T > N]); use method='linear'"
             )
-        (tc,), (abar,) = self.tilt(theta)
-        probs = env.policy(theta)
-        grad_a = probs @ self.vectors_f
-        d_max = float(np.sqrt(((self.vectors_f - grad_a) ** 2).sum(axis=1)).max())
+        tc, abar, _, d_max = self._table_policy(theta)
         half = 0.5 * tol  # the other half is for rounding
 
         def ok(n: int) -> bool:
@@ -384,9 +386,38 @@ class ExactSolver:
                 f"the table route cannot bound V within tol = {tol:g} in {cap} rows; "
                 "use method='linear' or raise tol"
             )
+        res = self.table_value_at(theta, N)
+        worst = max(res.error_value, res.error_grad if need_grad else 0.0)
+        if worst > tol:
+            raise AccuracyError(
+                f"the table route's rounding bound {worst:.2g} exceeds tol = {tol:g} "
+                f"({N} rows); use method='linear' or raise tol"
+            )
+        return ExactValue(
+            res.theta,
+            res.value,
+            res.grad if need_grad else None,
+            res.error_value,
+            res.error_grad if need_grad else None,
+            "table",
+            int(N),
+            tol,
+        )
+
+    def table_value_at(self, theta, n_max: int) -> ExactValue:
+        """V_N, g_N of the table route truncated after row N = ``n_max``, with the bounds
+        of :mod:`pgweyl.exact.bounds` (truncation + rounding; ``inf`` where the table
+        cannot bound it). ``tol`` of the result is None: nothing is refused here."""
+        from pgweyl.exact.kernels import value_grad_pass
+
+        self._require_exp("method 'table'")
+        env = self.env
+        gamma, cost = env.gamma, env.step_cost
+        N = validate.nonnegative_int("n_max", n_max, config.MAX_TABLE_ROWS - 1)
+        tc, abar, grad_a, d_max = self._table_policy(theta)
         cells = self.cells(N)
-        grad = np.zeros(len(tc))
         d = len(tc)
+        grad = np.zeros(d)
         v_n, _, _, round_v, round_g = value_grad_pass(
             tc,
             abar,
@@ -403,10 +434,10 @@ class ExactSolver:
             (8 + 2 * d + 2 * self.k) * _EPS,
             grad,
         )
-        mean_delta = np.zeros(len(tc))
-        log_s = self._tail(tc, abar, N, mean_delta)
-        tail = math.exp(log_s)
+        mean_delta = np.zeros(d)
+        tail = math.exp(self._tail(tc, abar, N, mean_delta))
         h_n = N if gamma == 1.0 else (1.0 - gamma**N) / (1.0 - gamma)
+        # Every surviving path has paid the cost h_N; its score's mean is known exactly.
         value = v_n - cost * tail * h_n
         grad -= cost * h_n * tail * (mean_delta - N * grad_a)
         if self.gauge:
@@ -415,39 +446,47 @@ class ExactSolver:
         corr = cost * tail * h_n  # the known-part corrections, rounded once more
         err_v += round_v + 8 * _EPS * corr
         err_g += round_g + 8 * _EPS * corr * (self.delta_absmax + N * float(np.abs(grad_a).sum()))
-        worst = max(err_v, err_g if need_grad else 0.0)
-        if worst > tol:
-            raise AccuracyError(
-                f"the table route's rounding bound {worst:.2g} exceeds tol = {tol:g} "
-                f"({N} rows); use method='linear' or raise tol"
-            )
         return ExactValue(
             np.array(theta, dtype=float),
             float(value),
-            grad if need_grad else None,
+            grad,
             float(err_v),
-            float(err_g) if need_grad else None,
+            float(err_g),
             "table",
-            int(N),
-            tol,
+            N,
+            None,
         )
 
     # -- the linear route --------------------------------------------------------------------
-    def _policy_ld(self, theta):
-        """π_θ in extended precision (the model the linear route solves)."""
-        t = np.asarray(self.env.check_theta(theta), dtype=np.longdouble)
-        logits = self.vectors_f.astype(np.longdouble) @ t if self.exp else t
-        logits = logits - logits.max()
-        w = np.exp(logits)
-        return w / w.sum()
+    def _policy_hp(self, theta):
+        """π_θ to ~2^−128 as (float64, (hi, lo) longdouble pair): the model the linear
+        route solves (computed with mpmath; the steps are few)."""
+        import mpmath
+
+        from pgweyl.exact.linear import split_policy
+
+        t = self.env.check_theta(theta)
+        with mpmath.workprec(160):
+            th = [mpmath.mpf(float(x)) for x in t]
+            if self.exp:
+                logits = [
+                    mpmath.fsum(int(v) * c for v, c in zip(row, th))
+                    for row in self.env.steps.vectors
+                ]
+            else:
+                logits = th
+            top = max(logits)
+            w = [mpmath.exp(x - top) for x in logits]
+            z = mpmath.fsum(w)
+            probs = [x / z for x in w]
+            hi, lo = split_policy(probs)
+        return np.array([float(p) for p in probs]), (hi, lo)
 
     def _linear_value(self, theta, tol: float, need_grad: bool) -> ExactValue:
         env = self.env
-        probs_ld = self._policy_ld(theta)
+        probs, hp = self._policy_hp(theta)
         jac = env.policy_jacobian(theta) if need_grad else None
-        res = self.linear.solve(
-            probs_ld.astype(float), jac, gamma=env.gamma, cost=env.step_cost, probs_ld=probs_ld
-        )
+        res = self.linear.solve(probs, jac, gamma=env.gamma, cost=env.step_cost, probs_hp=hp)
         grad = res.grad
         if grad is not None and self.gauge:
             grad = grad - grad.mean()
@@ -511,10 +550,8 @@ class ExactSolver:
     def mean_exit_time(self, theta, tol=config.DEFAULT_TOL) -> float:
         """E_θ[T] by the linear route ((I − M_π) τ = 1), within tol · max(1, E[T])."""
         tol = _check_tol(tol)
-        probs_ld = self._policy_ld(theta)
-        res = self.linear.solve(
-            probs_ld.astype(float), None, gamma=1.0, cost=-1.0, probs_ld=probs_ld, no_rewards=True
-        )
+        probs, hp = self._policy_hp(theta)
+        res = self.linear.solve(probs, None, gamma=1.0, cost=-1.0, probs_hp=hp, no_rewards=True)
         if res.error_value > tol * max(1.0, abs(res.value)):
             raise AccuracyError(
                 f"E[T] = {res.value:.6g} could not be bounded within tol = {tol:g} "
