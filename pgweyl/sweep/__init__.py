@@ -24,13 +24,14 @@ This package imports dask, xarray and zarr only when a sweep runs or a store is 
 
 from __future__ import annotations
 
+import inspect
 import sys
 import types
 
 from pgweyl.sweep.engine import ClusterError, sweep
 from pgweyl.sweep.figure import plot_sweep
 from pgweyl.sweep.grid import SweepGrid, make_grid, parse_param, point_seed
-from pgweyl.sweep.store import StoreError, open_sweep
+from pgweyl.sweep.store import MissingDependencyError, StoreError, open_sweep
 
 
 class _CallableModule(types.ModuleType):
@@ -41,9 +42,11 @@ class _CallableModule(types.ModuleType):
 
 
 sys.modules[__name__].__class__ = _CallableModule
+__signature__ = inspect.signature(sweep)  # what inspect.signature(pw.sweep) reports
 
 __all__ = [
     "ClusterError",
+    "MissingDependencyError",
     "StoreError",
     "SweepGrid",
     "make_grid",

@@ -13,7 +13,7 @@ import numpy as np
 from pgweyl.errors import ArgumentError, PgweylError
 from pgweyl.sweep.compute import compute_point, env_chain, env_maxima
 from pgweyl.sweep.grid import DEFAULT_RUNS, make_grid, spec_key
-from pgweyl.sweep.store import SweepStore, check_path, open_sweep
+from pgweyl.sweep.store import SweepStore, check_path, open_sweep, require
 
 
 class ClusterError(PgweylError, RuntimeError):
@@ -76,6 +76,7 @@ def sweep(
     >>> ds.probability.sel(level=4, maximum=0).item() > 0
     True
     """
+    require()
     spec_grid = make_grid(
         env_spec,
         params,
@@ -157,7 +158,7 @@ def _cluster(client, workers):
         n_workers=n,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: 8787 may be another user's cluster
         silence_logs=logging.ERROR,
         env=env,
     )

@@ -60,6 +60,25 @@ class StoreError(PgweylError, ValueError):
     settings than the sweep that would resume it (the message names the difference)."""
 
 
+class MissingDependencyError(PgweylError, ImportError):
+    """dask, distributed, xarray or zarr is not installed (``pip install 'pgweyl[sweep]'``)."""
+
+
+def require() -> None:
+    """Fail with one line when a package that sweeps need is missing."""
+    import importlib.util
+
+    missing = [
+        name
+        for name in ("dask", "distributed", "xarray", "zarr")
+        if importlib.util.find_spec(name) is None
+    ]
+    if missing:
+        raise MissingDependencyError(
+            f"sweeps need {', '.join(missing)}: python -m pip install 'pgweyl[sweep]'"
+        )
+
+
 def versions() -> dict:
     """Versions of Python, pgweyl and the packages that shape the numbers."""
     import platform
@@ -129,6 +148,7 @@ def open_sweep(store):
     >>> ds.n_maxima.values.tolist(), ds.sizes["maximum"]
     ([1, 2], 2)
     """
+    require()
     if isinstance(store, (str, os.PathLike)):
         path = Path(store)
         if not path.exists():
@@ -340,4 +360,13 @@ def _remove_tree(path: Path) -> None:
         shutil.rmtree(path)
 
 
-__all__ = ["StoreError", "SweepStore", "check_path", "open_sweep", "stored_record", "versions"]
+__all__ = [
+    "MissingDependencyError",
+    "require",
+    "StoreError",
+    "SweepStore",
+    "check_path",
+    "open_sweep",
+    "stored_record",
+    "versions",
+]
