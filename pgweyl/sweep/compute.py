@@ -42,6 +42,15 @@ def env_chain(spec, lr: float, eps: float, rule: str, grid, maxima):
     )
 
 
+def numeric_versions() -> dict:
+    """Versions of the packages that make a point's bits (compared with the client's)."""
+    import numba
+
+    import pgweyl
+
+    return {"pgweyl": pgweyl.__version__, "numpy": np.__version__, "numba": numba.__version__}
+
+
 def support_label(support) -> str:
     """ "0" or "1,2": the step indices of a maximum's support."""
     return ",".join(str(int(s)) for s in support)
@@ -52,7 +61,8 @@ def compute_point(task: PointTask, maxima, chain=None) -> dict:
 
     Returns a dict: ``index``; per maximum ``value``, ``support``, ``probability``,
     ``ci_low``, ``ci_high``, ``chain``, ``grid_error`` (NaN where a solver did not run);
-    ``unresolved``, ``n_maxima``, ``global_maximum`` (0) and ``seconds``."""
+    ``unresolved``, ``n_maxima``, ``global_maximum`` (0), ``seconds`` and ``versions``
+    (:func:`numeric_versions` where the point ran)."""
     from pgweyl.landscape import convergence_probabilities
 
     start = time.perf_counter()
@@ -94,7 +104,15 @@ def compute_point(task: PointTask, maxima, chain=None) -> dict:
         out["chain"] = np.asarray(chain.at(theta0, env), dtype=float)
         out["grid_error"] = np.asarray(chain.grid_error(theta0, env), dtype=float)
     out["seconds"] = time.perf_counter() - start
+    out["versions"] = numeric_versions()
     return out
 
 
-__all__ = ["DEFAULT_GRID", "compute_point", "env_chain", "env_maxima", "support_label"]
+__all__ = [
+    "DEFAULT_GRID",
+    "compute_point",
+    "env_chain",
+    "env_maxima",
+    "numeric_versions",
+    "support_label",
+]

@@ -6,12 +6,13 @@ import logging
 import os
 import sys
 import uuid
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
 
 from pgweyl.errors import ArgumentError, PgweylError
-from pgweyl.sweep.compute import compute_point, env_chain, env_maxima
+from pgweyl.sweep.compute import compute_point, env_chain, env_maxima, numeric_versions
 from pgweyl.sweep.grid import DEFAULT_RUNS, make_grid, spec_key
 from pgweyl.sweep.store import SweepStore, check_path, open_sweep, require
 
@@ -291,6 +292,19 @@ def _create(target, grid, maxima_lists):
 
 def _finish(store, task, result, bar):
     result["point_seed"] = task.seed
+    here = numeric_versions()
+    there = result.get("versions", here)
+    if there != here and not bar.warned:
+        bar.warned = True
+        diff = ", ".join(
+            f"{k} {there.get(k)} (here {v})" for k, v in here.items() if there.get(k) != v
+        )
+        warnings.warn(
+            f"a Dask worker runs other versions ({diff}): its points may differ in the last "
+            "bits from points computed here",
+            RuntimeWarning,
+            stacklevel=2,
+        )
     store.write(result)
     bar.point(task, result)
 
@@ -308,6 +322,7 @@ class _Progress:
         self.total = total
         self.count = done
         self.bar = None
+        self.warned = False
         if self.mode == "bar":
             from tqdm import tqdm
 

@@ -200,3 +200,12 @@ def test_import_pgweyl_stays_light_and_sweep_is_callable():
         [sys.executable, "-c", code], capture_output=True, text=True, env=child_env()
     )
     assert r.returncode == 0, r.stderr
+
+
+def test_workers_with_other_versions_are_reported(tiny, monkeypatch):
+    monkeypatch.setattr(
+        "pgweyl.sweep.engine.numeric_versions",
+        lambda: {"pgweyl": "0.0.0", "numpy": np.__version__, "numba": "0"},
+    )
+    with pytest.warns(RuntimeWarning, match=r"other versions \(pgweyl .* \(here 0\.0\.0\)"):
+        pw.sweep("corridor", {"level": [5, 6]}, workers=0, method="mc", **tiny)
