@@ -53,6 +53,13 @@ def __getattr__(name):
         from pgweyl import sim
 
         return getattr(sim, name)
+    # Sweeps need dask, xarray and zarr (imported when a sweep runs). ``pgweyl.sweep`` is
+    # the package pgweyl/sweep/, which is callable as the function pgweyl.sweep.sweep.
+    if name in ("sweep", "open_sweep"):
+        import importlib
+
+        module = importlib.import_module("pgweyl.sweep")
+        return module if name == "sweep" else module.open_sweep
     raise AttributeError(f"module 'pgweyl' has no attribute {name!r}")
 
 
@@ -94,8 +101,10 @@ __all__ = [
     "load_env",
     "local_maxima",
     "make_env",
+    "open_sweep",
     "parse_env_spec",
     "parse_cartan",
     "reinforce",
     "simulate_episodes",
+    "sweep",
 ]
