@@ -251,7 +251,7 @@ def _merge_flat_faces(env, faces, maxima, rng) -> list:
     for f in sorted(simplicial, key=len, reverse=True):
         if len(f) < 2 or any(s not in vertex_value for s in f):
             continue
-        if any(set(f) <= set(g) for g in flat):
+        if any(set(f) <= set(g) for g, *_ in flat):
             continue
         vals = [vertex_value[s] for s in f]
         if max(vals) - min(vals) > VALUE_TOL:

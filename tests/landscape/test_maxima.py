@@ -182,3 +182,17 @@ def test_reinforce_stops_on_a_flat_target():
     point = reinforce(env, theta0, 0.1, 5, 3, targets=[[0.0, 1.0, 0.0, 0.0]], eps=1e-3)
     assert np.all(flat.stopped_at == 0) and np.all(flat.target_index == 0)
     assert np.all(point.stopped_at == -1)
+
+
+def test_two_flat_faces_sharing_a_vertex():
+    # With r1 = r2 = 0.6 on the signed triangle from (2, 1), −e1 → (1, 1) (wall 1),
+    # +e2 → (2, 2) (wall 1) and −e2 → (2, 0) (wall 2) all exit at once paying 0.6, so the
+    # edges {−e1, +e2} and {−e1, −e2} are two ridges of maxima (V = 0.6 on each, by
+    # hand) that share the vertex −e1; +e1 alone reaches the far wall x1 + x2 = 7 in 4 steps.
+    env = pw.make_env("triangle-signed", level=7, r2=0.6)
+    maxima = pw.local_maxima(env)
+    flat = sorted(m.support for m in maxima if m.flat)
+    assert flat == [(1, 2), (1, 3)]
+    assert all(m.value == pytest.approx(0.6, abs=1e-12) for m in maxima if m.flat)
+    top = [m for m in maxima if not m.flat]
+    assert [m.support for m in top] == [(0,)] and top[0].value == pytest.approx(0.95**3)
