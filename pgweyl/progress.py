@@ -14,11 +14,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
-#: Seconds between two progress lines of one phase in ``"lines"`` mode.
+#: Seconds between two progress lines of one phase in ``"lines"`` mode (environment
+#: variable ``PGWEYL_PROGRESS_INTERVAL`` to change it, e.g. in a log-heavy batch job).
 INTERVAL = 10.0
+try:
+    INTERVAL = max(0.0, float(os.environ.get("PGWEYL_PROGRESS_INTERVAL", INTERVAL)))
+except ValueError:  # a malformed variable must not break import; keep the default
+    pass
 
 MODES = ("bar", "lines", "off")
 

@@ -45,7 +45,12 @@ TEMP_PREFIX = ".pgweyl-"
 
 class OutputError(PgweylError, OSError):
     """An output path that cannot be written (missing folder, a directory, read-only,
-    full disk); the one-line message names the path and the reason."""
+    full disk); the one-line message names the path and the reason, also kept in
+    ``reason`` (e.g. "File too large")."""
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason
 
 
 def jsonable(x):
@@ -260,7 +265,9 @@ def write_files(files: dict, what: str = "output") -> list[str]:
     except BrokenPipeError:
         raise  # stdout closed by its reader: the caller decides (the command exits quietly)
     except OSError as err:
-        raise OutputError(f"cannot write {what} to {current!r}: {_reason(err)}") from None
+        raise OutputError(
+            f"cannot write {what} to {current!r}: {_reason(err)}", _reason(err)
+        ) from None
     finally:
         for tmp, _ in staged:
             if os.path.exists(tmp):
