@@ -772,3 +772,55 @@ def test_broken_pipe_is_a_quiet_exit(tmp_path):
     p.stdout.close()  # the reader is gone before the first line
     err = p.stderr.read()
     assert p.wait(timeout=60) == 0 and err == b""
+
+
+def test_ctrl_c_during_the_demo_leaves_its_folder_empty(tmp_path):
+    out = tmp_path / "out"
+    p = subprocess.Popen(
+        [sys.executable, "-m", "pgweyl", "demo", str(out), "--quick", "--quiet"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+        preexec_fn=_limits(),
+    )
+    try:
+        for _ in range(200):  # until the first figure is staged inside OUT
+            staged = [f for d in out.glob(".pgweyl-stage-*") for f in d.iterdir()]
+            if staged:
+                break
+            time.sleep(0.05)
+        assert staged and p.poll() is None
+        p.send_signal(signal.SIGINT)
+        out_text, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert (p.returncode, err, out_text) == (130, "pgweyl: interrupted\n", "")
+    assert listing(out) == []  # the staged figures are gone, nothing moved in
+
+
+# -- the same refusals at the library edge (in-process) --------------------------------------------
+@pytest.mark.parametrize("grid", [1, 2, -5, 0])
+def test_chain_absorption_refuses_a_degenerate_grid(grid):
+    import pgweyl as pw
+
+    with pytest.raises(pw.ArgumentError, match=f"grid must be >= 3, got {grid}"):
+        pw.chain_absorption(pw.make_env("corridor"), 1.0, grid=grid)
+
+
+def test_library_refusals_before_allocation():
+    import pgweyl as pw
+
+    env = pw.make_env("corridor")
+    t0 = time.perf_counter()
+    with pytest.raises(pw.ResourceError, match="10000000000000 simulated episodes needs about"):
+        pw.simulate_episodes(env, [0.0, 0.0], 10**13)
+    with pytest.raises(pw.ResourceError, match="the chain solver on a 1000×1000 grid"):
+        pw.chain_absorption(pw.make_env("triangle"), 1.0, grid=1000)
+    with pytest.raises(pw.ArgumentError, match="basin_samples must be a non-negative integer"):
+        pw.local_maxima(env, basin_samples=-1)
+    with pytest.raises(pw.ArgumentError, match="the sweep has 99997 values of level"):
+        pw.landscape.difficulty_sweep("corridor", range(4, 100001))
+    assert time.perf_counter() - t0 < 1.0
