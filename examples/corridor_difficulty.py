@@ -17,37 +17,43 @@ Writes OUTDIR/corridor_difficulty.{png,pdf,json}.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import pgweyl as pw
+from pgweyl import validate
+from pgweyl.cli import Parser, count, real, run_script
 from pgweyl.landscape import difficulty_sweep
-from pgweyl.plot import difficulty_figure, save_figure
-from pgweyl.serialize import jsonable
+from pgweyl.plot import difficulty_figure
+from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files
 
 QUICK = {"levels": [4, 6, 8, 10, 12], "runs": 1000, "updates": 50_000, "grid": 201}
 FULL = {"levels": [4, 6, 8, 10, 12, 14, 16], "runs": 10_000, "updates": 200_000, "grid": 401}
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figure and the JSON")
     parser.add_argument("--quick", action="store_true", help="fewer levels and runs (< 60 s)")
-    parser.add_argument("--levels", type=int, nargs="+", help="levels to sweep")
-    parser.add_argument("--runs", type=int, help="Monte Carlo runs per level")
-    parser.add_argument("--updates", type=int, help="update budget per run")
-    parser.add_argument("--grid", type=int, help="chain-solver grid (nodes; refined ×2)")
-    parser.add_argument("--lr", type=float, default=1.0, help="step size α (default 1.0)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--levels", type=count, nargs="+", help="levels to sweep")
+    parser.add_argument("--runs", type=count, help="Monte Carlo runs per level")
+    parser.add_argument("--updates", type=count, help="update budget per run")
+    parser.add_argument("--grid", type=count, help="chain-solver grid (nodes; refined ×2)")
+    parser.add_argument("--lr", type=real, default=1.0, help="step size α (default 1.0)")
+    parser.add_argument("--seed", type=count, default=0)
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
-    levels = args.levels or preset["levels"]
-    runs = args.runs or preset["runs"]
-    updates = args.updates or preset["updates"]
-    grid = args.grid or preset["grid"]
+    levels = preset["levels"] if args.levels is None else args.levels
+    # Everything is validated before the first computation (the sweep validates its
+    # levels, the budgets and the grid itself, and builds every environment first).
+    runs = validate.positive_int("--runs", preset["runs"] if args.runs is None else args.runs)
+    updates = validate.positive_int(
+        "--updates", preset["updates"] if args.updates is None else args.updates
+    )
+    grid = validate.integer("--grid", preset["grid"] if args.grid is None else args.grid, lo=3)
+    for level in levels:  # a bad level is refused before the folder is created
+        pw.make_env("corridor", level=level)
+    prepare_folder(args.outdir)
 
     t0 = time.perf_counter()
     sweep = difficulty_sweep(
@@ -58,9 +64,8 @@ def main(argv=None) -> int:
     d = int(env.start[0] - env.start[1])  # steps to the trap (wall 1)
     trap_value = env.gamma ** (d - 1) * env.wall_rewards[1]  # G = γ^(T−1) R at T = d
 
-    args.outdir.mkdir(parents=True, exist_ok=True)
-    fig = difficulty_figure(sweep)
-    png, pdf = save_figure(fig, args.outdir / "corridor_difficulty")
+    files = figure_files(difficulty_figure(sweep), args.outdir / "corridor_difficulty")
+    png, pdf = files
 
     rows = []
     for i, level in enumerate(sweep.values.tolist()):
@@ -96,7 +101,8 @@ def main(argv=None) -> int:
         "figures": [str(png), str(pdf)],
     }
     json_path = args.outdir / "corridor_difficulty.json"
-    json_path.write_text(json.dumps(jsonable(result), indent=2, allow_nan=False))
+    files[json_path] = json_text(result)
+    write_files(files)  # all three files or none
 
     print(f"corridor: P(policy gradient ends at the treasure), α = {args.lr}, θ0 = 0")
     print(f"the trap (always step e2) is worth {trap_value:.4f} at every level")
@@ -108,7 +114,7 @@ def main(argv=None) -> int:
         print(
             f"{r['level']:>5}  {r['treasure_value']:>11.4f}  "
             f"{r['p_mc']:>8.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]  "
-            f"{r['unresolved']:>6.3f}  {r['p_chain']:>10.4f} ± {r['grid_error']:.4f}"
+            f"{r['unresolved']:>6.3f}  {r['p_chain']:>10.4f} ± {r['grid_error']:.1g}"
         )
     print(f"({runs} runs × ≤ {updates} updates per level; {elapsed:.1f} s)")
     print(f"wrote {png}, {pdf}, {json_path}")
@@ -116,4 +122,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -24,7 +24,6 @@ h(y) of the treasure over y = θ1 − θ2 for each α) and OUTDIR/step_size.json
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
@@ -37,8 +36,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pgweyl as pw  # noqa: E402
-from pgweyl.plot import save_figure  # noqa: E402
-from pgweyl.serialize import jsonable  # noqa: E402
+from pgweyl import validate  # noqa: E402
+from pgweyl.budget import require_chain_grid  # noqa: E402
+from pgweyl.cli import Parser, count, real, run_script  # noqa: E402
+from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files  # noqa: E402
 
 QUICK = {
     "lrs": [0.5, 1.0, 2.0, 4.0],
@@ -58,33 +59,38 @@ MAX_UPDATES = 2_000_000
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figure and the JSON")
     parser.add_argument("--quick", action="store_true", help="fewer step sizes and runs")
-    parser.add_argument("--lr", type=float, nargs="+", help="step sizes α (both methods)")
+    parser.add_argument("--lr", type=real, nargs="+", help="step sizes α (both methods)")
     parser.add_argument(
-        "--chain-lr", type=float, nargs="*", help="further step sizes for the chain solver only"
+        "--chain-lr", type=real, nargs="*", help="further step sizes for the chain solver only"
     )
-    parser.add_argument("--level", type=int, default=8, help="corridor level (default 8)")
-    parser.add_argument("--runs", type=int, help="Monte Carlo runs per α")
+    parser.add_argument("--level", type=count, default=8, help="corridor level (default 8)")
+    parser.add_argument("--runs", type=count, help="Monte Carlo runs per α")
     parser.add_argument(
-        "--updates", type=int, help="update budget at α = 1 (scaled by 1/α², capped)"
+        "--updates", type=count, help="update budget at α = 1 (scaled by 1/α², capped)"
     )
-    parser.add_argument("--grid", type=int, help="chain-solver grid (nodes; refined ×2)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--grid", type=count, help="chain-solver grid (nodes; refined ×2)")
+    parser.add_argument("--seed", type=count, default=0)
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
-    lrs = sorted(args.lr or preset["lrs"])
+    # Validate everything before the first computation, the output folder included.
+    lrs = sorted(validate.positive_real("--lr", v) for v in (args.lr or preset["lrs"]))
     chain_lrs = preset["chain_lrs"] if args.chain_lr is None else args.chain_lr
+    chain_lrs = [validate.positive_real("--chain-lr", v) for v in chain_lrs]
     all_lrs = sorted(set(lrs) | set(chain_lrs))
-    runs = args.runs or preset["runs"]
-    base = args.updates or preset["updates"]
-    grid = args.grid or preset["grid"]
+    runs = validate.positive_int("--runs", preset["runs"] if args.runs is None else args.runs)
+    base = validate.positive_int(
+        "--updates", preset["updates"] if args.updates is None else args.updates
+    )
+    grid = validate.integer("--grid", preset["grid"] if args.grid is None else args.grid, lo=3)
+    validate.seed(args.seed)
+    env = pw.make_env("corridor", level=args.level)
+    require_chain_grid(1, grid)
+    prepare_folder(args.outdir)
 
     t_start = time.perf_counter()
-    env = pw.make_env("corridor", level=args.level)
     theta0 = np.zeros(env.theta_dim)
     maxima = pw.local_maxima(env)
     best = int(np.argmax([m.value for m in maxima]))  # the treasure
@@ -120,7 +126,6 @@ def main(argv=None) -> int:
         )
     elapsed = time.perf_counter() - t_start
 
-    args.outdir.mkdir(parents=True, exist_ok=True)
     fig, (ax, ax_h) = plt.subplots(1, 2, figsize=(12, 4.6))
     x = np.array(all_lrs)
     mc_rows = [r for r in rows if r["n_updates"] is not None]
@@ -166,7 +171,7 @@ def main(argv=None) -> int:
     ax_h.legend(fontsize=8)
     ax_h.set_title("absorption probability of the θ-chain", fontsize=10)
     fig.tight_layout()
-    paths = save_figure(fig, args.outdir / "step_size")
+    files = figure_files(fig, args.outdir / "step_size")
     plt.close(fig)
 
     result = {
@@ -186,10 +191,11 @@ def main(argv=None) -> int:
         "gradient_flow_limit": {"ends_at_treasure": flow_end == best, "maximum_index": flow_end},
         "rows": rows,
         "seconds": elapsed,
-        "figures": [str(p) for p in paths],
+        "figures": [str(p) for p in files],
     }
     json_path = args.outdir / "step_size.json"
-    json_path.write_text(json.dumps(jsonable(result), indent=2, allow_nan=False))
+    files[json_path] = json_text(result)
+    write_files(files)  # all three files or none
 
     print(f"corridor level {args.level}: P(policy gradient ends at the treasure) against α")
     print(
@@ -204,7 +210,7 @@ def main(argv=None) -> int:
                 f"{r['n_updates']:>8} {r['p_mc']:>8.4f} "
                 f"[{r['ci_low']:.4f}, {r['ci_high']:.4f}] {r['unresolved']:>7.3f}"
             )
-        print(f"{r['lr']:>6g} {mc_text} {r['p_chain']:>10.4f} ± {r['grid_error']:.4f}")
+        print(f"{r['lr']:>6g} {mc_text} {r['p_chain']:>10.4f} ± {r['grid_error']:.1g}")
     where = "the treasure" if flow_end == best else f"maximum {flow_end}"
     print(f"α → 0: the gradient flow from θ0 = 0 ends at {where}")
     print(f"({elapsed:.1f} s) wrote {', '.join(result['figures'])}, {json_path}")
@@ -212,4 +218,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -5,8 +5,9 @@ counts (a sympy expression in θ; printed as LaTeX and, with p = π_θ(e1) = σ(
 a rational function of p), the numeric V from the tilted log table, and a Monte Carlo
 estimate from simulated walks (``simulate_episodes``). For each θ the table gives the
 closed form, the numeric value, their difference, the Monte Carlo mean return with its
-standard error SE = sd(G)/√n and the z-score (mean − V)/SE. It also draws the value
-distribution of §4 — P(T = n, exit on wall j) — against the simulated exit times.
+standard error SE = σ(G)/√n — σ from the exact value distribution, not the sample, so a
+rare return never seen does not make SE vanish — and the z-score (mean − V)/SE. It also
+draws the value distribution of §4 — P(T = n, exit on wall j) — against the simulated exit times.
 
 Exit code 1 when the closed form and the numeric V differ by more than 1e-9 or a
 |z| exceeds 4 (by chance with probability < 1e-4 per θ), 0 otherwise.
@@ -21,7 +22,6 @@ OUTDIR/symbolic_value.tex and OUTDIR/symbolic_vs_simulation.json.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 from pathlib import Path
@@ -35,9 +35,11 @@ import numpy as np  # noqa: E402
 import sympy  # noqa: E402
 
 import pgweyl as pw  # noqa: E402
+from pgweyl import validate  # noqa: E402
+from pgweyl.cli import Parser, count, real, run_script  # noqa: E402
 from pgweyl.exact import value_function, value_latex  # noqa: E402
-from pgweyl.plot import save_figure, value_distribution_figure  # noqa: E402
-from pgweyl.serialize import jsonable  # noqa: E402
+from pgweyl.plot import value_distribution_figure  # noqa: E402
+from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files  # noqa: E402
 
 QUICK = {"episodes": 20_000, "thetas": [-1.0, 0.0, 0.5, 1.5]}
 FULL = {"episodes": 1_000_000, "thetas": [-2.0, -1.0, -0.3, 0.0, 0.3, 0.5, 1.0, 1.5, 2.5]}
@@ -59,31 +61,37 @@ def rational_in_p(expr):
 
 
 def monte_carlo(env, theta, n, seed):
-    """Mean return and its standard error from n simulated walks."""
+    """Mean return of n simulated walks and its standard error σ/√n, with σ² the exact
+    variance of G under the value distribution."""
     points, times = pw.simulate_episodes(env, theta, n, seed=seed)
     uniq, inverse = np.unique(points, axis=0, return_inverse=True)
     reward = np.array([env.reward(b) for b in uniq])[np.ravel(inverse)]
     G = env.returns(reward, times)
-    return float(G.mean()), float(G.std(ddof=1) / math.sqrt(n))
+    dist = env.value_distribution(theta)
+    var = float(dist.probs @ (dist.returns - dist.value) ** 2)
+    return float(G.mean()), math.sqrt(var / n)
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figures, LaTeX and JSON")
     parser.add_argument("--quick", action="store_true", help="fewer θ and episodes")
-    parser.add_argument("--level", type=int, default=8, help="corridor level (default 8)")
-    parser.add_argument("--episodes", type=int, help="Monte Carlo episodes per θ")
-    parser.add_argument("--y", type=float, nargs="+", help="points y = θ1 − θ2 (θ = (y/2, −y/2))")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--level", type=count, default=8, help="corridor level (default 8)")
+    parser.add_argument("--episodes", type=count, help="Monte Carlo episodes per θ")
+    parser.add_argument("--y", type=real, nargs="+", help="points y = θ1 − θ2 (θ = (y/2, −y/2))")
+    parser.add_argument("--seed", type=count, default=0)
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
-    n = args.episodes or preset["episodes"]
+    # Validate everything before the first computation, the output folder included.
+    n = validate.integer(
+        "--episodes", preset["episodes"] if args.episodes is None else args.episodes, lo=2
+    )
     ys = args.y or preset["thetas"]
+    validate.seed(args.seed)
+    env = pw.make_env("corridor", level=args.level)
+    prepare_folder(args.outdir)
 
     t_start = time.perf_counter()
-    env = pw.make_env("corridor", level=args.level)
     expr = env.symbolic_value()
     latex = value_latex(env, expr)
     closed = value_function(env, expr)
@@ -95,6 +103,7 @@ def main(argv=None) -> int:
         v_sym = closed(theta)
         v_num = env.value(theta)
         mean, se = monte_carlo(env, theta, n, args.seed + k)
+        z = (mean - v_num) / se if se > 0 else (0.0 if mean == v_num else math.inf)
         pi_up = float(env.policy(theta)[0])
         rows.append(
             {
@@ -107,7 +116,7 @@ def main(argv=None) -> int:
                 "abs_difference": abs(v_sym - v_num),
                 "mc_mean": mean,
                 "mc_se": se,
-                "z": (mean - v_num) / se,
+                "z": z,
             }
         )
     agree = all(
@@ -117,11 +126,12 @@ def main(argv=None) -> int:
         for r in rows
     )
 
-    args.outdir.mkdir(parents=True, exist_ok=True)
-    (args.outdir / "symbolic_value.tex").write_text(
-        "% sympy's theta_0, theta_1 are the coordinates θ1, θ2 of the figures\n"
-        f"V(\\theta) = {latex}\n\n% with p = \\pi_\\theta(e_1):\nV = {sympy.latex(v_of_p)}\n"
-    )
+    files = {
+        args.outdir / "symbolic_value.tex": (
+            "% sympy's theta_0, theta_1 are the coordinates θ1, θ2 of the figures\n"
+            f"V(\\theta) = {latex}\n\n% with p = \\pi_\\theta(e_1):\nV = {sympy.latex(v_of_p)}\n"
+        )
+    }
     fig, ax = plt.subplots(figsize=(7, 4.5))
     grid = np.linspace(min(ys) - 1.0, max(ys) + 1.0, 201)
     ax.plot(grid, [closed([g / 2, -g / 2]) for g in grid], color="k", lw=1.5, label="closed form")
@@ -139,12 +149,13 @@ def main(argv=None) -> int:
     ax.set_ylabel("V")
     ax.set_title(f"corridor level {args.level}: V in closed form, numerically, simulated")
     ax.legend(fontsize=8)
-    value_paths = save_figure(fig, args.outdir / "symbolic_vs_simulation")
+    value_files = figure_files(fig, args.outdir / "symbolic_vs_simulation")
     plt.close(fig)
     y_fig = ys[len(ys) // 2]
     fig = value_distribution_figure(env, [y_fig / 2, -y_fig / 2], n_episodes=n, seed=args.seed)
-    dist_paths = save_figure(fig, args.outdir / "value_distribution")
+    dist_files = figure_files(fig, args.outdir / "value_distribution")
     plt.close(fig)
+    files |= value_files | dist_files
     elapsed = time.perf_counter() - t_start
 
     result = {
@@ -160,10 +171,11 @@ def main(argv=None) -> int:
         "agree": agree,
         "tolerances": {"symbolic": SYMBOLIC_TOL, "z_max": Z_MAX},
         "seconds": elapsed,
-        "figures": [str(q) for q in (*value_paths, *dist_paths)],
+        "figures": [str(q) for q in (*value_files, *dist_files)],
     }
     json_path = args.outdir / "symbolic_vs_simulation.json"
-    json_path.write_text(json.dumps(jsonable(result), indent=2, allow_nan=False))
+    files[json_path] = json_text(result)
+    write_files(files)  # all six files or none
 
     print(f"corridor level {args.level}: V(θ) in closed form ({len(latex)} characters of LaTeX)")
     print(f"with p = π(e1):  V = {v_of_p}")
@@ -183,4 +195,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -27,7 +27,6 @@ OUTDIR/triangle_landscape.json.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -39,8 +38,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pgweyl as pw  # noqa: E402
-from pgweyl.plot import alcove_figure, basin_figure, landscape_figure, save_figure  # noqa: E402
-from pgweyl.serialize import jsonable  # noqa: E402
+from pgweyl import validate  # noqa: E402
+from pgweyl.budget import require_chain_grid  # noqa: E402
+from pgweyl.cli import Parser, count, real, run_script  # noqa: E402
+from pgweyl.landscape.maxima import MAX_BASIN_SAMPLES  # noqa: E402
+from pgweyl.plot import alcove_figure, basin_figure, landscape_figure  # noqa: E402
+from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files  # noqa: E402
 
 QUICK = {"samples": 16, "resolution": 41, "grid": 21, "runs": 1000, "updates": 50_000}
 FULL = {"samples": 200, "resolution": 101, "grid": 101, "runs": 10_000, "updates": 200_000}
@@ -57,50 +60,55 @@ def fmt(x, spec=".2e"):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figures and the JSON")
     parser.add_argument("--quick", action="store_true", help="coarser grids, fewer samples")
-    parser.add_argument("--level", type=int, default=6, help="alcove level (default 6)")
-    parser.add_argument("--samples", type=int, help="starts for the deterministic basins")
-    parser.add_argument("--resolution", type=int, help="landscape grid points per axis")
-    parser.add_argument("--grid", type=int, help="chain-solver grid per axis (refined ×2)")
-    parser.add_argument("--runs", type=int, help="Monte Carlo runs of policy gradient")
-    parser.add_argument("--updates", type=int, help="update budget per Monte Carlo run")
-    parser.add_argument("--lr", type=float, default=1.0, help="step size α of the chain")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--level", type=count, default=6, help="alcove level (default 6)")
+    parser.add_argument("--samples", type=count, help="starts for the deterministic basins")
+    parser.add_argument("--resolution", type=count, help="landscape grid points per axis")
+    parser.add_argument("--grid", type=count, help="chain-solver grid per axis (refined ×2)")
+    parser.add_argument("--runs", type=count, help="Monte Carlo runs of policy gradient")
+    parser.add_argument("--updates", type=count, help="update budget per Monte Carlo run")
+    parser.add_argument("--lr", type=real, default=1.0, help="step size α of the chain")
+    parser.add_argument("--seed", type=count, default=0)
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
-    samples = args.samples or preset["samples"]
-    resolution = args.resolution or preset["resolution"]
-    grid = args.grid or preset["grid"]
-    runs = args.runs or preset["runs"]
-    updates = args.updates or preset["updates"]
+
+    def pick(name):
+        value = getattr(args, name)
+        return preset[name] if value is None else value
+
+    # Validate everything before the first computation, the output folder included.
+    samples = validate.positive_int("--samples", pick("samples"), MAX_BASIN_SAMPLES)
+    resolution = validate.integer("--resolution", pick("resolution"), lo=2, hi=2000)
+    grid = validate.integer("--grid", pick("grid"), lo=3)
+    runs = validate.positive_int("--runs", pick("runs"))
+    updates = validate.positive_int("--updates", pick("updates"))
+    lr = validate.positive_real("--lr", args.lr)
+    seed = validate.seed(args.seed)
+    env = pw.make_env("triangle", level=args.level)
+    require_chain_grid(2, grid)
+    prepare_folder(args.outdir)
 
     t0 = time.perf_counter()
-    env = pw.make_env("triangle", level=args.level)
-    maxima = pw.local_maxima(env, basin_samples=samples, seed=args.seed)
-    chain = pw.chain_absorption(env, args.lr, grid=grid, maxima=maxima, refine=True)
+    maxima = pw.local_maxima(env, basin_samples=samples, seed=seed)
+    chain = pw.chain_absorption(env, lr, grid=grid, maxima=maxima, refine=True)
     theta0 = np.zeros(env.theta_dim)
     p_chain = chain.at(theta0, env)
     chain_err = chain.grid_error(theta0, env)
     p_extra = chain.extrapolated(theta0, env)
-    mc = pw.convergence_probabilities(
-        env, theta0, args.lr, updates, runs, seed=args.seed, maxima=maxima
-    )
+    mc = pw.convergence_probabilities(env, theta0, lr, updates, runs, seed=seed, maxima=maxima)
 
-    args.outdir.mkdir(parents=True, exist_ok=True)
     fig, (ax_v, ax_h) = plt.subplots(1, 2, figsize=(13, 5))
     span = float(chain.axes[0][-1])  # the chain's box, so the two panels align
     landscape_figure(env, maxima=maxima, span=span, resolution=resolution, ax=ax_v)
     best = int(np.argmax([m.value for m in maxima]))
     basin_figure(chain, env=env, index=best, ax=ax_h)
     fig.tight_layout()
-    landscape_paths = save_figure(fig, args.outdir / "triangle_landscape")
+    files = figure_files(fig, args.outdir / "triangle_landscape")
     plt.close(fig)
-    fig = alcove_figure(env, theta=theta0, n_walks=8, seed=args.seed)
-    alcove_paths = save_figure(fig, args.outdir / "triangle_alcove")
+    fig = alcove_figure(env, theta=theta0, n_walks=8, seed=seed)
+    files |= figure_files(fig, args.outdir / "triangle_alcove")
     plt.close(fig)
     elapsed = time.perf_counter() - t0
 
@@ -118,6 +126,7 @@ def main(argv=None) -> int:
                 "gain_rate": c.get("gain_rate"),
                 "perturbation_gain": c.get("perturbation_gain"),
                 "basin_share": m.basin_share,
+                "basin_ci": m.basin_ci,
                 "p_chain_theta0": float(p_chain[j]),
                 "chain_grid_error": float(chain_err[j]),
                 "p_chain_extrapolated": float(p_extra[j]),
@@ -137,8 +146,8 @@ def main(argv=None) -> int:
             "grid": grid,
             "runs": runs,
             "updates": updates,
-            "lr": args.lr,
-            "seed": args.seed,
+            "lr": lr,
+            "seed": seed,
         },
         "maxima": rows,
         "chain": chain.to_dict()
@@ -149,28 +158,33 @@ def main(argv=None) -> int:
         },
         "monte_carlo": mc.to_dict(),
         "seconds": elapsed,
-        "figures": [str(p) for p in (*landscape_paths, *alcove_paths)],
+        "figures": [str(p) for p in files],
     }
     json_path = args.outdir / "triangle_landscape.json"
-    json_path.write_text(json.dumps(jsonable(result), indent=2, allow_nan=False))
+    files[json_path] = json_text(result)
+    write_files(files)  # all five files or none
 
     print(f"{env!r}")
-    print(f"{len(maxima)} local maxima (best first); basins from {samples} starts θ0 ~ N(0, I);")
+    print(
+        f"{len(maxima)} local maxima (best first); basin shares from {samples} starts "
+        "θ0 ~ N(0, I), with Wilson 95% intervals;"
+    )
     fine = len(chain.axes[0])
     print(
-        f"P = P(policy gradient from θ0 = 0 ends here), α = {args.lr}: chain on a {fine}×{fine} "
+        f"P = P(policy gradient from θ0 = 0 ends here), α = {lr}: chain on a {fine}×{fine} "
         f"grid ± (fine − coarse), Richardson extrapolation; Monte Carlo with {runs} runs"
     )
     print(
         f"{'steps':<6} {'V':>8} {'|∇V| face':>9} {'gain rate':>10} {'pert. gain':>10} "
-        f"{'basin':>6} {'P chain ± err':>16} {'extrap.':>7} {'P Monte Carlo [95% CI]':>25}"
+        f"{'basin [95% CI]':>19} {'P chain ± err':>16} {'extrap.':>7} "
+        f"{'P Monte Carlo [95% CI]':>25}"
     )
     for r in rows:
         print(
             f"{r['steps']:<6} {r['value']:>8.5f} {fmt(r['gradient_norm']):>9} "
             f"{fmt(r['gain_rate']):>10} {fmt(r['perturbation_gain']):>10} "
-            f"{fmt(r['basin_share'], '.3f'):>6} "
-            f"{r['p_chain_theta0']:>7.4f} ± {r['chain_grid_error']:.4f} "
+            f"{fmt(r['basin_share'], '.3f'):>6} [{r['basin_ci'][0]:.2f}, {r['basin_ci'][1]:.2f}] "
+            f"{r['p_chain_theta0']:>7.4f} ± {r['chain_grid_error']:.1g} "
             f"{r['p_chain_extrapolated']:>7.4f} "
             f"{r['p_mc']:>7.4f} [{r['ci_low']:.4f}, {r['ci_high']:.4f}]"
         )
@@ -181,4 +195,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -4,42 +4,95 @@
     pgweyl value ENV --theta ...         V, ∇V, the value distribution; --symbolic/--latex
     pgweyl check ENV                     closed form against simulation (exit 1 if they disagree)
     pgweyl maxima ENV                    local maxima with certificates
-    pgweyl converge ENV --theta0 ... --lr ... --updates ... --runs ... [--method mc|chain|both]
+    pgweyl converge ENV --theta0 ... --lr ... --updates ... --runs ... [--method auto|mc|chain|both]
     pgweyl sweep ENV --param level=4:16  convergence probability against difficulty
     pgweyl demo [OUT]                    the main job on the built-in default
 
-ENV is a catalog name with options (``corridor:level=8,trap_distance=2``) or a TOML
-file. Bad input ends with one line on stderr and exit code 2; files are written only
-when the whole computation succeeded (atomically).
+The command only parses and formats. Each ``cmd_*`` checks its output paths, validates
+its numbers, computes a result (a JSON-ready dict) with library calls, and
+:func:`main` writes the files (one transaction, :mod:`pgweyl.serialize`) and prints the
+result as JSON or as text (``fmt_*``).
+
+**Exit codes** (the contract): 0 success; 1 a disagreement found by ``check`` (or the
+checks of ``demo``) and nothing else; 2 bad input or a refusal (one line on stderr
+``pgweyl: error: …``, no traceback, no file written); 130 interrupted (Ctrl-C,
+``pgweyl: interrupted``). A traceback is a bug in pgweyl: please report it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
+import re
 import sys
-import tempfile
 import warnings
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl.serialize import jsonable
+from pgweyl import validate
+from pgweyl.errors import PgweylError
 
-EXIT_OK, EXIT_DISAGREE, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 class InputError(Exception):
     """Bad input detected by the command line layer (one line, exit code 2)."""
 
 
-class _Parser(argparse.ArgumentParser):
+# -- parsing ---------------------------------------------------------------------------------
+#: A number that starts with "-": argparse's own pattern misses 1e-3, -inf, -1e308, so
+#: ``--theta 1e-3 -1e-3`` would be read as an unknown option.
+_NEGATIVE_NUMBER = re.compile(
+    r"^-(?:\d[\d_]*\.?\d*(?:e[+-]?\d+)?|\.\d+(?:e[+-]?\d+)?|inf(?:inity)?|nan)$", re.I
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """``argparse`` with one-line errors (raised as :class:`InputError`) and negative
+    numbers in every numeric option (``--theta 1e-3 -1e-3``, ``-inf``). The examples
+    use it too."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER
+
     def error(self, message):  # one line, no usage block
         raise InputError(message)
 
 
-# -- ENV parsing ---------------------------------------------------------------------------
+_Parser = Parser  # the name used before
+
+
+def real(text: str) -> float:
+    """argparse type: a finite real number (``1e-3``, ``-2.5``); inf and NaN refused."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
+    return v
+
+
+def count(text: str) -> int:
+    """argparse type: an integer, also written ``1e6``; the range is checked later."""
+    t = text.strip().replace("_", "")
+    try:
+        return int(t)
+    except ValueError:
+        pass
+    try:
+        v = float(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if not math.isfinite(v) or not v.is_integer():
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}")
+    return int(v)
+
+
 def parse_env(spec: str):
     """``name:key=value,...`` or a TOML file → an AlcoveWalkEnv (:mod:`pgweyl.env.spec`)."""
     from pgweyl.env.spec import load_env
@@ -47,88 +100,70 @@ def parse_env(spec: str):
     return load_env(spec)
 
 
-# -- output ----------------------------------------------------------------------------------
-def _check_output(path: str | None, what: str) -> None:
-    """Fail before computing when an output path cannot be written."""
-    if path is None or path == "-":
-        return
-    parent = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        raise InputError(f"{what} path {path!r} is a directory")
-    if not os.path.isdir(parent):
-        raise InputError(f"cannot write {what} to {path!r}: folder {parent!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise InputError(f"cannot write {what} to {path!r}: folder {parent!r} is not writable")
+# -- outcome of a command ----------------------------------------------------------------------
+@dataclass
+class Outcome:
+    """What a command computed: ``data`` (JSON-ready, printed by ``--json``), the text
+    formatter, the exit code and an optional figure for ``--plot``."""
+
+    data: dict | list
+    format: object
+    code: int = EXIT_OK
+    figure: object = None
 
 
-def _umask_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
+def _progress(args) -> str:
+    """A bar on a terminal, a line per phase when stderr is piped, nothing with --quiet."""
+    if getattr(args, "quiet", False):
+        return "off"
+    return "bar" if sys.stderr.isatty() else "lines"
 
 
-def _write_atomic(path: str, text: str) -> None:
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".pgweyl-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, _umask_mode())  # mkstemp creates 0600; outputs follow the umask
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def _check_outputs(args) -> None:
+    """Every output path of the command, checked before any work."""
+    from pgweyl.serialize import check_output_path, figure_paths
+
+    if getattr(args, "json", None) not in (None, "-"):
+        check_output_path(args.json, "JSON")
+    if getattr(args, "plot", None) is not None:
+        for path in figure_paths(args.plot):
+            check_output_path(path, "figure")
 
 
-def _emit_json(data, dest: str | None) -> None:
-    text = json.dumps(jsonable(data), indent=2, allow_nan=False)
-    if dest in (None, "-"):
-        print(text)
-    else:
-        _write_atomic(dest, text + "\n")
+def _validate_numbers(args) -> None:
+    """The numeric options, validated before any work (names as on the command line)."""
+    from pgweyl.landscape.maxima import MAX_BASIN_SAMPLES
+
+    checks = {
+        "seed": lambda v: validate.seed(v),
+        "runs": lambda v: validate.positive_int("--runs", v),
+        "updates": lambda v: validate.positive_int("--updates", v),
+        "episodes": lambda v: validate.integer("--episodes", v, lo=100),
+        "lr": lambda v: validate.positive_real("--lr", v),
+        "eps": lambda v: validate.eps(v),
+        "tol": lambda v: validate.tol(v),
+        "grid": lambda v: validate.integer("--grid", v, lo=3),
+        "basin_samples": lambda v: validate.nonnegative_int(
+            "--basin-samples", v, MAX_BASIN_SAMPLES
+        ),
+    }
+    for name, check in checks.items():
+        v = getattr(args, name, None)
+        if v is not None:
+            check(v)
 
 
-def _save_plot(fig, path: str) -> None:
-    """PNG and PDF next to each other, atomically (:func:`pgweyl.plot.save_figure`)."""
-    import matplotlib.pyplot as plt
-
-    from pgweyl.plot import save_figure
-
-    try:
-        save_figure(fig, path)
-    finally:
-        plt.close(fig)
-
-
-def _progress(args) -> bool:
-    return not args.quiet and sys.stderr.isatty()
-
-
-def _steps_label(env, support) -> str:
-    return "{" + ", ".join(_step_name(env, s) for s in support) + "}"
-
-
-def _step_name(env, s: int) -> str:
-    v = env.steps.vectors[s]
-    (i,) = np.flatnonzero(v)
-    return f"{'+' if v[i] > 0 else '-'}e{i + 1}"
-
-
-# -- subcommands -----------------------------------------------------------------------------
-def cmd_envs(args) -> int:
-    from pgweyl.env import list_envs
-
-    fams = list_envs()
-    if args.json is not None:
-        _emit_json([f.to_dict() for f in fams], args.json)
-        return EXIT_OK
-    for f in fams:
-        knobs = ", ".join(f"{k}={v}" for k, v in f.knobs.items())
-        print(f"{f.name:16s} {f.cartan} {f.steps:6s} difficulty: {f.difficulty}")
-        print(f"{'':16s} {f.summary}")
-        print(f"{'':16s} knobs: {knobs}")
-    return EXIT_OK
+@contextmanager
+def _huge_theta_overflow_ok():
+    """Silence one understood warning: with |θ| near the float limit (``--theta -1e308
+    0``), the exact layer's log-space tilt overflows to ±inf, which is the right limit
+    (a step of probability 0); the numbers it returns are exact. Only this message from
+    pgweyl.exact is silenced, and only here."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", r"(overflow|invalid value) encountered", RuntimeWarning, r"pgweyl\.exact"
+        )
+        yield
 
 
 def _theta(env, values, name="--theta"):
@@ -139,14 +174,58 @@ def _theta(env, values, name="--theta"):
     return env.check_theta(values)
 
 
-def cmd_value(args) -> int:
+def _step_name(env, s: int) -> str:
+    v = env.steps.vectors[s]
+    nz = np.flatnonzero(v)
+    if len(nz) == 1 and abs(v[nz[0]]) == 1:
+        sign = ("+" if v[nz[0]] > 0 else "-") if env.steps.kind == "signed" else ""
+        return f"{sign}e{nz[0] + 1}"
+    return str(v.tolist())
+
+
+def _steps_label(env, support) -> str:
+    return "{" + ", ".join(_step_name(env, s) for s in support) + "}"
+
+
+def _pm(err: float) -> str:
+    """A grid error with one significant digit: ``± 4e-05``, never ``± 0.0000``."""
+    return "± 0" if err == 0 else f"± {err:.1g}"
+
+
+def _vec(x, precision=6) -> str:
+    return np.array2string(np.asarray(x, dtype=float), precision=precision)
+
+
+# -- envs ------------------------------------------------------------------------------------
+def cmd_envs(args) -> Outcome:
+    from pgweyl.env import list_envs
+
+    return Outcome([f.to_dict() for f in list_envs()], fmt_envs)
+
+
+def fmt_envs(families) -> list[str]:
+    lines = []
+    for f in families:
+        knobs = ", ".join(f"{k}={v}" for k, v in f["knobs"].items())
+        lines += [
+            f"{f['name']:16s} {f['cartan']} {f['steps']:6s} difficulty: {f['difficulty']}",
+            f"{'':16s} {f['summary']}",
+            f"{'':16s} knobs: {knobs}",
+        ]
+    return lines
+
+
+# -- value -----------------------------------------------------------------------------------
+def cmd_value(args) -> Outcome:
     env = parse_env(args.env)
     theta = _theta(env, args.theta)
-    exact = env.value_and_grad(theta, tol=args.tol)
-    dist = env.value_distribution(theta, tol=args.tol)
+    with _huge_theta_overflow_ok():
+        exact = env.value_and_grad(theta, tol=args.tol)
+        dist = env.value_distribution(theta, tol=args.tol)
     grad = exact.grad
     out = {
         "env": env.to_dict(),
+        "env_repr": repr(env),
         "theta": theta,
         "policy": env.policy(theta),
         "value": exact.value,
@@ -168,117 +247,162 @@ def cmd_value(args) -> int:
         out["symbolic"] = str(expr)
         if args.latex:
             out["latex"] = sympy.latex(expr)
-    if args.json is not None:
-        _emit_json(out, args.json)
-        return EXIT_OK
-    print(env)
-    print(
-        f"theta  = {np.array2string(theta, precision=6)}   policy = "
-        f"{np.array2string(env.policy(theta), precision=6)}"
-    )
-    print(f"V      = {exact.value:.15g}   (|error| ≤ {exact.error_value:.1e}, {exact.method})")
-    print(f"grad V = {np.array2string(grad, precision=10)}")
-    print(
-        f"E[T]   = {dist.mean_time:.12g}   truncated at n = {dist.n_max} with tail {dist.tail:.3g}"
-    )
-    for j, p in enumerate(out["wall_probabilities"]):
-        print(
-            f"P(exit on wall {j}) = {p:.12g}   (r_{j} = "
-            f"{env.wall_rewards[j] if env.wall_rewards else 'table'})"
-        )
-    if "latex" in out:
-        print("LaTeX:", out["latex"])
-    elif "symbolic" in out:
-        print("V(theta) =", out["symbolic"])
-    return EXIT_OK
+    return Outcome(out, fmt_value)
 
 
-def cmd_check(args) -> int:
-    from pgweyl.checks import check_closed_forms
+def fmt_value(d) -> list[str]:
+    lines = [
+        d["env_repr"],
+        f"theta  = {_vec(d['theta'])}   policy = {_vec(d['policy'])}",
+        f"V      = {d['value']:.15g}   (|error| <= {d['error_value']:.1e}, {d['method']})",
+        f"grad V = {_vec(d['grad'], 10)}",
+        f"E[T]   = {d['mean_time']:.12g}   truncated at n = {d['n_max']} with tail {d['tail']:.3g}",
+    ]
+    rewards = d["env"]["wall_rewards"]
+    for j, p in enumerate(d["wall_probabilities"]):
+        r = rewards[j] if rewards else "table"
+        lines.append(f"P(exit on wall {j}) = {p:.12g}   (r_{j} = {r})")
+    if "latex" in d:
+        lines.append(f"LaTeX: {d['latex']}")
+    elif "symbolic" in d:
+        lines.append(f"V(theta) = {d['symbolic']}")
+    return lines
+
+
+# -- check -----------------------------------------------------------------------------------
+def cmd_check(args) -> Outcome:
+    from pgweyl.checks import P_MIN, Z_MAX, check_closed_forms
 
     env = parse_env(args.env)
     theta = _theta(env, args.theta)
-    report = check_closed_forms(env, theta, n_episodes=args.episodes, seed=args.seed)
-    if args.json is not None:
-        _emit_json({"env": env.to_dict(), **report.to_dict()}, args.json)
-    else:
-        print(env)
-        print(
-            f"theta = {np.array2string(theta, precision=6)}, {args.episodes} simulated "
-            f"episodes (seed {args.seed}); fail at p < 1e-5 or |z| > 4.5"
+    with _huge_theta_overflow_ok():
+        report = check_closed_forms(
+            env, theta, n_episodes=args.episodes, seed=args.seed, progress=_progress(args)
         )
-        print(f"{'quantity':42s} {'exact':>14s} {'simulated':>14s} {'statistic':>16s} {'':>6s}")
-        for r in report.rows:
-            stat = (
-                f"chi2={r.value:.2f} p={r.p_value:.3g}"
-                if r.statistic == "chi2"
-                else f"{r.statistic}={r.value:+.3g}"
-            )
-            exact = f"dof {r.exact:.0f}" if r.statistic == "chi2" else f"{r.exact:.10g}"
-            sim = f"{r.simulated:.2f}" if r.statistic == "chi2" else f"{r.simulated:.10g}"
-            print(
-                f"{r.quantity:42s} {exact:>14s} {sim:>14s} {stat:>16s} "
-                f"{'ok' if r.ok else 'FAIL':>6s}"
-            )
-        print("agree" if report.ok else "DISAGREE")
-    return EXIT_OK if report.ok else EXIT_DISAGREE
+    out = {"env": env.to_dict(), "env_repr": repr(env), "p_min": P_MIN, "z_max": Z_MAX}
+    out.update(report.to_dict())
+    return Outcome(out, fmt_check, EXIT_OK if report.ok else EXIT_DISAGREE)
 
 
-def cmd_maxima(args) -> int:
+def _stat_text(r) -> str:
+    if r["statistic"] == "chi2":
+        return f"chi2={r['value']:.2f} p={r['p_value']:.3g}"
+    if r["statistic"] == "binom":
+        return f"binom k={r['value']:.0f} p={r['p_value']:.3g}"
+    if r["statistic"] == "z" and r["p_value"] is not None:
+        return f"z={r['value']:+.3g} p<={r['p_value']:.2g}"
+    return f"{r['statistic']}={r['value']:+.3g}"
+
+
+def fmt_check(d) -> list[str]:
+    lines = [
+        d["env_repr"],
+        f"theta = {_vec(d['theta'])}, {d['n_episodes']} simulated episodes (seed {d['seed']})",
+        f"null hypothesis: {d['null_hypothesis']}; a row fails at p < {d['p_min']:g} "
+        f"(chi2, exact binomial, Bernstein bound for means) or |z| > {d['z_max']:g} "
+        "(wall rows, exact standard error)",
+        f"{'quantity':42s} {'exact':>14s} {'simulated':>14s} {'statistic':>22s} {'':>6s}",
+    ]
+    for r in d["rows"]:
+        chi2 = r["statistic"] == "chi2"
+        exact = f"dof {r['exact']:.0f}" if chi2 else f"{r['exact']:.10g}"
+        sim = f"{r['simulated']:.2f}" if chi2 else f"{r['simulated']:.10g}"
+        lines.append(
+            f"{r['quantity']:42s} {exact:>14s} {sim:>14s} {_stat_text(r):>22s} "
+            f"{'ok' if r['ok'] else 'FAIL':>6s}"
+        )
+    lines.append("agree" if d["ok"] else "DISAGREE")
+    return lines
+
+
+# -- maxima ----------------------------------------------------------------------------------
+def cmd_maxima(args) -> Outcome:
     from pgweyl.landscape import local_maxima
 
     env = parse_env(args.env)
     maxima = local_maxima(env, basin_samples=args.basin_samples, seed=args.seed)
-    if args.json is not None:
-        _emit_json({"env": env.to_dict(), "maxima": [m.to_dict() for m in maxima]}, args.json)
-        return EXIT_OK
-    print(env)
-    for j, m in enumerate(maxima):
-        c = m.certificate
-        kind = "flat face" if m.flat else ("vertex" if m.is_vertex else f"face dim {c['face_dim']}")
-        share = "" if m.basin_share is None else f"   basin share {m.basin_share:.3f}"
-        print(f"[{j}] support {_steps_label(env, m.support)} ({kind})   V = {m.value:.12g}{share}")
-        print(f"    policy {np.array2string(m.policy, precision=6)}")
-        print(
+    out = {
+        "env": env.to_dict(),
+        "env_repr": repr(env),
+        "basin_samples": args.basin_samples,
+        "maxima": [
+            {**m.to_dict(), "steps": _steps_label(env, m.support), "flat": m.flat} for m in maxima
+        ],
+    }
+    return Outcome(out, fmt_maxima)
+
+
+def fmt_maxima(d) -> list[str]:
+    lines = [d["env_repr"]]
+    for j, m in enumerate(d["maxima"]):
+        c = m["certificate"]
+        kind = (
+            "flat face"
+            if m["flat"]
+            else ("vertex" if len(m["support"]) == 1 else f"face dim {c['face_dim']}")
+        )
+        share = ""
+        if m["basin_share"] is not None:
+            lo, hi = m["basin_ci"]
+            share = (
+                f"   basin share {m['basin_share']:.3f} [{lo:.2f}, {hi:.2f}] "
+                f"(95%, {d['basin_samples']} flow starts)"
+            )
+        lines += [
+            f"[{j}] support {m['steps']} ({kind})   V = {m['value']:.12g}{share}",
+            f"    policy {_vec(m['policy'])}",
             f"    certificate: |grad| = {c['gradient_norm']:.2e}, max Hessian eig = "
             f"{c['hessian_max_eig']}, gain rate into bigger faces = {c.get('gain_rate')}, "
-            f"perturbation gain = {c.get('perturbation_gain')}"
-        )
-    return EXIT_OK
+            f"perturbation gain = {c.get('perturbation_gain')}",
+        ]
+    return lines
 
 
-def _maxima_for(env):
-    from pgweyl.landscape import local_maxima
+# -- converge --------------------------------------------------------------------------------
+def _chain_applies(env) -> bool:
+    return env.policy_kind == "exp" and env.effective_dim <= 2
 
-    return local_maxima(env, basin_samples=0)
 
-
-def cmd_converge(args) -> int:
-    from pgweyl.landscape import chain_absorption, convergence_probabilities
-    from pgweyl.landscape.chain import effective_map
+def cmd_converge(args) -> Outcome:
+    from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
 
     env = parse_env(args.env)
     theta0 = _theta(env, args.theta0, "--theta0")
-    _check_output(args.json if args.json not in (None, "-") else None, "JSON")
-    _check_output(args.plot, "plot")
-    if args.method in ("chain", "both") and (
-        env.policy_kind != "exp" or effective_map(env).shape[0] > 2
-    ):
+    chain_ok = _chain_applies(env)
+    methods = {
+        "auto": ["mc", "chain"] if chain_ok else ["mc"],
+        "mc": ["mc"],
+        "chain": ["chain"],
+        "both": ["mc", "chain"],
+    }[args.method]
+    if "chain" in methods and not chain_ok:
         raise InputError(
             "the chain solver needs policy 'exp' and effective dimension 1 or 2 "
-            "(corridor, triangle, triangle-signed); use --method mc"
+            f"(this env has {env.effective_dim}); use --method mc or auto"
         )
-    if args.plot and args.method == "mc":
-        raise InputError("--plot draws the chain solver's basin map; use --method chain or both")
-    maxima = _maxima_for(env)
+    if args.plot and "chain" not in methods:
+        raise InputError(
+            "--plot draws the chain solver's basin map, which does not run here "
+            "(--method mc, or an env of effective dimension > 2)"
+        )
+    dim = env.effective_dim
+    grid = args.grid or (2001 if dim == 1 else 101)
+    if "chain" in methods:  # the solver's own size guard, before the maxima are found
+        from pgweyl.budget import require_chain_grid
+
+        require_chain_grid(dim, grid, refine=True)
+    maxima = local_maxima(env, basin_samples=0)
     out = {
         "env": env.to_dict(),
+        "env_repr": repr(env),
         "theta0": theta0,
         "lr": args.lr,
-        "maxima": [m.to_dict() for m in maxima],
+        "updates": args.updates,
+        "methods": methods,
+        "maxima": [{**m.to_dict(), "steps": _steps_label(env, m.support)} for m in maxima],
     }
-    mc = chain = None
-    if args.method in ("mc", "both"):
+    figure = None
+    if "mc" in methods:
         mc = convergence_probabilities(
             env,
             theta0,
@@ -291,44 +415,55 @@ def cmd_converge(args) -> int:
             progress=_progress(args),
         )
         out["monte_carlo"] = mc.to_dict()
-    if args.method in ("chain", "both"):
-        dim = effective_map(env).shape[0]
-        grid = args.grid or (2001 if dim == 1 else 101)
+    if "chain" in methods:
         chain = chain_absorption(env, args.lr, grid=grid, eps=args.eps, maxima=maxima, refine=True)
         out["chain"] = {
             **chain.to_dict(),
+            "grid": grid,
             "at_theta0": chain.at(theta0, env),
             "grid_error": chain.grid_error(theta0, env),
         }
         out["chain"].pop("axes")
-    if args.plot:
-        from pgweyl import plot
+        if args.plot:
+            from pgweyl import plot
 
-        _save_plot(plot.basin_figure(chain, env=env), args.plot)
-    if args.json is not None:
-        _emit_json(out, args.json)
-        if args.json in (None, "-"):
-            return EXIT_OK
-    print(env)
-    print(f"theta0 = {np.array2string(theta0, precision=4)}, lr = {args.lr}")
-    for j, m in enumerate(maxima):
-        line = f"[{j}] {_steps_label(env, m.support):18s} V = {m.value:.6f}"
+            figure = plot.basin_figure(chain, env=env)
+    return Outcome(out, fmt_converge, EXIT_OK, figure)
+
+
+def fmt_converge(d) -> list[str]:
+    lines = [
+        d["env_repr"],
+        f"theta0 = {_vec(d['theta0'], 4)}, lr = {d['lr']}; methods: {', '.join(d['methods'])}",
+    ]
+    mc, chain = d.get("monte_carlo"), d.get("chain")
+    for j, m in enumerate(d["maxima"]):
+        line = f"[{j}] {m['steps']:18s} V = {m['value']:.6f}"
         if mc is not None:
-            line += f"   MC {mc.probabilities[j]:.4f} [{mc.ci_low[j]:.4f}, {mc.ci_high[j]:.4f}]"
-        if chain is not None:
             line += (
-                f"   chain {chain.at(theta0, env)[j]:.4f} ± {chain.grid_error(theta0, env)[j]:.4f}"
+                f"   MC {mc['probabilities'][j]:.4f} "
+                f"[{mc['ci_low'][j]:.4f}, {mc['ci_high'][j]:.4f}]"
             )
-        print(line)
+        if chain is not None:
+            line += f"   chain {chain['at_theta0'][j]:.4f} {_pm(chain['grid_error'][j])}"
+        lines.append(line)
     if mc is not None:
-        print(
-            f"unresolved (MC): {mc.unresolved:.4f} of {mc.n_runs} runs after {args.updates} updates"
+        lines.append(
+            f"unresolved (MC): {mc['unresolved']:.4f} of {mc['n_runs']} runs after "
+            f"{d['updates']} updates"
         )
-    return EXIT_OK
+    if chain is not None:
+        lines.append(
+            f"chain: {chain['grid']}-node grid refined to {2 * chain['grid'] - 1}; ± is the "
+            "difference between the two grids"
+        )
+    return lines
 
 
+# -- sweep -----------------------------------------------------------------------------------
 def _parse_param(text: str):
     from pgweyl.env.spec import parse_scalar
+    from pgweyl.landscape.sweep import MAX_SWEEP_VALUES
 
     key, eq, rng = text.partition("=")
     if not eq or not key.strip():
@@ -338,19 +473,25 @@ def _parse_param(text: str):
             parts = [int(p) for p in rng.split(":")]
             if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] <= 0):
                 raise ValueError
-            start, stop = parts[0], parts[1]
             step = parts[2] if len(parts) == 3 else 1
-            values = list(range(start, stop + 1, step))
+            values = range(parts[0], parts[1] + 1, step)  # lazy: its length is checked first
         else:
             values = [parse_scalar(v) for v in rng.split(",") if v.strip()]
     except ValueError:
-        raise InputError(f"--param {text!r}: expected integers start:stop[:step]") from None
-    if not values:
+        raise InputError(
+            f"--param {text!r}: expected integers start:stop[:step] (step > 0)"
+        ) from None
+    if len(values) == 0:
         raise InputError(f"--param {text!r} gives no values")
-    return key.strip(), values
+    if len(values) > MAX_SWEEP_VALUES:
+        raise InputError(
+            f"--param {text!r} gives {len(values)} values; at most {MAX_SWEEP_VALUES} "
+            "per sweep (use a step: start:stop:step)"
+        )
+    return key.strip(), list(values)
 
 
-def cmd_sweep(args) -> int:
+def cmd_sweep(args) -> Outcome:
     from pgweyl.env.spec import parse_env_spec
     from pgweyl.landscape import difficulty_sweep
 
@@ -358,58 +499,63 @@ def cmd_sweep(args) -> int:
     if spec.family is None:
         raise InputError("sweep varies a catalog knob; give a family (name or TOML with family)")
     base = spec.build()  # validates the family and the fixed knobs
-    family, knobs = spec.family, dict(spec.knobs)
     param, values = _parse_param(args.param)
-    _check_output(args.json if args.json not in (None, "-") else None, "JSON")
-    _check_output(args.plot, "plot")
+    if args.method == "chain" and not _chain_applies(base):
+        raise InputError(
+            f"the chain solver needs effective dimension 1 or 2 (this env has "
+            f"{base.effective_dim}); use --method mc or auto"
+        )
     theta0 = None if args.theta0 is None else _theta(base, args.theta0, "--theta0")
     res = difficulty_sweep(
-        family,
+        spec.family,
         values,
         param=param,
-        knobs=knobs,
+        knobs=dict(spec.knobs),
         theta0=theta0,
         lr=args.lr,
         n_updates=args.updates,
         n_runs=args.runs,
         seed=args.seed,
         eps=args.eps,
-        method=args.method,
+        method="both" if args.method == "auto" else args.method,
         grid=args.grid or 401,
         progress=_progress(args),
     )
+    figure = None
     if args.plot:
         from pgweyl import plot
 
-        _save_plot(plot.difficulty_figure(res), args.plot)
-    if args.json is not None:
-        _emit_json(res.to_dict(), args.json)
-        if args.json in (None, "-"):
-            return EXIT_OK
-    print(f"{family}: P(policy gradient ends at the global maximum) against {param}")
-    print(
-        f"{param:>8s} {'V*':>9s} {'MC':>8s} {'95% CI':>17s} {'unres.':>7s} {'chain':>8s} "
-        f"{'± grid':>7s}"
-    )
-    for i, v in enumerate(res.values.tolist()):
-        print(
-            f"{v!s:>8s} {res.global_value[i]:9.5f} {res.p_mc[i]:8.4f} "
-            f"[{res.ci_low[i]:.4f}, {res.ci_high[i]:.4f}] {res.unresolved[i]:7.4f} "
-            f"{res.p_chain[i]:8.4f} {res.grid_error[i]:7.4f}"
+        figure = plot.difficulty_figure(res)
+    return Outcome(res.to_dict(), fmt_sweep, EXIT_OK, figure)
+
+
+def fmt_sweep(d) -> list[str]:
+    def num(x, spec):
+        return f"{'—':>{spec.split('.')[0]}}" if x is None else format(x, spec)
+
+    lines = [
+        f"{d['family']}: P(policy gradient ends at the global maximum) against {d['param']}",
+        f"{d['param']:>8s} {'V*':>9s} {'MC':>8s} {'95% CI':>17s} {'unres.':>7s} "
+        f"{'chain':>8s} {'± grid':>7s}",
+    ]
+    for i, v in enumerate(d["values"]):
+        ci = "—" if d["ci_low"][i] is None else f"[{d['ci_low'][i]:.4f}, {d['ci_high'][i]:.4f}]"
+        err = "—" if d["grid_error"][i] is None else _pm(d["grid_error"][i])
+        lines.append(
+            f"{v!s:>8s} {d['global_value'][i]:9.5f} {num(d['p_mc'][i], '8.4f')} {ci:>17s} "
+            f"{num(d['unresolved'][i], '7.4f')} {num(d['p_chain'][i], '8.4f')} {err:>7s}"
         )
-    return EXIT_OK
+    return lines
 
 
-def cmd_demo(args) -> int:
-    from pgweyl.demo import run_demo
+# -- demo ------------------------------------------------------------------------------------
+def cmd_demo(args) -> Outcome:
+    from pgweyl.demo import OUTPUT_NAMES, run_demo
+    from pgweyl.serialize import check_output_path, prepare_folder
 
-    out = args.out or "pgweyl-demo"
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as err:
-        raise InputError(f"cannot create output folder {out!r}: {err.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise InputError(f"output folder {out!r} is not writable")
+    out = prepare_folder("pgweyl-demo" if args.out is None else args.out, "output folder")
+    for name in OUTPUT_NAMES:  # an existing directory named like an output, say
+        check_output_path(os.path.join(out, name), "demo output")
     summary = run_demo(
         out,
         quick=args.quick,
@@ -417,18 +563,23 @@ def cmd_demo(args) -> int:
         progress=_progress(args),
         log=(lambda *a: None) if args.quiet else print,
     )
-    return EXIT_OK if summary["checks_agree"] else EXIT_DISAGREE
+    return Outcome(summary, None, EXIT_OK if summary["checks_agree"] else EXIT_DISAGREE)
 
 
 # -- the parser ------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="pgweyl", description="Policy gradient on exactly solvable POMDPs.")
+    p = Parser(
+        prog="pgweyl",
+        description="Policy gradient on exactly solvable POMDPs.",
+        epilog="Exit codes: 0 ok, 1 disagreement (check, demo), 2 bad input or refusal, "
+        "130 interrupted.",
+    )
     p.add_argument("--version", action="store_true", help="print the version and exit")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", parser_class=Parser)
 
-    def common(sp, json_file=False):
-        sp.add_argument("--quiet", action="store_true", help="no progress bars")
-        sp.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    def common(sp):
+        sp.add_argument("--quiet", action="store_true", help="no progress output")
+        sp.add_argument("--seed", type=count, default=0, help="random seed (default 0)")
         sp.add_argument(
             "--json",
             nargs="?",
@@ -444,8 +595,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("value", help="V, grad V and the value distribution at theta")
     s.add_argument("env", metavar="ENV")
-    s.add_argument("--theta", type=float, nargs="+", help="theta (default 0)")
-    s.add_argument("--tol", type=float, default=1e-12, help="tail tolerance (default 1e-12)")
+    s.add_argument("--theta", type=real, nargs="+", help="theta (default 0)")
+    s.add_argument("--tol", type=real, default=1e-12, help="tail tolerance (default 1e-12)")
     s.add_argument("--symbolic", action="store_true", help="also the closed form of V")
     s.add_argument("--latex", action="store_true", help="also the closed form as LaTeX")
     common(s)
@@ -453,14 +604,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("check", help="closed forms against simulation (exit 1 on disagreement)")
     s.add_argument("env", metavar="ENV")
-    s.add_argument("--theta", type=float, nargs="+", help="theta (default 0)")
-    s.add_argument("--episodes", type=int, default=100_000, help="simulated episodes")
+    s.add_argument("--theta", type=real, nargs="+", help="theta (default 0)")
+    s.add_argument("--episodes", type=count, default=100_000, help="simulated episodes (>= 100)")
     common(s)
     s.set_defaults(func=cmd_check)
 
     s = sub.add_parser("maxima", help="local maxima with certificates and basin shares")
     s.add_argument("env", metavar="ENV")
-    s.add_argument("--basin-samples", type=int, default=16, help="flow starts for basins")
+    s.add_argument(
+        "--basin-samples",
+        type=count,
+        default=16,
+        help="gradient-flow starts for the basin shares (default 16, at most 10000; 0 skips)",
+    )
     common(s)
     s.set_defaults(func=cmd_maxima)
 
@@ -472,34 +628,72 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("env", metavar="ENV")
         if name == "sweep":
             s.add_argument("--param", required=True, help="knob=start:stop[:step] or knob=a,b")
-        s.add_argument("--theta0", type=float, nargs="+", help="start theta (default 0)")
-        s.add_argument("--lr", type=float, default=1.0, help="step size (default 1.0)")
-        s.add_argument("--updates", type=int, default=200_000, help="updates per run")
-        s.add_argument("--runs", type=int, default=10_000, help="Monte Carlo runs")
-        s.add_argument("--method", choices=("mc", "chain", "both"), default="both")
+        s.add_argument("--theta0", type=real, nargs="+", help="start theta (default 0)")
+        s.add_argument("--lr", type=real, default=1.0, help="step size (default 1.0)")
+        s.add_argument("--updates", type=count, default=200_000, help="updates per run")
+        s.add_argument("--runs", type=count, default=10_000, help="Monte Carlo runs")
+        s.add_argument(
+            "--method",
+            choices=("auto", "mc", "chain", "both"),
+            default="auto",
+            help="auto (default): Monte Carlo, and the chain solver where it applies",
+        )
         s.add_argument(
             "--eps",
-            type=float,
+            type=real,
             default=None,
             help="absorbing radius in total variation (default sigmoid(-8))",
         )
-        s.add_argument("--grid", type=int, default=None, help="chain solver grid per axis")
-        s.add_argument("--plot", default=None, metavar="FILE", help="figure (PNG and PDF)")
+        s.add_argument("--grid", type=count, default=None, help="chain solver grid per axis")
+        s.add_argument("--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf")
         common(s)
         s.set_defaults(func=cmd_converge if name == "converge" else cmd_sweep)
 
     s = sub.add_parser("demo", help="the main job on the built-in default")
     s.add_argument("out", nargs="?", metavar="OUT", help="output folder (./pgweyl-demo)")
     s.add_argument("--quick", action="store_true", help="small budgets (about 30 s)")
-    s.add_argument("--quiet", action="store_true", help="no progress bars, no summary")
-    s.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    s.add_argument("--quiet", action="store_true", help="no progress, no summary")
+    s.add_argument("--seed", type=count, default=0, help="random seed (default 0)")
     s.set_defaults(func=cmd_demo)
     return p
 
 
-def main(argv=None) -> int:
-    from pgweyl.errors import PgweylError
+def _emit(args, outcome: Outcome) -> None:
+    """Write the files of a finished command (one transaction), then print."""
+    from pgweyl.serialize import figure_bytes, figure_paths, json_text, write_files
 
+    files = {}
+    if outcome.figure is not None:
+        import matplotlib.pyplot as plt
+
+        try:
+            for path in figure_paths(args.plot):
+                files[path] = figure_bytes(outcome.figure, path.suffix[1:])
+        finally:
+            plt.close(outcome.figure)
+    json_dest = getattr(args, "json", None)
+    if json_dest not in (None, "-"):
+        files[json_dest] = json_text(outcome.data)
+    if files:
+        write_files(files, "output")
+    if json_dest == "-":
+        sys.stdout.write(json_text(outcome.data))
+    elif outcome.format is not None:
+        print("\n".join(outcome.format(outcome.data)))
+    sys.stdout.flush()
+
+
+def _error(prog: str, err: BaseException) -> int:
+    msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+    print(f"{prog}: error: {msg}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def main(argv=None) -> int:
+    """Run the command; return the exit code (module docstring).
+
+    Only pgweyl's own errors (:class:`PgweylError`, :class:`InputError`) become the
+    one-line exit 2; an unexpected exception propagates with its traceback (a bug)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -513,28 +707,51 @@ def main(argv=None) -> int:
                 "missing command; one of envs, value, check, maxima, converge, "
                 "sweep, demo (see pgweyl --help)"
             )
-        for name in ("lr", "eps", "tol"):
-            v = getattr(args, name, None)
-            if v is not None and not math.isfinite(v):
-                raise InputError(f"--{name} must be a finite number, got {v}")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", category=RuntimeWarning)
-            return args.func(args)
-    except (InputError, PgweylError, ValueError) as err:
-        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"pgweyl: error: {msg}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        _check_outputs(args)
+        _validate_numbers(args)
+        outcome = args.func(args)
+        _emit(args, outcome)
+        return outcome.code
+    except (InputError, PgweylError) as err:
+        return _error("pgweyl", err)
     except KeyboardInterrupt:
         print("pgweyl: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:  # output piped into a reader that stopped (e.g. head)
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
 
 
+def run_script(script_main, argv=None) -> int:
+    """Run an example script's ``main`` under the command's exit-code contract: pgweyl's
+    own errors → one line ``<script>: error: …`` and 2, Ctrl-C → 130."""
+    prog = os.path.basename(sys.argv[0]) or "script"
+    try:
+        return script_main(argv)
+    except (InputError, PgweylError) as err:
+        return _error(prog, err)
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
 def entry() -> None:
     sys.exit(main())
 
 
-__all__ = ["build_parser", "main", "parse_env"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_DISAGREE",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "InputError",
+    "Outcome",
+    "Parser",
+    "build_parser",
+    "count",
+    "main",
+    "parse_env",
+    "real",
+    "run_script",
+]

@@ -65,31 +65,23 @@ def save_figure(fig, path) -> tuple[Path, Path]:
     """Write ``fig`` as PNG and PDF; return the two paths (PNG first).
 
     ``path`` is ``"out/x.png"``, ``"out/x.pdf"`` or ``"out/x"``: each writes
-    ``out/x.png`` and ``out/x.pdf``; the parent folder is created. Both files are
-    rendered to temporary files first and renamed only when both succeeded, so a
-    failure leaves no partial output; their mode follows the umask."""
-    import tempfile
+    ``out/x.png`` and ``out/x.pdf`` (another image suffix such as ``.svg`` is refused
+    with :class:`ArgumentError`; other dots stay in the name: ``run.v2`` writes
+    ``run.v2.png``); the parent folder is created. Both files go through
+    :func:`pgweyl.serialize.write_files` as one transaction: rendered first, written
+    atomically (symlinks followed, devices written in place), so a failure leaves no
+    partial output and raises :class:`pgweyl.serialize.OutputError`; their mode follows
+    the umask."""
+    from pgweyl.serialize import OutputError, figure_files, figure_paths, write_files
 
-    path = Path(path)
-    stem = path.with_suffix("") if path.suffix.lower() in (".png", ".pdf") else path
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    outputs = (stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf"))
-    mask = os.umask(0)
-    os.umask(mask)
-    tmps = []
+    outputs = figure_paths(path)
     try:
-        for out in outputs:
-            fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".pgweyl-", suffix=out.suffix)
-            os.close(fd)
-            tmps.append(tmp)
-            fig.savefig(tmp, dpi=150, bbox_inches="tight")
-            os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600
-        for tmp, out in zip(tmps, outputs):
-            os.replace(tmp, out)
-    finally:
-        for tmp in tmps:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        outputs[0].parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(
+            f"cannot create folder {str(outputs[0].parent)!r}: {err.strerror}"
+        ) from None
+    write_files(figure_files(fig, path), "figure")
     return outputs
 
 

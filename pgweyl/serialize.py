@@ -1,10 +1,56 @@
-"""JSON-ready conversion shared by the command, the demo and the examples."""
+"""Writing results: JSON conversion and the one file writer of pgweyl.
+
+Every file pgweyl writes — the command's ``--json``/``--plot`` outputs, the demo, the
+examples and :func:`pgweyl.plot.save_figure` — goes through :func:`write_files`:
+
+- a **regular file** (or a path that does not exist yet) is written atomically: the
+  bytes go to a temporary file in the target's own folder, are flushed to disk
+  (``fsync``) and renamed over the target (``os.replace``); the mode follows the
+  umask. A reader never sees half a file, and a failure leaves the old file (or
+  nothing) in place. Several files are one transaction: all temporary files are
+  written first and renamed only when every one succeeded.
+- a **symlink** to a regular file (or a dangling one) is resolved and its target is
+  written, so the link survives;
+- a **non-regular target** — a character or block device such as ``/dev/null``, a
+  FIFO, ``/dev/stdout`` — is opened and written directly, never replaced;
+- ``-`` means standard output.
+
+An ``OSError`` while writing (full disk, file size limit, read-only folder) becomes an
+:class:`OutputError` with a one-line message naming the path; no temporary file is left.
+:func:`check_output_path` and :func:`prepare_folder` check a destination *before* any
+work is done (probing the folder with a temporary file: ``os.access`` says yes to root
+on read-only or permission-restricted folders).
+
+>>> jsonable({"a": np.array([1.0, np.nan]), "b": (np.int64(2),)})
+{'a': [1.0, None], 'b': [2]}
+"""
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import shutil
+import stat
+import sys
+import tempfile
+from contextlib import contextmanager
 
 import numpy as np
+
+from pgweyl.errors import PgweylError
+
+TEMP_PREFIX = ".pgweyl-"
+
+
+class OutputError(PgweylError, OSError):
+    """An output path that cannot be written (missing folder, a directory, read-only,
+    full disk); the one-line message names the path and the reason, also kept in
+    ``reason`` (e.g. "File too large")."""
+
+    def __init__(self, message: str, reason: str | None = None):
+        super().__init__(message)
+        self.reason = reason
 
 
 def jsonable(x):
@@ -26,4 +72,325 @@ def jsonable(x):
     return x
 
 
-__all__ = ["jsonable"]
+def json_text(data) -> str:
+    """Strict JSON (no NaN tokens) of ``jsonable(data)``, indented, with a final newline."""
+    return json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n"
+
+
+# -- where a path leads -------------------------------------------------------------------
+STDOUT, STDERR, DIRECT, ATOMIC = "stdout", "stderr", "direct", "atomic"
+
+
+def _reason(err: OSError) -> str:
+    return err.strerror or type(err).__name__
+
+
+#: Paths under these are descriptors of this process (``/dev/stdout`` links there).
+_DESCRIPTOR_DIRS = ("/proc/", "/dev/fd/")
+
+
+def _via_proc(p: str) -> bool:
+    """True when ``p`` is, or links through, ``/proc/…`` or ``/dev/fd/…``."""
+    for _ in range(40):  # symlink hops; the kernel's own limit is 40
+        if os.path.abspath(p).startswith(_DESCRIPTOR_DIRS):
+            return True
+        if not os.path.islink(p):
+            return False
+        p = os.path.join(os.path.dirname(p), os.readlink(p))
+    return False
+
+
+def _std_stream(st) -> str | None:
+    """ "stdout"/"stderr" when ``st`` is the file behind this process's fd 1/2 (so that
+    ``/dev/stdout`` shares the stream's offset and buffer instead of reopening it)."""
+    for kind, stream in ((STDOUT, sys.stdout), (STDERR, sys.stderr)):
+        try:
+            fst = os.fstat(stream.fileno())
+        except (AttributeError, OSError, ValueError):  # replaced or closed streams
+            continue
+        if (fst.st_dev, fst.st_ino) == (st.st_dev, st.st_ino):
+            return kind
+    return None
+
+
+def _classify(path, what: str) -> tuple[str, str]:
+    """(kind, target): ``"stdout"``, ``"direct"`` (non-regular: write in place) or
+    ``"atomic"`` (a regular file or a new one; target with symlinks resolved)."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise OutputError(f"{what} path must be a file name, got {path!r}")
+    p = os.fspath(path)
+    if p == "":
+        raise OutputError(f"{what} path is empty; give a file name")
+    if p == "-":
+        return STDOUT, p
+    try:
+        st = os.stat(p)  # follows symlinks
+    except FileNotFoundError:
+        st = None  # a new file, or a dangling symlink: its target is created
+    except OSError as err:  # e.g. a path through a regular file, a symlink loop
+        raise OutputError(f"cannot write {what} to {p!r}: {_reason(err)}") from None
+    if st is not None:
+        if stat.S_ISDIR(st.st_mode):
+            raise OutputError(f"cannot write {what} to {p!r}: it is a directory")
+        if not stat.S_ISREG(st.st_mode) or _via_proc(p):
+            # a device, a FIFO, or an open descriptor (/dev/stdout → /proc/self/fd/1,
+            # a regular file when stdout is redirected): write in place, never replace
+            return _std_stream(st) or DIRECT, p
+    target = os.path.realpath(p)
+    folder = os.path.dirname(target)
+    if not os.path.isdir(folder):
+        shown = os.path.dirname(os.path.abspath(p))
+        raise OutputError(f"cannot write {what} to {p!r}: folder {shown!r} does not exist")
+    return ATOMIC, target
+
+
+def _probe_folder(folder: str, what: str, shown: str) -> None:
+    """Create and remove a temporary file in ``folder`` (``os.access`` lies to root)."""
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX, suffix=".probe")
+    except OSError as err:
+        raise OutputError(
+            f"cannot write {what} to {shown!r}: folder {folder!r} is not writable ({_reason(err)})"
+        ) from None
+    os.close(fd)
+    os.unlink(tmp)
+
+
+def check_output_path(path, what: str = "output") -> None:
+    """Raise :class:`OutputError` unless ``path`` can be written; create nothing.
+
+    ``-`` (stdout) is always fine; a device or FIFO must be writable; otherwise the
+    (resolved) folder must exist and accept a new file."""
+    kind, target = _classify(path, what)
+    if kind == DIRECT and not os.access(target, os.W_OK):
+        raise OutputError(f"cannot write {what} to {os.fspath(path)!r}: permission denied")
+    if kind == ATOMIC:
+        _probe_folder(os.path.dirname(target), what, os.fspath(path))
+
+
+def prepare_folder(path, what: str = "output folder") -> str:
+    """Create folder ``path`` (and its parents) if needed and check that it accepts files.
+
+    Returns the path; raises :class:`OutputError` for an empty path, an existing
+    non-folder, a folder that cannot be created or written."""
+    if not isinstance(path, (str, os.PathLike)) or os.fspath(path) == "":
+        raise OutputError(f"{what} must be a non-empty folder name, got {path!r}")
+    p = os.fspath(path)
+    if os.path.exists(p) and not os.path.isdir(p):
+        raise OutputError(f"{what} {p!r} exists and is not a folder")
+    try:
+        os.makedirs(p, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"cannot create {what} {p!r}: {_reason(err)}") from None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=p, prefix=TEMP_PREFIX, suffix=".probe")
+    except OSError as err:
+        raise OutputError(f"{what} {p!r} is not writable ({_reason(err)})") from None
+    os.close(fd)
+    os.unlink(tmp)
+    return p
+
+
+# -- writing ------------------------------------------------------------------------------
+def _umask_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _stage(target: str, data: bytes, mode: int) -> str:
+    """Write ``data`` to a new temporary file next to ``target``, on disk; return its path."""
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=TEMP_PREFIX, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)  # mkstemp creates 0600; outputs follow the umask
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    return tmp
+
+
+def _fsync_folder(folder: str) -> None:
+    try:  # make the rename durable; not every filesystem lets a folder be opened
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_files(files: dict, what: str = "output") -> list[str]:
+    """Write ``{path: bytes or str}`` as one transaction (module docstring); return the
+    paths. Regular targets are staged and renamed only when all were staged."""
+    plan = []
+    for path, data in files.items():
+        kind, target = _classify(path, what)
+        plan.append(
+            (os.fspath(path), kind, target, data.encode() if isinstance(data, str) else data)
+        )
+    mode = _umask_mode()
+    staged: list[tuple[str, str]] = []
+    current = None
+    try:
+        for path, kind, target, data in plan:
+            if kind == ATOMIC:
+                current = path
+                staged.append((_stage(target, data, mode), target))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+        for folder in {os.path.dirname(t) for _, t in staged}:
+            _fsync_folder(folder)
+        staged = []
+        for path, kind, target, data in plan:
+            current = path
+            if kind == DIRECT:  # append: a redirected stdout keeps what came before
+                with open(target, "ab") as fh:
+                    fh.write(data)
+            elif kind in (STDOUT, STDERR):
+                stream = sys.stdout if kind == STDOUT else sys.stderr
+                stream.flush()
+                if hasattr(stream, "buffer"):  # bytes as they are (a PNG to a pipe, say)
+                    stream.buffer.write(data)
+                    stream.buffer.flush()
+                else:
+                    stream.write(data.decode(errors="replace"))
+                    stream.flush()
+    except BrokenPipeError:
+        raise  # stdout closed by its reader: the caller decides (the command exits quietly)
+    except OSError as err:
+        raise OutputError(
+            f"cannot write {what} to {current!r}: {_reason(err)}", _reason(err)
+        ) from None
+    finally:
+        for tmp, _ in staged:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    return [p for p, *_ in plan]
+
+
+def write_text(path, text: str, what: str = "output") -> str:
+    """Write one text file (or stdout for ``-``) through :func:`write_files`."""
+    return write_files({path: text}, what)[0]
+
+
+def write_json(path, data, what: str = "JSON") -> str:
+    """Strict JSON of ``data`` to ``path`` (``-``: stdout) through :func:`write_files`."""
+    return write_text(path, json_text(data), what)
+
+
+def figure_bytes(fig, fmt: str, dpi: int = 150) -> bytes:
+    """A Matplotlib figure rendered to bytes (``fmt`` "png" or "pdf")."""
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+    return buf.getvalue()
+
+
+#: Suffixes of figure formats other than PNG/PDF: ``--plot x.svg`` is refused rather than
+#: written as ``x.svg.png``.
+OTHER_IMAGE_SUFFIXES = (
+    ".svg",
+    ".svgz",
+    ".eps",
+    ".ps",
+    ".jpg",
+    ".jpeg",
+    ".tif",
+    ".tiff",
+    ".webp",
+    ".gif",
+    ".bmp",
+    ".pgf",
+    ".raw",
+    ".rgba",
+    ".emf",
+    ".html",
+)
+
+
+def figure_paths(path):
+    """The PNG and PDF paths of a figure named ``FILE``, ``FILE.png`` or ``FILE.pdf``.
+
+    >>> [str(p) for p in figure_paths("out/x.PNG")]
+    ['out/x.png', 'out/x.pdf']
+    >>> [str(p) for p in figure_paths("run.v2")]
+    ['run.v2.png', 'run.v2.pdf']
+    """
+    from pathlib import Path
+
+    from pgweyl.errors import ArgumentError
+
+    if not isinstance(path, (str, os.PathLike)) or os.fspath(path) in ("", "-"):
+        raise ArgumentError(
+            f"a figure needs a file name (FILE, FILE.png or FILE.pdf), got {path!r}"
+        )
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix in OTHER_IMAGE_SUFFIXES:
+        raise ArgumentError(
+            f"figure {os.fspath(path)!r}: figures are written as PNG and PDF; give FILE, "
+            f"FILE.png or FILE.pdf, not {p.suffix}"
+        )
+    stem = p.with_suffix("") if suffix in (".png", ".pdf") else p
+    return stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")
+
+
+def figure_files(fig, path) -> dict:
+    """``{FILE.png: bytes, FILE.pdf: bytes}`` of a figure, ready for :func:`write_files`
+    (``path`` as in :func:`figure_paths`)."""
+    return {p: figure_bytes(fig, p.suffix[1:]) for p in figure_paths(path)}
+
+
+@contextmanager
+def staged_folder(out, what: str = "output"):
+    """Yield a temporary folder inside ``out``; on success move every file in it into
+    ``out`` (through the same rules as :func:`write_files` for symlinks and devices),
+    on failure (or interrupt) remove it, so ``out`` gets all the files or none."""
+    stage = tempfile.mkdtemp(dir=out, prefix=TEMP_PREFIX + "stage-")
+    try:
+        yield stage
+        moves, copies = [], {}
+        for name in sorted(os.listdir(stage)):
+            src, dest = os.path.join(stage, name), os.path.join(out, name)
+            kind, target = _classify(dest, what)
+            if kind == ATOMIC and os.stat(os.path.dirname(target)).st_dev == os.stat(stage).st_dev:
+                moves.append((src, target))
+            else:
+                with open(src, "rb") as fh:
+                    copies[dest] = fh.read()
+        try:
+            for src, target in moves:
+                os.replace(src, target)
+        except OSError as err:
+            raise OutputError(
+                f"cannot move {what} into {os.fspath(out)!r}: {_reason(err)}"
+            ) from None
+        _fsync_folder(os.fspath(out))
+        if copies:
+            write_files(copies, what)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+__all__ = [
+    "OutputError",
+    "check_output_path",
+    "figure_bytes",
+    "figure_files",
+    "figure_paths",
+    "json_text",
+    "jsonable",
+    "prepare_folder",
+    "staged_folder",
+    "write_files",
+    "write_json",
+    "write_text",
+]

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -150,7 +151,7 @@ BAD = [
     (["value", "maze"], "unknown environment"),
     (["value", "corridor:width=3"], "unknown knob"),
     (["value", "corridor:level"], "malformed option"),
-    (["value", "corridor", "--theta", "nan", "0"], "non-finite"),
+    (["value", "corridor", "--theta", "nan", "0"], "must be a finite number"),
     (["value", "corridor", "--theta", "1"], "needs 2 numbers"),
     (["value", "corridor:gamma=1.5"], "gamma"),
     (["value", "corridor:gamma=0"], "gamma"),
@@ -239,3 +240,38 @@ def test_converge_and_sweep_plots(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (tmp_path / "basin.png").stat().st_mode & 0o777 == 0o666 & ~mask
+
+
+def test_converge_auto_runs_both_routes_and_says_so():
+    r = run("converge", "corridor", "--runs", "300", "--grid", "101", "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert "methods: mc, chain" in r.stdout
+    # the grid error is printed with one significant digit, never as ± 0.0000
+    assert "± 0.0000" not in r.stdout
+    chain_parts = [ln.split("chain ")[1] for ln in r.stdout.splitlines() if "chain 0." in ln]
+    assert len(chain_parts) == 2
+    for part in chain_parts:  # one significant digit: 0.002 or 4e-05
+        assert re.fullmatch(r"0\.0*[1-9]|[1-9]e-\d+", part.split("± ")[1]), part
+
+
+def test_maxima_show_the_basin_interval():
+    r = run("maxima", "corridor", "--basin-samples", "4", "--json")
+    assert r.returncode == 0, r.stderr
+    for m in json.loads(r.stdout)["maxima"]:
+        lo, hi = m["basin_ci"]
+        assert lo <= m["basin_share"] <= hi
+        assert hi - lo > 0.3  # 4 starts: a wide interval, honestly reported
+    r = run("maxima", "corridor", "--basin-samples", "4")
+    assert "(95%, 4 flow starts)" in r.stdout
+
+
+def test_json_file_written_atomically_with_the_umask_mode(tmp_path):
+    out = tmp_path / "v.json"
+    out.write_text("old")
+    r = run("value", "corridor", "--json", str(out), "--quiet", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(out.read_text())["env"]["level"] == 8
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == ["v.json"]

@@ -30,9 +30,14 @@ def test_demo_quick(tmp_path):
         for ext in ("png", "pdf"):
             f = out / f"{name}.{ext}"
             assert f.exists() and f.stat().st_size > 1000, f
+    from pgweyl.demo import OUTPUT_NAMES
+
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_NAMES)  # no staging left
     we = summary["worked_example"]
     assert we["p_treasure_chain"] == pytest.approx(0.371, abs=0.005)  # THEORY §7
     assert we["treasure_value"] > we["trap_value"]
+    # chain and Monte Carlo within 4 SE + grid error + unresolved share (fixed seed)
+    assert we["routes_agree"] is True and summary["triangle"]["routes_agree"] is True
     sweep = summary["sweep"]
     assert sweep["values"] == [4, 8] and sweep["p_mc"][0] > sweep["p_mc"][1]
     assert r.stdout == ""  # --quiet

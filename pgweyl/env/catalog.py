@@ -19,7 +19,11 @@ exploration difficulty is the ``level`` knob (the treasure moves away as it grow
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from pgweyl.env.environment import AlcoveWalkEnv
 from pgweyl.errors import ArgumentError
@@ -93,13 +97,19 @@ def _coerce(family: EnvFamily, key: str, value):
             raise ArgumentError(f"{family.name}: knob {key} must be a string, got {value!r}")
         return value
     if isinstance(default, int):
-        if isinstance(value, bool) or not float(value).is_integer():
-            raise ArgumentError(f"{family.name}: knob {key} must be an integer, got {value!r}")
-        return int(value)
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{family.name}: knob {key} must be a number, got {value!r}") from None
+        if isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_)):
+            return int(value)
+        if (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, (bool, np.bool_))
+            and math.isfinite(value)
+            and float(value).is_integer()
+        ):
+            return int(value)  # 8.0 from a TOML float
+        raise ArgumentError(f"{family.name}: knob {key} must be an integer, got {value!r}")
+    if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{family.name}: knob {key} must be a number, got {value!r}")
+    return float(value)
 
 
 def make_env(name: str, **knobs) -> AlcoveWalkEnv:

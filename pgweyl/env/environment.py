@@ -35,12 +35,50 @@ from pgweyl.env.rewards import (
     corner_reward,
     episode_returns,
 )
-from pgweyl.errors import ArgumentError, RewardError
+from pgweyl.errors import ArgumentError, LevelError, PgweylError, RewardError
 from pgweyl.weyl.alcove import Alcove
 from pgweyl.weyl.reflectable import check_reflectable
+from pgweyl.weyl.root_system import RootSystem
 from pgweyl.weyl.samples import sample_start
 from pgweyl.weyl.step_graph import StepGraph
 from pgweyl.weyl.steps import StepSet
+
+
+def _smallest_usable_level(alcove_error_level: int, cartan, steps, limit: int = 64):
+    """Smallest level above ``alcove_error_level`` whose alcove has an interior point and
+    for which the step set is reflectable (R1–R3 on the whole lattice), or None within
+    ``limit`` levels. C_n with signed steps at level 5 → 8, not 7 (R3 fails at odd m)."""
+    for m in range(alcove_error_level + 1, alcove_error_level + 1 + limit):
+        try:
+            alcove = Alcove(cartan, m)
+            step_set = steps if isinstance(steps, StepSet) else StepSet(steps, alcove.root_system)
+            check_reflectable(alcove, step_set)
+        except PgweylError:
+            continue
+        return m
+    return None
+
+
+def _alcove_or_level_hint(cartan, level, steps):
+    """``Alcove(cartan, level)``; when the level has no interior point, the LevelError
+    names the smallest level at which this environment can be built."""
+    try:
+        return Alcove(cartan, level)
+    except LevelError as err:
+        if "no interior lattice point" not in str(err):
+            raise
+        alcove_rs = RootSystem(cartan) if not isinstance(cartan, RootSystem) else cartan
+        kind = (
+            steps if steps is not None else ("unit" if alcove_rs.cartan.family == "A" else "signed")
+        )
+        best = _smallest_usable_level(int(level), alcove_rs, kind)
+        if best is None:
+            raise
+        name = kind if isinstance(kind, str) else "the given"
+        raise LevelError(
+            f"alcove of {alcove_rs.cartan} at level {level} has no interior lattice point; "
+            f"the smallest level with one at which {name} steps are reflectable is {best}"
+        ) from None
 
 
 class AlcoveWalkEnv:
@@ -74,7 +112,7 @@ class AlcoveWalkEnv:
         corner="max",
         policy="exp",
     ):
-        self.alcove = Alcove(cartan, level)
+        self.alcove = _alcove_or_level_hint(cartan, level, steps)
         self.cartan = self.alcove.cartan
         self.level = self.alcove.level
         if steps is None:
@@ -117,6 +155,19 @@ class AlcoveWalkEnv:
         self.states = self.graph.states
         self.exit_points = self.graph.exit_points
         self.exit_walls = tuple(self.alcove.walls_at(b) for b in self.exit_points)
+        if self.reward_table is not None:
+            # A table none of whose points the walk can exit at pays nothing: V = 0 for
+            # every policy. (Some unreachable points, such as corners, are harmless.)
+            reachable = {tuple(b) for b in self.exit_points.tolist()}
+            keys = sorted(tuple(k) for k in self.reward_table)
+            if keys and not any(k in reachable for k in keys):
+                shown = ", ".join(str(list(k)) for k in keys[:4])
+                more = f" and {len(keys) - 4} more" if len(keys) > 4 else ""
+                raise RewardError(
+                    f"reward_table pays only at points the walk from {self.start.tolist()} "
+                    f"never exits at ({shown}{more}), so V = 0 for every policy; the "
+                    f"{len(reachable)} reachable exit points are env.exit_points"
+                )
         self.exit_rewards = np.array(
             [
                 self._reward_of(tuple(b), w)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl import validate
+from pgweyl import budget, validate
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.maxima import local_maxima
 
@@ -181,10 +181,12 @@ def chain_absorption(
     grid and reports the difference (:meth:`ChainResult.grid_error`)."""
     lr = validate.positive_real("lr", lr)
     eps = validate.eps(eps)
+    grid = validate.integer("grid", grid, lo=3)  # a box needs an interior node
     L = effective_map(env)
     dim = L.shape[0]
     if dim > 2:
         raise ArgumentError(f"the chain solver handles effective dimension 1 or 2, not {dim}")
+    budget.require_chain_grid(dim, grid, refine)  # size guard before any work
     maxima = local_maxima(env, basin_samples=0) if maxima is None else maxima
     if bounds is None:
         # In 1-D the absorbing regions of vertex maxima are exactly |y| ≥ log((1−ε)/ε).

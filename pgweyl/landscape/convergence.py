@@ -12,15 +12,33 @@ a Wilson 95% interval:
 
 from __future__ import annotations
 
-import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl import validate
+from pgweyl import config, validate
 from pgweyl.landscape.maxima import local_maxima
+from pgweyl.progress import Progress
 
 Z95 = 1.959963984540054
+
+#: Runs are simulated in chunks; a Numba call returns to Python (where Ctrl-C is seen and
+#: progress reported) only between chunks. Chunk sizes adapt so that one chunk takes
+#: about CHUNK_SECONDS, starting from FIRST_CHUNK_RUNS runs; results do not depend on
+#: the chunking (run r always uses RNG stream r).
+CHUNK_SECONDS = 0.5
+FIRST_CHUNK_RUNS = 64
+#: Upper bound on the runs of one chunk (besides the memory budget).
+MAX_CHUNK_RUNS = 1 << 18
+
+
+def _max_chunk_runs(env, n_maxima: int) -> int:
+    """Runs per chunk that fit the memory budget: per run θ, its policy, the distances to
+    the maxima, the RNG state and the kernel's bookkeeping (float64/int64 words)."""
+    words = 4 * env.theta_dim + 3 * len(env.steps.vectors) + 2 * n_maxima + 16
+    per_run = 8 * words
+    return int(max(64, min(MAX_CHUNK_RUNS, config.MEMORY_BUDGET // (4 * per_run))))
 
 
 def wilson_interval(k, n: int, z: float = Z95):
@@ -100,8 +118,12 @@ def convergence_probabilities(
     """P(policy gradient from θ_0 ends at each local maximum), by Monte Carlo.
 
     ``eps``: absorbing radius in total variation (default σ(−8) ≈ 3.4e−4, as in THEORY
-    §7); ``progress``: show a tqdm bar (default: only on a terminal). Results do not
-    depend on ``chunks`` or on the thread count: run r always uses RNG stream r."""
+    §7); ``progress``: None (a tqdm bar on a terminal), True/"bar", False/"off" or
+    "lines" (:mod:`pgweyl.progress`). Runs go in chunks (``chunks`` equal ones, else
+    sized to last about ``CHUNK_SECONDS`` each) whose final θ are reduced to labels at
+    once, so memory does not grow with ``n_runs`` and Ctrl-C is seen between chunks.
+    Results do not depend on the chunks or on the thread count: run r always uses RNG
+    stream r."""
     from pgweyl.sim import reinforce
 
     eps = validate.eps(eps)
@@ -111,58 +133,59 @@ def convergence_probabilities(
     n_runs = validate.positive_int("n_runs", n_runs)
     maxima = local_maxima(env, basin_samples=0) if maxima is None else list(maxima)
     targets = np.array([m.policy for m in maxima])
-    if chunks is None:
-        chunks = max(1, min(20, n_runs // 5000))
-    bounds = np.linspace(0, n_runs, chunks + 1).astype(int)
-    if progress is None:
-        progress = sys.stderr.isatty()
-    bar = None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=n_runs, unit="run", desc="policy gradient runs")
-    finals, stops, hits = [], [], []
-    for a, b in zip(bounds[:-1], bounds[1:]):
-        if b <= a:
-            continue
-        res = reinforce(
-            env,
-            theta0,
-            lr,
-            n_updates,
-            int(b - a),
-            batch=batch,
-            baseline=baseline,
-            seed=seed,
-            sampler=sampler,
-            schedule=schedule,
-            targets=targets,
-            eps=eps,
-            run_offset=int(a),
-            target_flat=[m.flat for m in maxima],
-        )
-        finals.append(res.final_theta)
-        stops.append(res.stopped_at)
-        hits.append(res.target_index)
-        if bar is not None:
-            bar.update(int(b - a))
-    if bar is not None:
-        bar.close()
-    final = np.vstack(finals)
-    stopped = np.concatenate(stops)
-    label = np.concatenate(hits).copy()
-    open_runs = np.flatnonzero(label < 0)
-    if len(open_runs):
-        p = env.policies(final[open_runs])
-        dist = np.stack([m.distances(p) for m in maxima], axis=1)
-        nearest = dist.argmin(axis=1)
-        ok = dist[np.arange(len(open_runs)), nearest] <= classify_tol
-        label[open_runs[ok]] = nearest[ok]
-    counts = np.bincount(label[label >= 0], minlength=len(maxima))
+    flat = [m.flat for m in maxima]
+    max_chunk = _max_chunk_runs(env, len(maxima))
+    if chunks is not None:  # fixed chunks (each still within the memory cap)
+        chunks = validate.positive_int("chunks", chunks)
+        bounds = np.linspace(0, n_runs, min(chunks, n_runs) + 1).astype(np.int64).tolist()
+    counts = np.zeros(len(maxima), dtype=np.int64)
+    n_unres = n_absorbed = 0
+    stop_sum = 0.0
+    done, size = 0, min(n_runs, FIRST_CHUNK_RUNS)
+    with Progress(n_runs, "policy gradient runs", "run", progress) as bar:
+        while done < n_runs:
+            if chunks is not None:
+                end = next(b for b in bounds if b > done)
+                size = min(end - done, max_chunk)
+            size = min(size, n_runs - done)
+            t_chunk = time.perf_counter()
+            res = reinforce(
+                env,
+                theta0,
+                lr,
+                n_updates,
+                size,
+                batch=batch,
+                baseline=baseline,
+                seed=seed,
+                sampler=sampler,
+                schedule=schedule,
+                targets=targets,
+                eps=eps,
+                run_offset=done,
+                target_flat=flat,
+            )
+            # Reduce the chunk to labels at once: memory does not grow with n_runs.
+            label = res.target_index.copy()
+            open_runs = np.flatnonzero(label < 0)
+            if len(open_runs):
+                p = env.policies(res.final_theta[open_runs])
+                dist = np.stack([m.distances(p) for m in maxima], axis=1)
+                nearest = dist.argmin(axis=1)
+                ok = dist[np.arange(len(open_runs)), nearest] <= classify_tol
+                label[open_runs[ok]] = nearest[ok]
+            counts += np.bincount(label[label >= 0], minlength=len(maxima))
+            n_unres += int((label < 0).sum())
+            absorbed = res.stopped_at >= 0
+            n_absorbed += int(absorbed.sum())
+            stop_sum += float(res.stopped_at[absorbed].sum(dtype=np.float64))
+            done += size
+            bar.update(size)
+            if chunks is None:  # aim at CHUNK_SECONDS per chunk (Ctrl-C is seen between)
+                rate = size / max(time.perf_counter() - t_chunk, 1e-3)
+                size = int(min(max(rate * CHUNK_SECONDS, size / 4, 1), 4 * size, max_chunk))
     lo, hi = wilson_interval(counts, n_runs)
-    n_unres = int((label < 0).sum())
     u_lo, u_hi = wilson_interval(n_unres, n_runs)
-    absorbed = stopped >= 0
     settings = {
         "env": env.to_dict(),
         "theta0": [float(v) for v in np.ravel(theta0)],
@@ -186,8 +209,8 @@ def convergence_probabilities(
         unresolved=n_unres / n_runs,
         unresolved_ci=(float(u_lo), float(u_hi)),
         n_runs=n_runs,
-        n_absorbed=int(absorbed.sum()),
-        mean_stop_update=float(stopped[absorbed].mean()) if absorbed.any() else float("nan"),
+        n_absorbed=n_absorbed,
+        mean_stop_update=stop_sum / n_absorbed if n_absorbed else float("nan"),
         settings=settings,
     )
 

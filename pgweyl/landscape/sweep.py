@@ -14,11 +14,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgweyl import budget, validate
 from pgweyl.env.catalog import FAMILIES, make_env
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain import chain_absorption, effective_map
 from pgweyl.landscape.convergence import convergence_probabilities
 from pgweyl.landscape.maxima import local_maxima
+
+#: Most values one sweep may have (each value is a whole convergence study).
+MAX_SWEEP_VALUES = 100
+
+
+def _size_key(v):
+    """Order values by size where they are numbers (the level is the difficulty)."""
+    return (0, float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else (-1, 0)
 
 
 @dataclass(frozen=True, repr=False)
@@ -89,7 +98,9 @@ def difficulty_sweep(
     """Sweep one knob of a catalog family; see the module docstring.
 
     ``method``: "mc", "chain" or "both" (the chain only where the effective dimension
-    is 1 or 2; NaN elsewhere)."""
+    is 1 or 2; NaN elsewhere). At most ``MAX_SWEEP_VALUES`` values; every
+    environment is built (largest value first) and every argument validated before
+    the first computation."""
     if family not in FAMILIES:
         raise ArgumentError(f"unknown environment {family!r}; known: {', '.join(FAMILIES)}")
     param = FAMILIES[family].difficulty if param is None else param
@@ -97,12 +108,32 @@ def difficulty_sweep(
         raise ArgumentError(
             f"{family}: unknown knob {param!r}; knobs are {', '.join(FAMILIES[family].knobs)}"
         )
-    if method not in ("mc", "chain", "both"):
-        raise ArgumentError(f"unknown method {method!r}; expected mc, chain or both")
-    values = list(values)
+    method = validate.choice("method", method, ("mc", "chain", "both"))
+    count = len(values) if hasattr(values, "__len__") else None  # a range: before listing it
+    values = list(values) if count is None or count <= MAX_SWEEP_VALUES else []
+    if (count or len(values)) > MAX_SWEEP_VALUES:
+        raise ArgumentError(
+            f"the sweep has {count or len(values)} values of {param}; at most "
+            f"{MAX_SWEEP_VALUES} (each runs a whole convergence study): use a step"
+        )
     if not values:
         raise ArgumentError("the sweep needs at least one value")
     knobs = dict(knobs or {})
+    lr = validate.positive_real("lr", lr)
+    n_updates = validate.positive_int("n_updates", n_updates)
+    n_runs = validate.positive_int("n_runs", n_runs)
+    seed = validate.seed(seed)
+    eps = None if eps is None else validate.eps(eps)
+    grid = validate.integer("grid", grid, lo=3)
+    # Build every environment first, the hardest (largest value) first: a value that is
+    # invalid or too large for the memory budget is refused before any long work.
+    order = sorted(range(len(values)), key=lambda i: _size_key(values[i]), reverse=True)
+    envs = {}
+    for i in order:
+        envs[i] = make_env(family, **{**knobs, param: values[i]})
+        if method != "mc" and envs[i].policy_kind == "exp" and envs[i].effective_dim <= 2:
+            dim = envs[i].effective_dim
+            budget.require_chain_grid(dim, grid if dim == 1 else max(21, grid // 4))
     n = len(values)
     out = {
         k: np.full(n, np.nan)
@@ -118,8 +149,8 @@ def difficulty_sweep(
     }
     n_maxima = np.zeros(n, dtype=np.int64)
     supports = []
-    for i, v in enumerate(values):
-        env = make_env(family, **{**knobs, param: v})
+    for i in range(len(values)):
+        env = envs[i]
         t0 = np.zeros(env.theta_dim) if theta0 is None else np.asarray(theta0, dtype=float)
         maxima = local_maxima(env, basin_samples=0)
         best = int(np.argmax([m.value for m in maxima]))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pgweyl import validate
+from pgweyl import budget, validate
 from pgweyl.errors import ArgumentError
 from pgweyl.sim import kernels
 from pgweyl.sim.arrays import (
@@ -49,6 +49,12 @@ def simulate_episodes(env, theta, n, seed=0, sampler="walk"):
     n = validate.positive_int("n", n)
     seed = validate.seed(seed)
     sampler = validate.choice("sampler", sampler, SAMPLERS)
+    # exit points (n×d) and times, plus the RNG states (4 words per 1024 episodes)
+    budget.require(
+        n * (len(env.start) + 1) * 8 + -(-n // EPISODES_PER_STREAM) * 32,
+        f"{n} simulated episodes",
+        "simulate fewer episodes per call (pgweyl.checks streams them in chunks)",
+    )
     n_streams = -(-n // EPISODES_PER_STREAM)
     states = stream_states(seed, n_streams)
     if sampler == "exact":
