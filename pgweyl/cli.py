@@ -460,94 +460,6 @@ def fmt_converge(d) -> list[str]:
     return lines
 
 
-# -- sweep -----------------------------------------------------------------------------------
-def _parse_param(text: str):
-    from pgweyl.env.spec import parse_scalar
-    from pgweyl.landscape.sweep import MAX_SWEEP_VALUES
-
-    key, eq, rng = text.partition("=")
-    if not eq or not key.strip():
-        raise InputError(f"--param {text!r}: expected knob=start:stop[:step] or knob=a,b,c")
-    try:
-        if ":" in rng:
-            parts = [int(p) for p in rng.split(":")]
-            if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2] <= 0):
-                raise ValueError
-            step = parts[2] if len(parts) == 3 else 1
-            values = range(parts[0], parts[1] + 1, step)  # lazy: its length is checked first
-        else:
-            values = [parse_scalar(v) for v in rng.split(",") if v.strip()]
-    except ValueError:
-        raise InputError(
-            f"--param {text!r}: expected integers start:stop[:step] (step > 0)"
-        ) from None
-    if len(values) == 0:
-        raise InputError(f"--param {text!r} gives no values")
-    if len(values) > MAX_SWEEP_VALUES:
-        raise InputError(
-            f"--param {text!r} gives {len(values)} values; at most {MAX_SWEEP_VALUES} "
-            "per sweep (use a step: start:stop:step)"
-        )
-    return key.strip(), list(values)
-
-
-def cmd_sweep(args) -> Outcome:
-    from pgweyl.env.spec import parse_env_spec
-    from pgweyl.landscape import difficulty_sweep
-
-    spec = parse_env_spec(args.env)
-    if spec.family is None:
-        raise InputError("sweep varies a catalog knob; give a family (name or TOML with family)")
-    base = spec.build()  # validates the family and the fixed knobs
-    param, values = _parse_param(args.param)
-    if args.method == "chain" and not _chain_applies(base):
-        raise InputError(
-            f"the chain solver needs effective dimension 1 or 2 (this env has "
-            f"{base.effective_dim}); use --method mc or auto"
-        )
-    theta0 = None if args.theta0 is None else _theta(base, args.theta0, "--theta0")
-    res = difficulty_sweep(
-        spec.family,
-        values,
-        param=param,
-        knobs=dict(spec.knobs),
-        theta0=theta0,
-        lr=args.lr,
-        n_updates=args.updates,
-        n_runs=args.runs,
-        seed=args.seed,
-        eps=args.eps,
-        method="both" if args.method == "auto" else args.method,
-        grid=args.grid or 401,
-        progress=_progress(args),
-    )
-    figure = None
-    if args.plot:
-        from pgweyl import plot
-
-        figure = plot.difficulty_figure(res)
-    return Outcome(res.to_dict(), fmt_sweep, EXIT_OK, figure)
-
-
-def fmt_sweep(d) -> list[str]:
-    def num(x, spec):
-        return f"{'—':>{spec.split('.')[0]}}" if x is None else format(x, spec)
-
-    lines = [
-        f"{d['family']}: P(policy gradient ends at the global maximum) against {d['param']}",
-        f"{d['param']:>8s} {'V*':>9s} {'MC':>8s} {'95% CI':>17s} {'unres.':>7s} "
-        f"{'chain':>8s} {'± grid':>7s}",
-    ]
-    for i, v in enumerate(d["values"]):
-        ci = "—" if d["ci_low"][i] is None else f"[{d['ci_low'][i]:.4f}, {d['ci_high'][i]:.4f}]"
-        err = "—" if d["grid_error"][i] is None else _pm(d["grid_error"][i])
-        lines.append(
-            f"{v!s:>8s} {d['global_value'][i]:9.5f} {num(d['p_mc'][i], '8.4f')} {ci:>17s} "
-            f"{num(d['unresolved'][i], '7.4f')} {num(d['p_chain'][i], '8.4f')} {err:>7s}"
-        )
-    return lines
-
-
 # -- demo ------------------------------------------------------------------------------------
 def cmd_demo(args) -> Outcome:
     from pgweyl.demo import OUTPUT_NAMES, run_demo
@@ -620,14 +532,9 @@ def build_parser() -> argparse.ArgumentParser:
     common(s)
     s.set_defaults(func=cmd_maxima)
 
-    for name, helptext in (
-        ("converge", "convergence probabilities from theta0"),
-        ("sweep", "convergence probability against difficulty"),
-    ):
+    for name, helptext in (("converge", "convergence probabilities from theta0"),):
         s = sub.add_parser(name, help=helptext)
         s.add_argument("env", metavar="ENV")
-        if name == "sweep":
-            s.add_argument("--param", required=True, help="knob=start:stop[:step] or knob=a,b")
         s.add_argument("--theta0", type=real, nargs="+", help="start theta (default 0)")
         s.add_argument("--lr", type=real, default=1.0, help="step size (default 1.0)")
         s.add_argument("--updates", type=count, default=200_000, help="updates per run")
@@ -647,7 +554,21 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--grid", type=count, default=None, help="chain solver grid per axis")
         s.add_argument("--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf")
         common(s)
-        s.set_defaults(func=cmd_converge if name == "converge" else cmd_sweep)
+        s.set_defaults(func=cmd_converge)
+
+    from pgweyl.gym import command as grade_command  # both import no heavy engine
+    from pgweyl.sweep import command as sweep_command
+
+    s = sub.add_parser("sweep", help="convergence probabilities over a grid of params (Dask, Zarr)")
+    sweep_command.add_sweep_arguments(s)
+    s.set_defaults(func=_pair(sweep_command.run_sweep))
+    s = sub.add_parser("plot-sweep", help="a figure from a sweep store")
+    sweep_command.add_plot_arguments(s)
+    s.set_defaults(func=_pair(sweep_command.run_plot))
+    s = sub.add_parser("grade", help="grade an RL agent against pgweyl's exact answers")
+    common(s)
+    grade_command.add_arguments(s)
+    s.set_defaults(func=_pair(grade_command.run))
 
     s = sub.add_parser("demo", help="the main job on the built-in default")
     s.add_argument("out", nargs="?", metavar="OUT", help="output folder (./pgweyl-demo)")
@@ -656,6 +577,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=count, default=0, help="random seed (default 0)")
     s.set_defaults(func=cmd_demo)
     return p
+
+
+def _pair(run):
+    """A command implemented elsewhere as ``run(args) -> (data, text)`` (sweep, grade);
+    those write their own figures, so ``--plot`` is theirs."""
+
+    def cmd(args) -> Outcome:
+        data, text = run(args)
+        return Outcome(data, lambda _d: [text], EXIT_OK)
+
+    return cmd
 
 
 def _emit(args, outcome: Outcome) -> None:
@@ -705,7 +637,7 @@ def main(argv=None) -> int:
         if args.command is None:
             raise InputError(
                 "missing command; one of envs, value, check, maxima, converge, "
-                "sweep, demo (see pgweyl --help)"
+                "sweep, plot-sweep, grade, demo (see pgweyl --help)"
             )
         _check_outputs(args)
         _validate_numbers(args)

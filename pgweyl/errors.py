@@ -47,6 +47,10 @@ class NotReflectableError(PgweylError, ValueError):
         super().__init__(f"{condition} fails: {message}")
         self.condition = condition
         self.witness = witness
+        self._args = (condition, message, witness)
+
+    def __reduce__(self):  # picklable, so it crosses process boundaries (Dask workers)
+        return (type(self), self._args)
 
 
 class ArgumentError(PgweylError, ValueError):
@@ -71,6 +75,9 @@ class ResourceError(PgweylError, MemoryError):
         super().__init__(message)
         self.needed = needed
         self.budget = budget
+
+    def __reduce__(self):  # picklable, so it crosses process boundaries (Dask workers)
+        return (type(self), (str(self), self.needed, self.budget))
 
 
 class AccuracyError(PgweylError, ArithmeticError):

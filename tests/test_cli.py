@@ -139,12 +139,26 @@ def test_converge_writes_json_file(tmp_path):
 
 def test_sweep_json_stdout():
     r = run(
-        "sweep", "corridor", "--param", "level=4:8:4", "--runs", "500", "--method", "mc", "--json"
+        "sweep",
+        "corridor",
+        "--param",
+        "level=4:8:4",
+        "--runs",
+        "500",
+        "--method",
+        "mc",
+        "--workers",
+        "0",
+        "--json",
+        "--quiet",
     )
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
-    assert d["values"] == [4, 8] and d["param"] == "level"
-    assert d["p_chain"] == [None, None] and d["p_mc"][0] > d["p_mc"][1]
+    assert d["params"] == {"level": [4, 8]} and d["done"] == 2
+    rows = d["rows"]
+    assert [row["chain"] for row in rows] == [[None, None], [None, None]]
+    # the treasure (maximum 0) is reached less often when it is farther (THEORY §3)
+    assert rows[0]["probability"][0] > rows[1]["probability"][0]
 
 
 BAD = [
@@ -229,6 +243,8 @@ def test_converge_and_sweep_plots(tmp_path):
         "300",
         "--grid",
         "201",
+        "--workers",
+        "0",
         "--plot",
         str(tmp_path / "sweep"),
         "--quiet",

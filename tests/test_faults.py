@@ -219,34 +219,34 @@ CASES = [
         "sweep-grid-huge",
         ["sweep", "triangle", "--param", "level=6,7", "--grid", "4000"],
         2,
-        E + "the chain solver on a 1000×1000 grid (4996001 nodes with its refinement) needs "
-        f"about 38.1 GiB, {BUDGET}; use a smaller grid (--grid)",
+        E + "the chain solver on a 4000×4000 grid (79984001 nodes with its refinement) needs "
+        f"about 610.2 GiB, {BUDGET}; use a smaller grid (--grid)",
     ),
     (
         "sweep-range-huge",
         ["sweep", "corridor", "--param", "level=4:100000"],
         2,
-        E + "--param 'level=4:100000' gives 99997 values; at most 100 per sweep "
+        E + "param 'level=4:100000' gives 99997 values; at most 1000 per param "
         "(use a step: start:stop:step)",
     ),
     (
         "sweep-range-astronomic",
         ["sweep", "corridor", "--param", "level=4:1000000000000000000"],
         2,
-        E + "--param 'level=4:1000000000000000000' gives 999999999999999997 values; at most "
-        "100 per sweep (use a step: start:stop:step)",
+        E + "param 'level=4:1000000000000000000' gives 999999999999999997 values; at most "
+        "1000 per param (use a step: start:stop:step)",
     ),
     (
         "sweep-step-zero",
         ["sweep", "corridor", "--param", "level=4:8:0"],
         2,
-        E + "--param 'level=4:8:0': expected integers start:stop[:step] (step > 0)",
+        E + "param 'level=4:8:0': a range is integers start:stop[:step] with step > 0",
     ),
     (
         "sweep-bad-value",
         ["sweep", "corridor", "--param", "level=6,1", "--runs", "10"],
         2,
-        E + "corridor: trap_distance must be between 1 and level-1 = 0, got 2",
+        E + "corridor:level=1: corridor: trap_distance must be between 1 and level-1 = 0, got 2",
     ),
     (
         "level-2^62",
@@ -450,7 +450,7 @@ CASES = [
         [],
         2,
         E + "missing command; one of envs, value, check, maxima, converge, "
-        "sweep, demo (see pgweyl --help)",
+        "sweep, plot-sweep, grade, demo (see pgweyl --help)",
     ),
     (
         "unknown-option",
@@ -623,6 +623,8 @@ def test_sweep_accepts_a_toml_family(inputs, tmp_path):
             "2000",
             "--method",
             "mc",
+            "--workers",
+            "0",
             "--json",
             "--quiet",
         ],
@@ -630,7 +632,9 @@ def test_sweep_accepts_a_toml_family(inputs, tmp_path):
     )
     assert (r.returncode, r.stderr) == (0, "")
     d = json.loads(r.stdout)
-    assert d["values"] == [6, 8] and d["knobs"] == {"trap_distance": 3}
+    assert d["params"] == {"level": [6, 8]}
+    # trap_distance = 3 from the file: at level 6 the treasure is 3 steps away (V = γ²)
+    assert d["rows"][0]["value"][0] == pytest.approx(0.95**2)
 
 
 def test_check_rare_event_is_no_disagreement(tmp_path):

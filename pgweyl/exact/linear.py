@@ -99,6 +99,8 @@ def _mpf_to_ld(x) -> np.longdouble:
     if x == 0:
         return _LD(0)
     man, exp = mpmath.frexp(x)
+    if exp < -16500:  # below the smallest longdouble: 0 (a probability that vanishes)
+        return _LD(0)
     m = int(mpmath.nint(man * 2**64))
     sign = -1 if m < 0 else 1
     m = abs(m)

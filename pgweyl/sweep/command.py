@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 
 import numpy as np
@@ -106,15 +105,13 @@ def _common(parser, seed: bool = True) -> None:
 
 
 def _check_output(path, what: str) -> None:
+    """The one output check of pgweyl (:func:`pgweyl.serialize.check_output_path`)."""
+    from pgweyl.serialize import check_output_path, figure_paths
+
     if path is None or path == "-":
         return
-    parent = os.path.dirname(os.path.abspath(path)) or "."
-    if os.path.isdir(path):
-        raise ArgumentError(f"{what} path {path!r} is a directory")
-    if not os.path.isdir(parent):
-        raise ArgumentError(f"cannot write {what} to {path!r}: folder {parent!r} does not exist")
-    if not os.access(parent, os.W_OK):
-        raise ArgumentError(f"cannot write {what} to {path!r}: folder {parent!r} is not writable")
+    for target in figure_paths(path) if what == "plot" else [path]:
+        check_output_path(target, what)
 
 
 def _finite(name: str, value) -> None:
@@ -208,10 +205,9 @@ def _save(fig, path) -> None:
 
 
 def _figure_paths(path) -> list:
-    stem = str(path)
-    if stem.lower().endswith((".png", ".pdf")):
-        stem = stem[:-4]
-    return [stem + ".png", stem + ".pdf"]
+    from pgweyl.serialize import figure_paths
+
+    return [str(p) for p in figure_paths(path)]
 
 
 def dataset_summary(ds, store=None) -> dict:

@@ -94,6 +94,10 @@ def theta_label(theta) -> str:
     return ",".join(repr(float(v)) for v in theta)
 
 
+#: Values one param may take (a sweep's points are the product over its params).
+MAX_PARAM_VALUES = 1000
+
+
 def parse_param(text: str):
     """``name=v1,v2,…`` or ``name=start:stop[:step]`` (integers, both ends included) →
     (name, values); for ``theta0`` the vectors are separated by ``;`` and their entries
@@ -137,11 +141,21 @@ def parse_param(text: str):
                 f"param {text!r}: a range is integers start:stop[:step] with step > 0"
             ) from None
         step = parts[2] if len(parts) == 3 else 1
-        values = list(range(parts[0], parts[1] + 1, step))
+        values = range(parts[0], parts[1] + 1, step)  # lazy: its length is checked first
+        if len(values) > MAX_PARAM_VALUES:
+            raise ArgumentError(
+                f"param {text!r} gives {len(values)} values; at most {MAX_PARAM_VALUES} per "
+                "param (use a step: start:stop:step)"
+            )
+        values = list(values)
     else:
         values = [parse_scalar(v) for v in rest.split(",") if v.strip()]
     if not values:
         raise ArgumentError(f"param {text!r} gives no values")
+    if len(values) > MAX_PARAM_VALUES:
+        raise ArgumentError(
+            f"param {text!r} gives {len(values)} values; at most {MAX_PARAM_VALUES} per param"
+        )
     return name, values
 
 
@@ -397,6 +411,12 @@ def make_grid(
                     f"theta0 {theta_label(t0)} has {len(t0)} entries; {sub} needs {env.theta_dim}"
                 )
         if chain_applies(env):
+            if method != "mc":  # the chain's size, refused before any worker starts
+                from pgweyl.budget import require_chain_grid
+                from pgweyl.sweep.compute import DEFAULT_GRID
+
+                dim = env.effective_dim
+                require_chain_grid(dim, DEFAULT_GRID[dim] if grid is None else grid, True)
             chain_envs.add(spec_key(sub))
         elif method in ("chain", "both"):
             raise ArgumentError(
