@@ -9,9 +9,9 @@ P = Σ_j p_j M_j the sub-stochastic step matrix and R the I×∂ exit matrix
 
 Only the start's row is needed, so one system is solved: (I − sP)ᵀ y = e_λ, and then
 G_b(s) = s yᵀ R e_b, K(s) = yᵀ 1. It is solved fraction-free
-(``DomainMatrix.solve_den``) over ℚ[p, s] — over ℚ[s] or ℚ when the probabilities are
-rational, so the work stays in exact polynomials — and each quotient is reduced by a
-polynomial gcd (never ``simplify``). The identities hold as formal power series in the
+(``DomainMatrix.solve_den``) over ℤ[p, s] — over ℤ[s] or ℤ when the probabilities are
+rational, after scaling by the lcm of their denominators — and each quotient is reduced
+by a polynomial gcd (never ``simplify``). The identities hold as formal power series in the
 p_j, so free symbols need not sum to 1.
 
 Canonical form: num/den in lowest terms, integer coefficients of content 1, the
@@ -30,7 +30,14 @@ two routes that agree give identical expressions.
 
 from __future__ import annotations
 
+import math
+
 from pgweyl.weyl.transfer import InteriorGraph
+
+
+def _coefficient(expr):
+    """The rational factor of a product of a rational and symbols (1 for a symbol)."""
+    return expr.as_coeff_Mul()[0]
 
 
 class FirstStepSystem:
@@ -86,27 +93,36 @@ class FirstStepSystem:
         from sympy.polys.matrices import DomainMatrix
 
         gens, values, back = self._formal(probs, s)
-        dom = sympy.QQ[tuple(gens)] if gens else sympy.QQ
+        # Integer coefficients are much faster than rationals: scale (I − sP)ᵀ by the lcm L
+        # of the denominators of the s·p_j (the solution y does not change).
+        L = math.lcm(*[int(sympy.Rational(_coefficient(s * v)).q) for v in values])
+        Lp = math.lcm(*[int(sympy.Rational(_coefficient(v)).q) for v in values])
+        dom = sympy.ZZ[tuple(gens)] if gens else sympy.ZZ
         conv = dom.from_sympy
-        p = [conv(v) for v in values]
-        s_el = conv(s)
+        w = [conv(L * s * v) for v in values]  # L s p_j
+        pL = [conv(Lp * v) for v in values]  # Lp p_j
         n = self.n_states
-        rows = [dict() for _ in range(n)]  # sparse rows of (I − sP)ᵀ
+        rows = [dict() for _ in range(n)]  # sparse rows of L (I − sP)ᵀ
         for i in range(n):
-            rows[i][i] = dom.one
+            rows[i][i] = dom.convert(L)
         for i, t, j in self.edges:
-            if p[j]:
-                rows[t][i] = rows[t].get(i, dom.zero) - s_el * p[j]
+            if w[j]:
+                rows[t][i] = rows[t].get(i, dom.zero) - w[j]
         entries = {r: {c: v for c, v in row.items() if v} for r, row in enumerate(rows)}
         A = DomainMatrix(entries, (n, n), dom)
-        b = DomainMatrix({0: {0: dom.one}}, (n, 1), dom)
+        b = DomainMatrix({0: {0: dom.convert(L)}}, (n, 1), dom)
         xnum, den = A.solve_den(b)
         y = [xnum[i, 0].element for i in range(n)]
         nums = [dom.zero] * self.n_exits
         for i, e, j in self.exit_edges:
-            nums[e] += y[i] * p[j]
-        factor = dom.one if divide_by_s else s_el
-        G = [_canonical(dom, factor * num, den, back) for num in nums]
+            nums[e] += y[i] * pL[j]
+        if divide_by_s:
+            top, bottom = dom.one, den * Lp
+        elif isinstance(s, sympy.Rational):
+            top, bottom = dom.convert(int(s.p)), den * Lp * int(s.q)
+        else:
+            top, bottom = conv(s), den * Lp
+        G = [_canonical(dom, top * num, bottom, back) for num in nums]
         K = _canonical(dom, sum(y, dom.zero), den, back)
         return G, K
 
@@ -134,28 +150,20 @@ class FirstStepSystem:
 
 
 def _canonical(dom, num, den, back):
-    """num/den reduced to lowest terms with integer coefficients of content 1 and the
-    denominator's constant term positive, as a sympy expression."""
-    import math
-
+    """num/den (over ℤ[gens]) reduced to lowest terms with coefficients of content 1 and
+    the denominator's constant term positive, as a sympy expression."""
     import sympy
 
     if not num:
         return sympy.Integer(0)
-    if dom.is_Field:  # no generators: plain rationals
-        return dom.to_sympy(num / den)
+    if not dom.is_PolynomialRing:  # no generators: integers
+        return sympy.Rational(int(num), int(den))
     num, den = num.cancel(den)
-    coeffs = [
-        sympy.Rational(int(c.numerator), int(c.denominator)) for c in (*num.values(), *den.values())
-    ]
-    scale = sympy.Rational(
-        math.lcm(*[int(c.q) for c in coeffs]), math.gcd(*[int(c.p) for c in coeffs])
-    )
+    g = math.gcd(*[int(c) for c in (*num.values(), *den.values())])
     # den divides det(I − sP), which is 1 at the origin: its constant term is non-zero.
     if den.get(den.ring.zero_monom, 1) < 0:
-        scale = -scale
-    factor = dom.convert(scale)
-    expr = (num * factor).as_expr() / (den * factor).as_expr()
+        g = -g
+    expr = num.quo_ground(g).as_expr() / den.quo_ground(g).as_expr()
     if back:
         expr = sympy.cancel(expr.xreplace(back))
     return expr
