@@ -162,7 +162,8 @@ class Alcove:
         rows = np.flatnonzero(self._wall_ids == j) if ok else []
         if len(rows) != 1:
             ids = ", ".join(str(int(i)) for i in self._wall_ids)
-            raise ArgumentError(f"{self!r} has no wall {j!r}; its walls are {ids}")
+            far = " (the Weyl chamber has no far wall)" if self.is_chamber and j == 0 else ""
+            raise ArgumentError(f"{self!r} has no wall {j!r}{far}; its walls are {ids}")
         a = self.inward_normals[rows[0]]
         av = coroot(a)
         S = np.eye(self.dim, dtype=np.int64) - np.outer(av, a)
