@@ -1,7 +1,7 @@
 """Every script in examples/ runs with --quick, writes its figures and a JSON with its
 numbers, and the numbers are the ones the theory predicts at the quick settings.
 
-The five quick runs take about 30 s together (measured), so the module is not marked
+The six quick runs take about 35 s together (measured), so the module is not marked
 slow."""
 
 import json
@@ -16,6 +16,11 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 # script -> (figure stems, JSON name, keys the JSON must hold)
 CASES = {
+    "closed_form_vs_simulation": (
+        ["closed_form_vs_simulation"],
+        "closed_form_vs_simulation.json",
+        {"example", "theory", "quick", "settings", "closed_form", "rows", "agree", "figures"},
+    ),
     "corridor_difficulty": (
         ["corridor_difficulty"],
         "corridor_difficulty.json",
@@ -116,6 +121,12 @@ def test_example_numbers(ran):
         assert data["latex"].count("theta") > 0
         for r in data["rows"]:
             assert r["abs_difference"] < 1e-9 and abs(r["z"]) < 4
+    elif name == "closed_form_vs_simulation":
+        assert data["agree"] is True
+        # exact rationals, independently solved in tests/exact/test_closed_forms.py
+        assert data["closed_form"]["mean_exit_time"] == "10725/5069"
+        assert sum(r["exact_float"] for r in data["rows"]) == pytest.approx(1, abs=1e-12)
+        assert all(abs(r["z"]) < 4 for r in data["rows"])
     elif name == "step_size":
         rows = {r["lr"]: r for r in data["rows"]}
         assert abs(rows[1.0]["p_chain"] - 0.371) < 0.005

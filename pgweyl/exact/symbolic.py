@@ -1,62 +1,44 @@
-"""V(θ) in closed form from the generating functions (THEORY §4).
+"""V(θ) in closed form for a parametrised policy (THEORY §4), on top of the closed forms.
 
-    Φ_b(z) = Σ_n F_n(λ, b) z^n = z e_λᵀ (I − zM)^{−1} B e_b = N_b(z) / D(z),
-    D(z) = det(I − zM),   deg N_b ≤ |I|,
+V is first built as an exact rational function of the step probabilities p_0 … p_{k−1}
+(:func:`pgweyl.exact.closed_forms.closed_form_value`, first-step linear algebra over
+ℚ(p, s)), then the policy's probabilities are substituted:
 
-so N_b is the truncation to degree |I| of D(z) · Σ_{n ≤ |I|} F_n(b) z^n, with the F_n
-taken from the reflection route (exact integers) and D from the characteristic
-polynomial of the interior transfer matrix M. With u = γ e^{−A(θ)}:
+    exp:      p_j = exp((θ, s_j)) / Σ_i exp((θ, s_i)),      softmax:  p_j = exp(θ_j) / Σ_i exp(θ_i).
 
-    V(θ) = Σ_b R(b) e^{(θ, b−λ)} Φ_b(u)/γ − c (1 − Σ_b e^{(θ, b−λ)} Φ_b(u)) / (1 − γ),
+θ enters through the p_j only, so V is exactly gauge invariant with no gauge fixing and
+no square roots (θ = (log 2, log 3) gives rationals). γ, c and the rewards are the env's
+exact values (γ = 0.95 is 19/20) or, with ``symbolic_params=True``, the symbols
+``gamma``, ``c``, ``r_0, …`` (wall rewards) or ``R_(point)`` (reward tables). The step
+cost enters through K(γ) = E[Σ_{t<T} γ^t] computed directly, so γ = 1 is regular
+(−c E[T]) and a symbolic γ may be set to 1. Nothing is ``simplify``-ed.
 
-and for γ = 1 the cost term is −c E[T] = −c Σ_b e^{(θ, b−λ)} u Φ_b'(u). On A_n θ enters
-through its gauge-fixed part θ − mean(θ)(1, …, 1), so the expression is exactly
-gauge invariant. Exact rationals throughout (γ = 0.95 is 19/20); nothing is simplified
-with ``simplify`` (it can hang): each Φ_b is ``cancel``-ed.
+>>> import pgweyl as pw
+>>> env = pw.make_env("corridor", level=3, trap_distance=1, gamma=1.0)
+>>> sorted(map(str, symbolic_value(env, symbolic_params=True).subs("gamma", 1).free_symbols))
+['c', 'r_0', 'r_1', 'theta_0', 'theta_1']
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from pgweyl.errors import ArgumentError
-from pgweyl.exact.tables import first_passage_reflection
-
-
-def _rational(x):
-    import sympy
-
-    return sympy.Rational(repr(float(x)))
-
 
 def generating_functions(env):
-    """(z, [Φ_b(z) for b in env.exit_points]) as cancelled sympy rational functions.
+    """(z, [Φ_b(z) for b in env.exit_points]): Φ_b(z) = Σ_n F_n(λ, b) z^n, the counting
+    generating functions (every step weighted 1), cancelled rational functions of z.
 
-    Checks the rational form against the next |I| + 1 coefficients of the series."""
+    >>> import pgweyl as pw
+    >>> generating_functions(pw.make_env("corridor", level=3, trap_distance=1))[1]
+    [z/(1 - z**2), z**2/(1 - z**2)]
+    """
     import sympy
 
-    g = env.graph
-    n_states = len(g.states)
-    M = sympy.zeros(n_states, n_states)
-    for i, row in enumerate(g.succ):
-        for k in row:
-            if k >= 0:
-                M[i, k] += 1
-    z, lam = sympy.symbols("z lambda_")
-    charpoly = M.charpoly(lam).as_expr()  # det(λI − M)
-    D = sympy.Poly(sympy.expand(z**n_states * charpoly.subs(lam, 1 / z)), z)
-    n_check = 2 * n_states + 2
-    F = first_passage_reflection(env, n_check)
-    phis = []
-    for j in range(F.shape[1]):
-        series = sympy.Poly(sum(int(F[n, j]) * z**n for n in range(1, n_check + 1)), z)
-        prod = (D * series).all_coeffs()[::-1]  # ascending powers
-        # Coefficients of degree |I|+1 .. 2|I|+2 of D·Φ_b must vanish: the rational form
-        # reproduces the series well beyond the terms used to build it.
-        if any(c != 0 for c in prod[n_states + 1 : n_check + 1]):
-            raise ArithmeticError("generating function check failed: D·Φ_b is not a polynomial")
-        numer = sympy.Poly(list(reversed(prod[: n_states + 1])), z)
-        phis.append(sympy.cancel(numer.as_expr() / D.as_expr()))
+    from pgweyl.exact.first_step import FirstStepSystem
+
+    z = sympy.Symbol("z")
+    system = FirstStepSystem(env.alcove, env.steps, env.start, env.exit_points.tolist())
+    phis, _ = system.solve([sympy.Integer(1)] * len(env.steps.vectors), z)
     return z, phis
 
 
@@ -67,59 +49,16 @@ def theta_symbols(env):
 
 
 def symbolic_value(env, symbolic_params: bool = False):
-    """V(θ) as a sympy expression in theta_0, theta_1, … (policy ``exp``).
+    """V(θ) as a sympy expression in theta_0, theta_1, … (policies ``exp`` and ``softmax``).
 
-    ``symbolic_params=True`` keeps γ (``gamma``), the step cost (``c``) and the wall
-    rewards (``r_0``, …) as symbols; the γ < 1 formula is then used."""
-    import sympy
+    ``symbolic_params=True`` keeps γ (``gamma``), the step cost (``c``) and the rewards
+    (``r_0``, … or ``R_(point)``) as symbols; V stays regular at γ = 1."""
+    from pgweyl.exact.closed_forms import closed_form_value, policy_probabilities, step_symbols
 
-    if env.policy_kind != "exp":
-        raise ArgumentError(
-            "symbolic_value is built for policy 'exp' (the path probability "
-            "is a tilt of F); softmax has no closed form here"
-        )
-    z, phis = generating_functions(env)
-    theta = theta_symbols(env)
-    tvec = sympy.Matrix(theta)
-    if env.gauge:
-        tvec = tvec - sympy.ones(len(theta), 1) * sum(theta) / len(theta)
-    steps = env.steps.vectors.tolist()
-    Z = sum(sympy.exp(sum(int(si) * ti for si, ti in zip(s, tvec))) for s in steps)
-    if symbolic_params:
-        gamma, cost = sympy.symbols("gamma c", positive=True)
-    else:
-        gamma, cost = _rational(env.gamma), _rational(env.step_cost)
-    u = gamma / Z
-    lam = env.alcove.representative(env.start)
-    deltas = env.alcove.representative(env.exit_points) - lam
-    weights = [sympy.exp(sum(int(di) * ti for di, ti in zip(d, tvec))) for d in deltas.tolist()]
-    rewards = _symbolic_rewards(env, symbolic_params)
-    value = sum(r * w * phi.subs(z, u) for r, w, phi in zip(rewards, weights, phis)) / gamma
-    if symbolic_params or env.step_cost != 0.0:
-        if not symbolic_params and env.gamma == 1.0:
-            expected_t = sum(
-                w * (z * sympy.diff(phi, z)).subs(z, u) for w, phi in zip(weights, phis)
-            )
-            value -= cost * expected_t
-        else:
-            survival = 1 - sum(w * phi.subs(z, u) for w, phi in zip(weights, phis))
-            value -= cost * survival / (1 - gamma)
-    return value
-
-
-def _symbolic_rewards(env, symbolic_params: bool):
-    import sympy
-
-    if not symbolic_params or env.wall_rewards is None:
-        return [_rational(r) for r in env.exit_rewards]
-    r = sympy.symbols(f"r_0:{len(env.alcove.walls)}")
-    combine = {
-        "max": lambda xs: sympy.Max(*xs),
-        "min": lambda xs: sympy.Min(*xs),
-        "sum": lambda xs: sum(xs),
-        "mean": lambda xs: sum(xs) / len(xs),
-    }[env.corner]
-    return [combine([r[j] for j in walls]) for walls in env.exit_walls]
+    given = None if symbolic_params else "env"
+    value = closed_form_value(env, None, gamma=given, step_cost=given, rewards=given)
+    probs = policy_probabilities(env, theta_symbols(env))
+    return value.xreplace(dict(zip(step_symbols(env), probs)))
 
 
 def value_function(env, expr=None):

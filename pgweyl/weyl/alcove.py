@@ -1,4 +1,4 @@
-"""The alcove of level m, its walls and its lattice points (THEORY §1).
+"""The alcove of level m, its walls and its lattice points (THEORY §1); the Weyl chamber.
 
     A_m = { x : (x, α_i) > 0 for i = 1..r,  (x, θ̃) < m }
 
@@ -6,6 +6,11 @@ Walls are numbered 0..r: wall 0 is the far wall H_0 = {(x, θ̃) = m}, wall i is
 H_i = {(x, α_i) = 0}. Internally each wall is written with an *inward* normal a_j and
 offset b_j so that the open alcove is { x : (x, a_j) > b_j for all j }:
 a_0 = −θ̃, b_0 = −m and a_i = α_i, b_i = 0.
+
+``level=None`` gives the (open) **Weyl chamber** C = { x : (x, α_i) > 0, i = 1..r }, the
+alcove with its far wall sent to infinity: walls 1..r only (numbered as in the alcove),
+infinitely many interior points, so the point lists (``interior_points`` and friends)
+refuse it, while ``is_interior``, ``walls_at`` and ``reflection`` work as for an alcove.
 
 For A_n the alcove is a prism along (1, …, 1): finite point lists hold the
 representatives with x_{n+1} = 0.
@@ -15,6 +20,9 @@ representatives with x_{n+1} = 0.
 [[1, 0], [2, 0], [3, 0]]
 >>> A.walls_at((4, 0)), A.walls_at((5, 5))
 ((0,), (1,))
+>>> C = Alcove("B2")            # the Weyl chamber x_1 > x_2 > 0
+>>> [w.index for w in C.walls], C.is_interior((40, 1)), C.walls_at((3, 0))
+([1, 2], True, (2,))
 """
 
 from __future__ import annotations
@@ -26,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pgweyl.budget import require
-from pgweyl.errors import DimensionError, LevelError
+from pgweyl.errors import ArgumentError, DimensionError, LevelError
 from pgweyl.weyl.enumerate import chamber_box_points
 from pgweyl.weyl.root_system import RootSystem, coroot
 from pgweyl.weyl.sizes import closed_point_count, interior_point_count
@@ -63,33 +71,49 @@ def as_int_vector(x, dim: int, what: str = "point") -> np.ndarray:
 
 
 class Alcove:
-    """The open alcove A_m of a root system at level m.
+    """The open alcove A_m of a root system at level m, or its Weyl chamber (``level=None``).
 
-    Attributes: ``root_system``, ``level`` m, ``walls`` (tuple of :class:`Wall`),
-    ``inward_normals`` ((r+1)×d) and ``inward_offsets`` ((r+1),) as described in the
-    module docstring.
+    Attributes: ``root_system``, ``level`` m (None for the chamber), ``walls`` (tuple of
+    :class:`Wall`; walls 0..r, or 1..r for the chamber), ``inward_normals`` (one row per
+    wall, in the order of ``walls``) and ``inward_offsets`` as described in the module
+    docstring.
     """
 
-    def __init__(self, name, level):
+    def __init__(self, name, level=None):
         self.root_system = name if isinstance(name, RootSystem) else RootSystem(name)
         R = self.root_system
-        if isinstance(level, bool) or not isinstance(level, numbers.Integral) or level <= 0:
-            raise LevelError(f"level must be a positive integer, got {level!r}")
-        if level > MAX_LEVEL:  # wall offsets and coordinates are int64
-            raise LevelError(f"level must be at most 2^62 = {MAX_LEVEL}, got {level}")
-        self.level = int(level)
+        if level is not None:
+            if isinstance(level, bool) or not isinstance(level, numbers.Integral) or level <= 0:
+                raise LevelError(
+                    f"level must be a positive integer (or None for the Weyl chamber), "
+                    f"got {level!r}"
+                )
+            if level > MAX_LEVEL:  # wall offsets and coordinates are int64
+                raise LevelError(f"level must be at most 2^62 = {MAX_LEVEL}, got {level}")
+            level = int(level)
+        self.level = level
         self.cartan = R.cartan
         self.dim = R.dim
-        self.walls = (Wall(0, tuple(int(v) for v in R.highest_root), self.level),) + tuple(
+        inner = tuple(
             Wall(i + 1, tuple(int(v) for v in a), 0) for i, a in enumerate(R.simple_roots)
         )
-        normals = np.concatenate([-R.highest_root[None, :], R.simple_roots])
-        offsets = np.array([-self.level] + [0] * R.rank, dtype=np.int64)
+        if self.is_chamber:
+            self.walls = inner
+            normals = np.array(R.simple_roots, dtype=np.int64)
+            offsets = np.zeros(R.rank, dtype=np.int64)
+        else:
+            far = Wall(0, tuple(int(v) for v in R.highest_root), self.level)
+            self.walls = (far,) + inner
+            normals = np.concatenate([-R.highest_root[None, :], R.simple_roots])
+            offsets = np.array([-self.level] + [0] * R.rank, dtype=np.int64)
         self.inward_normals = normals
         self.inward_offsets = offsets
         self.inward_normals.setflags(write=False)
         self.inward_offsets.setflags(write=False)
+        self._wall_ids = np.array([w.index for w in self.walls], dtype=np.int64)
         self._closed_cache = None
+        if self.is_chamber:  # every chamber has interior lattice points (ρ-like ones)
+            return
         if interior_point_count(self.cartan, self.level) == 0:
             smallest = next(
                 m for m in itertools.count(self.level + 1) if interior_point_count(self.cartan, m)
@@ -100,6 +124,11 @@ class Alcove:
             )
 
     # -- geometry -------------------------------------------------------------------------
+    @property
+    def is_chamber(self) -> bool:
+        """True for the Weyl chamber (``level=None``): no far wall, infinite interior."""
+        return self.level is None
+
     @property
     def is_prism(self) -> bool:
         """True for A_n, whose alcove is unbounded along (1, …, 1)."""
@@ -126,14 +155,20 @@ class Alcove:
     def walls_at(self, x) -> tuple:
         """Indices of the walls that contain x (empty for interior or outside points)."""
         slack = self._slack(self._vector(x))
-        return tuple(int(j) for j in np.flatnonzero(slack == 0))
+        return tuple(int(self._wall_ids[j]) for j in np.flatnonzero(slack == 0))
 
     def reflection(self, j: int):
         """The affine reflection in wall j as (matrix, translation): x ↦ S x + t."""
-        a = self.inward_normals[j]
+        ok = not isinstance(j, bool) and isinstance(j, numbers.Integral)
+        rows = np.flatnonzero(self._wall_ids == j) if ok else []
+        if len(rows) != 1:
+            ids = ", ".join(str(int(i)) for i in self._wall_ids)
+            far = " (the Weyl chamber has no far wall)" if self.is_chamber and j == 0 else ""
+            raise ArgumentError(f"{self!r} has no wall {j!r}{far}; its walls are {ids}")
+        a = self.inward_normals[rows[0]]
         av = coroot(a)
         S = np.eye(self.dim, dtype=np.int64) - np.outer(av, a)
-        t = self.inward_offsets[j] * av
+        t = self.inward_offsets[rows[0]] * av
         return S, t
 
     def representative(self, x) -> np.ndarray:
@@ -155,13 +190,22 @@ class Alcove:
         pts, slack = pts[closed], slack[closed]
         return pts, pts[np.all(slack > 0, axis=1)]
 
+    def _finite(self, what: str) -> None:
+        if self.is_chamber:
+            raise LevelError(
+                f"{what}: the Weyl chamber of {self.cartan} (level=None) has infinitely many "
+                "lattice points; give a finite level (count_paths works in the chamber)"
+            )
+
     def point_counts(self) -> tuple[int, int]:
         """(interior, closed) point counts from closed forms (:mod:`pgweyl.weyl.sizes`)."""
+        self._finite("point_counts()")
         return interior_point_count(self.cartan, self.level), closed_point_count(
             self.cartan, self.level
         )
 
-    def _closed(self):
+    def _closed(self, what: str = "closed_points()"):
+        self._finite(what)
         if self._closed_cache is None:
             n_closed = closed_point_count(self.cartan, self.level)
             # The enumeration holds a few int64 arrays of closed points × (d + walls).
@@ -183,11 +227,11 @@ class Alcove:
 
     def interior_points(self) -> np.ndarray:
         """Integer points of the open alcove (for A_n: representatives with x_{n+1} = 0)."""
-        return self._closed()[1]
+        return self._closed("interior_points()")[1]
 
     def boundary_points(self) -> np.ndarray:
         """Integer points of the closed alcove on at least one wall."""
-        pts = self.closed_points()
+        pts = self._closed("boundary_points()")[0]
         return pts[np.any(self._slack(pts) == 0, axis=1)]
 
     def __repr__(self) -> str:

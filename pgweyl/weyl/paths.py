@@ -3,7 +3,9 @@
 C_n(λ, μ) counts words s_1…s_n in S with λ + s_1 + … + s_t interior for t = 0..n and
 λ + s_1 + … + s_n = μ. Two independent routes (THEORY §4): ``"reflection"`` (signed
 sum over the affine Weyl group orbit, needs a reflectable step set) and
-``"transfer"`` (powers of the interior step graph, any step set).
+``"transfer"`` (powers of the interior step graph, any step set). Both work in the Weyl
+chamber too (``Alcove(cartan)``, level None): the reflection sum over the finite group W
+(Gessel–Zeilberger) and the transfer matrix on the ball reachable in n steps.
 
 >>> from pgweyl.weyl.alcove import Alcove
 >>> from pgweyl.weyl.steps import StepSet
@@ -12,6 +14,9 @@ sum over the affine Weyl group orbit, needs a reflectable step set) and
 (1, 1)
 >>> count_paths(A, S, (1, 0), None, 2)   # every endpoint at once
 {(2, 1): 1, (3, 0): 1}
+>>> C = Alcove("A2")                      # chamber x1 > x2 > x3, from ρ = (2, 1, 0):
+>>> sum(count_paths(C, StepSet("unit", "A2"), (2, 1, 0), None, 6).values())  # Motzkin M_6
+51
 """
 
 from __future__ import annotations
@@ -20,20 +25,42 @@ import numbers
 
 import numpy as np
 
+from pgweyl.budget import require
 from pgweyl.errors import ArgumentError, DimensionError
 from pgweyl.weyl.alcove import as_int_vector
 from pgweyl.weyl.reflectable import check_reflectable, validate_start
-from pgweyl.weyl.reflection import count_paths_reflection
-from pgweyl.weyl.transfer import count_paths_transfer
+from pgweyl.weyl.reflection import check_chamber_reflectable, count_paths_reflection
+from pgweyl.weyl.transfer import ball_size_bound, count_paths_transfer
 
 METHODS = ("reflection", "transfer")
+
+
+def _chamber_endpoints(chamber, steps, start, n: int) -> np.ndarray:
+    """Interior points of the chamber of the form start + (a sum of n steps), sorted."""
+    vecs = steps.vectors
+    bound = ball_size_bound(n, len(vecs), chamber.dim)
+    require(
+        bound * len(vecs) * chamber.dim * 8 * 2,
+        f"the endpoints of {n}-step walks in the Weyl chamber of {chamber.cartan} "
+        f"({bound} candidates at most)",
+        "ask for fewer steps",
+    )
+    sums = np.zeros((1, chamber.dim), dtype=np.int64)
+    for _ in range(n):
+        sums = np.unique((sums[:, None, :] + vecs[None, :, :]).reshape(-1, chamber.dim), axis=0)
+    pts = np.asarray(start, dtype=np.int64) + sums
+    slack = pts @ chamber.inward_normals.T - chamber.inward_offsets
+    return pts[np.all(slack > 0, axis=1)]
 
 
 def endpoints_at(alcove, steps, start, n: int) -> np.ndarray:
     """Interior points (full coordinates) that an n-step walk from start could occupy.
 
     For A_n the representative x (x_{n+1} = 0) is lifted by t(1, …, 1) with
-    Σ(x + t·1) = Σλ + n·c; representatives with no integer t are dropped."""
+    Σ(x + t·1) = Σλ + n·c; representatives with no integer t are dropped. In the Weyl
+    chamber: the interior points start + (a sum of n steps)."""
+    if alcove.is_chamber:
+        return _chamber_endpoints(alcove, steps, start, n)
     pts = alcove.interior_points()
     if not alcove.is_prism:
         return pts
@@ -60,7 +87,10 @@ def count_paths(alcove, steps, start, end, n, method: str = "reflection"):
     n = int(n)
     lam = validate_start(alcove, start)
     if method == "reflection":
-        check_reflectable(alcove, steps, lam)
+        if alcove.is_chamber:
+            check_chamber_reflectable(alcove, steps, lam)
+        else:
+            check_reflectable(alcove, steps, lam)
     if end is None:
         ends = endpoints_at(alcove, steps, lam, n)
     else:

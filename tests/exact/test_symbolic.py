@@ -83,7 +83,44 @@ def test_gauge_invariance_of_the_closed_form():
     assert f(theta + 5.0) == pytest.approx(f(theta), abs=1e-13)
 
 
-def test_softmax_has_no_closed_form():
+def test_softmax_closed_form_equals_numeric():
+    # softmax on signed steps is not a tilt of F; the first-step route covers it anyway
     env = pw.make_env("triangle-signed", policy="softmax")
-    with pytest.raises(pw.ArgumentError, match="softmax"):
-        env.symbolic_value()
+    f = value_function(env)
+    rng = np.random.default_rng(5)
+    for _ in range(3):
+        theta = rng.normal(size=env.theta_dim)
+        assert f(theta) == pytest.approx(env.value(theta, tol=1e-15), abs=1e-12)
+
+
+def test_log_theta_gives_rationals_without_roots():
+    # θ = (log p, log q) used to produce sqrt(p/q) through the gauge fixing
+    env = pw.make_env("corridor")
+    expr = env.symbolic_value()
+    t0, t1 = sorted(expr.free_symbols, key=str)
+    v = expr.xreplace({t0: sympy.log(3), t1: sympy.log(1)})
+    v = sympy.cancel(v)
+    assert v.is_Rational and not v.has(sympy.sqrt(3))
+    assert float(v) == pytest.approx(env.value([np.log(3), 0.0], tol=1e-15), abs=1e-12)
+
+
+def test_gamma_one_is_a_limit_not_nan():
+    env = pw.make_env("triangle", gamma=1.0, step_cost=0.02)
+    expr = env.symbolic_value(symbolic_params=True)
+    names = {str(x): x for x in expr.free_symbols}
+    at_one = expr.subs({names["gamma"]: 1, names["c"]: sympy.Rational(1, 50)})
+    at_one = at_one.subs({names["r_0"]: 1, names["r_1"]: sympy.Rational(3, 5)})
+    at_one = at_one.subs({names["r_2"]: sympy.Rational(3, 10)})
+    theta = [0.2, -0.1, 0.4]
+    th = {names[f"theta_{i}"]: sympy.Float(t, 30) for i, t in enumerate(theta)}
+    got = at_one.evalf(30, subs=th)
+    assert got.is_finite and float(got) == pytest.approx(env.value(theta, tol=1e-15), abs=1e-12)
+
+
+def test_reward_table_rewards_become_symbols():
+    env = pw.AlcoveWalkEnv(
+        "A1", 4, start=(1, 0), reward_table={(4, 0): 1.0, (0, 0): 0.25}, gamma=0.9
+    )
+    expr = env.symbolic_value(symbolic_params=True)
+    names = {str(x) for x in expr.free_symbols}
+    assert {"R_(0,0)", "R_(4,0)", "gamma", "c"} <= names

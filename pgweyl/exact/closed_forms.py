@@ -1,0 +1,517 @@
+"""Closed forms for any step probabilities: exit laws, generating functions, E[T], P(T > n), V.
+
+For step probabilities p = (p_0, …, p_{k−1}) aligned with ``env.steps.vectors`` (any
+probability vector, in the exponential family or not) and the exit time T and exit point
+X_T of the walk from λ:
+
+    G_b(s) = E[s^T; X_T = b] = Σ_{paths λ → b} Π_t p_{step t} · s^{length}   (exit point b)
+    K(s)   = E[Σ_{t<T} s^t]  = Σ_n P(T > n) s^n
+    P(X_T = b) = G_b(1),   E[T] = K(1) = Σ_b G_b'(1),
+    V = Σ_b R(b) G_b(γ)/γ − c K(γ)                                       (THEORY §3)
+
+All are rational functions of p and s, returned as sympy expressions: exact
+``sympy.Rational`` values when p (and s) are rational, else num/den with the denominator
+1 at p = 0, s = 0 (lowest terms). K is computed directly, never as (1 − Σ_b G_b)/(1 − γ),
+so γ = 1 needs no limit: V(γ = 1) = Σ_b R(b) P(X_T = b) − c E[T].
+
+Conventions
+-----------
+- keys: the exit points as tuples, as in ``env.exit_points`` (representatives with last
+  coordinate 0 on A_n);
+- symbols (plain ``sympy.Symbol``, no assumptions): ``p_0 … p_{k−1}`` for the step
+  probabilities when ``probs`` is None, ``s``, ``gamma``, ``c`` (step cost), ``r_0 … r_r``
+  (wall rewards, combined at corners by the env's rule: ``Max``, ``Min``, sum, mean),
+  ``R_(x,y,…)`` (one per exit point for ``reward_table`` environments);
+- free symbols p_j are formal: the generating functions hold as power series in the p_j
+  whatever their sum. E[T] (and K(1)) is meant on the simplex Σ p_j = 1, where both
+  routes agree; off it their formulas differ;
+- ``probs`` accepts ints, ``fractions.Fraction``, sympy numbers or expressions, strings
+  such as ``"2/5"`` (or one comma-separated string) and floats (read as their shortest
+  decimal, 0.1 → 1/10). Numbers must be ≥ 0 and, when all are rational, sum to 1 exactly.
+
+Routes (``method``), sharing no code and held equal in the tests:
+
+- ``"linear"`` (any probabilities): first-step linear algebra over ℚ(p, s) on the
+  interior graph, :mod:`pgweyl.exact.first_step`;
+- ``"reflection"`` (exp family: ``unit`` steps with any p; ``signed`` steps with
+  p(+e_i) p(−e_i) equal for all i): reflection counts and Padé reconstruction,
+  :mod:`pgweyl.exact.reflection_series`. For P(T > n) the routes are ``"transfer"``
+  (iterating the step matrix) and ``"reflection"`` (weighted interior counts C_n).
+
+>>> import pgweyl as pw
+>>> env = pw.make_env("corridor", level=4, trap_distance=1)   # gambler's ruin, a = 4, z = 1
+>>> exit_probabilities(env, ["1/3", "2/3"])                   # ruin at (0, 0), gain at (4, 0)
+{(0, 0): 14/15, (4, 0): 1/15}
+>>> mean_exit_time(env, ["1/3", "2/3"]), survival(env, 2, ["1/3", "2/3"])
+(11/5, 1/3)
+>>> exit_generating_functions(env)[(4, 0)]
+p_0**3*s**3/(-2*p_0*p_1*s**2 + 1)
+"""
+
+from __future__ import annotations
+
+import numbers
+import weakref
+from fractions import Fraction
+
+import numpy as np
+
+from pgweyl import validate
+from pgweyl.errors import ArgumentError, DimensionError, RewardError
+
+METHODS = ("linear", "reflection")
+SURVIVAL_METHODS = ("transfer", "reflection")
+
+_SYSTEMS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+# -- symbols and exact inputs ----------------------------------------------------------------
+def step_symbols(env) -> tuple:
+    """The symbols p_0 … p_{k−1} of the step probabilities (rows of ``env.steps.vectors``)."""
+    import sympy
+
+    return tuple(sympy.Symbol(f"p_{j}") for j in range(len(env.steps.vectors)))
+
+
+def reward_symbol(point):
+    """The symbol ``R_(x,y,…)`` of the reward at an exit point (``reward_table`` envs)."""
+    import sympy
+
+    return sympy.Symbol("R_(" + ",".join(str(int(v)) for v in point) + ")")
+
+
+def _exact(name: str, value):
+    """A sympy number or expression for ``value``; floats by their shortest decimal."""
+    import sympy
+
+    if isinstance(value, (bool, np.bool_)):
+        raise ArgumentError(f"{name} must be a number or a sympy expression, got {value!r}")
+    if isinstance(value, sympy.Basic):
+        if isinstance(value, sympy.Float):
+            return sympy.Rational(str(value))
+        if not isinstance(value, sympy.Expr):
+            raise ArgumentError(f"{name} must be a number or a sympy expression, got {value!r}")
+        return value
+    if isinstance(value, numbers.Integral):
+        return sympy.Integer(int(value))
+    if isinstance(value, (Fraction, numbers.Rational)):
+        return sympy.Rational(int(value.numerator), int(value.denominator))
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        if not np.isfinite(v):
+            raise ArgumentError(f"{name} must be finite, got {value!r}")
+        return sympy.Rational(repr(v))
+    if isinstance(value, str):
+        try:
+            return sympy.Rational(value.strip())
+        except (TypeError, ValueError):
+            pass
+        raise ArgumentError(f"{name} {value!r} is not a number such as '2/5' or '0.4'")
+    raise ArgumentError(f"{name} must be a number or a sympy expression, got {value!r}")
+
+
+def check_probs(env, probs) -> tuple:
+    """Validate step probabilities (see the module docstring); None gives the symbols."""
+    import sympy
+
+    k = len(env.steps.vectors)
+    if probs is None:
+        return step_symbols(env)
+    if isinstance(probs, str):
+        probs = [t for t in probs.split(",") if t.strip()]
+    try:
+        probs = list(probs)
+    except TypeError:
+        raise DimensionError(f"probs {probs!r} is not a sequence of {k} numbers") from None
+    if len(probs) != k:
+        raise DimensionError(
+            f"probs must have {k} entries (one per step, in env.steps.vectors order), "
+            f"got {len(probs)}"
+        )
+    out = tuple(_exact(f"probs[{j}]", p) for j, p in enumerate(probs))
+    for j, p in enumerate(out):
+        if p.is_number and (p.is_extended_real is False or p.is_negative):
+            raise ArgumentError(
+                f"probs[{j}] = {p} is not allowed: step probabilities are numbers >= 0"
+            )
+    if all(isinstance(p, sympy.Rational) for p in out) and sum(out) != 1:
+        raise ArgumentError(
+            f"probs must sum to 1 exactly, got {' + '.join(map(str, out))} = {sum(out)}"
+        )
+    return out
+
+
+def _check_s(s):
+    import sympy
+
+    if s is None:
+        return sympy.Symbol("s")
+    if isinstance(s, sympy.Symbol):
+        return s
+    v = _exact("s", s)
+    if not isinstance(v, sympy.Rational) or not 0 <= v <= 1:
+        raise ArgumentError(f"s must be a sympy Symbol or a rational number in [0, 1], got {s!r}")
+    return v
+
+
+def _check_method(method, choices):
+    return validate.choice("method", method, choices)
+
+
+def policy_probabilities(env, theta) -> tuple:
+    """Exact step probabilities π_θ of the env's policy family from θ (numbers or sympy).
+
+    ``exp``: π(s_j) = exp((θ, s_j)) / Σ_i exp((θ, s_i)); ``softmax``: exp(θ_j)/Σ exp(θ_i).
+    θ is taken as given, not gauge-fixed, so θ = (log 2, log 3) gives rationals (no √).
+
+    >>> import sympy, pgweyl as pw
+    >>> policy_probabilities(pw.make_env("triangle-signed"), [sympy.log(2), sympy.log(3)])
+    (12/35, 3/35, 18/35, 2/35)
+    """
+    import sympy
+
+    vecs = env.steps.vectors.tolist()
+    dim = env.theta_dim
+    try:
+        theta = list(theta)
+    except TypeError:
+        raise DimensionError(f"theta {theta!r} is not a vector") from None
+    if len(theta) != dim:
+        raise DimensionError(f"theta must have {dim} entries, got {len(theta)}")
+    theta = [_exact(f"theta[{i}]", t) for i, t in enumerate(theta)]
+    if env.policy_kind == "exp":
+        logits = [sympy.Add(*[int(v) * t for v, t in zip(s, theta)]) for s in vecs]
+    else:
+        logits = theta
+    weights = [sympy.exp(x) for x in logits]
+    total = sympy.Add(*weights)
+    return tuple(w / total for w in weights)
+
+
+# -- the two routes, cached per environment ---------------------------------------------------
+def _system(env, which: str):
+    cache = _SYSTEMS.setdefault(env, {})
+    if which not in cache:
+        ex = env.exit_points.tolist()
+        if which == "linear":
+            from pgweyl.exact.first_step import FirstStepSystem
+
+            cache[which] = FirstStepSystem(env.alcove, env.steps, env.start, ex)
+        else:
+            from pgweyl.exact.reflection_series import ReflectionSeries
+
+            cache[which] = ReflectionSeries(env.alcove, env.steps, env.start, ex)
+    return cache[which]
+
+
+def _keys(env):
+    return [tuple(int(v) for v in b) for b in env.exit_points.tolist()]
+
+
+def _gfs(env, probs, s, method, divide_by_s=False):
+    if method == "linear":
+        return _system(env, "linear").solve(probs, s, divide_by_s=divide_by_s)[0]
+    return _system(env, "reflection").exit_gf(probs, s, divide_by_s=divide_by_s)
+
+
+def _expected_steps(env, probs, s, method):
+    """K(s) = E[Σ_{t<T} s^t] by the chosen route (s a Symbol or a rational)."""
+    import sympy
+
+    if method == "linear":
+        return _system(env, "linear").solve(probs, s)[1]
+    sym = s if isinstance(s, sympy.Symbol) else sympy.Dummy("s")
+    K = _system(env, "reflection").expected_steps_gf(probs, sym)
+    return K if sym is s else _normal_form(K.subs(sym, s))
+
+
+def _normal_form(expr):
+    """A number, or num/den in lowest terms with integer coefficients of content 1."""
+    from pgweyl.exact.reflection_series import primitive_form
+
+    return expr if not expr.free_symbols else primitive_form(expr)
+
+
+def closed_form_latex(obj):
+    """LaTeX of a closed form: an expression, or a dict/list of them (keys kept).
+
+    >>> import sympy
+    >>> closed_form_latex({(0, 0): sympy.Rational(14, 15)})
+    {(0, 0): '\\\\frac{14}{15}'}
+    """
+    import sympy
+
+    if isinstance(obj, dict):
+        return {k: closed_form_latex(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(closed_form_latex(v) for v in obj)
+    return sympy.latex(obj)
+
+
+def _maybe_latex(obj, latex: bool):
+    return closed_form_latex(obj) if latex else obj
+
+
+# -- public closed forms ------------------------------------------------------------------------
+def exit_generating_functions(env, probs=None, s=None, *, method="linear", latex=False) -> dict:
+    """{exit point: E[s^T; X_T = b]} as rational functions of s and the step probabilities.
+
+    G_b(s) = Σ_n P(T = n, X_T = b) s^n; ``s`` None gives the symbol ``s``, a Symbol is
+    used as is, a rational in [0, 1] evaluates there. ``probs`` None gives p_0 … p_{k−1}.
+
+    >>> import pgweyl as pw
+    >>> env = pw.make_env("corridor", level=3, trap_distance=1)
+    >>> exit_generating_functions(env, ["1/2", "1/2"])
+    {(0, 0): 2*s/(4 - s**2), (3, 0): s**2/(4 - s**2)}
+    """
+    probs = check_probs(env, probs)
+    s = _check_s(s)
+    method = _check_method(method, METHODS)
+    gfs = _gfs(env, probs, s, method)
+    return _maybe_latex(dict(zip(_keys(env), gfs)), latex)
+
+
+def exit_probabilities(env, probs=None, *, method="linear", latex=False) -> dict:
+    """{exit point: P(X_T = b)} = G_b(1), exact (sympy.Rational for rational probs).
+
+    >>> import pgweyl as pw
+    >>> exit_probabilities(pw.make_env("corridor", level=3, trap_distance=1))[(3, 0)]
+    p_0**2/(-p_0*p_1 + 1)
+    """
+    import sympy
+
+    return exit_generating_functions(env, probs, sympy.Integer(1), method=method, latex=latex)
+
+
+def mean_exit_time(env, probs=None, *, method="linear", latex=False):
+    """E[T], exact: K(1) = e_λᵀ (I − P)^{-1} 1 (``linear``) or Σ_b G_b'(1), the derivative
+    of the generating functions at s = 1 (``reflection``); equal on the simplex Σ p = 1.
+
+    >>> import pgweyl as pw
+    >>> mean_exit_time(pw.make_env("corridor"), ["1/2", "1/2"])   # z (a − z) = 2 · 6
+    12
+    """
+    import sympy
+
+    probs = check_probs(env, probs)
+    method = _check_method(method, METHODS)
+    if method == "linear":
+        out = _system(env, "linear").solve(probs, sympy.Integer(1))[1]
+    else:
+        s = sympy.Dummy("s")
+        total = [sympy.diff(g, s).subs(s, 1) for g in _gfs(env, probs, s, "reflection")]
+        out = _normal_form(sympy.Add(*total))
+    return _maybe_latex(out, latex)
+
+
+def survival(env, n, probs=None, *, method="transfer", latex=False):
+    """P(T > n), exact: a polynomial of degree n in the p_j (a Rational for rational p).
+
+    ``transfer``: e_λᵀ P^n 1 on the interior graph; ``reflection``: Σ_x C_n(λ, x) times
+    the probability of one path λ → x (exp family only).
+
+    >>> import pgweyl as pw
+    >>> survival(pw.make_env("corridor", level=3, trap_distance=1), 2)
+    p_0*p_1
+    """
+    n = validate.nonnegative_int("n", n)
+    probs = check_probs(env, probs)
+    method = _check_method(method, SURVIVAL_METHODS)
+    if method == "transfer":
+        out = _system(env, "linear").survival(probs, n)[-1]
+    else:
+        out = _system(env, "reflection").survival(probs, n)
+    return _maybe_latex(out, latex)
+
+
+def exit_rewards(env, rewards="env") -> list:
+    """R(b) for each exit point (``env.exit_points`` order) as sympy objects.
+
+    ``"env"``: the env's rewards, exact (floats read as decimals); None: symbols (r_j
+    combined by the corner rule, or R_(point) for a reward table); a sequence of per-wall
+    rewards (combined by the corner rule); or a dict {exit point: reward} (others 0)."""
+    import sympy
+
+    walls = env.exit_walls
+    keys = _keys(env)
+    if isinstance(rewards, str) and rewards == "env":
+        if env.wall_rewards is None:
+            return [_exact("reward", env.reward_table.get(k, 0.0)) for k in keys]
+        per_wall = [_exact("wall reward", r) for r in env.wall_rewards]
+    elif rewards is None:
+        if env.wall_rewards is None:
+            return [reward_symbol(k) for k in keys]
+        per_wall = list(sympy.symbols(f"r_0:{len(env.alcove.walls)}"))
+    elif isinstance(rewards, dict):
+        table = {tuple(int(v) for v in k): v for k, v in rewards.items()}
+        unknown = sorted(set(table) - set(keys))
+        if unknown:
+            raise RewardError(
+                f"rewards key {list(unknown[0])} is not an exit point; exit points are "
+                f"{', '.join(str(list(k)) for k in keys)}"
+            )
+        return [_exact(f"rewards[{k}]", table.get(k, 0)) for k in keys]
+    else:
+        per_wall = [_exact("rewards", r) for r in rewards]
+        if len(per_wall) != len(env.alcove.walls):
+            raise RewardError(
+                f"rewards must have {len(env.alcove.walls)} entries (walls 0..), "
+                f"got {len(per_wall)}"
+            )
+    combine = {
+        "max": lambda xs: sympy.Max(*xs),
+        "min": lambda xs: sympy.Min(*xs),
+        "sum": lambda xs: sympy.Add(*xs),
+        "mean": lambda xs: sympy.Add(*xs) / len(xs),
+    }[env.corner]
+    return [combine([per_wall[j] for j in w]) for w in walls]
+
+
+def closed_form_value(
+    env,
+    probs=None,
+    *,
+    gamma="env",
+    step_cost="env",
+    rewards="env",
+    method="linear",
+    latex=False,
+):
+    """V = E[γ^{T−1} R(X_T) − c Σ_{t<T} γ^t] = Σ_b R(b) G_b(γ)/γ − c K(γ), exact.
+
+    Each of ``gamma``, ``step_cost``, ``rewards``: ``"env"`` (the env's value, exact),
+    None (a symbol: ``gamma``, ``c``, ``r_j`` or ``R_(point)``) or a value. γ = 1 is no
+    special case: K(1) = E[T] directly, and a symbolic γ may be set to 1 afterwards.
+
+    >>> import pgweyl as pw
+    >>> env = pw.make_env("corridor", level=4, trap_distance=1)
+    >>> closed_form_value(env, ["1/3", "2/3"], gamma=1, step_cost="1/10")  # 7/15 + 1/15 − 11/50
+    47/150
+    """
+    import sympy
+
+    probs = check_probs(env, probs)
+    method = _check_method(method, METHODS)
+    if isinstance(gamma, str) and gamma == "env":
+        g = _exact("gamma", env.gamma)
+    elif gamma is None:
+        g = sympy.Symbol("gamma")
+    else:
+        g = _exact("gamma", gamma)
+        if not isinstance(g, sympy.Symbol) and g.is_number and not (0 < g <= 1):
+            raise ArgumentError(f"gamma must be in (0, 1], got {gamma!r}")
+    if isinstance(step_cost, str) and step_cost == "env":
+        c = _exact("step_cost", env.step_cost)
+    elif step_cost is None:
+        c = sympy.Symbol("c")
+    else:
+        c = _exact("step_cost", step_cost)
+        if c.is_number and c.is_negative:
+            raise ArgumentError(f"step_cost must be >= 0, got {step_cost!r}")
+    R = exit_rewards(env, rewards)
+    if not isinstance(g, (sympy.Symbol, sympy.Rational)):
+        raise ArgumentError(f"gamma must be a Symbol or a rational number, got {gamma!r}")
+    P = _gfs(env, probs, g, method, divide_by_s=True)  # G_b(γ)/γ
+    total = sympy.Add(*[r * p for r, p in zip(R, P)])
+    if c != 0:
+        total -= c * _expected_steps(env, probs, g, method)
+    return _maybe_latex(_normal_form(total), latex)
+
+
+def closed_form_report(env, probs=None, *, method="linear", check=True) -> dict:
+    """Everything ``pgweyl value ENV --symbolic [--probs …]`` prints, JSON-ready.
+
+    Keys: ``env``, ``method``, ``probabilities`` (strings, aligned with ``steps``),
+    ``steps``, ``symbols`` (what each symbol means), ``exits`` (per exit point: ``point``,
+    ``walls``, ``reward``, ``generating_function`` and ``probability`` with their
+    ``*_latex``; ``probability_float`` when numeric), ``mean_exit_time`` and ``value``
+    (V at the env's γ, rewards and step cost) with ``*_latex`` (and ``*_float`` when
+    numeric), ``checked_by`` (the other route, or None when it does not apply, with
+    ``check_note``) and ``routes_agree`` (True/False, None when not checked).
+
+    >>> import pgweyl as pw
+    >>> r = closed_form_report(pw.make_env("triangle-signed"), "2/5,1/10,3/10,1/5")
+    >>> r["value"], r["checked_by"], r["exits"][0]["point"]
+    ('129493364118/251799338873', None, [1, 1])
+    """
+    import sympy
+
+    probs = check_probs(env, probs)
+    method = _check_method(method, METHODS)
+    s = sympy.Symbol("s")
+    gfs = exit_generating_functions(env, probs, s, method=method)
+    pr = exit_probabilities(env, probs, method=method)
+    et = mean_exit_time(env, probs, method=method)
+    value = closed_form_value(env, probs, method=method)
+    rewards = exit_rewards(env)
+    numeric = all(isinstance(p, sympy.Rational) for p in probs)
+
+    other, note, agree = None, None, None
+    if check:
+        alt = "reflection" if method == "linear" else "linear"
+        try:
+            alt_gfs = exit_generating_functions(env, probs, s, method=alt)
+            alt_et = mean_exit_time(env, probs, method=alt)
+        except ArgumentError as err:  # the reflection route needs the exp family
+            note = str(err)
+        else:
+            other = alt
+            agree = all(sympy.cancel(gfs[k] - alt_gfs[k]) == 0 for k in gfs)
+            if numeric:  # E[T] routes agree on the simplex
+                agree = agree and sympy.cancel(et - alt_et) == 0
+
+    exits = []
+    for (key, gf), r, walls in zip(gfs.items(), rewards, env.exit_walls):
+        row = {
+            "point": list(key),
+            "walls": list(walls),
+            "reward": str(r),
+            "generating_function": str(gf),
+            "generating_function_latex": sympy.latex(gf),
+            "probability": str(pr[key]),
+            "probability_latex": sympy.latex(pr[key]),
+        }
+        if numeric:
+            row["probability_float"] = float(pr[key])
+        exits.append(row)
+    names = [str(p) for p in step_symbols(env)]
+    out = {
+        "env": env.to_dict(),
+        "method": method,
+        "steps": env.steps.vectors.tolist(),
+        "probabilities": [str(p) for p in probs],
+        "symbols": {
+            "s": "E[s^T; X_T = b] is the generating function of exit point b",
+            **({} if numeric else {n: f"probability of step {i}" for i, n in enumerate(names)}),
+        },
+        "exits": exits,
+        "mean_exit_time": str(et),
+        "mean_exit_time_latex": sympy.latex(et),
+        "value": str(value),
+        "value_latex": sympy.latex(value),
+        "checked_by": other,
+        "check_note": note,
+        "routes_agree": agree,
+    }
+    if numeric:
+        out["mean_exit_time_float"] = float(et)
+        out["value_float"] = float(value)
+    return out
+
+
+__all__ = [
+    "METHODS",
+    "SURVIVAL_METHODS",
+    "check_probs",
+    "closed_form_latex",
+    "closed_form_report",
+    "closed_form_value",
+    "exit_generating_functions",
+    "exit_probabilities",
+    "exit_rewards",
+    "mean_exit_time",
+    "policy_probabilities",
+    "reward_symbol",
+    "step_symbols",
+    "survival",
+]
