@@ -24,6 +24,8 @@ y = Lθ (:meth:`~AlcoveWalkEnv.effective_map`, :meth:`~AlcoveWalkEnv.lift`).
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from pgweyl import validate
@@ -112,6 +114,9 @@ class AlcoveWalkEnv:
         corner="max",
         policy="exp",
     ):
+        if level is None or isinstance(level, bool) or not isinstance(level, numbers.Integral):
+            # The walk must end: an environment needs a finite level (no Weyl chamber).
+            raise LevelError(f"level must be a positive integer, got {level!r}")
         self.alcove = _alcove_or_level_hint(cartan, level, steps)
         self.cartan = self.alcove.cartan
         self.level = self.alcove.level

@@ -137,30 +137,34 @@ def survival_moments(theta_c, abar, n, idx, logq, state_delta, mean_delta):
 def value_grad_pass(
     theta_c,
     abar,
+    abar_error,
     grad_a,
     n_cells,
     cell_n,
-    cell_logq,
+    cell_w,
+    cell_scale,
     cell_delta,
     cell_ret,
     cell_mag,
     cell_dnorm,
-    row_error,
+    table_error,
     eps_v,
     eps_g,
     grad_out,
 ):
     """One pass over the first ``n_cells`` cells: V_N = Σ P G and Σ P G (δ − n ∇A).
 
-    The gradient (before projection off the gauge) is written into ``grad_out``. Returns
-    (V_N, Σ P, Σ P |G|, rounding bound of V_N, rounding bound of the gradient), where each
-    cell's probability has the relative error bound
+    Each cell's probability is P = w · exp((θ_c, δ) − n Ā + scale · ln 2) with the table's
+    mantissa w and power of two. The gradient (before projection off the gauge) is written
+    into ``grad_out``. Returns (V_N, Σ P, Σ P |G|, rounding bound of V_N, rounding bound of
+    the gradient), where each probability has the relative error bound
 
-        η_j = n_j · row_error + 4ε (|log q_j| + |(θ_c, δ_j)| + n_j |Ā| + 1)
+        η_j = table_error + n_j abar_error + 4ε (Σ_c |δ_jc θ_c| + n_j |Ā| + |scale_j| ln 2 + 1)
 
-    (``row_error`` per table row; ε = 2^−53), weighted by P_j (|G_j| + mag_j) for V and by
-    P_j (|G_j| + mag_j)(‖δ_j‖ + n_j ‖∇A‖) for the gradient, plus ``eps_v``/``eps_g`` for
-    the products and the compensated sums. ``mag`` bounds |G| per cell."""
+    (the exponent's rounding, ε = 2^−53; ``abar_error`` bounds the error of the given Ā
+    beyond its own rounding), weighted by
+    P_j (|G_j| + mag_j) for V and by P_j (|G_j| + mag_j)(‖δ_j‖ + n_j ‖∇A‖) for the
+    gradient, plus ``eps_v``/``eps_g`` for the products and the compensated sums."""
     d = theta_c.shape[0]
     eps = 1.1102230246251565e-16
     norm_ga = 0.0
@@ -178,10 +182,16 @@ def value_grad_pass(
     for j in range(n_cells):
         n = cell_n[j]
         tilt_part = 0.0
+        tilt_abs = 0.0
         for c in range(d):
-            tilt_part += cell_delta[j, c] * theta_c[c]
-        x = cell_logq[j] + tilt_part - n * abar
-        p = np.exp(x)
+            t = cell_delta[j, c] * theta_c[c]
+            tilt_part += t
+            tilt_abs += abs(t)
+        x = tilt_part - n * abar + cell_scale[j] * _LN2
+        if x < 700.0:
+            p = cell_w[j] * np.exp(x)
+        else:  # a tiny mantissa times a huge tilt: combine in log space
+            p = np.exp(x + np.log(cell_w[j]))
         g = cell_ret[j]
         pg = p * g
         v_sum, v_comp = _neumaier(v_sum, v_comp, pg)
@@ -190,7 +200,11 @@ def value_grad_pass(
             a_sum[c], a_comp[c] = _neumaier(a_sum[c], a_comp[c], pg * cell_delta[j, c])
         mass += p
         s_abs += p * abs(g)
-        rel = n * row_error + 4.0 * eps * (abs(cell_logq[j]) + abs(tilt_part) + n * abs(abar) + 1.0)
+        rel = (
+            table_error
+            + n * abar_error
+            + 4.0 * eps * (tilt_abs + n * abs(abar) + abs(cell_scale[j]) * _LN2 + 1.0)
+        )
         m = p * (abs(g) + cell_mag[j])
         err_v += m * (rel + eps_v)
         err_g += m * (cell_dnorm[j] + n * norm_ga) * (rel + eps_g)
@@ -201,6 +215,38 @@ def value_grad_pass(
 
 
 # -- table rows ---------------------------------------------------------------------------------
+@njit(**_NJIT)
+def _two_sum(a, b):
+    s = a + b
+    bb = s - a
+    return s, (a - (s - bb)) + (b - bb)
+
+
+@njit(**_NJIT)
+def _two_prod(a, b):
+    p = a * b
+    ca = 134217729.0 * a  # Dekker's splitter 2^27 + 1
+    ah = ca - (ca - a)
+    cb = 134217729.0 * b
+    bh = cb - (cb - b)
+    return p, ((ah * bh - p) + ah * (b - bh) + (a - ah) * bh) + (a - ah) * (b - bh)
+
+
+@njit(**_NJIT)
+def _dd_div(hi, lo, k):
+    """(hi + lo)/k in double-double."""
+    q1 = hi / k
+    p, e = _two_prod(q1, float(k))
+    q2 = (((hi - p) - e) + lo) / k
+    return _two_sum(q1, q2)
+
+
+@njit(**_NJIT)
+def _dd_add(hi, lo, bh, bl):
+    s, e = _two_sum(hi, bh)
+    return _two_sum(s, e + lo + bl)
+
+
 @njit(**_NJIT)
 def advance_rows(
     succ,
@@ -222,22 +268,25 @@ def advance_rows(
     exit_ptr,
     exit_idx,
     exit_val,
+    exit_w,
+    row_scale,
 ):
     """Advance the uniform walk by up to ``n_rows`` rows, writing the rows sparsely.
 
-    State: ``w[active[:n_active]]`` holds P_unif(X_n = x, T > n) / 2^scale for the row
-    n = row0 − 1 (every other entry of ``w`` is 0). Row n + 1: each active state sends
-    w/|S| along every step, to a state or an exit point. Output (CSR, values are logs):
-    survival rows in ``surv_*``, exit rows (cells) in ``exit_*``, exit indices sorted
-    within a row. Stops early when an output buffer would overflow.
+    State: ``w[x] = (hi, lo)`` holds P_unif(X_n = x, T > n) / 2^scale in double-double for
+    the row n = row0 − 1 at the states ``active[:n_active]`` (0 elsewhere). Row n + 1:
+    each active state sends w/|S| along every step, to a state or an exit point. Output
+    (CSR): survival rows ``surv_*`` as logs; exit rows (the cells) as logs ``exit_val`` and
+    as mantissas ``exit_w`` with the row's power of two ``row_scale[n]`` (cell mass =
+    exit_w · 2^row_scale), exit indices sorted within a row. Stops early when an output
+    buffer would overflow.
 
-    Returns (rows done, n_active, scale, entries used in surv_idx, in exit_idx). Masses
-    are renormalised by exact powers of two (no underflow), so a row is exact up to the
-    rounding of sums of ≤ |S| terms and one division by |S| per step."""
+    Returns (rows done, n_active, scale, entries used in surv_idx, in exit_idx). Sums and
+    divisions are double-double (relative error O(n ε²)); each stored value is rounded
+    once to float64; masses are renormalised by exact powers of two (no underflow)."""
     n_exit_total = exit_acc.shape[0]
     s_used = surv_ptr[row0]
     e_used = exit_ptr[row0]
-    inv_k = 1.0 / k
     done = 0
     for r in range(n_rows):
         if s_used + n_active * k > surv_idx.shape[0] or e_used + n_exit_total > exit_idx.shape[0]:
@@ -247,49 +296,57 @@ def advance_rows(
         n_ex = 0
         for a in range(n_active):
             i = active[a]
-            wi = w[i] / k if k & (k - 1) else w[i] * inv_k
-            w[i] = 0.0
+            wh, wl = _dd_div(w[i, 0], w[i, 1], k)
+            w[i, 0] = 0.0
+            w[i, 1] = 0.0
             for s in range(succ.shape[1]):
                 t = succ[i, s]
                 if t >= 0:
                     if mark[t] != row:
                         mark[t] = row
-                        w_next[t] = 0.0
+                        w_next[t, 0] = 0.0
+                        w_next[t, 1] = 0.0
                         active[n_active + n_new] = t  # append after the current list
                         n_new += 1
-                    w_next[t] += wi
+                    w_next[t, 0], w_next[t, 1] = _dd_add(w_next[t, 0], w_next[t, 1], wh, wl)
                 else:
                     j = -1 - t
                     if exit_mark[j] != row:
                         exit_mark[j] = row
-                        exit_acc[j] = 0.0
+                        exit_acc[j, 0] = 0.0
+                        exit_acc[j, 1] = 0.0
                         exit_list[n_ex] = j
                         n_ex += 1
-                    exit_acc[j] += wi
+                    exit_acc[j, 0], exit_acc[j, 1] = _dd_add(exit_acc[j, 0], exit_acc[j, 1], wh, wl)
         # Move the new active list to the front and the new masses into w.
         top = 0.0
         for a in range(n_new):
             t = active[n_active + a]
             active[a] = t
-            w[t] = w_next[t]
-            if w[t] > top:
-                top = w[t]
+            w[t, 0] = w_next[t, 0]
+            w[t, 1] = w_next[t, 1]
+            if w[t, 0] > top:
+                top = w[t, 0]
         n_active = n_new
         shift = 0
         if 0.0 < top < 2.0**-600:
             shift = -int(np.floor(np.log2(top)))
         for a in range(n_active):
             t = active[a]
-            w[t] = np.ldexp(w[t], shift)
+            w[t, 0] = np.ldexp(w[t, 0], shift)
+            w[t, 1] = np.ldexp(w[t, 1], shift)
             surv_idx[s_used] = t
-            surv_val[s_used] = np.log(w[t]) + (scale - shift) * _LN2
+            surv_val[s_used] = np.log(w[t, 0] + w[t, 1]) + (scale - shift) * _LN2
             s_used += 1
         ex_sorted = np.sort(exit_list[:n_ex])
         for q in range(n_ex):
             j = ex_sorted[q]
+            m = exit_acc[j, 0] + exit_acc[j, 1]
             exit_idx[e_used] = j
-            exit_val[e_used] = np.log(exit_acc[j]) + scale * _LN2
+            exit_w[e_used] = m
+            exit_val[e_used] = np.log(m) + scale * _LN2
             e_used += 1
+        row_scale[row] = scale
         scale -= shift
         surv_ptr[row + 1] = s_used
         exit_ptr[row + 1] = e_used

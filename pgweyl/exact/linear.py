@@ -229,6 +229,23 @@ class LinearRoute:
             best = norm
         return x, res
 
+    @staticmethod
+    def _supersolution(op, tau, res_t) -> np.ndarray:
+        """u ≥ τ entrywise: the smallest tried (1 + δ) τ̂ with (I − γM) u ≥ 1 exactly."""
+        rho = float(np.abs(res_t).max()) if len(res_t) else 0.0
+        ones = np.ones(len(tau), dtype=_LD)
+        delta = max(2.0 * rho, 16 * _EPS_LD)
+        for _ in range(8):
+            if delta < 0.5:
+                u = tau * _LD(1.0 + delta) + _LD(16 * _EPS_LD)
+                if np.all(op.residual(ones, u, False) <= 0):  # 1 − (I − γM) u ≤ 0
+                    return u.astype(float) * (1.0 + 4 * 2.0**-53)
+            delta *= 4.0
+        raise AccuracyError(
+            "the linear system is too ill-conditioned to bound its solution "
+            f"(expected-time residual {rho:.2g}); use method='table'"
+        )
+
     # -- the solve --------------------------------------------------------------------------
     def solve(self, probs, jac=None, *, gamma: float, cost: float, probs_hp=None, no_rewards=False):
         """V (and ∇V = Jᵀ g when ``jac`` (k×p) = ∂π/∂θ is given) with error bounds.
@@ -262,16 +279,11 @@ class LinearRoute:
         tau, res_t = self._refined(solve, op, np.ones(n, dtype=_LD), False)
         if not (np.all(np.isfinite(v)) and np.all(np.isfinite(y)) and np.all(np.isfinite(tau))):
             raise AccuracyError("the linear solve produced non-finite values; use method='table'")
-        # τ̂ is within τ_max ‖ρ_τ‖ of τ entrywise: the envelope τ_up (needs τ̂_max ‖ρ_τ‖ < 1).
-        rt = float(np.abs(res_t).max()) + 4 * _EPS_LD
-        t_hat = float(np.abs(tau).max())
-        if not rt * t_hat < 0.5:
-            raise AccuracyError(
-                "the linear system is too ill-conditioned to bound its solution "
-                f"(residual {rt:.2g} × expected time {t_hat:.2g}); use method='table'"
-            )
-        tau_max = t_hat / (1.0 - rt * t_hat) if t_hat else 0.0
-        tau_up = np.abs(tau).astype(float) + tau_max * rt
+        # An entrywise upper bound of τ = (I − γM)^{−1} 1 (every row sum of the nonnegative
+        # inverse): u = (1 + δ) τ̂ is certified by (I − γM) u ≥ 1, checked with exact
+        # residuals (maximum principle), whatever the conditioning.
+        tau_up = self._supersolution(op, tau, res_t)
+        tau_max = float(tau_up.max()) if n else 0.0
         # Residuals are exact up to ε_ld of themselves: inflate them by that.
         ay = (np.abs(res_y) * (1 + 4 * _EPS_LD)).astype(float)
         av = float(np.abs(res_v).max()) * (1 + 4 * _EPS_LD)

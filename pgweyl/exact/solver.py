@@ -43,6 +43,8 @@ from pgweyl.exact.tilted import TiltedTransfer, TruncationWarning
 COUNT_METHODS = ("transfer", "reflection")
 VALUE_METHODS = ("auto", "table", "linear")
 _EPS = bounds.EPS
+#: Absolute error of Ā computed in longdouble (a few longdouble ulps of A and log|S|).
+_ABAR_ERROR = 2e-18
 
 
 @dataclass(frozen=True, repr=False)
@@ -86,7 +88,8 @@ class ExactValue:
 class Cells:
     """θ-independent data of the cells (n, b) with F_n(b) > 0 and n ≤ ``n_max``, ordered
     by n then exit index: ``n``, ``exit`` (row of env.exit_points), ``logq`` =
-    log(F_n(b)/|S|^n), ``delta`` = rep(b) − rep(λ) (the tilt direction), ``reward`` R(b),
+    log(F_n(b)/|S|^n) = log(w · 2^scale) (``w`` the mantissa), ``delta`` = rep(b) − rep(λ)
+    (the tilt direction), ``reward`` R(b),
     ``ret`` G(b, n), ``mag`` (a bound of |G| for the rounding bound), ``dnorm`` = ‖δ‖₂,
     ``logq_absmax`` (running max of |log q|)."""
 
@@ -94,6 +97,8 @@ class Cells:
     n: np.ndarray
     exit: np.ndarray
     logq: np.ndarray
+    w: np.ndarray
+    scale: np.ndarray
     delta: np.ndarray
     reward: np.ndarray
     ret: np.ndarray
@@ -221,6 +226,7 @@ class ExactSolver:
             top = max(n_max, 2 * (self._cells.n_max if self._cells else 0))
             top = min(top, self.table.rows - 1)
             n, j, logq = self.table.cells(top)
+            w, scale = self.table.cell_mantissas(top)
             reward = env.exit_rewards[j]
             h = n.astype(float) if env.gamma == 1.0 else np.full(len(n), 1.0 / (1.0 - env.gamma))
             self._cells = Cells(
@@ -228,6 +234,8 @@ class ExactSolver:
                 n=n,
                 exit=j,
                 logq=logq,
+                w=w,
+                scale=scale,
                 delta=np.ascontiguousarray(self.exit_delta[j], dtype=float),
                 reward=reward,
                 ret=env.returns(reward, n),
@@ -241,7 +249,10 @@ class ExactSolver:
         end = self.table.cell_count(n_max)
         return Cells(
             n_max,
-            *(getattr(c, f)[:end] for f in ("n", "exit", "logq", "delta", "reward", "ret")),
+            *(
+                getattr(c, f)[:end]
+                for f in ("n", "exit", "logq", "w", "scale", "delta", "reward", "ret")
+            ),
             c.mag[:end],
             c.dnorm[:end],
             c.logq_absmax[:end],
@@ -356,8 +367,13 @@ class ExactSolver:
         return cap
 
     def _table_policy(self, theta):
-        """(θ_c, Ā, ∇A(θ), D = max_s ‖s − ∇A‖₂) of one θ."""
-        (tc,), (abar,) = self.tilt(theta)
+        """(θ_c, Ā, ∇A(θ), D = max_s ‖s − ∇A‖₂) of one θ; Ā = A(θ_c) − log|S| is
+        recomputed in longdouble (its rounding is then ε|Ā|/2 plus ~1e−18 absolute, not
+        ε |A|: the cells' exponents carry n Ā)."""
+        (tc,), _ = self.tilt(theta)
+        logits = self.vectors_f.astype(np.longdouble) @ tc.astype(np.longdouble)
+        top = logits.max()
+        abar = float(top + np.log(np.exp(logits - top).sum()) - np.log(np.longdouble(self.k)))
         grad_a = self.env.policy(theta) @ self.vectors_f
         d_max = float(np.sqrt(((self.vectors_f - grad_a) ** 2).sum(axis=1)).max())
         return tc, abar, grad_a, d_max
@@ -421,15 +437,17 @@ class ExactSolver:
         v_n, _, _, round_v, round_g = value_grad_pass(
             tc,
             abar,
+            _ABAR_ERROR,
             grad_a,
             len(cells),
             cells.n,
-            cells.logq,
+            cells.w,
+            cells.scale,
             cells.delta,
             cells.ret,
             cells.mag,
             cells.dnorm,
-            self.table.relative_error(1),
+            self.table.relative_error(N),
             8 * _EPS,
             (8 + 2 * d + 2 * self.k) * _EPS,
             grad,
@@ -445,6 +463,9 @@ class ExactSolver:
         err_v, err_g = bounds.truncation_bounds(N, tail, gamma, cost, self.r_max, d_max)
         corr = cost * tail * h_n  # the known-part corrections, rounded once more
         err_v += round_v + 8 * _EPS * corr
+        if self.gauge:  # θ_c = θ − mean(θ) is rounded: V at a θ within ε|θ| of the given one
+            shift = 4 * _EPS * float(np.abs(theta).max()) * math.sqrt(d)
+            err_v += shift * (round_g / _EPS)  # round_g/ε ≥ Σ P (|G| + mag)(‖δ‖ + n‖∇A‖)
         err_g += round_g + 8 * _EPS * corr * (self.delta_absmax + N * float(np.abs(grad_a).sum()))
         return ExactValue(
             np.array(theta, dtype=float),

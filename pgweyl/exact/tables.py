@@ -99,10 +99,12 @@ class LogTable:
     points (the *cells*) and log(C_n(λ, x)/|S|^n) at the interior states (the survival
     rows), n = 0..rows−1, stored sparsely (only non-zero entries, CSR by row).
 
-    Rows are computed in floats by :func:`pgweyl.exact.kernels.advance_rows`: each entry
-    of row n is a sum of at most |S| entries of row n−1 divided by |S|, so its relative
-    error is at most :meth:`relative_error` = n |S| ε (ε = 2^−53), and masses are
-    renormalised by exact powers of two, so nothing underflows. Row 0 is the start state
+    Rows are computed by :func:`pgweyl.exact.kernels.advance_rows` in double-double
+    arithmetic and rounded once when stored, so every entry is within
+    :meth:`relative_error` ≈ ε = 2^−53 of the exact ratio; masses are renormalised by exact
+    powers of two, so nothing underflows. Cells are kept both as logs (for the batched
+    tilt) and as mantissa × 2^scale (for V and ∇V, whose rounding bound then does not grow
+    with |log q|). Row 0 is the start state
     with log q = 0 and no cell. Memory is checked against ``config.MEMORY_BUDGET``
     before every growth.
 
@@ -114,14 +116,14 @@ class LogTable:
         self.graph = graph
         self.k = int(k)
         n = graph.n_states
-        self._w = np.zeros(n)
-        self._w[0] = 1.0
-        self._w_next = np.zeros(n)
+        self._w = np.zeros((n, 2))  # double-double masses (hi, lo)
+        self._w[0, 0] = 1.0
+        self._w_next = np.zeros((n, 2))
         self._active = np.zeros(2 * n, dtype=np.int64)
         self._n_active = 1
         self._scale = 0
         self._mark = np.full(n, -1, dtype=np.int64)
-        self._exit_acc = np.zeros(graph.n_exits)
+        self._exit_acc = np.zeros((graph.n_exits, 2))
         self._exit_mark = np.full(graph.n_exits, -1, dtype=np.int64)
         self._exit_list = np.zeros(graph.n_exits, dtype=np.int64)
         self.surv_ptr = np.zeros(2, dtype=np.int64)
@@ -131,6 +133,8 @@ class LogTable:
         self.exit_ptr = np.zeros(2, dtype=np.int64)
         self.exit_idx = np.zeros(max(16, graph.n_exits), dtype=np.int64)
         self.exit_val = np.zeros(max(16, graph.n_exits))
+        self.exit_w = np.zeros(max(16, graph.n_exits))
+        self.row_scale = np.zeros(2, dtype=np.int64)
         self._rows = 1
 
     @property
@@ -139,11 +143,13 @@ class LogTable:
         return self._rows
 
     def relative_error(self, n: int) -> float:
-        """Bound on the relative error of any entry of rows ≤ n (first order)."""
-        return n * (self.k + 1) * UNIT_ROUNDOFF
+        """Bound on the relative error of any stored mantissa of rows ≤ n: one rounding of
+        a double-double accumulation (relative error ≤ n (2|S| + 4) ε² before it)."""
+        return UNIT_ROUNDOFF + n * (2 * self.k + 4) * UNIT_ROUNDOFF**2
 
     def nbytes(self) -> int:
-        return sum(a.nbytes for a in (self.surv_idx, self.surv_val, self.exit_idx, self.exit_val))
+        arrays = (self.surv_idx, self.surv_val, self.exit_idx, self.exit_val, self.exit_w)
+        return sum(a.nbytes for a in arrays)
 
     def max_rows(self) -> int:
         return int(config.MAX_TABLE_ROWS)
@@ -157,7 +163,7 @@ class LogTable:
         while new_e < exit_need:
             new_e *= 2
         require(
-            16 * (new_s + new_e) + 16 * rows_need,
+            16 * new_s + 24 * new_e + 24 * rows_need,
             f"a first-passage table of {rows_need} rows over {self.graph.n_states} states",
             "raise tol, lower gamma, or use method='linear'",
         )
@@ -167,10 +173,12 @@ class LogTable:
         if new_e > len(self.exit_idx):
             self.exit_idx = np.resize(self.exit_idx, new_e)
             self.exit_val = np.resize(self.exit_val, new_e)
+            self.exit_w = np.resize(self.exit_w, new_e)
         if rows_need + 1 > len(self.surv_ptr):
             size = max(rows_need + 1, 2 * len(self.surv_ptr))
             self.surv_ptr = np.resize(self.surv_ptr, size)
             self.exit_ptr = np.resize(self.exit_ptr, size)
+            self.row_scale = np.resize(self.row_scale, size)
 
     def extend(self, rows: int) -> None:
         """Grow the table to at least ``rows`` rows (capped by :meth:`max_rows`)."""
@@ -178,6 +186,16 @@ class LogTable:
 
         rows = min(int(rows), self.max_rows())
         g = self.graph
+        if rows > self._rows:
+            # Refuse before computing: the survival support rarely shrinks, so the rows to
+            # come hold at least about half the current row's entries each.
+            used = int(self.surv_ptr[self._rows]) + int(self.exit_ptr[self._rows])
+            ahead = (rows - self._rows) * (self._n_active // 2)
+            require(
+                16 * (used + ahead),
+                f"a first-passage table of {rows} rows over {g.n_states} states",
+                "raise tol, lower gamma, or use method='linear'",
+            )
         while self._rows < rows:
             todo = rows - self._rows
             s_used = int(self.surv_ptr[self._rows])
@@ -209,6 +227,8 @@ class LogTable:
                 self.exit_ptr,
                 self.exit_idx,
                 self.exit_val,
+                self.exit_w,
+                self.row_scale,
             )
             self._rows += done
             if done == 0:  # no room for even one row: force a larger buffer next time
@@ -220,6 +240,12 @@ class LogTable:
         counts = np.diff(self.exit_ptr[: n_max + 2])
         n = np.repeat(np.arange(n_max + 1, dtype=np.int64), counts)
         return n, self.exit_idx[:end], self.exit_val[:end]
+
+    def cell_mantissas(self, n_max: int):
+        """(mantissa, power of two) of every cell with n ≤ n_max: q = w · 2^scale."""
+        end = int(self.exit_ptr[n_max + 1])
+        counts = np.diff(self.exit_ptr[: n_max + 2])
+        return self.exit_w[:end], np.repeat(self.row_scale[: n_max + 1], counts)
 
     def cell_count(self, n_max: int) -> int:
         return int(self.exit_ptr[n_max + 1])

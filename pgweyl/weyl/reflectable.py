@@ -54,7 +54,15 @@ def check_reflectable(alcove: Alcove, steps: StepSet, start=None) -> None:
     With ``start`` given, L = start + Z·S and the start is validated too (integer,
     right dimension, interior). With ``start=None`` the checks run on every integer
     point (L = Z^d), which is stronger for step sets spanning a proper sublattice.
+    On a Weyl chamber (``level=None``) the chamber's own conditions are checked
+    (:func:`pgweyl.weyl.reflection.check_chamber_reflectable`; a start is needed there).
     """
+    if alcove.is_chamber:
+        from pgweyl.weyl.reflection import check_chamber_reflectable
+
+        if start is None:
+            raise StartError("the Weyl chamber's reflectability is checked on start + Z·S")
+        return check_chamber_reflectable(alcove, steps, validate_start(alcove, start))
     if steps.cartan != alcove.cartan:
         raise StepSetError(f"step set is for {steps.cartan}, alcove is of type {alcove.cartan}")
     if start is not None:

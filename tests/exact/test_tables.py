@@ -79,20 +79,31 @@ def test_corridor_first_passage_is_the_ballot_theorem():
 
 
 def test_log_table_matches_exact_counts_within_its_stated_error():
-    # The float rows against log(F_n / 3^n) from exact integers, and the survival rows
-    # against exact survival counts C_n(λ, x): within the table's own relative bound.
+    # The stored mantissas w · 2^scale against F_n / 3^n in exact rationals (within the
+    # table's own relative bound), the logs against 40-digit logs, and the survival rows
+    # against exact survival counts C_n(λ, x).
+    from fractions import Fraction
+
+    import mpmath
+
+    mpmath.mp.dps = 40
     env = pw.make_env("triangle", level=9)
     n_max = 120
     _, F = env.first_passage_counts(n_max)
     table = LogTable(env.graph, 3)
     table.extend(n_max + 1)
     ex = table.dense_exit_rows(n_max)
+    n_cell, j_cell, _ = table.cells(n_max)
+    w, scale = table.cell_mantissas(n_max)
+    for n, j, m, e in zip(n_cell.tolist(), j_cell.tolist(), w.tolist(), scale.tolist()):
+        exact = Fraction(F[n, j], 3**n)
+        got = Fraction(m) * Fraction(2) ** e
+        assert abs(got - exact) <= Fraction(table.relative_error(n)) * exact
     for n in range(1, n_max + 1):
-        bound = table.relative_error(n) + 2 * 2.0**-53
         for j in range(F.shape[1]):
             if F[n, j]:
-                want = math.log(F[n, j]) - n * math.log(3)
-                assert abs(ex[n, j] - want) <= bound + 4 * 2.0**-53 * abs(want)
+                want = float(mpmath.log(F[n, j]) - n * mpmath.log(3))
+                assert abs(ex[n, j] - want) <= 4 * 2.0**-53 * (abs(want) + 1)
             else:
                 assert ex[n, j] == -math.inf
     g = env.graph
@@ -108,8 +119,8 @@ def test_log_table_matches_exact_counts_within_its_stated_error():
         idx, logq = table.survival_row(n)
         assert sorted(idx.tolist()) == [i for i in range(g.n_states) if v[i]]
         for i, got in zip(idx.tolist(), logq.tolist()):
-            want = math.log(v[i]) - n * math.log(3)
-            assert abs(got - want) <= table.relative_error(n) + 8 * 2.0**-53 * abs(want)
+            want = float(mpmath.log(v[i]) - n * mpmath.log(3))
+            assert abs(got - want) <= 4 * 2.0**-53 * (abs(want) + 1)
 
 
 def test_log_table_refuses_rows_beyond_the_memory_budget(monkeypatch):

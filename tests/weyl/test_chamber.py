@@ -229,3 +229,14 @@ def test_chamber_counts_exceed_int64_and_routes_agree():
     trans = pw.count_paths(C, S, (2, 1, 0), None, 45, method="transfer")
     assert refl == trans
     assert sum(refl.values()) > 2**63
+
+
+def test_check_reflectable_dispatches_to_the_chamber():
+    # Unit steps are reflectable in the A2 chamber; steps ±2 on A1 jump over x1 = x2
+    # from (1, 0) to (1, 2) (the value (x, α) goes 1 → −1), which R3 must catch.
+    assert pw.check_reflectable(pw.Alcove("A2"), pw.StepSet("unit", "A2"), (2, 1, 0)) is None
+    jumpy = pw.StepSet([[2, 0], [0, 2]], "A1")
+    with pytest.raises(pw.NotReflectableError):
+        pw.check_reflectable(pw.Alcove("A1"), jumpy, (1, 0))
+    with pytest.raises(pw.StartError, match="start"):
+        pw.check_reflectable(pw.Alcove("A2"), pw.StepSet("unit", "A2"))
