@@ -1,5 +1,9 @@
 """Timings of the exact layer (issue targets in brackets).
 
+- V and ∇V against the peer a user would write instead: a scipy.sparse absorbing-chain
+  solve with one adjoint solve (``peer_sparse.py``, independent of pgweyl's engine), per θ
+  and for 20 θ including each side's setup, as ratios pgweyl / peer     [≤ 0.5, ≤ 1.0]
+
 - F table for triangle level 30 up to tail 1e-12 at uniform θ        [< 5 s]
 - value_distribution at a new θ after that                           [< 20 ms]
 - value_grad at a new θ                                              [< 30 ms]
@@ -23,6 +27,69 @@ def _median_time(fn, thetas) -> float:
         fn(th)
         times.append(time.perf_counter() - t0)
     return float(np.median(times))
+
+
+PEER_CASES = [
+    ("triangle", {"level": 40}),
+    ("corridor", {"level": 100}),
+    ("triangle", {"level": 80}),
+    ("corridor", {"level": 1000}),
+    ("simplex", {"level": 24}),
+    ("corridor", {"level": 1000, "gamma": 1.0}),
+]
+
+
+def bench_peer(quick: bool) -> dict:
+    """pgweyl's V and ∇V (auto route, bound ≤ 1e-12) against the sparse peer.
+
+    Both are timed in this process on the same 20 θ ~ N(0, 0.25 I); "setup" includes
+    building the environment (pgweyl) and the BFS (peer); best of 3 (1 with --quick).
+    Every θ's answers are checked to agree within 1e-9."""
+    from peer_sparse import SparsePeer
+
+    pw.make_env("triangle").value_and_grad([0.0, 0.0, 0.0])  # compile the kernels
+    pw.make_env("triangle").value_and_grad([0.0, 0.0, 0.0], method="linear")
+    out, rows = {}, []
+    cases = PEER_CASES[:2] if quick else PEER_CASES
+    for name, knobs in cases:
+        env0 = pw.make_env(name, **knobs)
+        rng = np.random.default_rng(0)
+        thetas = [0.5 * rng.normal(size=env0.theta_dim) for _ in range(20)]
+        best_pg = best_peer = float("inf")
+        for _ in range(1 if quick else 3):
+            t0 = time.perf_counter()
+            env = pw.make_env(name, **knobs)
+            for th in thetas:
+                env.value_and_grad(th)
+            best_pg = min(best_pg, time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            peer = SparsePeer(env0)
+            for th in thetas:
+                peer.value_grad(th)
+            best_peer = min(best_peer, time.perf_counter() - t0)
+        per_pg, per_peer = [], []
+        for th in thetas:
+            t0 = time.perf_counter()
+            res = env.value_and_grad(th)
+            per_pg.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            v, g = peer.value_grad(th)
+            per_peer.append(time.perf_counter() - t0)
+            assert abs(res.value - v) < 1e-9 and np.abs(res.grad - g).max() < 1e-9
+        label = name + "".join(f" {k}={v}" for k, v in knobs.items())
+        r_theta = float(np.median(per_pg) / np.median(per_peer))
+        r_setup = best_pg / best_peer
+        rows.append((label, np.median(per_pg), np.median(per_peer), r_theta, r_setup, res.method))
+        key = label.replace(" ", "_").replace("=", "")
+        out[f"peer_{key}_per_theta"] = round(r_theta, 3)
+        out[f"peer_{key}_20theta_setup"] = round(r_setup, 3)
+    print(
+        f"{'V and grad V vs scipy.sparse peer':36s} {'pgweyl s':>9s} {'peer s':>9s} "
+        f"{'per θ':>6s} {'20θ+setup':>9s}  route"
+    )
+    for label, a, b, r1, r2, m in rows:
+        print(f"{label:36s} {a:9.5f} {b:9.5f} {r1:6.2f} {r2:9.2f}  {m}")
+    return out
 
 
 def bench_exact(quick: bool) -> dict:

@@ -24,6 +24,7 @@ from numba import njit, prange
 
 _NJIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 _LN2 = 0.6931471805599453
+_LN2_LO = 2.3190468138462996e-17  # ln 2 − _LN2
 
 
 # -- the tilt -----------------------------------------------------------------------------
@@ -135,14 +136,16 @@ def survival_moments(theta_c, abar, n, idx, logq, state_delta, mean_delta):
 
 @njit(**_NJIT)
 def value_grad_pass(
-    theta_c,
-    abar,
+    theta,
+    abar_hi,
+    abar_lo,
     abar_error,
     grad_a,
     n_cells,
     cell_n,
     cell_w,
     cell_scale,
+    cell_disp,
     cell_delta,
     cell_ret,
     cell_mag,
@@ -154,18 +157,21 @@ def value_grad_pass(
 ):
     """One pass over the first ``n_cells`` cells: V_N = Σ P G and Σ P G (δ − n ∇A).
 
-    Each cell's probability is P = w · exp((θ_c, δ) − n Ā + scale · ln 2) with the table's
-    mantissa w and power of two. The gradient (before projection off the gauge) is written
-    into ``grad_out``. Returns (V_N, Σ P, Σ P |G|, rounding bound of V_N, rounding bound of
-    the gradient), where each probability has the relative error bound
+    Each cell's probability P = w · 2^scale · exp((θ, b − λ) − n Ā) uses the table's
+    mantissa w and power of two, the displacement b − λ in full coordinates (``cell_disp``,
+    so θ needs no gauge fixing) and Ā = A(θ) − log|S| given as a double-double
+    (``abar_hi`` + ``abar_lo``). The exponent is evaluated in double-double arithmetic, so
+    each P has the relative error bound
 
-        η_j = table_error + n_j abar_error + 4ε (Σ_c |δ_jc θ_c| + n_j |Ā| + |scale_j| ln 2 + 1)
+        η_j = table_error + n_j abar_error + 4ε      (ε = 2^−53; exp, the products)
 
-    (the exponent's rounding, ε = 2^−53; ``abar_error`` bounds the error of the given Ā
-    beyond its own rounding), weighted by
-    P_j (|G_j| + mag_j) for V and by P_j (|G_j| + mag_j)(‖δ_j‖ + n_j ‖∇A‖) for the
-    gradient, plus ``eps_v``/``eps_g`` for the products and the compensated sums."""
-    d = theta_c.shape[0]
+    whatever the magnitude of the exponent. The score uses ``cell_delta`` (representatives;
+    the caller projects off the gauge). Returns (V_N, Σ P, Σ P |G|, rounding bound of V_N,
+    rounding bound of the gradient): Σ P_j (|G_j| (η_j + eps_v) + 2ε mag_j) for V and the
+    same with eps_g, weighted by ‖δ_j‖ + n_j ‖∇A‖, for the gradient (``eps_v``/``eps_g``:
+    the products and the compensated sums; ``mag`` bounds |G|); the gradient goes into
+    ``grad_out``."""
+    d = theta.shape[0]
     eps = 1.1102230246251565e-16
     norm_ga = 0.0
     for c in range(d):
@@ -181,17 +187,23 @@ def value_grad_pass(
     err_g = 0.0
     for j in range(n_cells):
         n = cell_n[j]
-        tilt_part = 0.0
-        tilt_abs = 0.0
+        # x = (θ, b − λ) − n Ā + scale ln 2, in double-double
+        xh, xl = 0.0, 0.0
         for c in range(d):
-            t = cell_delta[j, c] * theta_c[c]
-            tilt_part += t
-            tilt_abs += abs(t)
-        x = tilt_part - n * abar + cell_scale[j] * _LN2
-        if x < 700.0:
-            p = cell_w[j] * np.exp(x)
+            ph, pl = _two_prod(theta[c], cell_disp[j, c])
+            xh, e = _two_sum(xh, ph)
+            xl += e + pl
+        ph, pl = _two_prod(float(n), abar_hi)
+        xh, e = _two_sum(xh, -ph)
+        xl += e - pl - n * abar_lo
+        ph, pl = _two_prod(float(cell_scale[j]), _LN2)
+        xh, e = _two_sum(xh, ph)
+        xl += e + pl + cell_scale[j] * _LN2_LO
+        xh, xl = _two_sum(xh, xl)
+        if xh < 700.0:
+            p = cell_w[j] * (np.exp(xh) * (1.0 + xl))
         else:  # a tiny mantissa times a huge tilt: combine in log space
-            p = np.exp(x + np.log(cell_w[j]))
+            p = np.exp(xh + np.log(cell_w[j])) * (1.0 + xl)
         g = cell_ret[j]
         pg = p * g
         v_sum, v_comp = _neumaier(v_sum, v_comp, pg)
@@ -200,14 +212,14 @@ def value_grad_pass(
             a_sum[c], a_comp[c] = _neumaier(a_sum[c], a_comp[c], pg * cell_delta[j, c])
         mass += p
         s_abs += p * abs(g)
-        rel = (
-            table_error
-            + n * abar_error
-            + 4.0 * eps * (tilt_abs + n * abs(abar) + abs(cell_scale[j]) * _LN2 + 1.0)
+        rel = table_error + n * abar_error + 4.0 * eps
+        # P's error times |G|, the products and sums (eps_v, eps_g), and G's own rounding
+        # (≤ 2ε mag: γ^{n−1} R and the geometric cost sum)
+        m = p * (abs(g) * (rel + eps_v) + 2.0 * eps * cell_mag[j])
+        err_v += m
+        err_g += (
+            p * (cell_dnorm[j] + n * norm_ga) * (abs(g) * (rel + eps_g) + 2.0 * eps * cell_mag[j])
         )
-        m = p * (abs(g) + cell_mag[j])
-        err_v += m * (rel + eps_v)
-        err_g += m * (cell_dnorm[j] + n * norm_ga) * (rel + eps_g)
     b = n_sum + n_comp
     for c in range(d):
         grad_out[c] = (a_sum[c] + a_comp[c]) - b * grad_a[c]
@@ -363,3 +375,76 @@ __all__ = [
     "tilt",
     "value_grad_pass",
 ]
+
+
+# -- the truncation search of the table route --------------------------------------------------
+@njit(**_NJIT)
+def _log_tail_row(theta_c, abar, n, surv_ptr, surv_idx, surv_val, state_delta):
+    a, b = surv_ptr[n], surv_ptr[n + 1]
+    top = -np.inf
+    for e in range(a, b):
+        v = cell_log_prob(theta_c, abar, n, surv_val[e], state_delta[surv_idx[e]])
+        if v > top:
+            top = v
+    if top == -np.inf:
+        return -np.inf
+    z = 0.0
+    for e in range(a, b):
+        z += np.exp(cell_log_prob(theta_c, abar, n, surv_val[e], state_delta[surv_idx[e]]) - top)
+    return top + np.log(z)
+
+
+@njit(**_NJIT)
+def truncation_bounds_nb(n, tail, gamma, cost, r_max, d_max):
+    """:func:`pgweyl.exact.bounds.truncation_bounds` (the same formulas, compiled)."""
+    if tail <= 0.0:
+        return 0.0, 0.0
+    if gamma < 1.0:
+        gn = gamma**n
+        err_v = gn * tail * (r_max + cost / (1.0 - gamma))
+        star = 1.0 / np.log(1.0 / gamma)
+        f1 = 0.0
+        for m in (n + 1, max(n + 1, int(np.floor(star))), max(n + 1, int(np.ceil(star)))):
+            f1 = max(f1, m * gamma ** (m - 1))
+        t1 = gn * (n * (1.0 - gamma) + gamma) / (1.0 - gamma) ** 2
+        return err_v, d_max * tail * (r_max * f1 + cost * t1)
+    if cost == 0.0:
+        return r_max * tail, np.inf
+    return np.inf, np.inf
+
+
+@njit(**_NJIT)
+def truncation_search(
+    theta_c,
+    abar,
+    lo,
+    hi,
+    surv_ptr,
+    surv_idx,
+    surv_val,
+    state_delta,
+    gamma,
+    cost,
+    r_max,
+    d_max,
+    budget,
+    need_grad,
+):
+    """Smallest n in [lo, hi] whose truncation bounds (with S_n from the survival row n,
+    inflated by 1e−9 for its own rounding) are ≤ ``budget``, by bisection (the bounds are
+    non-increasing in n); −1 when even n = hi fails."""
+
+    def ok(n):
+        tail = np.exp(_log_tail_row(theta_c, abar, n, surv_ptr, surv_idx, surv_val, state_delta))
+        ev, eg = truncation_bounds_nb(n, tail * (1.0 + 1e-9), gamma, cost, r_max, d_max)
+        return ev <= budget and ((not need_grad) or eg <= budget)
+
+    if not ok(hi):
+        return -1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid + 1
+    return hi

@@ -43,8 +43,8 @@ from pgweyl.exact.tilted import TiltedTransfer, TruncationWarning
 COUNT_METHODS = ("transfer", "reflection")
 VALUE_METHODS = ("auto", "table", "linear")
 _EPS = bounds.EPS
-#: Absolute error of Ā computed in longdouble (a few longdouble ulps of A and log|S|).
-_ABAR_ERROR = 2e-18
+#: Relative error (to |A| + 1) of Ā = A − log|S| computed in longdouble (a few ulps).
+_ABAR_ERROR = 4e-19
 
 
 @dataclass(frozen=True, repr=False)
@@ -88,8 +88,9 @@ class ExactValue:
 class Cells:
     """θ-independent data of the cells (n, b) with F_n(b) > 0 and n ≤ ``n_max``, ordered
     by n then exit index: ``n``, ``exit`` (row of env.exit_points), ``logq`` =
-    log(F_n(b)/|S|^n) = log(w · 2^scale) (``w`` the mantissa), ``delta`` = rep(b) − rep(λ)
-    (the tilt direction), ``reward`` R(b),
+    log(F_n(b)/|S|^n) = log(w · 2^scale) (``w`` the mantissa), ``disp`` = b − λ in full
+    coordinates, ``delta`` = rep(b) − rep(λ) (the tilt direction for gauge-fixed θ),
+    ``reward`` R(b),
     ``ret`` G(b, n), ``mag`` (a bound of |G| for the rounding bound), ``dnorm`` = ‖δ‖₂,
     ``logq_absmax`` (running max of |log q|)."""
 
@@ -99,6 +100,7 @@ class Cells:
     logq: np.ndarray
     w: np.ndarray
     scale: np.ndarray
+    disp: np.ndarray
     delta: np.ndarray
     reward: np.ndarray
     ret: np.ndarray
@@ -158,6 +160,11 @@ class ExactSolver:
         self._linear = None
         self._cells = None
         self._hint = 16
+        self._caps = {}
+        self._vectors_ld = self.vectors_f.astype(np.longdouble)
+        self._log_k_ld = np.log(np.longdouble(self.k))
+        self._prefix = {}
+        self._orders = {}
         self._scratch = np.zeros(env.alcove.dim)
 
     # -- the routes' data --------------------------------------------------------------------
@@ -236,6 +243,9 @@ class ExactSolver:
                 logq=logq,
                 w=w,
                 scale=scale,
+                disp=np.ascontiguousarray(
+                    env.full_points(env.exit_points[j], n) - env.start, dtype=float
+                ),
                 delta=np.ascontiguousarray(self.exit_delta[j], dtype=float),
                 reward=reward,
                 ret=env.returns(reward, n),
@@ -246,17 +256,22 @@ class ExactSolver:
         c = self._cells
         if c.n_max == n_max:
             return c
+        if (c.n_max, n_max) in self._prefix:
+            return self._prefix[(c.n_max, n_max)]
+        if len(self._prefix) > 64:
+            self._prefix.clear()
         end = self.table.cell_count(n_max)
-        return Cells(
+        self._prefix[(c.n_max, n_max)] = Cells(
             n_max,
             *(
                 getattr(c, f)[:end]
-                for f in ("n", "exit", "logq", "w", "scale", "delta", "reward", "ret")
+                for f in ("n", "exit", "logq", "w", "scale", "disp", "delta", "reward", "ret")
             ),
             c.mag[:end],
             c.dnorm[:end],
             c.logq_absmax[:end],
         )
+        return self._prefix[(c.n_max, n_max)]
 
     def log_cell_probs(self, thetas, n_max: int):
         """(cells, log P) with log P[i, j] = log P_{θ_i}(cell j) for the cells n ≤ n_max."""
@@ -355,28 +370,42 @@ class ExactSolver:
         return hi
 
     def _table_cap(self, tol, d_max: float, need_grad: bool) -> int:
+        """No table needs more rows than the discount horizon (γ < 1), whatever θ: it is
+        computed for D = 2 max‖s‖ ≥ every D(θ), and cached."""
         env = self.env
         cap = config.MAX_TABLE_ROWS - 1
         if env.gamma < 1.0:
-            cap = min(
-                cap,
-                bounds.discount_horizon(
-                    tol, env.gamma, env.step_cost, self.r_max, d_max if need_grad else 0.0
-                ),
-            )
+            key = (tol, need_grad)
+            if key not in self._caps:
+                d_all = 2.0 * float(np.sqrt((self.vectors_f**2).sum(axis=1)).max())
+                self._caps[key] = bounds.discount_horizon(
+                    tol, env.gamma, env.step_cost, self.r_max, d_all if need_grad else 0.0
+                )
+            cap = min(cap, self._caps[key])
         return cap
 
     def _table_policy(self, theta):
-        """(θ_c, Ā, ∇A(θ), D = max_s ‖s − ∇A‖₂) of one θ; Ā = A(θ_c) − log|S| is
-        recomputed in longdouble (its rounding is then ε|Ā|/2 plus ~1e−18 absolute, not
-        ε |A|: the cells' exponents carry n Ā)."""
-        (tc,), _ = self.tilt(theta)
-        logits = self.vectors_f.astype(np.longdouble) @ tc.astype(np.longdouble)
-        top = logits.max()
-        abar = float(top + np.log(np.exp(logits - top).sum()) - np.log(np.longdouble(self.k)))
-        grad_a = self.env.policy(theta) @ self.vectors_f
+        """(θ_c, Ā(θ_c), ∇A(θ), D = max_s ‖s − ∇A‖₂, (Ā_hi, Ā_lo)) of one (checked) θ.
+
+        Ā = A − log|S| is computed in longdouble and kept as a double-double for the θ
+        given (the cells' exponents carry n Ā, so its error must not be ε |A|); θ_c is θ
+        minus its mean where there is a gauge, and Ā(θ_c) = Ā(θ) − mean(θ) there (every
+        unit step has coordinate sum 1)."""
+        t = np.asarray(theta, dtype=float)
+        logits = self._vectors_ld @ t.astype(np.longdouble)
+        ab = np.logaddexp.reduce(logits) - self._log_k_ld
+        hi = float(ab)
+        lo = float(ab - np.longdouble(hi))
+        probs = np.exp(logits - (ab + self._log_k_ld)).astype(float)
+        grad_a = probs @ self.vectors_f
         d_max = float(np.sqrt(((self.vectors_f - grad_a) ** 2).sum(axis=1)).max())
-        return tc, abar, grad_a, d_max
+        if self.gauge:
+            mean = t.mean()
+            tc = t - mean
+            abar = float(ab - np.longdouble(mean))
+        else:
+            tc, abar = t.copy(), hi
+        return tc, abar, grad_a, d_max, (hi, lo)
 
     def _table_value(self, theta, tol: float, need_grad: bool) -> ExactValue:
         self._require_exp("method 'table'")
@@ -387,23 +416,28 @@ class ExactSolver:
                 "at gamma = 1 the table route bounds V only without a step cost "
                 "(∇V and the cost need E[T; T > N]); use method='linear'"
             )
-        tc, abar, _, d_max = self._table_policy(theta)
+        pol = self._table_policy(theta)
+        tc, abar, _, d_max, _ = pol
         half = 0.5 * tol  # the other half is for rounding
-
-        def ok(n: int) -> bool:
-            tail = math.exp(self._tail(tc, abar, n))
-            err_v, err_g = bounds.truncation_bounds(n, tail, gamma, cost, self.r_max, d_max)
-            return err_v <= half and (not need_grad or err_g <= half)
-
+        N = self._truncate(tc, abar, d_max, half, need_grad)
         cap = self._table_cap(half, d_max, need_grad)
-        N = self._search(ok, cap)
         if N is None:
             raise AccuracyError(
                 f"the table route cannot bound V within tol = {tol:g} in {cap} rows; "
                 "use method='linear' or raise tol"
             )
-        res = self.table_value_at(theta, N)
+        res, rounding = self._table_at(theta, N, pol)
         worst = max(res.error_value, res.error_grad if need_grad else 0.0)
+        if worst > tol:
+            # Rounding took more than its half: give truncation what rounding leaves and
+            # cut later (rounding hardly depends on N once the mass is covered).
+            spare = tol - 1.25 * max(rounding[0], rounding[1] if need_grad else 0.0)
+            if spare > 0:
+                N2 = self._truncate(tc, abar, d_max, spare, need_grad)
+                if N2 is not None and N2 > N:
+                    N = N2
+                    res, rounding = self._table_at(theta, N, pol)
+                    worst = max(res.error_value, res.error_grad if need_grad else 0.0)
         if worst > tol:
             raise AccuracyError(
                 f"the table route's rounding bound {worst:.2g} exceeds tol = {tol:g} "
@@ -420,39 +454,80 @@ class ExactSolver:
             tol,
         )
 
+    def _truncate(self, tc, abar, d_max: float, budget: float, need_grad: bool) -> int | None:
+        """Smallest N with truncation bounds ≤ budget (growing the table; None: not within
+        the cap). The bisection runs compiled over the stored survival rows."""
+        from pgweyl.exact.kernels import truncation_search
+
+        env = self.env
+        cap = self._table_cap(budget, d_max, need_grad)
+        lo, hi = 0, min(max(self._hint, 8), cap)
+        table = self.table
+        while True:
+            self.ensure_rows(hi + 1)
+            n = truncation_search(
+                tc,
+                abar,
+                lo,
+                hi,
+                table.surv_ptr,
+                table.surv_idx,
+                table.surv_val,
+                self.state_delta,
+                env.gamma,
+                env.step_cost,
+                self.r_max,
+                d_max,
+                budget,
+                need_grad,
+            )
+            if n >= 0:
+                self._hint = max(n, 8)
+                return int(n)
+            if hi >= cap:
+                return None
+            lo, hi = hi + 1, min(2 * hi, cap)
+
     def table_value_at(self, theta, n_max: int) -> ExactValue:
         """V_N, g_N of the table route truncated after row N = ``n_max``, with the bounds
         of :mod:`pgweyl.exact.bounds` (truncation + rounding; ``inf`` where the table
         cannot bound it). ``tol`` of the result is None: nothing is refused here."""
+        return self._table_at(theta, n_max)[0]
+
+    def _table_at(self, theta, n_max: int, pol=None):
+        """(:meth:`table_value_at`'s result, (rounding bound of V, of ∇V))."""
         from pgweyl.exact.kernels import value_grad_pass
 
         self._require_exp("method 'table'")
         env = self.env
         gamma, cost = env.gamma, env.step_cost
         N = validate.nonnegative_int("n_max", n_max, config.MAX_TABLE_ROWS - 1)
-        tc, abar, grad_a, d_max = self._table_policy(theta)
+        tc, abar, grad_a, d_max, (ab_hi, ab_lo) = pol or self._table_policy(theta)
         cells = self.cells(N)
         d = len(tc)
         grad = np.zeros(d)
         v_n, _, _, round_v, round_g = value_grad_pass(
-            tc,
-            abar,
-            _ABAR_ERROR,
+            np.asarray(theta, dtype=float),
+            ab_hi,
+            ab_lo,
+            _ABAR_ERROR * (abs(ab_hi) + 1.0),
             grad_a,
             len(cells),
             cells.n,
             cells.w,
             cells.scale,
+            cells.disp,
             cells.delta,
             cells.ret,
             cells.mag,
             cells.dnorm,
             self.table.relative_error(N),
-            8 * _EPS,
-            (8 + 2 * d + 2 * self.k) * _EPS,
+            3 * _EPS,
+            (self.k + 6) * _EPS,
             grad,
         )
         mean_delta = np.zeros(d)
+        # S_N from its log-space row: relative error far below 1e−9, inflated for the bound
         tail = math.exp(self._tail(tc, abar, N, mean_delta))
         h_n = N if gamma == 1.0 else (1.0 - gamma**N) / (1.0 - gamma)
         # Every surviving path has paid the cost h_N; its score's mean is known exactly.
@@ -460,23 +535,23 @@ class ExactSolver:
         grad -= cost * h_n * tail * (mean_delta - N * grad_a)
         if self.gauge:
             grad -= grad.mean()
-        err_v, err_g = bounds.truncation_bounds(N, tail, gamma, cost, self.r_max, d_max)
+        err_v, err_g = bounds.truncation_bounds(
+            N, tail * (1 + 1e-9), gamma, cost, self.r_max, d_max
+        )
         corr = cost * tail * h_n  # the known-part corrections, rounded once more
-        err_v += round_v + 8 * _EPS * corr
-        if self.gauge:  # θ_c = θ − mean(θ) is rounded: V at a θ within ε|θ| of the given one
-            shift = 4 * _EPS * float(np.abs(theta).max()) * math.sqrt(d)
-            err_v += shift * (round_g / _EPS)  # round_g/ε ≥ Σ P (|G| + mag)(‖δ‖ + n‖∇A‖)
-        err_g += round_g + 8 * _EPS * corr * (self.delta_absmax + N * float(np.abs(grad_a).sum()))
-        return ExactValue(
+        round_v += 8 * _EPS * corr
+        round_g += 8 * _EPS * corr * (self.delta_absmax + N * float(np.abs(grad_a).sum()))
+        res = ExactValue(
             np.array(theta, dtype=float),
             float(value),
             grad,
-            float(err_v),
-            float(err_g),
+            float(err_v + round_v),
+            float(err_g + round_g),
             "table",
             N,
             None,
         )
+        return res, (round_v, round_g)
 
     # -- the linear route --------------------------------------------------------------------
     def _policy_hp(self, theta):
@@ -530,6 +605,11 @@ class ExactSolver:
 
     # -- V and ∇V ----------------------------------------------------------------------------
     def _auto_order(self, tol) -> tuple[str, ...]:
+        if tol not in self._orders:
+            self._orders[tol] = self._choose_order(tol)
+        return self._orders[tol]
+
+    def _choose_order(self, tol) -> tuple[str, ...]:
         env = self.env
         if not self.exp or env.gamma == 1.0:
             return ("linear",)

@@ -94,6 +94,13 @@ def first_passage_reflection(env, n_max) -> np.ndarray:
 UNIT_ROUNDOFF = 2.0**-53
 
 
+def _enlarge(arr: np.ndarray, size: int) -> np.ndarray:
+    """A larger copy of ``arr`` (the tail uninitialised: it is written before it is read)."""
+    out = np.empty(size, dtype=arr.dtype)
+    out[: len(arr)] = arr
+    return out
+
+
 class LogTable:
     """Growing rows of the uniform walk: log q_n(b) = log(F_n(b)/|S|^n) at the exit
     points (the *cells*) and log(C_n(λ, x)/|S|^n) at the interior states (the survival
@@ -168,17 +175,17 @@ class LogTable:
             "raise tol, lower gamma, or use method='linear'",
         )
         if new_s > len(self.surv_idx):
-            self.surv_idx = np.resize(self.surv_idx, new_s)
-            self.surv_val = np.resize(self.surv_val, new_s)
+            self.surv_idx = _enlarge(self.surv_idx, new_s)
+            self.surv_val = _enlarge(self.surv_val, new_s)
         if new_e > len(self.exit_idx):
-            self.exit_idx = np.resize(self.exit_idx, new_e)
-            self.exit_val = np.resize(self.exit_val, new_e)
-            self.exit_w = np.resize(self.exit_w, new_e)
+            self.exit_idx = _enlarge(self.exit_idx, new_e)
+            self.exit_val = _enlarge(self.exit_val, new_e)
+            self.exit_w = _enlarge(self.exit_w, new_e)
         if rows_need + 1 > len(self.surv_ptr):
             size = max(rows_need + 1, 2 * len(self.surv_ptr))
-            self.surv_ptr = np.resize(self.surv_ptr, size)
-            self.exit_ptr = np.resize(self.exit_ptr, size)
-            self.row_scale = np.resize(self.row_scale, size)
+            self.surv_ptr = _enlarge(self.surv_ptr, size)
+            self.exit_ptr = _enlarge(self.exit_ptr, size)
+            self.row_scale = _enlarge(self.row_scale, size)
 
     def extend(self, rows: int) -> None:
         """Grow the table to at least ``rows`` rows (capped by :meth:`max_rows`)."""
@@ -200,11 +207,12 @@ class LogTable:
             todo = rows - self._rows
             s_used = int(self.surv_ptr[self._rows])
             e_used = int(self.exit_ptr[self._rows])
-            # Room for at least one row (and for many when the support is small).
-            chunk_s = s_used + max(self._n_active * self.k, 1) * min(todo, 64) + 16
+            # Room for all the rows asked (the support grows by at most one layer of
+            # states per row), within the budget; the kernel stops early if it is short.
+            per_row = min(g.n_states, self._n_active * self.k + todo)
             self._grow(
-                max(chunk_s, len(self.surv_idx)),
-                max(e_used + g.n_exits * min(todo, 64) + 16, len(self.exit_idx)),
+                max(s_used + per_row * todo + 16, len(self.surv_idx)),
+                max(e_used + g.n_exits * todo + 16, len(self.exit_idx)),
                 rows,
             )
             done, self._n_active, self._scale, _, _ = advance_rows(
