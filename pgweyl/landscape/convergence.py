@@ -110,12 +110,18 @@ def convergence_probabilities(
     maxima=None,
     batch=1,
     baseline=None,
-    schedule="constant",
+    schedule=None,
     sampler="walk",
     chunks=None,
     progress=None,
+    *,
+    rule=None,
 ) -> ConvergenceResult:
     """P(policy gradient from θ_0 ends at each local maximum), by Monte Carlo.
+
+    ``rule`` (:mod:`pgweyl.rules`, default "vanilla"): the update rule; the maxima
+    (default) are those of the objective it ascends (J_τ for entropy), and a run
+    converges when it first enters the ε-neighbourhood of one of them.
 
     ``eps``: absorbing radius in total variation (default σ(−8) ≈ 3.4e−4, as in THEORY
     §7); ``progress``: None (a tqdm bar on a terminal), True/"bar", False/"off" or
@@ -124,14 +130,22 @@ def convergence_probabilities(
     once, so memory does not grow with ``n_runs`` and Ctrl-C is seen between chunks.
     Results do not depend on the chunks or on the thread count: run r always uses RNG
     stream r."""
+    from pgweyl.rules import parse_rule
     from pgweyl.sim import reinforce
 
+    # Everything is validated before the (seconds-long) search for the maxima.
+    theta0 = env.check_theta(theta0)
+    lr = validate.positive_real("lr", lr)
+    n_updates = validate.positive_int("n_updates", n_updates)
+    seed = validate.seed(seed)
+    batch = validate.positive_int("batch", batch)
+    rule = parse_rule(rule, baseline=baseline, schedule=schedule)
     eps = validate.eps(eps)
     if classify_tol is not None:  # a classification radius, not an absorbing one: up to 1
         classify_tol = validate.finite_real("classify_tol", classify_tol, 0.0, 1.0, lo_open=True)
     classify_tol = eps if classify_tol is None else classify_tol
     n_runs = validate.positive_int("n_runs", n_runs)
-    maxima = local_maxima(env, basin_samples=0) if maxima is None else list(maxima)
+    maxima = local_maxima(env, basin_samples=0, rule=rule) if maxima is None else list(maxima)
     targets = np.array([m.policy for m in maxima])
     flat = [m.flat for m in maxima]
     max_chunk = _max_chunk_runs(env, len(maxima))
@@ -156,10 +170,9 @@ def convergence_probabilities(
                 n_updates,
                 size,
                 batch=batch,
-                baseline=baseline,
+                rule=rule,
                 seed=seed,
                 sampler=sampler,
-                schedule=schedule,
                 targets=targets,
                 eps=eps,
                 run_offset=done,
@@ -196,8 +209,9 @@ def convergence_probabilities(
         "eps": eps,
         "classify_tol": classify_tol,
         "batch": batch,
-        "baseline": baseline,
-        "schedule": schedule,
+        "rule": str(rule),
+        "baseline": rule.baseline,
+        "schedule": rule.schedule,
         "sampler": sampler,
     }
     return ConvergenceResult(

@@ -119,6 +119,14 @@ def _hessian(face: Face, phi: np.ndarray, h: float = 1e-5) -> np.ndarray:
 
 def _gain_rates(env, faces, support, policy) -> list[float]:
     """Exact d/dε V(π + ε D) at ε = 0 for each direction D into a bigger face."""
+    directions = _gain_directions(env, faces, support, policy)
+    return [float(env.solver.policy_derivative(policy, d[:, None])[0]) for d in directions]
+
+
+def _gain_directions(env, faces, support, policy) -> list:
+    """Directions D (Σ D = 0) from π on a face into each bigger face: δ_s − π for a step
+    s that extends the face, and for signed steps on a facet the direction into the
+    interior exp family (mass ∝ 1/π(σ_i e_i) on each antipodal step)."""
     k = len(env.steps.vectors)
     directions = []
     for g in neighbour_faces(faces, support):
@@ -133,7 +141,7 @@ def _gain_rates(env, faces, support, policy) -> list[float]:
             j = int(np.flatnonzero((vecs == -vecs[i]).all(axis=1))[0])
             d[j] = 1.0 / policy[i]
         directions.append(d - d.sum() * policy)
-    return [float(env.solver.policy_derivative(policy, d[:, None])[0]) for d in directions]
+    return directions
 
 
 def _perturbation_gain(env, faces, support, policy, value, rng, draws: int = 6) -> float | None:
@@ -179,9 +187,19 @@ def _face_critical_points(face: Face, rng, n_starts: int) -> list[np.ndarray]:
 
 
 def local_maxima(
-    env, n_starts: int = 4, basin_samples: int = 0, seed: int = 0, basin_scale: float = 1.0
+    env,
+    n_starts: int = 4,
+    basin_samples: int = 0,
+    seed: int = 0,
+    basin_scale: float = 1.0,
+    *,
+    rule=None,
 ) -> list[LocalMaximum]:
     """Every local maximum of V over the closure of the policy family, best first.
+
+    ``rule`` (:mod:`pgweyl.rules`): the maxima of the objective the rule ascends — V for
+    vanilla and natural gradient, J_τ = V + τH for entropy
+    (:func:`pgweyl.landscape.objective.entropy_maxima`; no basin shares then).
 
     Each maximum's ``basin_share`` is the fraction of ``basin_samples`` starts
     (θ_0 = 0 and θ_0 ~ N(0, basin_scale² I)) whose gradient flow ends there, with its
@@ -190,6 +208,14 @@ def local_maxima(
     (0: skip, shares are None). ``basin_samples`` is at most ``MAX_BASIN_SAMPLES``
     (each start integrates one gradient-flow orbit, 0.1–0.3 s)."""
     n_starts = validate.positive_int("n_starts", n_starts)
+    if rule is not None:
+        from pgweyl.rules import parse_rule
+
+        rule = parse_rule(rule)
+        if rule.kind == "entropy":  # the attractors of J_τ = V + τH, not of V
+            from pgweyl.landscape.objective import entropy_maxima
+
+            return entropy_maxima(env, rule, seed=validate.seed(seed))
     basin_samples = validate.nonnegative_int("basin_samples", basin_samples, MAX_BASIN_SAMPLES)
     seed = validate.seed(seed)
     basin_scale = validate.positive_real("basin_scale", basin_scale)

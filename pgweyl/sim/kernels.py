@@ -30,6 +30,8 @@ from pgweyl.sim.records import (  # codes shared with the Python wrappers
     ERROR_NO_REWARD,
     ERROR_NONFINITE,
     POLICY_EXP,
+    RULE_ENTROPY,
+    RULE_NATURAL,
     SCHEDULE_CONSTANT,
 )
 
@@ -340,6 +342,70 @@ def _add_score(walk, w, x, T, mean_step, counts, p, grad):
 
 
 @njit(**NJIT)
+def _mean_exit_time(graph, p, a_buf, ones):
+    """E_θ[T] = τ(λ) with (I − M_π) τ = 1 on the interior states (dense LU)."""
+    n = graph.n_states
+    for i in range(n):
+        for j in range(n):
+            a_buf[i, j] = 0.0
+        a_buf[i, i] = 1.0
+        ones[i] = 1.0
+    for i in range(n):
+        for s in range(graph.succ.shape[1]):
+            t = graph.succ[i, s]
+            if t >= 0:
+                a_buf[i, t] -= p[s]
+    tau = np.linalg.solve(a_buf, ones)
+    return tau[0]
+
+
+@njit(**NJIT)
+def _natural_direction(walk, p, mean_step, grad, exp_t, out):
+    """F⁺ grad with F = E[T] · Cov_π(S) (exp: θ-space; softmax: diag(π) − ππᵀ)."""
+    dim = grad.shape[0]
+    cov = np.zeros((dim, dim))
+    if walk.policy_kind == POLICY_EXP:
+        for i in range(p.shape[0]):
+            for a in range(dim):
+                ca = walk.vectors_f[i, a] - mean_step[a]
+                for b in range(dim):
+                    cov[a, b] += p[i] * ca * (walk.vectors_f[i, b] - mean_step[b])
+    else:
+        for a in range(dim):
+            cov[a, a] = p[a]
+            for b in range(dim):
+                cov[a, b] -= p[a] * p[b]
+    pinv = np.linalg.pinv(cov * exp_t, rcond=1e-12)
+    for a in range(dim):
+        v = 0.0
+        for b in range(dim):
+            v += pinv[a, b] * grad[b]
+        out[a] = v
+
+
+@njit(**NJIT)
+def _entropy_grad(walk, p, mean_step, out):
+    """∇H(π_θ): −Σ_s π_s log π_s (s − ∇A) (exp) or −π_t (log π_t + H) (softmax)."""
+    dim = out.shape[0]
+    for a in range(dim):
+        out[a] = 0.0
+    if walk.policy_kind == POLICY_EXP:
+        for i in range(p.shape[0]):
+            if p[i] > 0.0:
+                w = -p[i] * np.log(p[i])
+                for a in range(dim):
+                    out[a] += w * (walk.vectors_f[i, a] - mean_step[a])
+    else:
+        h = 0.0
+        for i in range(p.shape[0]):
+            if p[i] > 0.0:
+                h -= p[i] * np.log(p[i])
+        for i in range(p.shape[0]):
+            if p[i] > 0.0:
+                out[i] = -p[i] * (np.log(p[i]) + h)
+
+
+@njit(**NJIT)
 def _draw(walk, sampler, cdf, cell_cum, state_cum, st, slack, counts, x):
     """One episode (b, T): the lattice walk, or the exact draw from the tilted table."""
     if sampler.on:
@@ -365,8 +431,9 @@ def _draw(walk, sampler, cdf, cell_cum, state_cum, st, slack, counts, x):
 
 
 @njit(**NJIT)
-def _run(walk, payoff, rule, targets, sampler, theta0, n_updates, record_every, st, r, out):
-    """One REINFORCE run from θ_0 (see :func:`_reinforce_runs`); writes row r of ``out``."""
+def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_every, st, r, out):
+    """One policy-gradient run from θ_0 (see :func:`_reinforce_runs`); writes row r of
+    ``out``."""
     k = walk.vectors.shape[0]
     d = walk.vectors.shape[1]
     dim = theta0.shape[0]
@@ -387,6 +454,9 @@ def _run(walk, payoff, rule, targets, sampler, theta0, n_updates, record_every, 
     stop = -1
     hit = -1
     last_record = -1
+    direction = np.empty(dim)
+    a_buf = np.empty((graph.n_states, graph.n_states))
+    ones = np.empty(graph.n_states)
     for it in range(n_updates + 1):
         _policy_probs(walk.policy_kind, walk.vectors_f, theta, logits, p, cdf)
         if record_every > 0 and it % record_every == 0:
@@ -402,7 +472,7 @@ def _run(walk, payoff, rule, targets, sampler, theta0, n_updates, record_every, 
             break
         alpha = _step_size(rule, it)
         beta = _baseline(rule, ret_sum, ret_count)
-        if walk.policy_kind == POLICY_EXP:
+        if walk.policy_kind == POLICY_EXP or rule.kind != 0:
             _mean_step(p, walk.vectors_f, mean_step)
         for c in range(dim):
             grad[c] = 0.0
@@ -424,6 +494,15 @@ def _run(walk, payoff, rule, targets, sampler, theta0, n_updates, record_every, 
             break
         scale = alpha / rule.batch
         finite = True
+        if rule.kind == RULE_NATURAL:
+            exp_t = _mean_exit_time(graph, p, a_buf, ones)
+            _natural_direction(walk, p, mean_step, grad, exp_t, direction)
+            for c in range(dim):
+                grad[c] = direction[c]
+        elif rule.kind == RULE_ENTROPY:
+            _entropy_grad(walk, p, mean_step, direction)
+            for c in range(dim):
+                grad[c] += rule.batch * rule.ent_tau * direction[c]  # scale divides by B
         for c in range(dim):
             theta[c] += scale * grad[c]
             if not np.isfinite(theta[c]):
@@ -444,11 +523,11 @@ def _run(walk, payoff, rule, targets, sampler, theta0, n_updates, record_every, 
 
 @njit(**NJIT_PARALLEL)
 def _reinforce_runs(
-    walk, payoff, rule, targets, sampler, theta0, n_updates, record_every, states, out
+    walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_every, states, out
 ):
-    """Independent REINFORCE runs, one per row of ``states`` (THEORY §5).
+    """Independent policy-gradient runs, one per row of ``states`` (THEORY §5).
 
-    θ_{k+1} = θ_k + α_k (1/B) Σ_j (G_j − β_k) g_j with
+    Vanilla (``rule.kind`` 0): θ_{k+1} = θ_k + α_k (1/B) Σ_j (G_j − β_k) g_j with
     g = (b − λ) − T ∇A(θ_k) (exp) or g = counts − T π_θk (softmax);
     α_k = lr (constant) or lr / (1 + k/τ)^power (decay);
     β_k = 0, a constant, or the mean of every return of the run before update k (0
@@ -456,7 +535,22 @@ def _reinforce_runs(
     within total variation ``eps`` of a target; ``trajectory[r, i]`` holds
     θ_{i·record_every}, frozen at the stopped θ after a stop. ``sampler.on`` selects the
     exact draw of :func:`_exact_episode` (tables tilted at θ_k) over the lattice walk.
-    Records: :mod:`pgweyl.sim.records`."""
+    Natural (1): the step is F(θ_k)⁺ of the same estimate, F = E_θk[T] Cov_π(S) with E[T]
+    solved exactly on ``graph``; entropy (2): τ ∇H(π_θk) is added to the estimate
+    (:mod:`pgweyl.rules`). Records: :mod:`pgweyl.sim.records`."""
     for r in prange(states.shape[0]):
         st = states[r].copy()
-        _run(walk, payoff, rule, targets, sampler, theta0, n_updates, record_every, st, r, out)
+        _run(
+            walk,
+            payoff,
+            rule,
+            graph,
+            targets,
+            sampler,
+            theta0,
+            n_updates,
+            record_every,
+            st,
+            r,
+            out,
+        )

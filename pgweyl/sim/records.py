@@ -10,7 +10,9 @@ every environment (arrays carry the sizes; nothing is closed over as a constant)
 - :data:`Payoff` — R(b) on a dense box over exit-point representatives (NaN off the
   exit points) and the return's γ and step cost.
 - :data:`Rule` — the update: step size α_k (constant or α_0/(1 + k/τ)^p), batch B,
-  baseline (none, constant, running mean).
+  baseline (none, constant, running mean), and the rule (vanilla, natural with the exact
+  Fisher E_θ[T]·Cov(S), entropy with weight ``ent_tau``; :mod:`pgweyl.rules`).
+- :data:`Graph` — the interior step graph (succ table) for E_θ[T] by a dense solve.
 - :data:`Targets` — policies a run stops at (total variation ≤ eps; a flat target is a
   face of maxima, reached when the mass outside its support is ≤ eps).
 - :data:`ExactSampler` — the tilted-table sampler's cells and survival row (``on`` False
@@ -34,7 +36,12 @@ ERROR_NONFINITE = 2
 
 Walk = namedtuple("Walk", "start vectors vectors_f delta slack0 prism policy_kind")
 Payoff = namedtuple("Payoff", "lo shape strides table gamma step_cost")
-Rule = namedtuple("Rule", "lr schedule tau power batch baseline_kind baseline_value")
+Rule = namedtuple("Rule", "lr schedule tau power batch baseline_kind baseline_value kind ent_tau")
+#: The step graph for the rules that need E_θ[T] at every update (natural gradient).
+Graph = namedtuple("Graph", "succ n_states")
+RULE_VANILLA = 0
+RULE_NATURAL = 1
+RULE_ENTROPY = 2
 Targets = namedtuple("Targets", "policies flat eps")
 ExactSampler = namedtuple(
     "ExactSampler",
@@ -46,6 +53,7 @@ Outputs = namedtuple("Outputs", "final_theta stopped_at target_index trajectory 
 __all__ = [
     "ExactSampler",
     "Outputs",
+    "Graph",
     "Payoff",
     "Rule",
     "Targets",

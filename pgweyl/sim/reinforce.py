@@ -43,13 +43,10 @@ from pgweyl.sim.arrays import (
     walk_arrays,
 )
 from pgweyl.sim.config import (
-    DEFAULT_POWER,
-    DEFAULT_TAU,
     DEFAULT_TV_EPS,
     EXACT_SAMPLER_TOL,
     MAX_TRAJECTORY_FLOATS,
     SAMPLERS,
-    STEP_SCHEDULES,
 )
 
 _TARGET_SUM_TOL = 1e-9
@@ -106,6 +103,24 @@ class ReinforceResult:
         )
 
 
+#: The natural gradient solves for E_θ[T] densely at every update; refuse larger graphs.
+MAX_NATURAL_STATES = 256
+
+
+def _graph_for(env, rule):
+    """The step graph the natural rule needs (an empty one otherwise)."""
+    if rule.kind != "natural":
+        return records.Graph(np.full((0, len(env.steps.vectors)), -1, dtype=np.int64), 0)
+    n = env.graph.n_states
+    if n > MAX_NATURAL_STATES:
+        raise ArgumentError(
+            f"the natural gradient needs E_θ[T] at every update (a dense solve over the "
+            f"{n} interior states, more than {MAX_NATURAL_STATES}); use a smaller level "
+            "or the chain solver"
+        )
+    return records.Graph(np.ascontiguousarray(env.graph.succ, dtype=np.int64), n)
+
+
 def _check_baseline(baseline):
     if baseline is None:
         return records.BASELINE_NONE, 0.0, None
@@ -159,35 +174,42 @@ def reinforce(
     lr,
     n_updates,
     n_runs,
+    *,
     batch=1,
+    rule=None,
     baseline=None,
     seed=0,
     sampler="walk",
-    schedule="constant",
-    tau=DEFAULT_TAU,
-    power=DEFAULT_POWER,
+    schedule=None,
+    tau=None,
+    power=None,
     targets=None,
     eps=DEFAULT_TV_EPS,
     target_flat=None,
     record_every=0,
     run_offset=0,
 ) -> ReinforceResult:
-    """Run ``n_runs`` independent REINFORCE runs of ``n_updates`` updates from θ_0.
+    """Run ``n_runs`` independent policy-gradient runs of ``n_updates`` updates from θ_0.
 
     Update (module docstring): θ_{k+1} = θ_k + α_k (1/B) Σ_j (G_j − β_k) g_j with the
-    score g = (b − λ) − T ∇A(θ_k) ("exp") or counts − T π_θk ("softmax").
+    score g = (b − λ) − T ∇A(θ_k) ("exp") or counts − T π_θk ("softmax"), transformed by
+    ``rule`` (:mod:`pgweyl.rules`: "vanilla" (default), "natural", "entropy:tau=T").
 
     Parameters
     ----------
     env : an :class:`~pgweyl.AlcoveWalkEnv`.
     theta0 : θ_0, ``env.theta_dim`` finite numbers.
     lr : α_0 > 0.   n_updates, n_runs, batch : positive integers (batch = B).
+    rule : an update-rule spec or :class:`pgweyl.rules.Rule` (default "vanilla"); its
+        options ``baseline``/``schedule``/``decay``/``power`` may also be given as the
+        keyword arguments below (they must not contradict the spec).
     baseline : None, a number, or "mean" (running mean of the run's past returns).
     seed : non-negative integer; run r uses stream r of ``SeedSequence(seed)``.
     sampler : "walk" (the lattice walk) or "exact" (policy "exp" only): each update tilts
         the first-passage table at θ_k and draws (b, T) from it, walking on from X_N
         when T exceeds the table's N rows, so the law is exact.
-    schedule : "constant" (α_k = α_0) or "decay" (α_k = α_0 / (1 + k/tau)^power).
+    schedule : "constant" (α_k = α_0, default) or "decay" (α_k = α_0 / (1 + k/tau)^power,
+        tau = 100 and power = 1 by default).
     targets : optional m×|S| array of policies; a run stops at the first θ_k whose
         policy is within total variation ``eps`` (½ Σ_s |π − target|) of a row.
     target_flat : optional booleans, one per target: a flat target stands for the whole
@@ -203,7 +225,15 @@ def reinforce(
     n_updates = validate.positive_int("n_updates", n_updates)
     n_runs = validate.positive_int("n_runs", n_runs)
     batch = validate.positive_int("batch", batch)
-    baseline_kind, baseline_value, baseline = _check_baseline(baseline)
+    from pgweyl.rules import KIND_CODES, parse_rule
+
+    if tau is not None:  # the schedule's τ (named decay in rule specs)
+        tau = validate.positive_real("tau", tau)
+    if power is not None:
+        power = validate.positive_real("power", power)
+    rule = parse_rule(rule, baseline=baseline, schedule=schedule, decay=tau, power=power)
+    baseline_kind, baseline_value, baseline = _check_baseline(rule.baseline)
+    schedule, tau, power = rule.schedule, rule.decay, rule.power
     seed = validate.seed(seed)
     sampler = validate.choice("sampler", sampler, SAMPLERS)
     if sampler == "exact" and env.policy_kind != "exp":
@@ -211,9 +241,6 @@ def reinforce(
             "sampler 'exact' draws from the tilted first-passage table, which is the law "
             "only for policy 'exp'; use sampler 'walk' for softmax"
         )
-    schedule = validate.choice("schedule", schedule, STEP_SCHEDULES)
-    tau = validate.positive_real("tau", tau)
-    power = validate.positive_real("power", power)
     k = len(env.steps.vectors)
     target_arr = _check_targets(targets, k)
     flat_arr = _check_target_flat(target_flat, len(target_arr))
@@ -233,7 +260,7 @@ def reinforce(
         sampler_rec = exact_sampler(env, theta0, EXACT_SAMPLER_TOL)
     else:
         sampler_rec = no_exact_sampler(len(walk.start), len(walk.slack0))
-    rule = records.Rule(
+    rule_rec = records.Rule(
         lr,
         records.SCHEDULE_CONSTANT if schedule == "constant" else records.SCHEDULE_DECAY,
         tau,
@@ -241,7 +268,10 @@ def reinforce(
         batch,
         baseline_kind,
         baseline_value,
+        KIND_CODES[rule.kind],
+        float(rule.tau),
     )
+    graph = _graph_for(env, rule)
     states = stream_states(seed, n_runs, run_offset)
     out = records.Outputs(
         np.empty((n_runs, dim)),
@@ -253,7 +283,8 @@ def reinforce(
     kernels._reinforce_runs(
         walk,
         payoff(env),
-        rule,
+        rule_rec,
+        graph,
         records.Targets(target_arr, flat_arr, eps),
         sampler_rec,
         np.ascontiguousarray(theta0, dtype=np.float64),
@@ -279,6 +310,7 @@ def reinforce(
         "n_updates": n_updates,
         "n_runs": n_runs,
         "batch": batch,
+        "rule": str(rule),
         "baseline": baseline,
         "seed": seed,
         "sampler": sampler,

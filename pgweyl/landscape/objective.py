@@ -1,0 +1,157 @@
+"""Local maxima of the objective an update rule ascends (:mod:`pgweyl.rules`).
+
+Vanilla and natural policy gradient both ascend V (the natural gradient only
+preconditions it), so their attractors are :func:`pgweyl.local_maxima`'s. The entropy
+rule ascends J_τ(θ) = V(θ) + τ H(π_θ). Its maxima are found face by face over the
+closure of the policy family, as :func:`pgweyl.local_maxima` does for V: on each face F
+(a simplex of steps with softmax coordinates, or the full exp family), the critical
+points of J_τ restricted to F (BFGS on −J_τ, then Newton's method on ∇J_τ = 0) that are
+maxima within F (no Hessian eigenvalue above ``HESS_TOL``). Off a face the entropy
+pulls inward with infinite slope (−ε log ε), so every maximum of J_τ is, strictly,
+interior; but next to a face on which V drops at rate c it lies at a distance ≈ e^{−c/τ},
+beyond double precision when c/τ is large. A maximum of J_τ on F is therefore kept when
+no direction D into a bigger face raises J_τ visibly — J(π + εD) ≤ J(π) + 1e−13 for
+ε = 1e−12 … 1e−3 — and reported on F (certificate ``at_face`` when F is not the whole
+family); otherwise the maximum belongs to the bigger face and is found there. ``value``
+is J_τ; the certificate records V and H.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pgweyl.rules import parse_rule
+
+GRAD_TOL = 1e-7
+#: A maximum's Hessian may have ~0 eigenvalues along steps of probability ~0 (beyond
+#: double precision); a positive one above this is a saddle.
+HESS_TOL = 1e-9
+#: A critical point inside a face gives every step of the face at least this probability.
+FACE_TOL = 1e-9
+
+
+def _policy_entropy(p) -> float:
+    nz = p > 0
+    return float(-(p[nz] * np.log(p[nz])).sum())
+
+
+def _face_objective(face, tau):
+    """(J, ∇J) of J_τ = V + τH on a face's family, in the face's coordinates φ."""
+
+    def fun(phi):
+        p = face.probs(phi)
+        nz = p > 0
+        logp = np.zeros_like(p)
+        logp[nz] = np.log(p[nz])
+        h = -float((p * logp).sum())
+        jac = face.jacobian(phi)
+        return face.value(phi) + tau * h, face.grad(phi) - tau * (jac.T @ logp)
+
+    return fun
+
+
+def _face_maxima(face, tau, rng, n_starts):
+    """Critical points of J_τ inside one face that are maxima within it."""
+    from scipy.optimize import minimize, root
+
+    fun = _face_objective(face, tau)
+    dim = face.dim
+    out = []
+    for x0 in [np.zeros(dim)] + [1.5 * rng.normal(size=dim) for _ in range(n_starts)]:
+        res = minimize(
+            lambda x: tuple(-v for v in fun(x)),
+            x0,
+            jac=True,
+            method="BFGS",
+            options={"gtol": 1e-12, "maxiter": 500},
+        )
+        sol = root(lambda x: fun(x)[1], res.x, method="hybr", options={"xtol": 1e-13})
+        x = sol.x if np.all(np.isfinite(sol.x)) else res.x
+        g = fun(x)[1]
+        if not np.linalg.norm(g) <= GRAD_TOL:
+            continue
+        h = 1e-5
+        H = np.array([(fun(x + h * e)[1] - fun(x - h * e)[1]) / (2 * h) for e in np.eye(dim)])
+        H = 0.5 * (H + H.T)
+        if face.gauge:
+            from pgweyl.landscape.maxima import _gauge_basis
+
+            B = _gauge_basis(dim)
+            H = B.T @ H @ B
+        top = float(np.linalg.eigvalsh(H).max()) if H.size else -1.0
+        if top > HESS_TOL:
+            continue
+        out.append((x, float(np.linalg.norm(g)), top))
+    return out
+
+
+def entropy_maxima(env, rule, n_starts: int = 4, seed: int = 0) -> list:
+    """Local maxima of J_τ = V + τH over the closure of the family, best first.
+
+    Face by face (as :func:`pgweyl.local_maxima` does for V): critical points of J_τ
+    inside each face that are maxima within it, kept when no direction into a bigger
+    face raises J_τ visibly (J(π + εD) ≤ J(π) + 1e−13 for ε from 1e−12 to 1e−3) — the
+    entropy's pull off a face is real but, below that, beyond double precision; such a
+    maximum is reported on its face (certificate ``at_face``)."""
+    from pgweyl.landscape.faces import Face, enumerate_faces, policy_value
+    from pgweyl.landscape.maxima import LocalMaximum, _gain_directions, total_variation
+
+    rule = parse_rule(rule)
+    tau = rule.tau
+    rng = np.random.default_rng(seed)
+    faces = enumerate_faces(env)
+    full = faces[-1]
+
+    def J(p):
+        return policy_value(env, p) + tau * _policy_entropy(p)
+
+    found: list = []
+    for support in faces:
+        face = Face(env, support, full=(support == full))
+        if len(support) == 1:
+            cands = [(np.zeros(1), 0.0, None)]
+        else:
+            cands = _face_maxima(face, tau, rng, n_starts)
+        for phi, gnorm, top in cands:
+            p = face.probs(phi)
+            if p[list(support)].min() < FACE_TOL and len(support) > 1:
+                continue  # on a smaller face: found there
+            if any(total_variation(p, q.policy) <= 1e-6 for q in found):
+                continue
+            base = J(p)
+            rising = False
+            for d in _gain_directions(env, faces, support, p):
+                for eps in np.geomspace(1e-12, 1e-3, 10):
+                    q = np.clip(p + eps * d, 0.0, None)
+                    if J(q / q.sum()) > base + 1e-13:
+                        rising = True
+                        break
+                if rising:
+                    break
+            if rising:
+                continue
+            theta = None
+            if support == full:
+                theta = phi if face.exp_family else np.log(p) - np.log(p).mean()
+            cert = {
+                "objective": str(rule),
+                "at_face": support != full,
+                "gradient_norm": gnorm,
+                "hessian_max_eig": top,
+                "value_V": float(policy_value(env, p)),
+                "entropy": _policy_entropy(p),
+            }
+            found.append(
+                LocalMaximum(
+                    support=tuple(support),
+                    policy=p,
+                    value=float(base),
+                    certificate=cert,
+                    theta=theta,
+                )
+            )
+    found.sort(key=lambda q: -q.value)
+    return found
+
+
+__all__ = ["entropy_maxima"]
