@@ -80,7 +80,7 @@ int main(void) {
                 for (;;) {
                     double u = uniform(st);
                     long i = 0;
-                    while (u >= cdf[i]) i++;
+                    for (long j = 0; j < k - 1; j++) i += u >= cdf[j];  /* branch-free */
                     counts[i]++;
                     T++;
                     int outside = 0;

@@ -149,8 +149,9 @@ def _validate_numbers(args) -> None:
     }
     for name, check in checks.items():
         v = getattr(args, name, None)
-        if v is not None:
-            check(v)
+        for item in v if isinstance(v, list) else [v]:  # compare takes several --lr
+            if item is not None:
+                check(item)
 
 
 @contextmanager
@@ -405,11 +406,14 @@ def _chain_applies(env) -> bool:
 
 
 def cmd_converge(args) -> Outcome:
+    from pgweyl.compare import _chain_supports, _rule_kwargs
     from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
+    from pgweyl.rules import parse_rule
 
     env = parse_env(args.env)
     theta0 = _theta(env, args.theta0, "--theta0")
-    chain_ok = _chain_applies(env)
+    rule = parse_rule(args.rule)
+    chain_ok = _chain_applies(env) and rule.markov() and _chain_supports(rule)
     methods = {
         "auto": ["mc", "chain"] if chain_ok else ["mc"],
         "mc": ["mc"],
@@ -418,8 +422,9 @@ def cmd_converge(args) -> Outcome:
     }[args.method]
     if "chain" in methods and not chain_ok:
         raise InputError(
-            "the chain solver needs policy 'exp' and effective dimension 1 or 2 "
-            f"(this env has {env.effective_dim}); use --method mc or auto"
+            "the chain solver needs policy 'exp', effective dimension 1 or 2 "
+            f"(this env has {env.effective_dim}) and a rule under which θ is a Markov "
+            f"chain ({rule}); use --method mc or auto"
         )
     if args.plot and "chain" not in methods:
         raise InputError(
@@ -432,11 +437,12 @@ def cmd_converge(args) -> Outcome:
         from pgweyl.budget import require_chain_grid
 
         require_chain_grid(dim, grid, refine=True)
-    maxima = local_maxima(env, basin_samples=0)
+    maxima = local_maxima(env, basin_samples=0, rule=rule)
     out = {
         "env": env.to_dict(),
         "env_repr": repr(env),
         "theta0": theta0,
+        "rule": str(rule),
         "lr": args.lr,
         "updates": args.updates,
         "methods": methods,
@@ -454,10 +460,13 @@ def cmd_converge(args) -> Outcome:
             eps=args.eps,
             maxima=maxima,
             progress=_progress(args),
+            rule=rule,
         )
         out["monte_carlo"] = mc.to_dict()
     if "chain" in methods:
-        chain = chain_absorption(env, args.lr, grid=grid, eps=args.eps, maxima=maxima, refine=True)
+        chain = chain_absorption(
+            env, args.lr, grid=grid, eps=args.eps, maxima=maxima, refine=True, **_rule_kwargs(rule)
+        )
         out["chain"] = {
             **chain.to_dict(),
             "grid": grid,
@@ -475,7 +484,8 @@ def cmd_converge(args) -> Outcome:
 def fmt_converge(d) -> list[str]:
     lines = [
         d["env_repr"],
-        f"theta0 = {_vec(d['theta0'], 4)}, lr = {d['lr']}; methods: {', '.join(d['methods'])}",
+        f"theta0 = {_vec(d['theta0'], 4)}, lr = {d['lr']}, rule {d['rule']}; "
+        f"methods: {', '.join(d['methods'])}",
     ]
     mc, chain = d.get("monte_carlo"), d.get("chain")
     for j, m in enumerate(d["maxima"]):
@@ -499,6 +509,55 @@ def fmt_converge(d) -> list[str]:
             "difference between the two grids"
         )
     return lines
+
+
+# -- compare ---------------------------------------------------------------------------------
+def split_rules(text: str) -> list[str]:
+    """``vanilla,natural,entropy:tau=0.01,baseline=mean`` → the rule specs: a piece with
+    ``=`` and no ``:`` continues the previous rule's options."""
+    out: list[str] = []
+    for piece in (p.strip() for p in text.split(",") if p.strip()):
+        if out and "=" in piece and ":" not in piece:
+            out[-1] += "," + piece
+        else:
+            out.append(piece)
+    if not out:
+        raise InputError("--rules gives no rule")
+    return out
+
+
+def cmd_compare(args) -> Outcome:
+    from pgweyl.compare import compare, compare_figure
+    from pgweyl.env.spec import parse_scalar
+
+    rules = split_rules(args.rules)
+    param = values = None
+    if args.param is not None:
+        key, eq, rest = args.param.partition("=")
+        values = [parse_scalar(v) for v in rest.split(",") if v.strip()]
+        if not eq or not key.strip() or not values:
+            raise InputError(f"--param {args.param!r}: expected knob=v1,v2,...")
+        param = key.strip()
+        if args.lr is not None and len(args.lr) > 1:
+            raise InputError("with --param give at most one --lr")
+    res = compare(
+        args.env,
+        rules,
+        lrs=None if param is not None else (args.lr or [0.5, 1.0, 2.0]),
+        param=param,
+        values=values,
+        lr=(args.lr or [1.0])[0],
+        theta0=args.theta0,
+        n_updates=args.updates,
+        n_runs=args.runs,
+        eps=args.eps,
+        seed=args.seed,
+        method=args.method,
+        grid=args.grid,
+        progress=_progress(args),
+    )
+    figure = compare_figure(res) if args.plot else None
+    return Outcome(res.to_dict(), lambda _d: res.table(), EXIT_OK, figure)
 
 
 # -- demo ------------------------------------------------------------------------------------
@@ -588,6 +647,13 @@ def build_parser() -> argparse.ArgumentParser:
     for name, helptext in (("converge", "convergence probabilities from theta0"),):
         s = sub.add_parser(name, help=helptext)
         s.add_argument("env", metavar="ENV")
+        s.add_argument(
+            "--rule",
+            default="vanilla",
+            metavar="RULE",
+            help="update rule: vanilla (default), natural, entropy:tau=T, with options "
+            "baseline=…, schedule=decay,decay=…,power=…",
+        )
         s.add_argument("--theta0", type=real, nargs="+", help="start theta (default 0)")
         s.add_argument("--lr", type=real, default=1.0, help="step size (default 1.0)")
         s.add_argument("--updates", type=count, default=200_000, help="updates per run")
@@ -608,6 +674,25 @@ def build_parser() -> argparse.ArgumentParser:
         s.add_argument("--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf")
         common(s)
         s.set_defaults(func=cmd_converge)
+
+    s = sub.add_parser("compare", help="update rules compared: P(global maximum) per rule")
+    s.add_argument("env", metavar="ENV")
+    s.add_argument(
+        "--rules",
+        default="vanilla,natural,entropy:tau=0.01",
+        help="comma-separated rule specs (default vanilla,natural,entropy:tau=0.01)",
+    )
+    s.add_argument("--lr", type=real, nargs="+", default=None, help="step sizes (x axis)")
+    s.add_argument("--param", default=None, help="knob=v1,v2,... as the x axis instead of lr")
+    s.add_argument("--theta0", type=real, nargs="+", help="start theta (default 0)")
+    s.add_argument("--updates", type=count, default=200_000, help="updates per run")
+    s.add_argument("--runs", type=count, default=10_000, help="Monte Carlo runs per point")
+    s.add_argument("--eps", type=real, default=None, help="absorbing radius (sigmoid(-8))")
+    s.add_argument("--method", choices=("auto", "mc", "chain", "both"), default="auto")
+    s.add_argument("--grid", type=count, default=None, help="chain solver grid per axis")
+    s.add_argument("--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf")
+    common(s)
+    s.set_defaults(func=cmd_compare)
 
     from pgweyl.gym import command as grade_command  # both import no heavy engine
     from pgweyl.sweep import command as sweep_command
@@ -690,7 +775,7 @@ def main(argv=None) -> int:
         if args.command is None:
             raise InputError(
                 "missing command; one of envs, value, check, maxima, converge, "
-                "sweep, plot-sweep, grade, demo (see pgweyl --help)"
+                "compare, sweep, plot-sweep, grade, demo (see pgweyl --help)"
             )
         _check_outputs(args)
         _validate_numbers(args)

@@ -49,6 +49,10 @@ def walk_arrays(env) -> Walk:
     )
 
 
+#: Episodes shorter than this look γ^{T−1} up instead of calling pow.
+GAMMA_TABLE = 4096
+
+
 def payoff(env) -> Payoff:
     """R(b) on a dense box over exit-point representatives (NaN off the exit points; the
     cell of ρ is Σ_c (ρ_c − lo_c) · strides_c), with γ and the step cost."""
@@ -64,7 +68,10 @@ def payoff(env) -> Payoff:
     )
     table = np.full(int(np.prod(shape)), np.nan)
     table[(reps - lo) @ strides] = np.asarray(env.exit_rewards, dtype=np.float64)
-    return Payoff(lo, shape, strides, table, float(env.gamma), float(env.step_cost))
+    from pgweyl.sim.kernels import gamma_powers
+
+    gpow = gamma_powers(float(env.gamma), GAMMA_TABLE)
+    return Payoff(lo, shape, strides, table, float(env.gamma), float(env.step_cost), gpow)
 
 
 def exact_sampler(env, theta0, tol: float) -> ExactSampler:

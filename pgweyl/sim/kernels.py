@@ -44,6 +44,8 @@ _U17 = np.uint64(17)
 _U45 = np.uint64(45)
 _U19 = np.uint64(19)
 _U11 = np.uint64(11)
+_U0 = np.uint64(0)
+_U1 = np.uint64(1)
 
 
 # -- random numbers ----------------------------------------------------------------------
@@ -100,9 +102,11 @@ def _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x):
     while True:
         r, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
         u = float(r >> _U11) * _TWO_M53
-        i = 0
-        while u >= cdf[i]:
-            i += 1
+        # The first i with u < cdf[i], counted without a data-dependent branch: cdf is
+        # non-decreasing and cdf[-1] = 1 > u, so the count of cdf[j] ≤ u is that i.
+        i = _U0  # unsigned: indexing needs no negative-index wraparound
+        for j in range(cdf.shape[0] - 1):
+            i += _U1 if u >= cdf[j] else _U0
         counts[i] += 1
         T += 1
         # Every wall is updated even after one fails so the loop body has no early exit.
@@ -110,8 +114,7 @@ def _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x):
         for j in range(n_walls):
             v = slack[j] + delta[i, j]
             slack[j] = v
-            if v <= 0:
-                outside = True
+            outside |= v <= 0
         if outside:
             break
     st[0] = s0
@@ -147,6 +150,30 @@ def _episode_return(reward, T, gamma, step_cost):
         return reward - step_cost * T
     disc = gamma ** (T - 1.0)
     return disc * reward - step_cost * (1.0 - gamma * disc) / (1.0 - gamma)
+
+
+@njit(**NJIT)
+def gamma_powers(gamma, n):
+    """γ^{T−1} for T = 0..n−1, by the same pow as :func:`_episode_return` (same bits)."""
+    out = np.empty(n)
+    for t in range(n):
+        out[t] = gamma ** (t - 1.0)
+    return out
+
+
+@njit(**NJIT)
+def _payoff_return(payoff, reward, T):
+    """:func:`_episode_return` with γ^{T−1} from the payoff's table when T is in it."""
+    gamma = payoff.gamma
+    if gamma == 1.0:
+        return reward - payoff.step_cost * T
+    if T < payoff.gpow.shape[0]:
+        disc = payoff.gpow[T]
+    else:
+        disc = gamma ** (T - 1.0)
+    if payoff.step_cost == 0.0:
+        return disc * reward
+    return disc * reward - payoff.step_cost * (1.0 - gamma * disc) / (1.0 - gamma)
 
 
 @njit(**NJIT)
@@ -487,7 +514,7 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             if np.isnan(reward):
                 out.errors[r] = ERROR_NO_REWARD
                 break
-            G = _episode_return(reward, T, payoff.gamma, payoff.step_cost)
+            G = _payoff_return(payoff, reward, T)
             batch_sum += G
             _add_score(walk, G - beta, x, T, mean_step, counts, p, grad)
         if out.errors[r] != 0:

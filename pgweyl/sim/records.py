@@ -8,7 +8,7 @@ every environment (arrays carry the sizes; nothing is closed over as a constant)
   the wall slacks at λ, whether rewards are looked up modulo (1, …, 1) (type A), and the
   policy family code (``POLICY_EXP`` or ``POLICY_SOFTMAX``).
 - :data:`Payoff` — R(b) on a dense box over exit-point representatives (NaN off the
-  exit points) and the return's γ and step cost.
+  exit points), the return's γ and step cost, and γ^{T−1} tabulated for short episodes.
 - :data:`Rule` — the update: step size α_k (constant or α_0/(1 + k/τ)^p), batch B,
   baseline (none, constant, running mean), and the rule (vanilla, natural with the exact
   Fisher E_θ[T]·Cov(S), entropy with weight ``ent_tau``; :mod:`pgweyl.rules`).
@@ -35,7 +35,7 @@ ERROR_NO_REWARD = 1
 ERROR_NONFINITE = 2
 
 Walk = namedtuple("Walk", "start vectors vectors_f delta slack0 prism policy_kind")
-Payoff = namedtuple("Payoff", "lo shape strides table gamma step_cost")
+Payoff = namedtuple("Payoff", "lo shape strides table gamma step_cost gpow")
 Rule = namedtuple("Rule", "lr schedule tau power batch baseline_kind baseline_value kind ent_tau")
 #: The step graph for the rules that need E_θ[T] at every update (natural gradient).
 Graph = namedtuple("Graph", "succ n_states")

@@ -23,11 +23,12 @@ from pgweyl.sweep.grid import PointTask, rule_kwargs
 DEFAULT_GRID = {1: 401, 2: 51}
 
 
-def env_maxima(spec) -> list:
-    """The local maxima of ``spec``'s environment, best first (ties by support)."""
+def env_maxima(spec, rule: str = "vanilla") -> list:
+    """The local maxima of the objective ``rule`` ascends (V, or J_τ for entropy) on
+    ``spec``'s environment, best first (ties by support)."""
     from pgweyl.landscape import local_maxima
 
-    maxima = local_maxima(spec.build(), basin_samples=0)
+    maxima = local_maxima(spec.build(), basin_samples=0, rule=rule)
     return sorted(maxima, key=lambda m: (-m.value, tuple(int(s) for s in m.support)))
 
 

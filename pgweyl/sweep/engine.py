@@ -13,7 +13,7 @@ import numpy as np
 
 from pgweyl.errors import ArgumentError, PgweylError
 from pgweyl.sweep.compute import compute_point, env_chain, env_maxima, numeric_versions
-from pgweyl.sweep.grid import DEFAULT_RUNS, make_grid, spec_key
+from pgweyl.sweep.grid import DEFAULT_RUNS, make_grid, objective_key, spec_key
 from pgweyl.sweep.store import SweepStore, check_path, open_sweep, require
 
 
@@ -178,13 +178,13 @@ def _run_here(_client, grid, pending, existing, target, bar):
     tasks = [grid.task(idx) for idx in pending]
     maxima = {}
     for t in tasks:
-        key = spec_key(t.spec)
+        key = _maxima_key(t)
         if key not in maxima:
-            maxima[key] = _at(t, env_maxima, t.spec)
+            maxima[key] = _at(t, env_maxima, t.spec, t.rule)
     store = existing or _create(target, grid, maxima.values())
     chains = {}
     for t in tasks:
-        ms = maxima[spec_key(t.spec)]
+        ms = maxima[_maxima_key(t)]
         chain = None
         if t.chain:
             if t.chain_key not in chains:
@@ -202,10 +202,10 @@ def _run_dask(client, grid, pending, existing, target, bar):
     tasks = {idx: grid.task(idx) for idx in pending}
     maxima, chains, points = {}, {}, {}
     for idx, t in tasks.items():
-        key = spec_key(t.spec)
+        key = _maxima_key(t)
         if key not in maxima:
             maxima[key] = client.submit(
-                env_maxima, t.spec, key=f"pgweyl-maxima-{token}-{len(maxima)}", pure=False
+                env_maxima, t.spec, t.rule, key=f"pgweyl-maxima-{token}-{len(maxima)}", pure=False
             )
         chain = None
         if t.chain:
@@ -243,11 +243,16 @@ def _run_dask(client, grid, pending, existing, target, bar):
         client.cancel(futures)
 
 
+def _maxima_key(task):
+    """Points share their maxima when their environment and objective are the same."""
+    return (spec_key(task.spec), objective_key(task.rule))
+
+
 def _by_env(maxima, tasks):
     """(maxima future, a task of that environment) for naming errors."""
     first = {}
     for t in tasks.values():
-        first.setdefault(spec_key(t.spec), t)
+        first.setdefault(_maxima_key(t), t)
     return [(fut, first[key]) for key, fut in maxima.items()]
 
 

@@ -45,7 +45,7 @@ RUN_PARAMS = ("lr", "theta0", "rule", "eps", "n_updates")
 
 #: Update rules a sweep knows. Only "vanilla" (REINFORCE as in THEORY §5) exists today;
 #: a new rule is added here and in :func:`rule_kwargs`.
-RULES = ("vanilla",)
+RULES = ("vanilla", "natural", "entropy")
 DEFAULT_RULE = "vanilla"
 
 #: ``method``: which solvers run at each point.
@@ -60,6 +60,22 @@ DEFAULT_RUNS = 10_000
 
 #: Keys of a custom (TOML) environment that a sweep may vary: the scalar ones.
 CUSTOM_SCALAR_KEYS = ("level", "gamma", "step_cost", "corner", "policy", "steps", "cartan")
+
+
+def _rule_spec(v) -> str:
+    """The canonical spec of an update rule (:func:`pgweyl.rules.parse_rule`)."""
+    from pgweyl.rules import parse_rule
+
+    return str(parse_rule(v))
+
+
+def objective_key(rule: str) -> str:
+    """Which objective a rule ascends: "V" (vanilla, natural) or the entropy rule's spec
+    (J_τ): points sharing it share their maxima."""
+    from pgweyl.rules import parse_rule
+
+    r = parse_rule(rule)
+    return f"entropy:tau={r.tau!r}" if r.kind == "entropy" else "V"
 
 
 def rule_kwargs(rule: str) -> dict:
@@ -301,7 +317,7 @@ def _check_values(name: str, values, env_spec: EnvSpec) -> tuple:
     elif name == "n_updates":
         values = [validate.positive_int("n_updates", v) for v in values]
     elif name == "rule":
-        values = [validate.choice("rule", v, RULES) for v in values]
+        values = [_rule_spec(v) for v in values]
     elif name == "theta0":
         vecs = []
         for v in values:

@@ -1,0 +1,259 @@
+"""Update rules compared on one exactly solvable landscape: ``pgweyl compare``.
+
+For each rule (:mod:`pgweyl.rules`) and each value of the x axis — the step size ``lr``
+or a catalog knob such as the level — the probability that policy gradient from θ_0 ends
+at the *global* maximum: by Monte Carlo (Wilson 95% interval, unresolved share) and, where
+θ is a Markov chain and the effective dimension is 1 or 2, by the θ-chain solver (with
+its grid error).
+
+Which maximum is "global" for a rule: the rule's own maxima are those of the objective
+it ascends (V for vanilla and natural, J_τ = V + τH for entropy); the global one is the
+maximum of the rule whose policy is nearest (total variation) to V's global maximum, and
+its distance is reported (``global_distance``).
+
+>>> import pgweyl as pw
+>>> res = compare("corridor:level=4", ["vanilla", "natural"], lrs=[1.0], n_runs=200,
+...               n_updates=2000, eps=0.05, method="mc", progress=False)
+>>> res.rules, res.p_mc.shape
+(['vanilla', 'natural'], (2, 1))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pgweyl import validate
+from pgweyl.errors import ArgumentError
+
+METHODS = ("auto", "mc", "chain", "both")
+
+
+@dataclass(frozen=True, repr=False)
+class CompareResult:
+    """P(ends at the global maximum) per rule (rows) and x value (columns).
+
+    ``p_mc``, ``ci_low``, ``ci_high``, ``unresolved`` (Monte Carlo), ``p_chain``,
+    ``grid_error`` (the chain solver; NaN where it did not run), ``global_value`` (V of
+    the global maximum) and ``global_distance`` (TV from the rule's global maximum to
+    V's) are arrays of shape (rules, x values)."""
+
+    env: str
+    x_name: str
+    x_values: list
+    rules: list
+    p_mc: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    unresolved: np.ndarray
+    p_chain: np.ndarray
+    grid_error: np.ndarray
+    global_value: np.ndarray
+    global_distance: np.ndarray
+    settings: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        from pgweyl.serialize import jsonable
+
+        return jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+
+    def table(self) -> list[str]:
+        """The comparison as text lines."""
+        lines = [
+            f"{self.env}: P(policy gradient ends at the global maximum) by rule and {self.x_name}",
+            f"{'rule':24s} {self.x_name:>8s} {'MC':>8s} {'95% CI':>17s} {'unres.':>7s} "
+            f"{'chain':>8s} {'± grid':>8s}",
+        ]
+        for i, rule in enumerate(self.rules):
+            for j, x in enumerate(self.x_values):
+                chain = self.p_chain[i, j]
+                lines.append(
+                    f"{rule:24s} {x!s:>8s} {self.p_mc[i, j]:8.4f} "
+                    f"[{self.ci_low[i, j]:.4f}, {self.ci_high[i, j]:.4f}] "
+                    f"{self.unresolved[i, j]:7.4f} "
+                    + (
+                        "       —        —"
+                        if np.isnan(chain)
+                        else f"{chain:8.4f} {self.grid_error[i, j]:8.1e}"
+                    )
+                )
+        return lines
+
+    def __repr__(self) -> str:
+        return "\n".join(self.table())
+
+
+def _global_index(maxima, v_global_policy) -> tuple[int, float]:
+    d = [0.5 * float(np.abs(m.policy - v_global_policy).sum()) for m in maxima]
+    j = int(np.argmin(d))
+    return j, d[j]
+
+
+def compare(
+    env_spec,
+    rules,
+    *,
+    lrs=None,
+    param: str | None = None,
+    values=None,
+    lr: float = 1.0,
+    theta0=None,
+    n_updates: int = 200_000,
+    n_runs: int = 10_000,
+    eps=None,
+    seed: int = 0,
+    method: str = "auto",
+    grid=None,
+    progress=None,
+) -> CompareResult:
+    """Compare update ``rules`` (specs) on ``env_spec`` against ``lrs`` (the default x
+    axis) or the catalog knob ``param`` taking ``values`` (at step size ``lr``)."""
+    from pgweyl.env.spec import parse_env_spec
+    from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
+    from pgweyl.rules import parse_rule
+
+    spec = parse_env_spec(env_spec)
+    rules = [parse_rule(r) for r in ([rules] if isinstance(rules, str) else rules)]
+    if not rules:
+        raise ArgumentError("compare needs at least one rule")
+    method = validate.choice("method", method, METHODS)
+    eps = validate.eps(eps)
+    n_updates = validate.positive_int("n_updates", n_updates)
+    n_runs = validate.positive_int("n_runs", n_runs)
+    seed = validate.seed(seed)
+    if param is None:
+        x_name = "lr"
+        xs = [validate.positive_real("lr", v) for v in (lrs if lrs is not None else [lr])]
+        envs = [spec.build()] * len(xs)
+    else:
+        if lrs is not None:
+            raise ArgumentError("give either lrs or param with values, not both")
+        if spec.family is None or values is None:
+            raise ArgumentError("a knob axis needs a catalog family and its values")
+        x_name, xs = param, list(values)
+        envs = [spec.with_knobs(**{param: v}).build() for v in xs]  # all built first
+        lr = validate.positive_real("lr", lr)
+    shape = (len(rules), len(xs))
+    out = {
+        k: np.full(shape, np.nan)
+        for k in (
+            "p_mc",
+            "ci_low",
+            "ci_high",
+            "unresolved",
+            "p_chain",
+            "grid_error",
+            "global_value",
+            "global_distance",
+        )
+    }
+    maxima_cache: dict = {}
+    for j, (x, env) in enumerate(zip(xs, envs)):
+        step = x if param is None else lr
+        t0 = np.zeros(env.theta_dim) if theta0 is None else env.check_theta(theta0)
+        v_max = local_maxima(env, basin_samples=0)
+        v_global = v_max[0]
+        for i, rule in enumerate(rules):
+            key = (id(env), str(rule) if rule.kind == "entropy" else "V")
+            if key not in maxima_cache:
+                maxima_cache[key] = v_max if key[1] == "V" else local_maxima(env, rule=rule)
+            maxima = maxima_cache[key]
+            g, dist = _global_index(maxima, v_global.policy)
+            out["global_value"][i, j] = v_global.value
+            out["global_distance"][i, j] = dist
+            if method in ("auto", "mc", "both"):
+                mc = convergence_probabilities(
+                    env,
+                    t0,
+                    step,
+                    n_updates,
+                    n_runs,
+                    seed=seed,
+                    eps=eps,
+                    maxima=maxima,
+                    rule=rule,
+                    progress=progress,
+                )
+                out["p_mc"][i, j] = mc.probabilities[g]
+                out["ci_low"][i, j] = mc.ci_low[g]
+                out["ci_high"][i, j] = mc.ci_high[g]
+                out["unresolved"][i, j] = mc.unresolved
+            applies = env.policy_kind == "exp" and env.effective_dim <= 2 and rule.markov()
+            if method in ("chain", "both") and not applies:
+                raise ArgumentError(
+                    f"the chain solver needs a Markov chain in θ of effective dimension ≤ 2; "
+                    f"rule {rule} on {env!r} is not; use method 'auto' or 'mc'"
+                )
+            if method != "mc" and applies and _chain_supports(rule):
+                grid_kw = {} if grid is None else {"grid": grid}  # else the solver's default
+                ch = chain_absorption(
+                    env, step, eps=eps, maxima=maxima, **grid_kw, **_rule_kwargs(rule)
+                )
+                out["p_chain"][i, j] = ch.at(t0, env)[g]
+                err = ch.grid_error(t0, env)
+                out["grid_error"][i, j] = err[g]
+    settings = {
+        "theta0": None if theta0 is None else list(np.ravel(theta0)),
+        "n_updates": n_updates,
+        "n_runs": n_runs,
+        "eps": eps,
+        "seed": seed,
+        "method": method,
+        "lr": lr if param is not None else None,
+    }
+    return CompareResult(str(spec), x_name, xs, [str(r) for r in rules], settings=settings, **out)
+
+
+def _chain_supports(rule) -> bool:
+    """Whether :func:`pgweyl.chain_absorption` takes this rule."""
+    import inspect
+
+    from pgweyl.landscape import chain_absorption
+
+    return rule.kind == "vanilla" or "rule" in inspect.signature(chain_absorption).parameters
+
+
+def _rule_kwargs(rule) -> dict:
+    return {} if str(rule) == "vanilla" else {"rule": rule}
+
+
+def compare_figure(result: CompareResult, ax=None):
+    """P(global maximum) against the x axis, one colour per rule: Monte Carlo with its
+    Wilson band, the chain solver as open squares with grid-error bars."""
+    from pgweyl.plot import _figure_and_axes
+
+    fig, ax = _figure_and_axes(ax)
+    x = np.asarray(result.x_values, dtype=float)
+    colors = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown"]
+    for i, rule in enumerate(result.rules):
+        c = colors[i % len(colors)]
+        if np.isfinite(result.p_mc[i]).any():
+            ax.fill_between(x, result.ci_low[i], result.ci_high[i], color=c, alpha=0.2)
+            ax.plot(x, result.p_mc[i], "o-", color=c, ms=4, label=f"{rule} (Monte Carlo)")
+        if np.isfinite(result.p_chain[i]).any():
+            ax.errorbar(
+                x,
+                result.p_chain[i],
+                yerr=np.nan_to_num(result.grid_error[i]),
+                fmt="s",
+                mfc="none",
+                color=c,
+                capsize=3,
+                label=f"{rule} (chain solver)",
+            )
+    ax.set_xlabel(result.x_name)
+    if result.x_name == "lr":
+        from matplotlib.ticker import NullFormatter
+
+        ax.set_xscale("log")
+        ax.set_xticks(x, [f"{v:g}" for v in x])
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_ylabel("P(ends at the global maximum)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8, loc="best")
+    ax.set_title(f"{result.env}: update rules compared (95% Wilson bands)", fontsize=10)
+    return fig
+
+
+__all__ = ["CompareResult", "compare", "compare_figure"]
