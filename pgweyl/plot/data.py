@@ -257,9 +257,13 @@ class BasinData:
     eps: float
 
 
-def _interp_matrix(fine, nodes) -> np.ndarray:
-    """W with (W @ f)[i] = piecewise-linear interpolation of f (at ``nodes``) at fine[i]."""
-    return np.stack([np.interp(fine, nodes, e) for e in np.eye(len(nodes))], axis=1)
+def _interp_axis(values, nodes, fine, axis: int) -> np.ndarray:
+    """Piecewise-linear interpolation of ``values`` (given at ``nodes`` along ``axis``)
+    at the points ``fine``; applied axis by axis it is the multilinear interpolation."""
+    moved = np.moveaxis(values, axis, -1)
+    flat = moved.reshape(-1, moved.shape[-1])
+    out = np.stack([np.interp(fine, nodes, row) for row in flat])
+    return np.moveaxis(out.reshape(moved.shape[:-1] + (len(fine),)), -1, axis)
 
 
 def basin_data(chain, index=0, *, env=None, upsample=None) -> BasinData:
@@ -279,9 +283,9 @@ def basin_data(chain, index=0, *, env=None, upsample=None) -> BasinData:
         upsample = 1 if dim == 1 else max(1, -(-400 // (len(nodes[0]) - 1)))
     upsample = validate.positive_int("upsample", upsample, 64)
     axes = tuple(np.linspace(a[0], a[-1], (len(a) - 1) * upsample + 1) for a in nodes)
-    W = [_interp_matrix(f, a) for f, a in zip(axes, nodes)]
-    h = np.asarray(chain.h, dtype=float)
-    h = h @ W[0].T if dim == 1 else np.einsum("ik,jkl,ml->jim", W[0], h, W[1])
+    h = np.array(chain.h, dtype=float)
+    for k in range(dim) if upsample > 1 else ():
+        h = _interp_axis(h, nodes[k], axes[k], axis=k + 1)
     absorbing = None
     if env is not None:
         ys = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1)
