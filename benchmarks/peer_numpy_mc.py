@@ -57,9 +57,7 @@ def numpy_convergence(env, maxima, theta0, lr, n_updates, n_runs, eps, seed=0):
         ends = env.start + steps @ Vi
         keys = ends - ends[:, -1:] if prism else ends
         R = np.array([reward[tuple(k)] for k in keys.tolist()])
-        G = gamma ** (T - 1.0) * R - cost * (
-            T if gamma == 1.0 else (1 - gamma**T) / (1 - gamma)
-        )
+        G = gamma ** (T - 1.0) * R - cost * (T if gamma == 1.0 else (1 - gamma**T) / (1 - gamma))
         score = (ends - lam) - T[:, None] * (p @ V)
         theta[live] += lr * G[:, None] * score
     return counts, len(live)

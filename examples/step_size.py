@@ -58,6 +58,13 @@ FULL = {
 MAX_UPDATES = 2_000_000
 
 
+def alpha_label(v: float) -> str:
+    """A step size for a tick: "1/64" for the reciprocal of an integer, else "2", "0.3"."""
+    if 0 < v < 1 and float(round(1 / v)) == 1 / v:
+        return f"1/{round(1 / v)}"
+    return f"{v:g}"
+
+
 def main(argv=None) -> int:
     parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figure and the JSON")
@@ -156,7 +163,8 @@ def main(argv=None) -> int:
         label="α → 0: gradient flow from θ0",
     )
     ax.set_xscale("log", base=2)
-    ax.set_xticks(x, [f"{v:g}" for v in x])
+    ax.set_xticks(x, [alpha_label(v) for v in x], rotation=45, ha="right", rotation_mode="anchor")
+    ax.minorticks_off()
     ax.set_xlabel("step size α")
     ax.set_ylabel("P(ends at the treasure)")
     ax.set_ylim(-0.02, 1.05)
@@ -164,7 +172,8 @@ def main(argv=None) -> int:
     ax.set_title(f"corridor level {args.level}, θ0 = 0, batch 1", fontsize=10)
     cmap = plt.get_cmap("viridis")
     for k, (lr, y, h) in enumerate(curves):
-        ax_h.plot(y, h, color=cmap(k / max(1, len(curves) - 1)), lw=1.4, label=f"α = {lr:g}")
+        color = cmap(k / max(1, len(curves) - 1))
+        ax_h.plot(y, h, color=color, lw=1.4, label=f"α = {alpha_label(lr)}")
     ax_h.axvline(0.0, color="0.6", lw=0.8, ls=":")
     ax_h.set_xlabel("y = θ1 − θ2 at the start")
     ax_h.set_ylabel("h(y) = P(ends at the treasure)")

@@ -294,14 +294,14 @@ def check_closed_forms(
             cell = index.cells(j, times)
             inside = cell >= 0
             observed += np.bincount(cell[inside], minlength=len(observed))
-            for b, t in zip(reps[~inside].tolist(), times[~inside].tolist()):
-                # beyond the table (T > N, probability ≤ tol): kept for the means
-                g = float(env.returns(np.array([env.reward(b)]), np.array([t]))[0])
-                outside["count"] += 1
-                outside["g"] += g
-                outside["t"] += t
-                for w in env.alcove.walls_at(b):
-                    outside["walls"][w] += 1
+            if not inside.all():  # beyond the table (T > N, prob. ≤ tol): kept for the means
+                late, late_t = reps[~inside], times[~inside]
+                outside["count"] += len(late)
+                outside["g"] += float(env.returns(env.rewards_at(late), late_t).sum())
+                outside["t"] += float(late_t.sum())
+                for b in late.tolist():
+                    for w in env.alcove.walls_at(b):
+                        outside["walls"][w] += 1
             done += m
             c += 1
             bar.update(m)

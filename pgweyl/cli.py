@@ -175,17 +175,9 @@ def _theta(env, values, name="--theta"):
     return env.check_theta(values)
 
 
-def _step_name(env, s: int) -> str:
-    v = env.steps.vectors[s]
-    nz = np.flatnonzero(v)
-    if len(nz) == 1 and abs(v[nz[0]]) == 1:
-        sign = ("+" if v[nz[0]] > 0 else "-") if env.steps.kind == "signed" else ""
-        return f"{sign}e{nz[0] + 1}"
-    return str(v.tolist())
-
-
 def _steps_label(env, support) -> str:
-    return "{" + ", ".join(_step_name(env, s) for s in support) + "}"
+    """A face of conv(S) by its steps, e.g. "{+e1, −e2}" (:meth:`StepSet.labels`)."""
+    return "{" + ", ".join(env.steps.labels(support)) + "}"
 
 
 def _pm(err: float) -> str:

@@ -38,7 +38,7 @@ FULL = {
     "grid_1d": 2001,
     "grid_2d": 61,
     "tri_runs": 10_000,
-    "landscape_res": 61,
+    "landscape_res": 161,
 }
 QUICK = {
     "episodes": 20_000,
@@ -50,7 +50,7 @@ QUICK = {
     "grid_1d": 401,
     "grid_2d": 21,
     "tri_runs": 1000,
-    "landscape_res": 21,
+    "landscape_res": 61,
 }
 
 

@@ -72,6 +72,45 @@ def jsonable(x):
     return x
 
 
+def dataclass_to_dict(obj, exclude=()) -> dict:
+    """JSON-ready dict of a dataclass instance, one entry per field (``dataclasses.fields``)
+    except those named in ``exclude``: values with a ``to_dict`` method (nested result
+    objects, also inside lists and dicts) by it, everything else by :func:`jsonable`.
+    A result object's ``to_dict`` is this, so a new field is never left out.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass
+    ... class R:
+    ...     p: np.ndarray
+    ...     ci: tuple
+    ...     note: str = ""
+    >>> dataclass_to_dict(R(np.array([0.5, np.nan]), (0.1, 0.9)), exclude=("note",))
+    {'p': [0.5, None], 'ci': [0.1, 0.9]}
+    """
+    import dataclasses
+
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        raise TypeError(f"dataclass_to_dict needs a dataclass instance, got {type(obj).__name__}")
+    unknown = set(exclude) - {f.name for f in dataclasses.fields(obj)}
+    if unknown:
+        raise TypeError(f"{type(obj).__name__} has no field(s) {', '.join(sorted(unknown))}")
+    return {
+        f.name: _plain(getattr(obj, f.name))
+        for f in dataclasses.fields(obj)
+        if f.name not in exclude
+    }
+
+
+def _plain(x):
+    if hasattr(x, "to_dict") and callable(x.to_dict) and not isinstance(x, type):
+        return x.to_dict()
+    if isinstance(x, dict):
+        return {str(k): _plain(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_plain(v) for v in x]
+    return jsonable(x)
+
+
 def json_text(data) -> str:
     """Strict JSON (no NaN tokens) of ``jsonable(data)``, indented, with a final newline."""
     return json.dumps(jsonable(data), indent=2, allow_nan=False) + "\n"
@@ -383,6 +422,7 @@ def staged_folder(out, what: str = "output"):
 __all__ = [
     "OutputError",
     "check_output_path",
+    "dataclass_to_dict",
     "figure_bytes",
     "figure_files",
     "figure_paths",

@@ -180,6 +180,7 @@ class AlcoveWalkEnv:
             ]
         )
         self.exit_rewards.setflags(write=False)
+        self._exit_reward_of = None  # {exit point: R}, built by rewards_at on first use
         self._solver_obj = None
 
     # -- the POMDP ---------------------------------------------------------------------
@@ -195,6 +196,32 @@ class AlcoveWalkEnv:
         if not walls:
             raise ArgumentError(f"{list(rep)} is not on a wall of {self.alcove!r}")
         return self._reward_of(rep, walls)
+
+    def rewards_at(self, points) -> np.ndarray:
+        """R(b) for a stack of boundary points (…×d, full coordinates or, on A_n,
+        representatives), vectorised: the exit points' rewards (``exit_rewards``) by
+        lookup, any other wall point by :meth:`reward`; a point on no wall raises
+        ArgumentError.
+
+        >>> env = AlcoveWalkEnv("A1", 4, start=(1, 0), wall_rewards=(1.0, 0.0))
+        >>> env.rewards_at([[4, 0], [0, 0], [7, 3]]).tolist()
+        [1.0, 0.0, 1.0]
+        """
+        pts = np.asarray(points, dtype=np.int64)
+        if pts.ndim == 0 or pts.shape[-1] != self.alcove.dim:
+            raise ArgumentError(
+                f"points must have {self.alcove.dim} coordinates each, got shape {pts.shape}"
+            )
+        reps = self.alcove.representative(pts.reshape(-1, self.alcove.dim))
+        if self._exit_reward_of is None:
+            self._exit_reward_of = dict(
+                zip(map(tuple, self.exit_points.tolist()), self.exit_rewards.tolist())
+            )
+        uniq, inverse = np.unique(reps, axis=0, return_inverse=True)
+        known = self._exit_reward_of
+        vals = [known.get(b) for b in map(tuple, uniq.tolist())]
+        vals = np.array([self.reward(b) if v is None else v for b, v in zip(uniq, vals)], float)
+        return vals[np.ravel(inverse)].reshape(pts.shape[:-1])
 
     def returns(self, rewards, times) -> np.ndarray:
         """G = γ^{T−1} R − c Σ_{t<T} γ^t for arrays of terminal rewards and exit times."""

@@ -51,9 +51,15 @@ def wilson_interval(k, n: int, z: float = Z95):
     return centre - half, centre + half
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, kw_only=True)
 class ConvergenceResult:
-    """Shares of runs ending at each maximum (aligned with ``maxima``) and unresolved."""
+    """Shares of runs ending at each maximum (aligned with ``maxima``) and unresolved.
+
+    Attributes: ``maxima`` (the :class:`LocalMaximum` list, best first), ``counts``,
+    ``probabilities`` (counts / n_runs), ``ci_low``/``ci_high`` (Wilson 95%),
+    ``unresolved`` and ``unresolved_ci`` (runs near no maximum), ``n_runs``,
+    ``n_absorbed`` (runs stopped within ε), ``mean_stop_update``, ``settings`` (the
+    call's arguments, to rerun it). Built by keyword."""
 
     maxima: list
     counts: np.ndarray
@@ -72,19 +78,10 @@ class ConvergenceResult:
         return np.sqrt(p * (1 - p) / self.n_runs)
 
     def to_dict(self) -> dict:
-        return {
-            "maxima": [m.to_dict() for m in self.maxima],
-            "counts": self.counts.tolist(),
-            "probabilities": self.probabilities.tolist(),
-            "ci_low": self.ci_low.tolist(),
-            "ci_high": self.ci_high.tolist(),
-            "unresolved": self.unresolved,
-            "unresolved_ci": list(self.unresolved_ci),
-            "n_runs": self.n_runs,
-            "n_absorbed": self.n_absorbed,
-            "mean_stop_update": self.mean_stop_update,
-            "settings": dict(self.settings),
-        }
+        """Every field, JSON-ready (NaN as None; :func:`pgweyl.serialize.dataclass_to_dict`)."""
+        from pgweyl.serialize import dataclass_to_dict
+
+        return dataclass_to_dict(self)
 
     def __repr__(self) -> str:
         parts = [
@@ -104,6 +101,7 @@ def convergence_probabilities(
     lr,
     n_updates,
     n_runs,
+    *,
     seed=0,
     eps=None,
     classify_tol=None,

@@ -22,11 +22,13 @@ a vertex is its own single point) and keeps those that are local maxima of the c
 
 The deterministic basin of a maximum — the α → 0 limit of policy gradient — is the set
 of starts θ_0 whose gradient flow dθ/dt = ∇V(θ) ends there; it is estimated by
-following the flow's orbit with arc-length-normalised Euler steps from sampled starts.
+following the flow's orbit, reparametrised by arc length and integrated with an adaptive
+Runge–Kutta method (RK45, :func:`scipy.integrate.solve_ivp`), from sampled starts.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,9 +46,17 @@ MIN_PROB = 1e-5  # a critical point of a face must give every face step at least
 MAX_BASIN_SAMPLES = 10_000
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, kw_only=True)
 class LocalMaximum:
-    """One attractor of gradient ascent in the compactified policy space."""
+    """One attractor of gradient ascent in the compactified policy space.
+
+    Attributes: ``support`` (indices of the steps of its face of conv(S)), ``policy``
+    (π over the steps), ``value`` (V there), ``certificate`` (within-face gradient norm
+    and Hessian, gain rates into bigger faces), ``basin_share`` and ``basin_ci`` (share
+    of gradient-flow starts ending here and its Wilson 95% interval, None when not
+    estimated), ``theta`` (a finite θ for a maximum inside the full family, else None:
+    it lies at infinity, toward its face), ``flat`` (the whole face is a ridge of
+    maxima). Built by keyword; ``dataclasses.replace`` gives a changed copy."""
 
     support: tuple
     policy: np.ndarray
@@ -73,15 +83,10 @@ class LocalMaximum:
         return 0.5 * np.abs(probs - self.policy).sum(axis=-1)
 
     def to_dict(self) -> dict:
-        return {
-            "support": list(self.support),
-            "policy": self.policy.tolist(),
-            "value": self.value,
-            "certificate": dict(self.certificate),
-            "basin_share": self.basin_share,
-            "basin_ci": None if self.basin_ci is None else list(self.basin_ci),
-            "theta": None if self.theta is None else self.theta.tolist(),
-        }
+        """Every field, JSON-ready (:func:`pgweyl.serialize.dataclass_to_dict`)."""
+        from pgweyl.serialize import dataclass_to_dict
+
+        return dataclass_to_dict(self)
 
     def __repr__(self) -> str:
         p = ", ".join(f"{x:.4g}" for x in self.policy)
@@ -188,11 +193,11 @@ def _face_critical_points(face: Face, rng, n_starts: int) -> list[np.ndarray]:
 
 def local_maxima(
     env,
+    *,
     n_starts: int = 4,
     basin_samples: int = 0,
     seed: int = 0,
     basin_scale: float = 1.0,
-    *,
     rule=None,
 ) -> list[LocalMaximum]:
     """Every local maximum of V over the closure of the policy family, best first.
@@ -256,7 +261,9 @@ def local_maxima(
         theta = None
         if phi is not None and face.support == full:
             theta = phi if face.exp_family else _theta_of(env, p)
-        maxima.append(LocalMaximum(face.support, p, value, cert, None, theta))
+        maxima.append(
+            LocalMaximum(support=face.support, policy=p, value=value, certificate=cert, theta=theta)
+        )
     maxima = _merge_flat_faces(env, faces, maxima, rng)
     maxima.sort(key=lambda m: -m.value)
     if basin_samples > 0:
@@ -267,15 +274,10 @@ def local_maxima(
 
         labels = [deterministic_basin(env, t0, maxima) for t0 in starts]
         maxima = [
-            LocalMaximum(
-                m.support,
-                m.policy,
-                m.value,
-                m.certificate,
-                labels.count(j) / len(labels),
-                m.theta,
-                m.flat,
-                tuple(float(v) for v in wilson_interval(labels.count(j), len(labels))),
+            dataclasses.replace(
+                m,
+                basin_share=labels.count(j) / len(labels),
+                basin_ci=tuple(float(v) for v in wilson_interval(labels.count(j), len(labels))),
             )
             for j, m in enumerate(maxima)
         ]
@@ -329,7 +331,13 @@ def _merge_flat_faces(env, faces, maxima, rng) -> list:
             "perturbation_gain": gain,
         }
         kept.append(
-            LocalMaximum(tuple(f), centre, policy_value(env, centre), cert, None, None, True)
+            LocalMaximum(
+                support=tuple(f),
+                policy=centre,
+                value=policy_value(env, centre),
+                certificate=cert,
+                flat=True,
+            )
         )
     return kept
 
@@ -341,7 +349,7 @@ def _theta_of(env, probs) -> np.ndarray:
 
 
 def deterministic_basin(
-    env, theta0, maxima=None, tol: float = 1e-3, max_length: float = 600.0
+    env, theta0, maxima=None, *, tol: float = 1e-3, max_length: float = 600.0
 ) -> int:
     """Index (in ``maxima``) of the attractor the gradient flow from θ_0 reaches, or −1.
 

@@ -30,14 +30,15 @@ def _size_key(v):
     return (0, float(v)) if isinstance(v, (int, float)) and not isinstance(v, bool) else (-1, 0)
 
 
-@dataclass(frozen=True, repr=False)
+@dataclass(frozen=True, repr=False, kw_only=True)
 class SweepResult:
     """P(policy gradient ends at the global maximum) for each value of ``param``.
 
     Arrays are aligned with ``values``; NaN where a method was not run.
     ``global_support``/``global_value``: the best maximum at each value;
     ``n_maxima``: how many maxima there are; ``p_mc``, ``ci_low``, ``ci_high``,
-    ``unresolved``: Monte Carlo; ``p_chain``, ``grid_error``: the chain solver."""
+    ``unresolved``: Monte Carlo; ``p_chain``, ``grid_error``: the chain solver;
+    ``settings``: the call's arguments. Built by keyword."""
 
     family: str
     param: str
@@ -55,25 +56,10 @@ class SweepResult:
     settings: dict
 
     def to_dict(self) -> dict:
-        def clean(a):
-            return [None if (isinstance(x, float) and np.isnan(x)) else x for x in a.tolist()]
+        """Every field, JSON-ready (NaN as None; :func:`pgweyl.serialize.dataclass_to_dict`)."""
+        from pgweyl.serialize import dataclass_to_dict
 
-        return {
-            "family": self.family,
-            "param": self.param,
-            "values": self.values.tolist(),
-            "knobs": dict(self.knobs),
-            "global_support": [list(s) for s in self.global_support],
-            "global_value": self.global_value.tolist(),
-            "n_maxima": self.n_maxima.tolist(),
-            "p_mc": clean(self.p_mc),
-            "ci_low": clean(self.ci_low),
-            "ci_high": clean(self.ci_high),
-            "unresolved": clean(self.unresolved),
-            "p_chain": clean(self.p_chain),
-            "grid_error": clean(self.grid_error),
-            "settings": dict(self.settings),
-        }
+        return dataclass_to_dict(self)
 
     def __repr__(self) -> str:
         rows = ", ".join(f"{v}: {p:.3f}" for v, p in zip(self.values.tolist(), self.p_mc))
@@ -83,6 +69,7 @@ class SweepResult:
 def difficulty_sweep(
     family: str,
     values,
+    *,
     param: str | None = None,
     knobs: dict | None = None,
     theta0=None,
@@ -186,20 +173,14 @@ def difficulty_sweep(
         "grid": grid,
     }
     return SweepResult(
-        family,
-        param,
-        np.array(values),
-        knobs,
-        tuple(supports),
-        out["global_value"],
-        n_maxima,
-        out["p_mc"],
-        out["ci_low"],
-        out["ci_high"],
-        out["unresolved"],
-        out["p_chain"],
-        out["grid_error"],
-        settings,
+        family=family,
+        param=param,
+        values=np.array(values),
+        knobs=knobs,
+        global_support=tuple(supports),
+        n_maxima=n_maxima,
+        settings=settings,
+        **out,
     )
 
 

@@ -10,8 +10,15 @@ decided by :func:`pgweyl.check_reflectable`, not here. On A_n every step must ra
 Σx by the same amount, so that Σx after n steps is determined (the finite tables live
 on the quotient by (1, …, 1)); ``signed`` steps on A_n are refused for that reason.
 
+Steps are named by one convention everywhere (figures, the command line):
+:meth:`StepSet.label` gives "e1" for a unit step of a set without negative entries,
+"+e1" / "−e1" (U+2212) for ±e_i in a set with negative entries, and the vector itself,
+"(1, −1, 0)", for any other step.
+
 >>> StepSet("signed", "B2").vectors.tolist()
 [[1, 0], [-1, 0], [0, 1], [0, -1]]
+>>> StepSet("signed", "B2").labels()
+('+e1', '−e1', '+e2', '−e2')
 """
 
 from __future__ import annotations
@@ -89,6 +96,34 @@ class StepSet:
         if len({tuple(r) for r in arr.tolist()}) != len(arr):
             raise StepSetError("custom steps must be distinct")
         return arr
+
+    def label(self, i) -> str:
+        """Name of step ``i`` (a row of ``vectors``): "e1" for a unit vector when no step
+        has a negative entry, "+e1" / "−e1" (U+2212 minus) for ±e_i when some step has
+        one, otherwise the vector itself, e.g. "(1, −1, 0)".
+
+        >>> StepSet("unit", "A2").label(0), StepSet("signed", "C2").label(3)
+        ('e1', '−e2')
+        """
+        n = len(self.vectors)
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not -n <= i < n:
+            raise StepSetError(f"step index must be an integer in 0..{n - 1}, got {i!r}")
+        v = self.vectors[int(i)]
+        nz = np.flatnonzero(v)
+        if len(nz) == 1 and abs(int(v[nz[0]])) == 1:
+            signed = bool((self.vectors < 0).any())
+            sign = ("+" if v[nz[0]] > 0 else "−") if signed else ""
+            return f"{sign}e{nz[0] + 1}"
+        return "(" + ", ".join(str(int(x)).replace("-", "−") for x in v) + ")"
+
+    def labels(self, indices=None) -> tuple:
+        """:meth:`label` of every step, or of the steps ``indices`` (e.g. a face's support).
+
+        >>> StepSet("unit", "A2").labels((0, 2))
+        ('e1', 'e3')
+        """
+        indices = range(len(self.vectors)) if indices is None else indices
+        return tuple(self.label(i) for i in indices)
 
     def __len__(self) -> int:
         return len(self.vectors)

@@ -6,6 +6,7 @@ probability; we accept within 4 standard errors plus the chain's reported grid e
 (the difference between its answers on two grids, one twice as fine). Seeds are fixed.
 """
 
+import dataclasses
 import math
 
 import numpy as np
@@ -103,8 +104,10 @@ def test_progress_bar_and_json(corridor, capsys):
         env, [0.0, 0.0], 1.0, 50, 100, seed=2, maxima=maxima, progress=True
     )
     assert "runs" in capsys.readouterr().err
-    d = json.loads(json.dumps(res.to_dict()))
+    d = json.loads(json.dumps(res.to_dict(), allow_nan=False))
     assert d["n_runs"] == 100 and len(d["probabilities"]) == 2
+    assert set(d) == {f.name for f in dataclasses.fields(res)}  # one to_dict, every field
+    assert d["maxima"][0]["flat"] is False and d["settings"]["seed"] == 2
     assert "unresolved" in repr(res)
 
 

@@ -103,20 +103,43 @@ def test_edge_maximum_is_at_one_third():
     assert all(m.value > 0 for m in local_maxima(env, basin_samples=0))
 
 
+def _best_nearby_value(env, support, rng):
+    """Largest V found near the face ``support`` of a signed env, inside its exp family
+    (mixtures would leave it): θ = c u + noise, u = Σ of the face's steps (a normal of
+    that face of the cross-polytope conv(S)), c ∈ {10, 14}, so π_θ is within ~e^{-8}
+    of the face."""
+    u = env.steps.vectors[list(support)].sum(axis=0).astype(float)
+    thetas = [c * u + rng.normal(size=env.theta_dim) for c in (10.0, 14.0) for _ in range(30)]
+    return max(env.value(t) for t in thetas)
+
+
 @pytest.mark.parametrize("name", ["corridor", "triangle", "triangle-signed", "simplex"])
 def test_reported_maxima_are_not_saddles(name):
     # Random small moves inside the closure never increase V beyond rounding.
     env = pw.make_env(name)
     rng = np.random.default_rng(5)
     k = len(env.steps.vectors)
-    for m in local_maxima(env, basin_samples=0):
+    maxima = local_maxima(env, basin_samples=0)
+    assert maxima
+    for m in maxima:
+        if env.steps.kind == "signed":
+            assert _best_nearby_value(env, m.support, rng) <= m.value + 1e-12
+            continue
         for _ in range(30):
             q = rng.dirichlet(np.ones(k))
             for eps in (1e-3, 1e-5):
                 p = (1 - eps) * m.policy + eps * q
-                if env.steps.kind == "signed":
-                    continue  # mixtures leave the signed family; checked by faces below
                 assert pw.landscape.faces.policy_value(env, p) <= m.value + 1e-12
+
+
+def test_nearby_search_finds_the_gain_at_a_vertex_that_is_no_maximum():
+    # The signed check above can fail: −e2 alone exits at once on wall 2 (V = 0.3), but
+    # policies near it that sometimes step ±e1 or +e2 first do better.
+    env = pw.make_env("triangle-signed")
+    assert all(m.support != (3,) for m in local_maxima(env, basin_samples=0))
+    v_vertex = pw.landscape.faces.policy_value(env, np.array([0.0, 0.0, 0.0, 1.0]))
+    assert v_vertex == pytest.approx(0.3, abs=1e-12)
+    assert _best_nearby_value(env, (3,), np.random.default_rng(5)) > v_vertex + 1e-6
 
 
 def test_signed_vertices_are_local_maxima_within_the_family():
@@ -131,6 +154,25 @@ def test_signed_vertices_are_local_maxima_within_the_family():
             u = rng.normal(size=2)
             theta = 30.0 * direction + 3.0 * u  # deep in the exp family, near the vertex
             assert env.value(theta) <= m.value + 1e-12
+
+
+def test_to_dict_holds_every_field_and_replace_keeps_the_rest():
+    import dataclasses
+    import json
+
+    env = pw.make_env("triangle-signed")
+    maxima = local_maxima(env, basin_samples=0)
+    for m in maxima:
+        d = json.loads(json.dumps(m.to_dict(), allow_nan=False))
+        assert set(d) == {f.name for f in dataclasses.fields(m)}
+        assert d["flat"] is m.flat and d["support"] == list(m.support)
+        assert d["policy"] == m.policy.tolist() and d["value"] == m.value
+    assert any(m.to_dict()["flat"] for m in maxima)  # the ridge {−e1, +e2}
+    m = dataclasses.replace(maxima[0], basin_share=0.25, basin_ci=(0.1, 0.5))
+    assert (m.support, m.value, m.flat) == (maxima[0].support, maxima[0].value, maxima[0].flat)
+    assert m.to_dict()["basin_ci"] == [0.1, 0.5]
+    with pytest.raises(TypeError):  # keyword construction only
+        type(m)(m.support, m.policy, m.value, m.certificate)
 
 
 def test_basin_shares_and_deterministic_basin():
