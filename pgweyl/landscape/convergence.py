@@ -112,7 +112,6 @@ def convergence_probabilities(
     sampler="walk",
     chunks=None,
     progress=None,
-    *,
     rule=None,
 ) -> ConvergenceResult:
     """P(policy gradient from θ_0 ends at each local maximum), by Monte Carlo.
