@@ -412,11 +412,15 @@ def cmd_converge(args) -> Outcome:
         "chain": ["chain"],
         "both": ["mc", "chain"],
     }[args.method]
+    if "chain" in methods and not _chain_applies(env):
+        raise InputError(
+            "the chain solver needs policy 'exp' and effective dimension 1 or 2 "
+            f"(this env has {env.effective_dim}); use --method mc or auto"
+        )
     if "chain" in methods and not chain_ok:
         raise InputError(
-            "the chain solver needs policy 'exp', effective dimension 1 or 2 "
-            f"(this env has {env.effective_dim}) and a rule under which θ is a Markov "
-            f"chain ({rule}); use --method mc or auto"
+            f"the chain solver needs θ to be a Markov chain, which it is not under rule "
+            f"{rule} (a running-mean baseline or a decaying step); use --method mc or auto"
         )
     if args.plot and "chain" not in methods:
         raise InputError(

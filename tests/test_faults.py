@@ -450,7 +450,7 @@ CASES = [
         [],
         2,
         E + "missing command; one of envs, value, check, maxima, converge, "
-        "sweep, plot-sweep, grade, demo (see pgweyl --help)",
+        "compare, sweep, plot-sweep, grade, demo (see pgweyl --help)",
     ),
     (
         "unknown-option",

@@ -427,6 +427,11 @@ class ExactSolver:
                 "use method='linear' or raise tol"
             )
         res, rounding = self._table_at(theta, N, pol)
+        if not (np.isfinite(res.value) and np.all(np.isfinite(res.grad))):
+            raise AccuracyError(
+                f"the table route overflows at θ = {np.asarray(theta).tolist()} (the tilt of "
+                "the table exceeds the float range); use method='linear'"
+            )
         worst = max(res.error_value, res.error_grad if need_grad else 0.0)
         if worst > tol:
             # Rounding took more than its half: give truncation what rounding leaves and
@@ -438,7 +443,7 @@ class ExactSolver:
                     N = N2
                     res, rounding = self._table_at(theta, N, pol)
                     worst = max(res.error_value, res.error_grad if need_grad else 0.0)
-        if worst > tol:
+        if not worst <= tol:  # (NaN bounds refuse too)
             raise AccuracyError(
                 f"the table route's rounding bound {worst:.2g} exceeds tol = {tol:g} "
                 f"({N} rows); use method='linear' or raise tol"
@@ -587,7 +592,7 @@ class ExactSolver:
         if grad is not None and self.gauge:
             grad = grad - grad.mean()
         worst = max(res.error_value, res.error_grad if need_grad else 0.0)
-        if worst > tol:
+        if not worst <= tol:
             raise AccuracyError(
                 f"the linear route's error bound {worst:.2g} exceeds tol = {tol:g} "
                 "(the system is ill-conditioned); raise tol"

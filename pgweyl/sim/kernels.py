@@ -222,19 +222,19 @@ def _match_target(p, targets, target_flat, eps):
     (``target_flat[t]`` = 1: a face of maxima on which V is constant) is at the mass p
     puts outside the face, Σ_{i : targets[t, i] = 0} p_i (its total variation to the
     nearest policy of the face)."""
-    for t in range(targets.shape[0]):
+    hit = -1
+    for t in range(targets.shape[0]):  # no return inside the loop (Numba compiles it slowly)
         dist = 0.0
         if target_flat[t]:
             for i in range(p.shape[0]):
-                if targets[t, i] == 0.0:
-                    dist += p[i]
+                dist += p[i] if targets[t, i] == 0.0 else 0.0
         else:
             for i in range(p.shape[0]):
                 dist += abs(p[i] - targets[t, i])
             dist *= 0.5
-        if dist <= eps:
-            return t
-    return -1
+        if hit < 0 and dist <= eps:
+            hit = t
+    return hit
 
 
 # -- samplers ----------------------------------------------------------------------------

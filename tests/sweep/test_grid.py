@@ -95,7 +95,7 @@ BAD = [
     ({"params": {"lr": [0.5, -1]}}, ArgumentError, "lr must be > 0"),
     ({"params": {"eps": [0.7]}}, ArgumentError, "eps"),
     ({"params": {"n_updates": [0]}}, ArgumentError, "n_updates"),
-    ({"params": {"rule": ["natural"]}}, ArgumentError, "unknown rule 'natural'"),
+    ({"params": {"rule": ["sgd"]}}, ArgumentError, "unknown update rule 'sgd'"),
     ({"params": {"theta0": [(0, 0, 0)]}}, ArgumentError, "needs 2"),
     ({"params": {"lr": [0.5]}, "lr": 1.0}, ArgumentError, "both swept"),
     ({"params": {"level": [4]}, "runs": 0}, ArgumentError, "runs"),
