@@ -42,6 +42,7 @@ from pgweyl.landscape import (
     deterministic_basin,
     local_maxima,
 )
+from pgweyl.rules import Rule, RuleError, expected_update, parse_rule
 from pgweyl.weyl import (
     Alcove,
     CartanType,
@@ -64,6 +65,12 @@ def __getattr__(name):
         from pgweyl import sim
 
         return getattr(sim, name)
+    # Rule comparison pulls in the simulation layer; its module is pgweyl.comparison so that
+    # ``pgweyl.compare`` stays the function.
+    if name in ("compare", "CompareResult"):
+        from pgweyl import comparison
+
+        return getattr(comparison, name)
     # Sweeps need dask, xarray and zarr (imported when a sweep runs). ``pgweyl.sweep`` is
     # the package pgweyl/sweep/, which is callable as the function pgweyl.sweep.sweep.
     if name in ("sweep", "open_sweep"):
@@ -76,6 +83,12 @@ def __getattr__(name):
 
 __all__ = [
     "AccuracyError",
+    "CompareResult",
+    "Rule",
+    "RuleError",
+    "compare",
+    "expected_update",
+    "parse_rule",
     "Alcove",
     "AlcoveWalkEnv",
     "ArgumentError",

@@ -398,7 +398,7 @@ def _chain_applies(env) -> bool:
 
 
 def cmd_converge(args) -> Outcome:
-    from pgweyl.compare import _chain_supports, _rule_kwargs
+    from pgweyl.comparison import _chain_supports, _rule_kwargs
     from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
     from pgweyl.rules import parse_rule
 
@@ -523,7 +523,7 @@ def split_rules(text: str) -> list[str]:
 
 
 def cmd_compare(args) -> Outcome:
-    from pgweyl.compare import compare, compare_figure
+    from pgweyl.comparison import compare, compare_figure
     from pgweyl.env.spec import parse_scalar
 
     rules = split_rules(args.rules)
