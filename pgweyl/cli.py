@@ -523,8 +523,9 @@ def split_rules(text: str) -> list[str]:
 
 
 def cmd_compare(args) -> Outcome:
-    from pgweyl.comparison import compare, compare_figure
+    from pgweyl.comparison import compare
     from pgweyl.env.spec import parse_scalar
+    from pgweyl.plot.rules import compare_figure
 
     rules = split_rules(args.rules)
     param = values = None

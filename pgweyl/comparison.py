@@ -218,42 +218,4 @@ def _rule_kwargs(rule) -> dict:
     return {} if str(rule) == "vanilla" else {"rule": rule}
 
 
-def compare_figure(result: CompareResult, ax=None):
-    """P(global maximum) against the x axis, one colour per rule: Monte Carlo with its
-    Wilson band, the chain solver as open squares with grid-error bars."""
-    from pgweyl.plot import _figure_and_axes
-
-    fig, ax = _figure_and_axes(ax)
-    x = np.asarray(result.x_values, dtype=float)
-    colors = ["tab:blue", "tab:red", "tab:green", "tab:purple", "tab:orange", "tab:brown"]
-    for i, rule in enumerate(result.rules):
-        c = colors[i % len(colors)]
-        if np.isfinite(result.p_mc[i]).any():
-            ax.fill_between(x, result.ci_low[i], result.ci_high[i], color=c, alpha=0.2)
-            ax.plot(x, result.p_mc[i], "o-", color=c, ms=4, label=f"{rule} (Monte Carlo)")
-        if np.isfinite(result.p_chain[i]).any():
-            ax.errorbar(
-                x,
-                result.p_chain[i],
-                yerr=np.nan_to_num(result.grid_error[i]),
-                fmt="s",
-                mfc="none",
-                color=c,
-                capsize=3,
-                label=f"{rule} (chain solver)",
-            )
-    ax.set_xlabel(result.x_name)
-    if result.x_name == "lr":
-        from matplotlib.ticker import NullFormatter
-
-        ax.set_xscale("log")
-        ax.set_xticks(x, [f"{v:g}" for v in x])
-        ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_ylabel("P(ends at the global maximum)")
-    ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8, loc="best")
-    ax.set_title(f"{result.env}: update rules compared (95% Wilson bands)", fontsize=10)
-    return fig
-
-
-__all__ = ["CompareResult", "compare", "compare_figure"]
+__all__ = ["CompareResult", "compare"]

@@ -10,7 +10,9 @@ matplotlib and returns plain arrays in a small dataclass —
 - :func:`alcove_figure` (:mod:`pgweyl.plot.alcove`),
 - :func:`value_distribution_figure` (:mod:`pgweyl.plot.distribution`),
 - :func:`landscape_figure` (:mod:`pgweyl.plot.landscape`),
-- :func:`basin_figure`, :func:`difficulty_figure` (:mod:`pgweyl.plot.basins`).
+- :func:`basin_figure`, :func:`difficulty_figure` (:mod:`pgweyl.plot.basins`),
+- :func:`compare_figure` (:mod:`pgweyl.plot.rules`; the data is a
+  :class:`pgweyl.CompareResult`).
 
 Every figure function returns the :class:`matplotlib.figure.Figure` it drew on (the
 figure of ``ax`` when one is given); :func:`save_figure` writes it as PNG and PDF.
@@ -55,8 +57,10 @@ from pgweyl.plot.geometry import (
     sample_walks,
 )
 from pgweyl.plot.landscape import landscape_figure
+from pgweyl.plot.rules import compare_figure
 
 __all__ = [
+    "compare_figure",
     "MAX_WALK_STEPS",
     "AlcoveGeometry",
     "BasinData",
