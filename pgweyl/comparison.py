@@ -211,7 +211,7 @@ def _chain_supports(rule) -> bool:
 
     from pgweyl.landscape import chain_absorption
 
-    return rule.kind == "vanilla" or "rule" in inspect.signature(chain_absorption).parameters
+    return str(rule) == "vanilla" or "rule" in inspect.signature(chain_absorption).parameters
 
 
 def _rule_kwargs(rule) -> dict:
