@@ -54,6 +54,20 @@ class SparsePeer:
 
     def value_grad(self, theta):
         pi = self.env.policy(theta)
+        v0, gs = self.policy_value_grad(pi)
+        if self.exp:
+            mean = pi @ self.vectors
+            jac = pi[:, None] * (self.vectors - mean)
+        else:
+            jac = np.diag(pi) - np.outer(pi, pi)
+        grad = jac.T @ gs
+        if self.gauge:
+            grad = grad - grad.mean()
+        return v0, grad
+
+    def policy_value_grad(self, pi):
+        """V and ∂V/∂π(s) for any distribution π over the steps."""
+        pi = np.asarray(pi, dtype=float)
         n, g, c = self.n, self.gamma, self.cost
         rows, cols, vals = [], [], []
         r = np.full(n, -c)
@@ -72,12 +86,4 @@ class SparsePeer:
         gs = np.zeros(len(pi))
         for i, s, j, rew in self.moves:
             gs[s] += y[i] * ((rew if j is None else g * v[j]) - c)
-        if self.exp:
-            mean = pi @ self.vectors
-            jac = pi[:, None] * (self.vectors - mean)
-        else:
-            jac = np.diag(pi) - np.outer(pi, pi)
-        grad = jac.T @ gs
-        if self.gauge:
-            grad = grad - grad.mean()
-        return float(v[0]), grad
+        return float(v[0]), gs

@@ -18,7 +18,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-EXECUTABLE_PAGES = ["index.md", "tutorial.md"]
+EXECUTABLE_PAGES = ["index.md", "tutorial.md", "rules.md"]
 NOT_RUN = "# not run"
 
 _BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)

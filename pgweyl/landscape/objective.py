@@ -26,7 +26,9 @@ GRAD_TOL = 1e-7
 #: A maximum's Hessian may have ~0 eigenvalues along steps of probability ~0 (beyond
 #: double precision); a positive one above this is a saddle.
 HESS_TOL = 1e-9
-#: A critical point inside a face gives every step of the face at least this probability.
+#: The distance (along ± each coordinate of a face) of the far starts of the search.
+FAR_START = 8.0
+#: A step of a face below this probability counts as ~0 (its direction is tested).
 FACE_TOL = 1e-9
 
 
@@ -57,7 +59,12 @@ def _face_maxima(face, tau, rng, n_starts):
     fun = _face_objective(face, tau)
     dim = face.dim
     out = []
-    for x0 in [np.zeros(dim)] + [1.5 * rng.normal(size=dim) for _ in range(n_starts)]:
+    # Besides θ = 0 and random starts, one start far out along ± each coordinate: a
+    # maximum next to a face sits where the gradient is ~e^{-c/τ}, which a start near 0
+    # on the other side of a valley would never reach.
+    starts = [np.zeros(dim)] + [s * FAR_START * e for e in np.eye(dim) for s in (1.0, -1.0)]
+    starts += [1.5 * rng.normal(size=dim) for _ in range(n_starts)]
+    for x0 in starts:
         res = minimize(
             lambda x: tuple(-v for v in fun(x)),
             x0,
@@ -85,6 +92,16 @@ def _face_maxima(face, tau, rng, n_starts):
     return out
 
 
+def _rises(J, p, base, directions) -> bool:
+    """Whether J(π + εD) > J(π) + 1e−13 for a direction D and ε ∈ [1e−12, 1e−3]."""
+    for d in directions:
+        for eps in np.geomspace(1e-12, 1e-3, 10):
+            q = np.clip(p + eps * d, 0.0, None)
+            if J(q / q.sum()) > base + 1e-13:
+                return True
+    return False
+
+
 def entropy_maxima(env, rule, n_starts: int = 4, seed: int = 0) -> list:
     """Local maxima of J_τ = V + τH over the closure of the family, best first.
 
@@ -106,6 +123,7 @@ def entropy_maxima(env, rule, n_starts: int = 4, seed: int = 0) -> list:
         return policy_value(env, p) + tau * _policy_entropy(p)
 
     found: list = []
+    refused: list = []  # (π, J_τ(π)) of points from which J_τ rises visibly
     for support in faces:
         face = Face(env, support, full=(support == full))
         if len(support) == 1:
@@ -114,25 +132,27 @@ def entropy_maxima(env, rule, n_starts: int = 4, seed: int = 0) -> list:
             cands = _face_maxima(face, tau, rng, n_starts)
         for phi, gnorm, top in cands:
             p = face.probs(phi)
-            if p[list(support)].min() < FACE_TOL and len(support) > 1:
-                continue  # on a smaller face: found there
             if any(total_variation(p, q.policy) <= 1e-6 for q in found):
                 continue
             base = J(p)
-            rising = False
-            for d in _gain_directions(env, faces, support, p):
-                for eps in np.geomspace(1e-12, 1e-3, 10):
-                    q = np.clip(p + eps * d, 0.0, None)
-                    if J(q / q.sum()) > base + 1e-13:
-                        rising = True
-                        break
-                if rising:
-                    break
-            if rising:
+            # A search can run off towards a smaller face, where the gradient in θ vanishes
+            # only because ∂π/∂θ ~ π: such a point is (within 1e-6) one already refused
+            # there, no higher. A true maximum next to a refused face point lies higher:
+            # the refusal said J_τ rises visibly (> 1e-13) off that point.
+            if any(total_variation(p, q) <= 1e-6 and base <= jq + 1e-13 for q, jq in refused):
+                continue
+            # Off the face: directions into bigger faces; on a simplicial face also towards
+            # each step of ~0 probability (the exp family of signed steps is not convex
+            # in π: there the refused points above do that job).
+            directions = list(_gain_directions(env, faces, support, p))
+            if not face.exp_family:
+                directions += [np.eye(len(p))[i] - p for i in support if p[i] < FACE_TOL]
+            if _rises(J, p, base, directions):
+                refused.append((p, base))
                 continue
             theta = None
             if support == full:
-                theta = phi if face.exp_family else np.log(p) - np.log(p).mean()
+                theta = phi if face.exp_family else phi - phi.mean()  # logits, gauge Σ = 0
             cert = {
                 "objective": str(rule),
                 "at_face": support != full,
