@@ -30,7 +30,8 @@ def test_worked_example_of_theory(corridor_result):
 def test_refinement_report(corridor_result):
     _, res = corridor_result
     ref = res.refinement
-    assert ref["grid"] == 4001
+    # refinement solves the requested grid and grids of spacing 2Δ and 4Δ
+    assert ref["grid"] == 2001 and ref["coarse_grid"] == 1001 and ref["grids"] == [2001, 1001, 501]
     assert ref["max_abs_difference"] < 0.005
     assert res.residual < 1e-10 and res.leak < 1e-9
 
