@@ -68,26 +68,32 @@ class Grid:
         """Flat node indices and weights (P × (order+1)^dim) of degree-``order`` tensor
         Lagrange interpolation at ``pts`` (P × dim), clamped into the box.
 
-        (A six-node quadratic stencil in 2-D would cut the nonzeros by a third with the
-        same order, but the multilinear preconditioner then needs 2.5× the GMRES
-        iterations and fails on triangle-signed; measured, not kept.)"""
+        (Measured, not kept: a six-node quadratic stencil in 2-D would cut the
+        nonzeros by a third with the same order, but the multilinear preconditioner
+        then needs 2.5× the GMRES iterations and fails on triangle-signed. Stencils
+        shifted to stay on the transient side of the absorbing boundary lose the
+        boundary condition of the slow creep into a maximum: the system becomes
+        ill-posed, h leaves [0, 1].)"""
         m = order + 1
-        per_idx, per_w = [], []
-        for k, a in enumerate(self.axes):
-            n = len(a)
-            u = (np.clip(pts[:, k], a[0], a[-1]) - a[0]) / (a[1] - a[0])
+        us, starts = [], []
+        for a in self.axes:
+            u = (np.clip(pts[:, len(us)], a[0], a[-1]) - a[0]) / (a[1] - a[0])
             if order % 2:
                 start = np.floor(u).astype(np.int64) - (order - 1) // 2
             else:
                 start = np.rint(u).astype(np.int64) - order // 2
-            start = np.clip(start, 0, n - m)
-            t = u - start  # position in the stencil, in units of Δ
-            w = np.ones((len(u), m))
+            us.append(u)
+            starts.append(np.clip(start, 0, len(a) - m))
+        start = np.stack(starts, axis=1)
+        per_idx, per_w = [], []
+        for k in range(self.dim):
+            t = us[k] - start[:, k]  # position in the stencil, in units of Δ
+            w = np.ones((len(t), m))
             for i in range(m):
                 for j in range(m):
                     if j != i:
                         w[:, i] *= (t - j) / (i - j)
-            per_idx.append(start[:, None] + np.arange(m)[None, :])
+            per_idx.append(start[:, k, None] + np.arange(m)[None, :])
             per_w.append(w)
         idx, w = per_idx[0], per_w[0]
         for k in range(1, self.dim):
@@ -96,7 +102,7 @@ class Grid:
             w = (w[:, :, None] * per_w[k][:, None, :]).reshape(len(pts), -1)
         return idx, w
 
-    def interpolate(self, values: np.ndarray, pts: np.ndarray, order: int) -> np.ndarray:
+    def interpolate(self, values: np.ndarray, pts: np.ndarray, order: int):
         """Σ_i w_i values[..., i] at each point: (…, P) for values (…, size)."""
         idx, w = self.stencil(np.atleast_2d(pts), order)
         return np.einsum("...pk,pk->...p", values[..., idx], w)

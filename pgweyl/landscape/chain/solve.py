@@ -227,6 +227,7 @@ def _answer(k, sysk, p: Plan, st: _State, bar, t0) -> ChainLevel:
     st.previous = (g, ext.reshape(k_max, -1))
     return ChainLevel(
         axes=g.axes,
+        label=sysk.label.reshape(g.shape).astype(np.int8),
         h=h,
         extended=ext,
         solver=how,
