@@ -182,6 +182,7 @@ def solve_levels(env, maxima, p: Plan, settings: dict, bar):
                     sysk, st.systems[k + 1]
                 )
         if k == len(p.grids) - 1:  # the smallest grid: an LU, and E[updates]
+            bar.phase(f"LU on {g.shape[0]}^{g.dim} ({p.unknowns[k]} unknowns)")
             factor = lin.interruptible(st.cancel, lin.lu, sysk.A)
             st.base_lu[k] = factor
             st.expected = _expected_updates(sysk, factor)
