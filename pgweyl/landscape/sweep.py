@@ -140,7 +140,7 @@ def difficulty_sweep(
             and effective_map(env).shape[0] <= 2
         ):
             dim = effective_map(env).shape[0]
-            g = grid if dim == 1 else max(21, grid // 4)
+            g = grid if dim == 1 else max(33, grid // 4)  # refinement needs >= 33 nodes
             ch = chain_absorption(env, lr, grid=g, eps=eps, maxima=maxima, refine=True)
             out["p_chain"][i] = ch.at(t0, env)[best]
             out["grid_error"][i] = ch.grid_error(t0, env)[best]

@@ -166,9 +166,10 @@ def chain_absorption(
         bounds = (-half, half)
     lo, hi = _check_bounds(bounds, dim)
     n_levels = REFINEMENT_LEVELS if refine else 1
-    smallest = (MIN_NODES - 1) * 2 ** (n_levels - 1) + 1  # the coarsest level keeps MIN_NODES
+    # the coarsest answered grid needs a whole stencil (order + 1 nodes per axis)
+    smallest = order * 2 ** (n_levels - 1) + 1
     if grid is None:
-        grid = max(default_grid(dim, (hi - lo) / 2), smallest)
+        grid = max(default_grid(dim, (hi - lo) / 2), (MIN_NODES - 1) * 2 ** (n_levels - 1) + 1)
     grid = validate.integer("grid", grid, lo=smallest)
     if progress is None:
         import sys

@@ -48,7 +48,7 @@ class ChainLevel:
     def size(self) -> int:
         return len(self.axes[0])
 
-    def to_dict(self, values: bool = True) -> dict:
+    def to_dict(self, values: bool = False) -> dict:
         out = {}
         for f in fields(self):
             v = getattr(self, f.name)
@@ -278,9 +278,11 @@ class ChainResult:
         }
 
     # -- serialisation -----------------------------------------------------------------
-    def to_dict(self, values: bool = True) -> dict:
-        """JSON-ready dict of the fields (``values=False`` leaves out the grids' arrays)."""
-        out = {}
+    def to_dict(self, values: bool = False) -> dict:
+        """JSON-ready dict built on the fields; the grids' arrays (h, extended, label,
+        E[updates]) only with ``values=True``. ``axes`` repeats the finest grid's nodes
+        (what the command line reads)."""
+        out = {"axes": [a.tolist() for a in self.axes]}
         for f in fields(self):
             v = getattr(self, f.name)
             if f.name == "levels":
