@@ -34,17 +34,21 @@ Why degree 2: near a vertex maximum the update is small (the score (b − λ) �
 vanishes as π becomes deterministic), so the chain creeps into the absorbing region in
 many steps much shorter than Δ. Multilinear interpolation turns each such step into a
 random move of size Δ (numerical diffusion): the error is first order, ≈ 0.06 Δ on the
-triangle. A degree-2 stencil reproduces a short step to O(Δ³ h''') per step, so the
-creep costs O(Δ²) in total. Measured on the triangle (lr 1, ε = 0.01) against 10⁶ Monte
-Carlo runs (0.3348 ± 0.0005): multilinear 0.374 / 0.349 / 0.342 at Δ = 0.4 / 0.2 / 0.125,
-degree 2 0.3371 / 0.3358 / 0.3354.
+triangle. A degree-2 stencil reproduces a short step to O(Δ³ h''') per step. Measured on
+the triangle (lr 1, ε = 0.01) against 9·10⁶ Monte Carlo runs (0.3345 ± 0.0002):
+multilinear 0.367 / 0.348 / 0.339 at Δ = 0.36 / 0.18 / 0.09, degree 2 0.3359 / 0.3363 /
+0.3357, and 0.3351 at Δ = 0.045 (docs/performance.md). What remains is a first-order
+part from the kink of h at the absorbing boundary (steep outside, where the creep may
+still branch away; flat inside) and a part that depends on where the nodes fall
+relative to the boundaries.
 
 **Errors.** With ``refine`` (default) the same chain is solved on grids of spacing Δ, 2Δ,
-4Δ; :meth:`ChainResult.grid_error` bounds the error of the finest answer by the fine–coarse
-difference when the observed order is asymptotic (Richardson's assumptions met), by the
-larger of the two differences otherwise, plus leak × E[updates]
-(:meth:`ChainResult.leak_error`). Cells below ``min_prob`` at a node are lumped into one
-landing point at their mean (mass kept).
+4Δ (answers a₀, a₁, a₂); :meth:`ChainResult.grid_error` is 2|a₀ − a₁| + |a₁ − a₂|/4 plus
+the leak bound — an empirical bound, checked against long Monte Carlo runs at several
+step sizes and radii (tests/landscape/test_chain_mc.py); the Richardson estimate is
+reported (:meth:`ChainResult.error_report`) only where the observed order is asymptotic.
+Cells below ``min_prob`` at a node are lumped into one landing point at their mean (mass
+kept; the answer moves by < 10⁻⁷ between 10⁻¹⁰ and 10⁻⁸ on the triangle).
 
 **Solvers** (:mod:`pgweyl.landscape.chain.linear`): sparse LU on small grids, GMRES with
 a geometric multigrid preconditioner above; interruptible (Ctrl-C), progress on stderr.
