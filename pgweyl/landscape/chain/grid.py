@@ -16,7 +16,7 @@ keeps the chain's many small steps near a maximum free of numerical diffusion (s
 
 >>> g = Grid.uniform(1, 1.0, 5)            # nodes −1, −0.5, 0, 0.5, 1
 >>> idx, w = g.stencil(np.array([[0.5], [0.6]]), 2)
->>> idx.tolist(), np.round(w, 12).tolist()
+>>> idx.tolist(), (np.round(w, 12) + 0.0).tolist()
 ([[2, 3, 4], [2, 3, 4]], [[0.0, 1.0, 0.0], [-0.08, 0.96, 0.12]])
 """
 
