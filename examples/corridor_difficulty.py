@@ -38,7 +38,11 @@ def main(argv=None) -> int:
     parser.add_argument("--levels", type=count, nargs="+", help="levels to sweep")
     parser.add_argument("--runs", type=count, help="Monte Carlo runs per level")
     parser.add_argument("--updates", type=count, help="update budget per run")
-    parser.add_argument("--grid", type=count, help="chain-solver grid (nodes; refined ×2)")
+    parser.add_argument(
+        "--grid",
+        type=count,
+        help="chain-solver grid (nodes of the finest grid; refinement adds 2Δ, 4Δ)",
+    )
     parser.add_argument("--lr", type=real, default=1.0, help="step size α (default 1.0)")
     parser.add_argument("--seed", type=count, default=0)
     args = parser.parse_args(argv)
@@ -50,7 +54,7 @@ def main(argv=None) -> int:
     updates = validate.positive_int(
         "--updates", preset["updates"] if args.updates is None else args.updates
     )
-    grid = validate.integer("--grid", preset["grid"] if args.grid is None else args.grid, lo=3)
+    grid = validate.integer("--grid", preset["grid"] if args.grid is None else args.grid, lo=9)
     for level in levels:  # a bad level is refused before the folder is created
         pw.make_env("corridor", level=level)
     prepare_folder(args.outdir)

@@ -78,7 +78,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--updates", type=count, help="update budget at α = 1 (scaled by 1/α², capped)"
     )
-    parser.add_argument("--grid", type=count, help="chain-solver grid (nodes; refined ×2)")
+    parser.add_argument(
+        "--grid",
+        type=count,
+        help="chain-solver grid (nodes of the finest grid; refinement adds 2Δ, 4Δ)",
+    )
     parser.add_argument("--seed", type=count, default=0)
     args = parser.parse_args(argv)
     preset = QUICK if args.quick else FULL
@@ -91,7 +95,7 @@ def main(argv=None) -> int:
     base = validate.positive_int(
         "--updates", preset["updates"] if args.updates is None else args.updates
     )
-    grid = validate.integer("--grid", preset["grid"] if args.grid is None else args.grid, lo=3)
+    grid = validate.integer("--grid", preset["grid"] if args.grid is None else args.grid, lo=9)
     validate.seed(args.seed)
     env = pw.make_env("corridor", level=args.level)
     require_chain_grid(1, grid)

@@ -54,14 +54,20 @@ CHAIN_BYTES_PER_NODE = {1: 32768, 2: 8192}
 
 
 def require_chain_grid(dim: int, grid: int, refine: bool = True) -> None:
-    """Refuse a chain-solver grid (``grid`` nodes per axis, ``dim`` axes, plus the
-    (2·grid − 1)^dim grid of the refinement) whose estimated memory exceeds the budget."""
-    nodes = grid**dim + ((2 * grid - 1) ** dim if refine else 0)
+    """Refuse a chain-solver grid (``grid`` nodes per axis on the finest of ``dim`` axes,
+    plus with ``refine`` the grids of spacing 2Δ and 4Δ, (grid − 1)/2 + 1 and
+    (grid − 1)/4 + 1 nodes per axis) whose estimated memory exceeds the budget. A rough
+    guard for callers that check many environments before any work (sweeps, the command
+    line); the solver itself plans each grid exactly and refuses before allocating."""
+    sizes = [int(grid)]
+    for _ in range(2 if refine else 0):
+        sizes.append((sizes[-1] - 1) // 2 + 1)
+    nodes = sum(s**dim for s in sizes)
     shape = "×".join([str(grid)] * dim)
     require(
         nodes * CHAIN_BYTES_PER_NODE.get(dim, CHAIN_BYTES_PER_NODE[2]),
         f"the chain solver on a {shape} grid ({nodes} nodes"
-        f"{' with its refinement' if refine else ''})",
+        f"{' with its coarser refinement grids' if refine else ''})",
         "use a smaller grid (--grid)",
     )
 

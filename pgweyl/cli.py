@@ -142,7 +142,7 @@ def _validate_numbers(args) -> None:
         "lr": lambda v: validate.positive_real("--lr", v),
         "eps": lambda v: validate.eps(v),
         "tol": lambda v: validate.tol(v),
-        "grid": lambda v: validate.integer("--grid", v, lo=3),
+        "grid": lambda v: validate.integer("--grid", v, lo=9),  # Δ, 2Δ, 4Δ: a stencil each
         "basin_samples": lambda v: validate.nonnegative_int(
             "--basin-samples", v, MAX_BASIN_SAMPLES
         ),
@@ -398,14 +398,16 @@ def _chain_applies(env) -> bool:
 
 
 def cmd_converge(args) -> Outcome:
-    from pgweyl.comparison import _chain_supports, _rule_kwargs
+    from pgweyl.comparison import _rule_kwargs
     from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
+    from pgweyl.landscape.chain import chain_refusal
     from pgweyl.rules import parse_rule
 
     env = parse_env(args.env)
     theta0 = _theta(env, args.theta0, "--theta0")
     rule = parse_rule(args.rule)
-    chain_ok = _chain_applies(env) and rule.markov() and _chain_supports(rule)
+    why = chain_refusal(env, rule) if _chain_applies(env) else None
+    chain_ok = _chain_applies(env) and why is None
     methods = {
         "auto": ["mc", "chain"] if chain_ok else ["mc"],
         "mc": ["mc"],
@@ -418,21 +420,17 @@ def cmd_converge(args) -> Outcome:
             f"(this env has {env.effective_dim}); use --method mc or auto"
         )
     if "chain" in methods and not chain_ok:
-        raise InputError(
-            f"the chain solver needs θ to be a Markov chain, which it is not under rule "
-            f"{rule} (a running-mean baseline or a decaying step); use --method mc or auto"
-        )
+        raise InputError(why.replace("use Monte Carlo", "use --method mc or auto"))
     if args.plot and "chain" not in methods:
         raise InputError(
             "--plot draws the chain solver's basin map, which does not run here "
             "(--method mc, or an env of effective dimension > 2)"
         )
-    dim = env.effective_dim
-    grid = args.grid or (2001 if dim == 1 else 101)
-    if "chain" in methods:  # the solver's own size guard, before the maxima are found
+    grid = args.grid  # None: the solver's default spacing (2001 nodes on the corridor)
+    if "chain" in methods and grid is not None:  # a rough size guard before the maxima
         from pgweyl.budget import require_chain_grid
 
-        require_chain_grid(dim, grid, refine=True)
+        require_chain_grid(env.effective_dim, grid, refine=True)
     maxima = local_maxima(env, basin_samples=0, rule=rule)
     out = {
         "env": env.to_dict(),
@@ -465,7 +463,9 @@ def cmd_converge(args) -> Outcome:
         )
         out["chain"] = {
             **chain.to_dict(),
-            "grid": grid,
+            "grid": chain.refinement["grid"],
+            "grids": chain.refinement["grids"],
+            "effective_dim": env.effective_dim,
             "at_theta0": chain.at(theta0, env),
             "grid_error": chain.grid_error(theta0, env),
         }
@@ -500,9 +500,10 @@ def fmt_converge(d) -> list[str]:
             f"{d['updates']} updates"
         )
     if chain is not None:
+        grids = ", ".join(f"{g}^{chain['effective_dim']}" for g in chain["grids"])
         lines.append(
-            f"chain: {chain['grid']}-node grid refined to {2 * chain['grid'] - 1}; ± is the "
-            "difference between the two grids"
+            f"chain: grids {grids} (spacing Δ, 2Δ, 4Δ); ± is the grid error bound "
+            "2|a0 − a1| + |a1 − a2|/4 + the leak bound"
         )
     return lines
 

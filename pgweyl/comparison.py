@@ -111,6 +111,7 @@ def compare(
     axis) or the catalog knob ``param`` taking ``values`` (at step size ``lr``)."""
     from pgweyl.env.spec import parse_env_spec
     from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
+    from pgweyl.landscape.chain import chain_refusal
     from pgweyl.rules import parse_rule
 
     spec = parse_env_spec(env_spec)
@@ -179,13 +180,10 @@ def compare(
                 out["ci_low"][i, j] = mc.ci_low[g]
                 out["ci_high"][i, j] = mc.ci_high[g]
                 out["unresolved"][i, j] = mc.unresolved
-            applies = env.policy_kind == "exp" and env.effective_dim <= 2 and rule.markov()
-            if method in ("chain", "both") and not applies:
-                raise ArgumentError(
-                    f"the chain solver needs a Markov chain in θ of effective dimension ≤ 2; "
-                    f"rule {rule} on {env!r} is not; use method 'auto' or 'mc'"
-                )
-            if method != "mc" and applies and _chain_supports(rule):
+            why = chain_refusal(env, rule)
+            if method in ("chain", "both") and why is not None:
+                raise ArgumentError(f"{why} (rule {rule} on {env!r}); use method 'auto' or 'mc'")
+            if method != "mc" and why is None:
                 grid_kw = {} if grid is None else {"grid": grid}  # else the solver's default
                 ch = chain_absorption(
                     env, step, eps=eps, maxima=maxima, **grid_kw, **_rule_kwargs(rule)
@@ -203,15 +201,6 @@ def compare(
         "lr": lr if param is not None else None,
     }
     return CompareResult(str(spec), x_name, xs, [str(r) for r in rules], settings=settings, **out)
-
-
-def _chain_supports(rule) -> bool:
-    """Whether :func:`pgweyl.chain_absorption` takes this rule."""
-    import inspect
-
-    from pgweyl.landscape import chain_absorption
-
-    return str(rule) == "vanilla" or "rule" in inspect.signature(chain_absorption).parameters
 
 
 def _rule_kwargs(rule) -> dict:

@@ -75,7 +75,11 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--mc-runs", type=int, default=10_000, help="runs of the mc prediction (default 10000)"
     )
-    parser.add_argument("--rule", default="vanilla", help="update rule (default vanilla)")
+    parser.add_argument(
+        "--rule",
+        default="vanilla",
+        help="the agent's update rule, a pgweyl.rules spec (default vanilla)",
+    )
 
 
 def load_factory(text: str):

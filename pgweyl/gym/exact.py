@@ -17,10 +17,10 @@ log p(s) = (θ, s) − A for θ (least squares, refusing p outside the family):
 :meth:`ExactAnswers.value_of_policy` gives V for *any* distribution over the actions
 (zeros allowed), so an agent's final policy is scored whatever its parametrisation.
 
-Update rules. pgweyl's policy gradient is "vanilla" REINFORCE (batch B, optional
-baseline, step-size schedule); other rules are being added to pgweyl. The supported
-names live in :data:`SUPPORTED_RULES` and are turned into pgweyl arguments by
-:func:`rule_arguments` — the one place to extend.
+Update rules. Predictions are made for the update rule the agent uses, spelt as in
+:mod:`pgweyl.rules` ("vanilla", "natural", "entropy:tau=0.1", "vanilla:baseline=0.5",
+schedules …). :func:`rule_arguments` turns a spec into pgweyl arguments — the one place
+that maps a rule to a call; the chain solver takes only rules under which θ is Markov.
 
 >>> import pgweyl as pw
 >>> ex = ExactAnswers(pw.make_env("corridor", level=4, trap_distance=1))
@@ -36,9 +36,10 @@ import numpy as np
 from pgweyl import validate
 from pgweyl.env.environment import AlcoveWalkEnv
 from pgweyl.errors import ArgumentError
+from pgweyl.rules import RULE_KINDS, parse_rule
 
-#: Update rules whose convergence probabilities pgweyl can predict today.
-SUPPORTED_RULES = ("vanilla",)
+#: Update-rule kinds pgweyl can predict (options as in :mod:`pgweyl.rules`).
+SUPPORTED_RULES = RULE_KINDS
 
 #: The θ of a policy must reproduce its log-probabilities to this (max abs error).
 THETA_ATOL = 1e-8
@@ -50,22 +51,23 @@ _TINY = 1e-300
 def rule_arguments(rule) -> dict:
     """pgweyl keyword arguments that select update ``rule`` (one place to extend).
 
-    "vanilla" is today's behaviour of :func:`pgweyl.convergence_probabilities` and
-    :func:`pgweyl.chain_absorption`, so it adds no argument; any other name is refused
-    with the list of supported rules.
+    The default rule "vanilla" adds no argument, so the calls are exactly pgweyl's
+    defaults; any other valid spec is passed on as ``rule=``; an invalid one raises
+    :class:`pgweyl.rules.RuleError` naming the problem.
 
-    >>> rule_arguments("vanilla")
-    {}
+    >>> rule_arguments("vanilla"), rule_arguments("natural")
+    ({}, {'rule': 'natural'})
     """
-    validate.choice("rule", rule, SUPPORTED_RULES)
-    return {}
+    parsed = parse_rule(rule)
+    return {} if str(parsed) == "vanilla" else {"rule": str(parsed)}
 
 
 class ExactAnswers:
     """V, ∇V, the value distribution, local maxima and convergence probabilities of one
     :class:`pgweyl.AlcoveWalkEnv`, in the action order of its Gymnasium environment.
 
-    The maxima are computed once (``pw.local_maxima(env)``, best first) and cached.
+    The maxima are computed once per objective (``pw.local_maxima(env, rule=...)``, best
+    first) and cached.
     """
 
     def __init__(self, pgweyl_env: AlcoveWalkEnv):
@@ -74,7 +76,7 @@ class ExactAnswers:
                 f"ExactAnswers needs a pgweyl.AlcoveWalkEnv, got {type(pgweyl_env).__name__}"
             )
         self.env = pgweyl_env
-        self._maxima = None
+        self._maxima: dict = {}
         self._any_policy_env = None
         k = len(pgweyl_env.steps.vectors)
         feats = pgweyl_env.steps.vectors if pgweyl_env.policy_kind == "exp" else np.eye(k)
@@ -173,26 +175,30 @@ class ExactAnswers:
         return self._any_policy_env.value(logits - logits.mean(), tol)
 
     # -- landscape -------------------------------------------------------------------------
-    def local_maxima(self) -> list:
-        """Local maxima of V over the closed policy family, best first (cached)."""
-        if self._maxima is None:
+    def local_maxima(self, rule="vanilla") -> list:
+        """Local maxima of the objective ``rule`` ascends over the closed policy family
+        (V; J_τ = V + τH for entropy), in :func:`pgweyl.local_maxima`'s order (cached)."""
+        parsed = parse_rule(rule)
+        key = ("entropy", parsed.tau) if parsed.kind == "entropy" else ("V",)
+        if key not in self._maxima:
             from pgweyl.landscape import local_maxima
 
-            self._maxima = local_maxima(self.env, basin_samples=0)
-        return list(self._maxima)
+            self._maxima[key] = local_maxima(self.env, basin_samples=0, rule=parsed)
+        return list(self._maxima[key])
 
     @property
     def global_maximum(self):
         """The best local maximum (its ``value`` is V*)."""
         return self.local_maxima()[0]
 
-    def classify(self, probs, eps: float) -> np.ndarray:
-        """Index of the nearest local maximum within total variation ``eps`` of each policy
-        (rows of ``probs``), else −1 (unresolved). A flat face of maxima counts the mass
-        outside the face (:meth:`pgweyl.LocalMaximum.distances`)."""
+    def classify(self, probs, eps: float, rule="vanilla") -> np.ndarray:
+        """Index of the nearest local maximum (of ``rule``'s objective) within total
+        variation ``eps`` of each policy (rows of ``probs``), else −1 (unresolved). A flat
+        face of maxima counts the mass outside the face
+        (:meth:`pgweyl.LocalMaximum.distances`)."""
         eps = validate.finite_real("eps", eps, lo=0.0, hi=1.0, lo_open=True)
         p = np.atleast_2d(np.asarray(probs, dtype=float))
-        maxima = self.local_maxima()
+        maxima = self.local_maxima(rule)
         dist = np.stack([m.distances(p) for m in maxima], axis=1)
         nearest = dist.argmin(axis=1)
         ok = dist[np.arange(len(p)), nearest] <= eps
@@ -209,7 +215,7 @@ class ExactAnswers:
         """:func:`pgweyl.convergence_probabilities` for ``rule`` (Monte Carlo, Wilson CIs)."""
         from pgweyl.landscape import convergence_probabilities
 
-        kwargs.setdefault("maxima", self.local_maxima())
+        kwargs.setdefault("maxima", self.local_maxima(rule))
         return convergence_probabilities(
             self.env,
             theta0,
@@ -226,7 +232,7 @@ class ExactAnswers:
         """:func:`pgweyl.chain_absorption` for ``rule``; ``.at(theta0, env)`` answers."""
         from pgweyl.landscape import chain_absorption
 
-        kwargs.setdefault("maxima", self.local_maxima())
+        kwargs.setdefault("maxima", self.local_maxima(rule))
         return chain_absorption(self.env, lr, eps=eps, **rule_arguments(rule), **kwargs)
 
     def __repr__(self) -> str:

@@ -14,7 +14,8 @@ E[V* − V(p_final)] against the global maximum V*, with V(p) exact for any p.
 
 - ``train(env, seed)``: train on the Gymnasium env (it may call ``env.reset(seed=seed)``);
 - ``policy()``: probabilities over ``env.action_space`` (``Discrete(|S|)``), summing to 1;
-- optionally ``settings``: a dict with ``rule`` ("vanilla"), ``lr``, ``n_updates``,
+- optionally ``settings``: a dict with ``rule`` (a :mod:`pgweyl.rules` spec, default
+  "vanilla"), ``lr``, ``n_updates``,
   ``theta0``, ``gamma`` and ``features`` (None = one logit per action) — what pgweyl
   needs to predict the same experiment; ``grade``'s own arguments override it.
 
@@ -50,6 +51,7 @@ from pgweyl.errors import ArgumentError
 from pgweyl.gym._deps import require_gymnasium
 from pgweyl.gym.envs import step_label
 from pgweyl.gym.exact import rule_arguments
+from pgweyl.rules import parse_rule
 
 #: Absorbing radius of the "mc" prediction: far inside any ε, so runs are classified at
 #: the end of their budget like the agent (a policy this close to a vertex stays there).
@@ -272,7 +274,7 @@ def _resolve_settings(exact, agent_settings, lr, n_updates, theta0, rule, predic
     s = dict(agent_settings or {})
     env = exact.env
     rule = rule if rule is not None else s.get("rule", "vanilla")
-    rule_arguments(rule)  # refuses a rule pgweyl cannot predict yet, naming the supported
+    rule = str(parse_rule(rule))  # a malformed spec is refused here, naming the problem
     lr = lr if lr is not None else s.get("lr")
     n_updates = n_updates if n_updates is not None else s.get("n_updates")
     theta0 = theta0 if theta0 is not None else s.get("theta0")
@@ -305,6 +307,11 @@ def _resolve_settings(exact, agent_settings, lr, n_updates, theta0, rule, predic
             "the chain solver needs policy 'exp' and effective dimension 1 or 2 "
             f"(this environment has {env.effective_dim}); use predict=('mc',)"
         )
+    if "chain" in predict and not parse_rule(rule).markov():
+        raise ArgumentError(
+            f"the chain solver needs θ to be a Markov chain, which it is not under rule {rule} "
+            "(a running-mean baseline or a decaying step); use predict=('mc',)"
+        )
     out = {"rule": rule}
     if lr is not None:
         out["lr"] = validate.positive_real("lr", lr)
@@ -319,7 +326,7 @@ def _predict(exact, settings, eps, predict, mc_runs, mc_seed, chain_grid, progre
     out = {}
     theta0 = settings["theta0"]
     rule = settings["rule"]
-    n_max = len(exact.local_maxima())
+    n_max = len(exact.local_maxima(rule))
     if "mc" in predict:
         mc = exact.convergence_probabilities(
             theta0,
@@ -450,8 +457,11 @@ def grade(
     if bar is not None:
         bar.close()
     final = np.array(policies)
-    maxima = tuple(exact.local_maxima())
-    assign = exact.classify(final, eps)
+    # the agent's policies are judged against the maxima of the objective its rule
+    # ascends (V, or J_τ for entropy), as pgweyl's predictions are; regret is against V*
+    rule_used = settings["rule"] if settings is not None else "vanilla"
+    maxima = tuple(exact.local_maxima(rule_used))
+    assign = exact.classify(final, eps, rule_used)
     counts = np.bincount(assign[assign >= 0], minlength=len(maxima))
     n = len(seeds)
     from pgweyl.landscape import wilson_interval
@@ -460,7 +470,7 @@ def grade(
     n_unres = int((assign < 0).sum())
     u_lo, u_hi = wilson_interval(n_unres, n)
     values = np.array([exact.value_of_policy(p) for p in final])
-    v_star = float(maxima[0].value)
+    v_star = float(exact.global_maximum.value)
     regret = v_star - values
     predicted = (
         _predict(exact, settings, eps, predict, mc_runs, mc_seed, chain_grid, progress)

@@ -120,7 +120,7 @@ def difficulty_sweep(
         envs[i] = make_env(family, **{**knobs, param: values[i]})
         if method != "mc" and envs[i].policy_kind == "exp" and envs[i].effective_dim <= 2:
             dim = envs[i].effective_dim
-            budget.require_chain_grid(dim, grid if dim == 1 else max(21, grid // 4))
+            budget.require_chain_grid(dim, grid if dim == 1 else max(33, grid // 4))
     n = len(values)
     out = {
         k: np.full(n, np.nan)
@@ -158,7 +158,7 @@ def difficulty_sweep(
             and effective_map(env).shape[0] <= 2
         ):
             dim = effective_map(env).shape[0]
-            g = grid if dim == 1 else max(21, grid // 4)
+            g = grid if dim == 1 else max(33, grid // 4)  # refinement needs >= 33 nodes
             ch = chain_absorption(env, lr, grid=g, eps=eps, maxima=maxima, refine=True)
             out["p_chain"][i] = ch.at(t0, env)[best]
             out["grid_error"][i] = ch.grid_error(t0, env)[best]

@@ -268,7 +268,9 @@ def _interp_axis(values, nodes, fine, axis: int) -> np.ndarray:
 
 def basin_data(chain, index=0, *, env=None, upsample=None) -> BasinData:
     """:class:`BasinData` of a :class:`pgweyl.landscape.ChainResult`, read only through
-    ``chain.axes``, ``chain.h``, ``chain.maxima``, ``chain.lr`` and ``chain.eps``.
+    ``chain.axes``, ``chain.h``, ``chain.maxima``, ``chain.lr``, ``chain.eps`` and, between
+    the nodes, ``chain.at_points`` (the solver's own interpolation; multilinear for a
+    result without it).
     ``upsample``: drawing points per grid cell and axis (default 1 in 1-D; in 2-D enough
     for about 400 points per axis). ``env`` (optional) gives the absorbing regions."""
     dim, n_max = len(chain.axes), len(chain.maxima)
@@ -284,8 +286,13 @@ def basin_data(chain, index=0, *, env=None, upsample=None) -> BasinData:
     upsample = validate.positive_int("upsample", upsample, 64)
     axes = tuple(np.linspace(a[0], a[-1], (len(a) - 1) * upsample + 1) for a in nodes)
     h = np.array(chain.h, dtype=float)
-    for k in range(dim) if upsample > 1 else ():
-        h = _interp_axis(h, nodes[k], axes[k], axis=k + 1)
+    if upsample > 1 and hasattr(chain, "at_points"):
+        # the chain's own interpolation (degree ``order``, absorbing regions exact)
+        ys = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, dim)
+        h = chain.at_points(ys).reshape((n_max,) + tuple(len(a) for a in axes))
+    else:
+        for k in range(dim) if upsample > 1 else ():
+            h = _interp_axis(h, nodes[k], axes[k], axis=k + 1)
     absorbing = None
     if env is not None:
         ys = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1)

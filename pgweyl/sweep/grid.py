@@ -43,8 +43,8 @@ from pgweyl.errors import ArgumentError, PgweylError
 #: Run settings that may be swept (or fixed) beside the knobs of the environment.
 RUN_PARAMS = ("lr", "theta0", "rule", "eps", "n_updates")
 
-#: Update rules a sweep knows. Only "vanilla" (REINFORCE as in THEORY §5) exists today;
-#: a new rule is added here and in :func:`rule_kwargs`.
+#: Update-rule kinds a sweep knows (:mod:`pgweyl.rules`; options as there, e.g.
+#: "entropy:tau=0.1"); a new kind is added there.
 RULES = ("vanilla", "natural", "entropy")
 DEFAULT_RULE = "vanilla"
 
@@ -216,7 +216,7 @@ class SweepGrid:
     spec: EnvSpec
     params: tuple  # ((name, tuple(values)), ...)
     settings: dict
-    chain_envs: frozenset  # spec_key of the environments where the chain solver runs
+    chain_envs: frozenset  # (spec_key, rule) of the points where the chain solver runs
 
     @property
     def names(self) -> tuple:
@@ -256,7 +256,7 @@ class SweepGrid:
             seed=point_seed(self.settings["seed"], index),
             mc=method != "chain",
             chain=method in ("chain", "both")
-            or (method == "auto" and spec_key(spec) in self.chain_envs),
+            or (method == "auto" and (spec_key(spec), run["rule"]) in self.chain_envs),
             grid=self.settings["grid"],
             label=label,
         )
@@ -410,11 +410,14 @@ def make_grid(
         elif k == "n_updates":
             v = validate.positive_int("n_updates", v)
         elif k == "rule":
-            v = validate.choice("rule", v, RULES)
+            v = _rule_spec(v)
         elif k == "theta0" and v is not None:
             v = _check_values("theta0", [v], spec)[0]
         settings[k] = v
+    from pgweyl.landscape.chain import chain_refusal
+
     chain_envs = set()
+    rules = dict(checked).get("rule", (settings.get("rule"),))
     knob_params = [(n, v) for n, v in checked if n not in RUN_PARAMS]
     thetas = dict(checked).get("theta0", (settings.get("theta0"),))
     for combo in itertools.product(*(values for _, values in knob_params)):
@@ -433,7 +436,12 @@ def make_grid(
 
                 dim = env.effective_dim
                 require_chain_grid(dim, DEFAULT_GRID[dim] if grid is None else grid, True)
-            chain_envs.add(spec_key(sub))
+            for r in rules:
+                why = chain_refusal(env, r)
+                if why is None:
+                    chain_envs.add((spec_key(sub), r))
+                elif method in ("chain", "both"):
+                    raise ArgumentError(f"method {method!r}: {why} ({sub}, rule {r})")
         elif method in ("chain", "both"):
             raise ArgumentError(
                 f"method {method!r} needs the chain solver (policy 'exp', effective "

@@ -88,7 +88,7 @@ def test_user_factory():
             "not callable",
         ),
         (["corridr"], pw.SpecError, "unknown environment 'corridr'"),
-        (["corridor", "--rule", "natural"], ArgumentError, "expected one of vanilla"),
+        (["corridor", "--rule", "naturel"], ArgumentError, "expected one of vanilla"),
         (["corridor", "--seeds", "0"], ArgumentError, "seeds must be a positive"),
         (["corridor", "--lr", "-1"], ArgumentError, "lr must be > 0"),
     ],

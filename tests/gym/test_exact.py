@@ -10,6 +10,7 @@ gym = pytest.importorskip("gymnasium")
 import pgweyl as pw  # noqa: E402
 import pgweyl.gym as pg  # noqa: E402
 from pgweyl.errors import ArgumentError  # noqa: E402
+from pgweyl.rules import RuleError  # noqa: E402
 
 
 def exact_of(env_id, **kw):
@@ -98,16 +99,37 @@ def test_local_maxima_global_and_classify():
 
 
 def test_rules_in_one_place():
-    assert pg.SUPPORTED_RULES == ("vanilla",)
+    assert pg.SUPPORTED_RULES == ("vanilla", "natural", "entropy")
     assert pg.rule_arguments("vanilla") == {}
+    assert pg.rule_arguments("natural") == {"rule": "natural"}
+    assert pg.rule_arguments("entropy:tau=0.1") == {"rule": "entropy:tau=0.1"}
     ex = exact_of("pgweyl/Corridor-v0", level=4, trap_distance=1)
     for call in (
-        lambda: pg.rule_arguments("natural"),
-        lambda: ex.convergence_probabilities([0, 0], 1.0, 10, 10, rule="natural"),
-        lambda: ex.chain_absorption(1.0, rule="entropy:tau=0.1"),
+        lambda: pg.rule_arguments("naturel"),
+        lambda: ex.convergence_probabilities([0, 0], 1.0, 10, 10, rule="naturel"),
+        lambda: ex.chain_absorption(1.0, rule="entropy:tau=-1"),
     ):
-        with pytest.raises(ArgumentError, match="unknown rule .*; expected one of vanilla"):
+        with pytest.raises(RuleError):
             call()
+
+
+def test_rules_forward_to_pgweyl():
+    """A rule reaches pgweyl unchanged: the same counts and the same chain answers."""
+    ex = exact_of("pgweyl/Corridor-v0", level=4, trap_distance=1)
+    penv = ex.env
+    for rule in ("natural", "entropy:tau=0.1", "vanilla:baseline=0.5"):
+        a = ex.convergence_probabilities([0, 0], 1.0, 50, 100, seed=3, eps=0.05, rule=rule)
+        mx = pw.local_maxima(penv, basin_samples=0, rule=rule)
+        b = pw.convergence_probabilities(
+            penv, [0, 0], 1.0, 50, 100, seed=3, eps=0.05, rule=rule, maxima=mx
+        )
+        assert a.counts.tolist() == b.counts.tolist()
+        c = ex.chain_absorption(1.0, eps=0.05, grid=201, refine=False, rule=rule)
+        d = pw.chain_absorption(penv, 1.0, eps=0.05, grid=201, refine=False, rule=rule)
+        assert c.rule == d.rule == rule
+        assert np.array_equal(c.at([0, 0], penv), d.at([0, 0], penv))
+    with pytest.raises(RuleError, match="Markov"):
+        ex.chain_absorption(1.0, rule="vanilla:baseline=mean")
 
 
 def test_convergence_and_chain_forward_to_pgweyl():

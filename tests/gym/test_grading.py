@@ -167,7 +167,8 @@ def test_result_object():
 def test_errors_are_one_line_and_specific():
     ok = reinforce(1.0, 5)
     cases = [
-        (dict(rule="natural"), "unknown rule 'natural'; expected one of vanilla"),
+        (dict(rule="naturel"), "unknown update rule 'naturel'; expected one of vanilla"),
+        (dict(rule="vanilla:baseline=mean", predict="chain"), "needs θ to be a Markov chain"),
         (dict(predict="mc,exact"), "unknown predict 'exact'; expected one of mc, chain"),
         (dict(seeds=0), "seeds must be a positive integer"),
         (dict(seeds=[]), "seeds must not be empty"),

@@ -3,7 +3,8 @@
 Null hypothesis of each statistical test: the Monte Carlo share of runs ending at a
 maximum is a binomial proportion whose mean is the chain solver's absorption
 probability; we accept within 4 standard errors plus the chain's reported grid error
-(the difference between its answers on two grids, one twice as fine). Seeds are fixed.
+(from its answers on three grids of spacing Δ, 2Δ, 4Δ: ChainResult.grid_error). Seeds are
+fixed.
 """
 
 import dataclasses

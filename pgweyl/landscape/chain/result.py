@@ -1,0 +1,324 @@
+"""ChainResult: absorption probabilities of the θ-chain on a hierarchy of grids."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from pgweyl import validate
+from pgweyl.errors import ArgumentError
+from pgweyl.landscape.chain.grid import Grid
+
+#: The observed order of convergence log2(|a₂ − a₁| / |a₁ − a₀|) must lie in this range
+#: (the degree-2 scheme is second order) and the two differences must have one sign for
+#: the Richardson estimate to be used.
+ASYMPTOTIC_ORDER = (1.5, 3.0)
+
+
+@dataclass(frozen=True, repr=False)
+class ChainLevel:
+    """The solution on one grid.
+
+    ``axes``: node coordinates per effective axis; ``label`` (grid shape): −1 on
+    transient nodes, j on nodes absorbing for maximum j; ``h`` (maxima × grid shape): the
+    absorption probability at each node (e_j on nodes absorbing for maximum j);
+    ``extended``: the field interpolated between nodes — h on transient nodes, the chain
+    equation's value Σ P(cell) H(landing point) on the ghost band just inside the
+    absorbing regions (the smooth continuation of h), e_j beyond; ``solver`` ("splu" or
+    "gmres+vcycle"), ``iterations`` (GMRES), ``residual`` (max |b − (I − P) x|),
+    ``unknowns``, ``nonzeros`` (of I − P), ``seconds`` (assembly and solve)."""
+
+    axes: tuple
+    label: np.ndarray
+    h: np.ndarray
+    extended: np.ndarray
+    solver: str
+    iterations: int
+    residual: float
+    unknowns: int
+    nonzeros: int
+    seconds: float
+
+    @property
+    def grid(self) -> Grid:
+        return Grid(tuple(self.axes))
+
+    @property
+    def size(self) -> int:
+        return len(self.axes[0])
+
+    def to_dict(self, values: bool = False) -> dict:
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "axes":
+                v = [a.tolist() for a in v]
+            elif isinstance(v, np.ndarray):
+                if not values:
+                    continue
+                v = v.tolist()
+            out[f.name] = v
+        return out
+
+
+@dataclass(frozen=True, repr=False)
+class ChainResult:
+    """Absorption probabilities of the θ-chain (THEORY §5, §7) on grids of y = Lθ.
+
+    Attributes
+    ----------
+    levels : tuple of :class:`ChainLevel`, finest first; with refinement the next two
+        have spacing 2Δ and 4Δ (the coarse answers are public: :meth:`coarse_at`,
+        :meth:`levels_at`, ``coarse_axes``/``coarse_h``).
+    maxima : the local maxima, aligned with every probability vector.
+    lr, eps, baseline, order : step size, absorbing radius (TV), baseline β, degree of
+        the interpolation stencils.
+    effective_map, gauge, theta_dim, step_vectors : what :meth:`at` needs to take θ in
+        the env's coordinates (y = Lθ) and to label a point by its own policy.
+    leak : largest probability per update left out (the truncated tail P(T > N)).
+    lumped : largest probability per update of the small cells (below ``min_prob``)
+        moved to their mean landing point. An answer moves by at most
+        (leak + lumped) × E[number of updates] (:meth:`leak_error`).
+    expected_updates, expected_axes : E_y[number of updates until absorption] on the
+        smallest grid of the solve (its nodes ``expected_axes``), for :meth:`leak_error`.
+    estimate : what :meth:`at` returns — the finest grid's value (never extrapolated;
+        :meth:`extrapolated` gives the Richardson value where its assumptions hold).
+    seconds : wall time of the whole computation.
+    rule : the update rule (:mod:`pgweyl.rules`) whose chain was solved.
+    """
+
+    levels: tuple
+    maxima: list
+    lr: float
+    eps: float
+    baseline: float
+    order: int
+    effective_map: np.ndarray
+    gauge: bool
+    theta_dim: int
+    step_vectors: np.ndarray
+    leak: float
+    lumped: float
+    expected_updates: np.ndarray | None
+    expected_axes: tuple | None
+    estimate: str = "finest grid"
+    seconds: float = float("nan")
+    rule: str = "vanilla"
+
+    # -- the grids ---------------------------------------------------------------------
+    @property
+    def axes(self) -> tuple:
+        return self.levels[0].axes
+
+    @property
+    def h(self) -> np.ndarray:
+        return self.levels[0].h
+
+    @property
+    def coarse_axes(self) -> tuple | None:
+        return self.levels[1].axes if len(self.levels) > 1 else None
+
+    @property
+    def coarse_h(self) -> np.ndarray | None:
+        return self.levels[1].h if len(self.levels) > 1 else None
+
+    @property
+    def residual(self) -> float:
+        return max(lev.residual for lev in self.levels)
+
+    # -- answers -----------------------------------------------------------------------
+    def effective(self, theta) -> np.ndarray:
+        """y = Lθ for θ in the env's coordinates (length ``theta_dim``)."""
+        theta = validate.real_vector("theta", theta, self.theta_dim)
+        return self.effective_map @ theta
+
+    def _labels(self, ys: np.ndarray) -> np.ndarray:
+        """Index of the maximum whose ε-region holds π(y), −1 if none, for rows of ys
+        (the first in ``maxima`` order where regions touch)."""
+        theta = np.concatenate([ys, np.zeros((len(ys), 1))], axis=1) if self.gauge else ys
+        logits = theta @ self.step_vectors.T
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        out = np.full(len(ys), -1, dtype=np.int64)
+        for j, m in enumerate(self.maxima):
+            out[(m.distances(p) <= self.eps) & (out < 0)] = j
+        return out
+
+    def at_points(self, ys, level: int = 0) -> np.ndarray:
+        """:meth:`at_effective` at many effective points: ``ys`` (P, dim) → (maxima, P)."""
+        dim = len(self.levels[0].axes)
+        ys = np.asarray(ys, dtype=float).reshape(-1, dim)
+        if not np.isfinite(ys).all():
+            raise ArgumentError("effective points must be finite")
+        lev = self.levels[level]
+        flat = lev.extended.reshape(len(self.maxima), -1)
+        out = lev.grid.interpolate(flat, ys, self.order)
+        labels = self._labels(ys)
+        hit = labels >= 0
+        out[:, hit] = np.eye(len(self.maxima))[:, labels[hit]]
+        return out
+
+    def at_effective(self, y, level: int = 0) -> np.ndarray:
+        """Absorption probabilities from the effective point y (aligned with ``maxima``):
+        e_j when π(y) is within ε of maximum j, else the degree-``order`` interpolation of
+        the ``level``'s extended field (y clamped into the box, as the chain clamps)."""
+        y = validate.real_vector("y", y, len(self.levels[0].axes))
+        return self.at_points(y[None, :], level)[:, 0]
+
+    def at(self, theta, env=None) -> np.ndarray:
+        """Absorption probabilities from θ (env coordinates), on the finest grid.
+
+        ``env`` is accepted for compatibility and not needed (the result stores L)."""
+        del env
+        return self.at_effective(self.effective(theta))
+
+    def coarse_at(self, theta) -> np.ndarray:
+        """The same on the first coarser grid (spacing 2Δ); needs refinement."""
+        self._need_refinement()
+        return self.at_effective(self.effective(theta), level=1)
+
+    def levels_at(self, theta) -> np.ndarray:
+        """Answers on every level at θ (levels × maxima), finest first."""
+        y = self.effective(theta)
+        return np.array([self.at_effective(y, k) for k in range(len(self.levels))])
+
+    def _need_refinement(self, n: int = 2) -> None:
+        from pgweyl.errors import ArgumentError
+
+        if len(self.levels) < n:
+            raise ArgumentError("no refinement was computed (refine=False)")
+
+    # -- error estimates -----------------------------------------------------------------
+    def observed_order(self, theta) -> float:
+        """log2(|a₂ − a₁| / |a₁ − a₀|) at θ for the levels a₀ (finest), a₁, a₂, taken on
+        the maximum with the largest fine–coarse difference; NaN when undefined."""
+        self._need_refinement(3)
+        a = self.levels_at(theta)
+        j = int(np.argmax(np.abs(a[0] - a[1])))
+        d1, d2 = a[0, j] - a[1, j], a[1, j] - a[2, j]
+        if d1 == 0 or d2 == 0:
+            return float("nan")
+        return math.log2(abs(d2) / abs(d1))
+
+    def _asymptotic(self, theta) -> tuple[bool, float]:
+        a = self.levels_at(theta)
+        j = int(np.argmax(np.abs(a[0] - a[1])))
+        d1, d2 = a[0, j] - a[1, j], a[1, j] - a[2, j]
+        p = self.observed_order(theta)
+        ok = ASYMPTOTIC_ORDER[0] <= p <= ASYMPTOTIC_ORDER[1] and d1 * d2 > 0
+        return bool(ok), p
+
+    def error_estimate(self, theta) -> np.ndarray:
+        """Signed estimate of (answer of :meth:`at`) − (limit Δ → 0), per maximum.
+
+        Richardson, (a₀ − a₁)/(2^p − 1) with the observed order p, when the three levels
+        are in the asymptotic regime (p in ``ASYMPTOTIC_ORDER``, differences of one sign);
+        otherwise a₀ − a₁ (the fine–coarse difference, as for a first-order error)."""
+        self._need_refinement(3)
+        a = self.levels_at(theta)
+        ok, p = self._asymptotic(theta)
+        return (a[0] - a[1]) / (2.0**p - 1.0) if ok else a[0] - a[1]
+
+    def grid_error(self, theta, env=None) -> np.ndarray:
+        """A bound of |answer − limit| per maximum:
+
+            2 |a₀ − a₁| + |a₁ − a₂| / 4 + leak_error.
+
+        In 2-D the error has a first-order part (the kink of h at the absorbing boundary,
+        where the chain creeps in by steps shorter than Δ) and a part that depends on how
+        the grid sits on the boundaries (±0.0003 at Δ = 0.18 on the triangle); the fine–
+        coarse difference alone once fell short of the error measured against 9·10⁶
+        Monte Carlo runs, twice that difference did not (docs/performance.md has the
+        table). Needs refinement; ``env`` is accepted for compatibility."""
+        del env
+        self._need_refinement(3)
+        a = self.levels_at(theta)
+        d = 2.0 * np.abs(a[0] - a[1]) + 0.25 * np.abs(a[1] - a[2])
+        return d + self.leak_error(theta)
+
+    def leak_error(self, theta) -> float:
+        """(leak + lumped) × E_θ[number of updates] (smallest grid): the most the
+        probability per update not represented exactly can move an answer."""
+        if self.expected_updates is None:
+            return 0.0
+        grid = Grid(tuple(self.expected_axes))
+        y = self.effective(theta)
+        steps = grid.interpolate(self.expected_updates.reshape(1, -1), y[None, :], 1)[0, 0]
+        return float((self.leak + self.lumped) * max(steps, 1.0))
+
+    def extrapolated(self, theta, env=None) -> np.ndarray:
+        """a₀ − :meth:`error_estimate`: the Richardson value in the asymptotic regime; the
+        finest answer a₀ otherwise (see :meth:`error_report`, key ``estimate``)."""
+        del env
+        ok, _ = self._asymptotic(theta)
+        a0 = self.at(theta)
+        return a0 - self.error_estimate(theta) if ok else a0
+
+    def error_report(self, theta) -> dict:
+        """Everything the error estimate uses at θ (JSON-ready)."""
+        self._need_refinement(3)
+        a = self.levels_at(theta)
+        ok, p = self._asymptotic(theta)
+        return {
+            "answers": a.tolist(),
+            "sizes": [lev.size for lev in self.levels],
+            "observed_order": p,
+            "asymptotic": ok,
+            "estimate": "richardson" if ok else "grid difference",
+            "error_estimate": self.error_estimate(theta).tolist(),
+            "grid_error": self.grid_error(theta).tolist(),
+            "leak_error": self.leak_error(theta),
+        }
+
+    @property
+    def refinement(self) -> dict | None:
+        """Sizes of the levels and the largest difference of h between the two finest
+        grids on their common nodes (None without refinement)."""
+        if len(self.levels) < 2:
+            return None
+        fine, coarse = self.levels[0], self.levels[1]
+        pts = coarse.grid.mesh()
+        k = len(self.maxima)
+        on_fine = fine.grid.interpolate(fine.h.reshape(k, -1), pts, 1)
+        diff = np.abs(on_fine - coarse.h.reshape(k, -1))
+        return {
+            "grid": fine.size,
+            "coarse_grid": coarse.size,
+            "grids": [lev.size for lev in self.levels],
+            "max_abs_difference": float(diff.max()),
+        }
+
+    # -- serialisation -----------------------------------------------------------------
+    def to_dict(self, values: bool = False) -> dict:
+        """JSON-ready dict built on the fields; the grids' arrays (h, extended, label,
+        E[updates]) only with ``values=True``. ``axes`` repeats the finest grid's nodes
+        (what the command line reads)."""
+        out = {"axes": [a.tolist() for a in self.axes]}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "levels":
+                v = [lev.to_dict(values) for lev in v]
+            elif f.name == "maxima":
+                v = [m.to_dict() for m in v]
+            elif f.name == "expected_axes":
+                v = None if v is None else [a.tolist() for a in v]
+            elif isinstance(v, np.ndarray):
+                if not values and f.name == "expected_updates":
+                    continue
+                v = v.tolist()
+            out[f.name] = v
+        out["refinement"] = self.refinement
+        return out
+
+    def __repr__(self) -> str:
+        sizes = ", ".join("×".join(str(len(a)) for a in lev.axes) for lev in self.levels)
+        return (
+            f"ChainResult(grids=[{sizes}], maxima={len(self.maxima)}, lr={self.lr:g}, "
+            f"eps={self.eps:.3g}, order={self.order}, solver={self.levels[0].solver}, "
+            f"estimate={self.estimate!r})"
+        )
+
+
+__all__ = ["ASYMPTOTIC_ORDER", "ChainLevel", "ChainResult"]

@@ -1,0 +1,267 @@
+"""Planning and solving the chain on its grids: sizes, memory, coarsest-first solves.
+
+The answered grids (refinement levels: spacing Δ, 2Δ, 4Δ) are extended downwards by
+coarser grids until one has at most ``DIRECT_LIMIT`` unknowns: the base of the multigrid
+preconditioner. Grids are assembled and solved from the coarsest up; each answered grid
+solved by GMRES starts from the next coarser answer (interpolated) and is preconditioned
+by a V-cycle over itself and the grids below it.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from pgweyl.budget import require
+from pgweyl.errors import AccuracyError
+from pgweyl.landscape.chain.grid import Grid, refinement_sizes
+from pgweyl.landscape.chain.result import ChainLevel
+from pgweyl.landscape.chain.transitions import _labels, assemble, estimate_bytes, ghost_band
+
+#: Smallest grid (nodes per axis) of the hierarchy.
+MIN_NODES = 9
+
+#: The linear solve of an answered grid must leave max |b − (I − P) x| below this.
+MAX_RESIDUAL = 1e-8
+
+
+@dataclass
+class Plan:
+    """Grids (finest first), their unknowns, which are answered, solved iteratively,
+    and carry a multilinear operator for the V-cycle."""
+
+    grids: list
+    unknowns: list
+    n_answer: int
+    iterative: list
+    linear: list
+    bytes: float = 0.0
+    per_row: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+
+def box_grid(dim: int, lo: float, hi: float, size: int) -> Grid:
+    ax = np.linspace(lo, hi, size)
+    ax.setflags(write=False)
+    return Grid(tuple(ax for _ in range(dim)))
+
+
+def _unknown_count(env, grid, maxima, eps, band) -> int:
+    label = _labels(env, env.lift(grid.mesh()), maxima, eps)
+    return int(ghost_band(grid, label, band).sum())
+
+
+def _landing_points_per_row(env, grid, maxima, eps, tol, min_prob) -> float:
+    """Mean number of cells ≥ min_prob (+1 for the lumped rest) over the transient nodes
+    of a small grid (for the memory estimate only)."""
+    th = env.lift(grid.mesh())
+    th = th[_labels(env, th, maxima, eps) < 0]
+    if not len(th):
+        return 1.0
+    s = env.solver
+    _, logp = s.log_cell_probs(th, s.common_truncation(th, tol))
+    return float((logp >= math.log(min_prob)).sum(axis=1).mean()) + 1.0
+
+
+def plan(env, maxima, *, eps, lo, hi, n, n_answer, order, solver, tol, min_prob) -> Plan:
+    """Choose the grids and refuse (ResourceError) before any large allocation.
+
+    The unknowns and landing points per node are first estimated on a 33^dim grid over
+    the same box (a fraction of the nodes scales with the grid), so an absurd request is
+    refused in well under a second; then the grids are built and counted exactly."""
+    from pgweyl.landscape.chain.linear import DIRECT_LIMIT, RESTART
+
+    dim = env.effective_dim
+    band = order + 1
+    limit = DIRECT_LIMIT[dim]
+    sizes = refinement_sizes(n, n_answer)
+    probe = box_grid(dim, lo, hi, 33)
+    frac = _unknown_count(env, probe, maxima, eps, band) / probe.size
+    per_row = _landing_points_per_row(env, probe, maxima, eps, tol, min_prob)
+
+    def estimate(sizes_, unknowns, iterative, linear):
+        total = 0.0
+        for k, (s, u) in enumerate(zip(sizes_, unknowns)):
+            deg = order if k < n_answer else 1
+            total += estimate_bytes(u, per_row, deg, dim, linear[k]) + s**dim * 64
+            if not iterative[k]:  # LU fill: ≲ 30× the nonzeros at the 2-D limit, ≲ 4× in 1-D
+                total += u * per_row * (deg + 1) ** dim * (30 if dim == 2 else 4) * 12
+            else:
+                total += 2 * (RESTART + 1) * u * 8
+        return total
+
+    def describe(sizes_, unknowns):
+        grids = ", ".join(f"{s}^{dim}" for s in sizes_)
+        return (
+            f"the chain's systems on grids {grids} (~{int(sum(unknowns))} unknowns, "
+            f"~{per_row:.0f} landing points per node)"
+        )
+
+    hint = "use a smaller grid, a larger min_prob or refine=False"
+    guess_sizes = list(sizes)
+    if solver != "direct":
+        while frac * guess_sizes[-1] ** dim > limit and (guess_sizes[-1] - 1) // 2 + 1 >= MIN_NODES:
+            guess_sizes.append((guess_sizes[-1] - 1) // 2 + 1)
+    guess = [frac * s**dim for s in guess_sizes]
+    flags = _flags(guess, n_answer, limit, solver)
+    require(estimate(guess_sizes, guess, *flags), describe(guess_sizes, guess), hint=hint)
+    grids = [box_grid(dim, lo, hi, s) for s in sizes]
+    unknowns = [_unknown_count(env, g, maxima, eps, band) for g in grids]
+    if solver != "direct":  # coarsen below the answered grids until an LU is quick
+        while unknowns[-1] > limit and (grids[-1].shape[0] - 1) // 2 + 1 >= MIN_NODES:
+            grids.append(box_grid(dim, lo, hi, (grids[-1].shape[0] - 1) // 2 + 1))
+            unknowns.append(_unknown_count(env, grids[-1], maxima, eps, band))
+    iterative, linear = _flags(unknowns, n_answer, limit, solver)
+    sizes = [g.shape[0] for g in grids]
+    total = estimate(sizes, unknowns, iterative, linear)
+    require(total, describe(sizes, unknowns), hint=hint)
+    return Plan(grids, unknowns, n_answer, iterative, linear, total, per_row)
+
+
+def _flags(unknowns, n_answer, limit, solver):
+    """(iterative, linear) per grid: LU up to ``limit`` unknowns (always at the base);
+    multilinear operators from the finest iterative grid down to the base."""
+    iterative = [solver == "iterative" or (solver == "auto" and u > limit) for u in unknowns]
+    iterative[-1] = False
+    first = next((k for k, it in enumerate(iterative) if it), None)
+    linear = [first is not None and k >= first for k in range(len(unknowns))]
+    return iterative, linear
+
+
+@dataclass
+class _State:
+    """What the coarser grids hand to the finer ones during :func:`solve_levels`."""
+
+    systems: dict = field(default_factory=dict)
+    vlevels: dict = field(default_factory=dict)
+    base_lu: dict = field(default_factory=dict)
+    previous: tuple | None = None  # (grid, extended values) of the last answered grid
+    leak: float = 0.0
+    lumped: float = 0.0
+    expected: tuple | None = None  # (axes, E[updates]) on the smallest grid
+    cancel: threading.Event = field(default_factory=threading.Event)
+
+
+def solve_levels(env, maxima, p: Plan, settings: dict, bar):
+    """Assemble and solve every grid of ``p``, coarsest first.
+
+    Returns (answered levels finest first, (leak, lumped) per update, (axes, E[updates]))."""
+    from pgweyl.landscape.chain import linear as lin
+
+    st = _State()
+    answers = [None] * p.n_answer
+    for k in range(len(p.grids) - 1, -1, -1):
+        t0 = time.perf_counter()
+        g = p.grids[k]
+        answered = k < p.n_answer
+        bar.phase(f"transitions on {g.shape[0]}^{g.dim} ({p.unknowns[k]} unknowns)", p.unknowns[k])
+        sysk = assemble(
+            env,
+            g,
+            maxima,
+            order=settings["order"] if answered else 1,
+            band=settings["order"] + 1,
+            linear=p.linear[k] and answered,
+            on_chunk=bar.update,
+            **{key: settings[key] for key in ("eps", "lr", "baseline", "L", "tol", "rule")},
+            min_prob=settings["min_prob"],
+            chunk=settings["chunk"],
+        )
+        st.systems[k] = sysk
+        st.leak = max(st.leak, sysk.tail)
+        st.lumped = max(st.lumped, sysk.lumped)
+        if p.linear[k]:
+            A_lin = sysk.A_linear if answered else sysk.A
+            st.vlevels[k] = lin.Level(A_lin, A_lin.diagonal(), lin.gs_order(sysk))
+            if k + 1 in st.vlevels:
+                st.vlevels[k].prolong, st.vlevels[k].restrict = lin.transfer(
+                    sysk, st.systems[k + 1]
+                )
+        if k == len(p.grids) - 1:  # the smallest grid: an LU, and E[updates]
+            bar.phase(f"LU on {g.shape[0]}^{g.dim} ({p.unknowns[k]} unknowns)")
+            factor = lin.interruptible(st.cancel, lin.lu, sysk.A)
+            st.base_lu[k] = factor
+            st.expected = _expected_updates(sysk, factor)
+        if answered:
+            answers[k] = _answer(k, sysk, p, st, bar, t0)
+    return answers, (st.leak, st.lumped), st.expected
+
+
+def _answer(k, sysk, p: Plan, st: _State, bar, t0) -> ChainLevel:
+    """Solve the answered grid k (LU or GMRES + V-cycle) and package its level."""
+    from pgweyl.landscape.chain import linear as lin
+
+    g = sysk.grid
+    B = sysk.b
+    k_max = B.shape[1]
+    if p.iterative[k]:
+        base = next(j for j in range(k + 1, len(p.grids)) if not p.iterative[j])
+        if base not in st.base_lu:
+            bar.phase(f"LU of the multigrid base {p.grids[base].shape[0]}^{g.dim}")
+            st.base_lu[base] = lin.interruptible(st.cancel, lin.lu, st.vlevels[base].A)
+        vc = lin.VCycle([st.vlevels[j] for j in range(k, base)], st.base_lu[base])
+        X0 = np.zeros_like(B)
+        if st.previous is not None:
+            X0[:] = st.previous[0].interpolate(st.previous[1], g.mesh()[sysk.unknown], 1).T
+        bar.phase(f"GMRES on {g.shape[0]}^{g.dim}")
+        X, its = lin.interruptible(
+            st.cancel, lin.solve_iterative, sysk.A, B, vc.apply, X0, st.cancel, bar
+        )
+        how = "gmres+vcycle"
+    else:
+        if k not in st.base_lu:
+            bar.phase(f"LU on {g.shape[0]}^{g.dim} ({p.unknowns[k]} unknowns)")
+            st.base_lu[k] = lin.interruptible(st.cancel, lin.lu, sysk.A)
+        X = st.base_lu[k].solve(B)
+        its, how = 0, "splu"
+    residual = float(np.abs(sysk.A @ X - B).max()) if len(B) else 0.0
+    if not np.isfinite(residual) or residual > MAX_RESIDUAL:
+        raise AccuracyError(
+            f"the chain's linear solve on {g.shape[0]}^{g.dim} left a residual of "
+            f"{residual:.2g} (more than {MAX_RESIDUAL:g})"
+        )
+    h, ext = _fields(sysk, X, k_max)
+    st.previous = (g, ext.reshape(k_max, -1))
+    return ChainLevel(
+        axes=g.axes,
+        label=sysk.label.reshape(g.shape).astype(np.int8),
+        h=h,
+        extended=ext,
+        solver=how,
+        iterations=int(its),
+        residual=residual,
+        unknowns=len(sysk.unknown),
+        nonzeros=int(sysk.A.nnz),
+        seconds=time.perf_counter() - t0,
+    )
+
+
+def _expected_updates(sysk, factor) -> tuple:
+    """(axes, E_y[number of updates until absorption]) on the grid of ``sysk`` (0 on
+    absorbing nodes): (I − P) t = 1 with the factorisation ``factor`` of I − P."""
+    g = sysk.grid
+    t = np.zeros(g.size)
+    t[sysk.unknown] = factor.solve(np.ones(len(sysk.unknown)))
+    t[sysk.label >= 0] = 0.0
+    return g.axes, t.reshape(g.shape)
+
+
+def _fields(sysk, X, k_max):
+    """(h, extended) on the grid from the unknowns' solution X (unknowns × maxima)."""
+    g = sysk.grid
+    ext = np.zeros((k_max, g.size))
+    absorbing = np.flatnonzero(sysk.label >= 0)
+    ext[sysk.label[absorbing], absorbing] = 1.0
+    ext[:, sysk.unknown] = X.T
+    h = ext.copy()
+    h[:, absorbing] = 0.0
+    h[sysk.label[absorbing], absorbing] = 1.0
+    shape = (k_max,) + g.shape
+    return h.reshape(shape), ext.reshape(shape)
+
+
+__all__ = ["MIN_NODES", "Plan", "box_grid", "plan", "solve_levels"]
