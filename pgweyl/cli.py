@@ -587,17 +587,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", parser_class=Parser)
 
+    from pgweyl.gym import command as grade_command  # both import no heavy engine
+    from pgweyl.sweep import command as sweep_command
+
     def common(sp):
-        sp.add_argument("--quiet", action="store_true", help="no progress output")
-        sp.add_argument("--seed", type=count, default=0, help="random seed (default 0)")
-        sp.add_argument(
-            "--json",
-            nargs="?",
-            const="-",
-            default=None,
-            metavar="FILE",
-            help="JSON output (to stdout, or to FILE)",
-        )
+        sweep_command.add_common_options(sp, seed_type=count)
 
     s = sub.add_parser("envs", help="the catalog of environment families")
     common(s)
@@ -691,9 +685,6 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf")
     common(s)
     s.set_defaults(func=cmd_compare)
-
-    from pgweyl.gym import command as grade_command  # both import no heavy engine
-    from pgweyl.sweep import command as sweep_command
 
     s = sub.add_parser("sweep", help="convergence probabilities over a grid of params (Dask, Zarr)")
     sweep_command.add_sweep_arguments(s)

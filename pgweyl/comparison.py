@@ -136,19 +136,7 @@ def compare(
         envs = [spec.with_knobs(**{param: v}).build() for v in xs]  # all built first
         lr = validate.positive_real("lr", lr)
     shape = (len(rules), len(xs))
-    out = {
-        k: np.full(shape, np.nan)
-        for k in (
-            "p_mc",
-            "ci_low",
-            "ci_high",
-            "unresolved",
-            "p_chain",
-            "grid_error",
-            "global_value",
-            "global_distance",
-        )
-    }
+    out = {k: np.full(shape, np.nan) for k in _ARRAYS}
     maxima_cache: dict = {}
     for j, (x, env) in enumerate(zip(xs, envs)):
         step = x if param is None else lr
@@ -201,6 +189,10 @@ def compare(
         "lr": lr if param is not None else None,
     }
     return CompareResult(str(spec), x_name, xs, [str(r) for r in rules], settings=settings, **out)
+
+
+#: The float arrays of a :class:`CompareResult` (rules × x values), NaN until computed.
+_ARRAYS = "p_mc ci_low ci_high unresolved p_chain grid_error global_value global_distance".split()
 
 
 def _rule_kwargs(rule) -> dict:

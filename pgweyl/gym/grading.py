@@ -464,11 +464,9 @@ def grade(
     assign = exact.classify(final, eps, rule_used)
     counts = np.bincount(assign[assign >= 0], minlength=len(maxima))
     n = len(seeds)
-    from pgweyl.landscape import wilson_interval
+    from pgweyl.landscape.convergence import share_fields
 
-    lo, hi = wilson_interval(counts, n)
     n_unres = int((assign < 0).sum())
-    u_lo, u_hi = wilson_interval(n_unres, n)
     values = np.array([exact.value_of_policy(p) for p in final])
     v_star = float(exact.global_maximum.value)
     regret = v_star - values
@@ -493,12 +491,7 @@ def grade(
         final_policies=final,
         assignments=assign,
         final_values=values,
-        counts=counts,
-        probabilities=counts / n,
-        ci_low=lo,
-        ci_high=hi,
-        unresolved=n_unres / n,
-        unresolved_ci=(float(u_lo), float(u_hi)),
+        **share_fields(counts, n_unres, n),
         global_value=v_star,
         regret=float(regret.mean()),
         regret_se=float(regret.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),

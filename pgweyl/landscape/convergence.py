@@ -51,6 +51,24 @@ def wilson_interval(k, n: int, z: float = Z95):
     return centre - half, centre + half
 
 
+def share_fields(counts, n_unresolved: int, n: int) -> dict:
+    """The shares of n runs at each maximum and unresolved, with Wilson 95% intervals:
+    ``counts``, ``probabilities``, ``ci_low``, ``ci_high``, ``unresolved``,
+    ``unresolved_ci`` (the fields :class:`ConvergenceResult` and the Gymnasium
+    harness's result share)."""
+    counts = np.asarray(counts)
+    lo, hi = wilson_interval(counts, n)
+    u_lo, u_hi = wilson_interval(n_unresolved, n)
+    return {
+        "counts": counts,
+        "probabilities": counts / n,
+        "ci_low": lo,
+        "ci_high": hi,
+        "unresolved": n_unresolved / n,
+        "unresolved_ci": (float(u_lo), float(u_hi)),
+    }
+
+
 @dataclass(frozen=True, repr=False, kw_only=True)
 class ConvergenceResult:
     """Shares of runs ending at each maximum (aligned with ``maxima``) and unresolved.
@@ -194,8 +212,6 @@ def convergence_probabilities(
             if chunks is None:  # aim at CHUNK_SECONDS per chunk (Ctrl-C is seen between)
                 rate = size / max(time.perf_counter() - t_chunk, 1e-3)
                 size = int(min(max(rate * CHUNK_SECONDS, size / 4, 1), 4 * size, max_chunk))
-    lo, hi = wilson_interval(counts, n_runs)
-    u_lo, u_hi = wilson_interval(n_unres, n_runs)
     settings = {
         "env": env.to_dict(),
         "theta0": [float(v) for v in np.ravel(theta0)],
@@ -213,12 +229,7 @@ def convergence_probabilities(
     }
     return ConvergenceResult(
         maxima=maxima,
-        counts=counts,
-        probabilities=counts / n_runs,
-        ci_low=lo,
-        ci_high=hi,
-        unresolved=n_unres / n_runs,
-        unresolved_ci=(float(u_lo), float(u_hi)),
+        **share_fields(counts, n_unres, n_runs),
         n_runs=n_runs,
         n_absorbed=n_absorbed,
         mean_stop_update=stop_sum / n_absorbed if n_absorbed else float("nan"),
@@ -226,4 +237,4 @@ def convergence_probabilities(
     )
 
 
-__all__ = ["ConvergenceResult", "convergence_probabilities", "wilson_interval"]
+__all__ = ["ConvergenceResult", "convergence_probabilities", "share_fields", "wilson_interval"]

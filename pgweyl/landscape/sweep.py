@@ -66,6 +66,10 @@ class SweepResult:
         return f"SweepResult({self.family}, {self.param} -> P(global max): {rows})"
 
 
+#: The float arrays of a :class:`DifficultySweep` (one entry per value), NaN until computed.
+_ARRAYS = "global_value p_mc ci_low ci_high unresolved p_chain grid_error".split()
+
+
 def difficulty_sweep(
     family: str,
     values,
@@ -122,18 +126,7 @@ def difficulty_sweep(
             dim = envs[i].effective_dim
             budget.require_chain_grid(dim, grid if dim == 1 else max(33, grid // 4))
     n = len(values)
-    out = {
-        k: np.full(n, np.nan)
-        for k in (
-            "global_value",
-            "p_mc",
-            "ci_low",
-            "ci_high",
-            "unresolved",
-            "p_chain",
-            "grid_error",
-        )
-    }
+    out = {k: np.full(n, np.nan) for k in _ARRAYS}
     n_maxima = np.zeros(n, dtype=np.int64)
     supports = []
     for i in range(len(values)):

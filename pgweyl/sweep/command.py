@@ -68,7 +68,7 @@ def add_sweep_arguments(parser, common: bool = True) -> None:
     parser.add_argument("--grid", type=int, default=None, help="chain nodes per axis")
     parser.add_argument("--plot", default=None, metavar="FILE", help="figure (PNG and PDF)")
     if common:
-        _common(parser)
+        add_common_options(parser)
 
 
 def add_plot_arguments(parser, common: bool = True) -> None:
@@ -87,13 +87,15 @@ def add_plot_arguments(parser, common: bool = True) -> None:
         "--plot", default=None, metavar="FILE", help="figure (default: beside the store)"
     )
     if common:
-        _common(parser, seed=False)
+        add_common_options(parser, seed=False)
 
 
-def _common(parser, seed: bool = True) -> None:
-    parser.add_argument("--quiet", action="store_true", help="no progress")
+def add_common_options(parser, seed: bool = True, seed_type=int) -> None:
+    """``--quiet``, ``--seed`` (when ``seed``; parsed by ``seed_type``) and ``--json``:
+    the options every pgweyl command shares (:mod:`pgweyl.cli` uses this too)."""
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
     if seed:
-        parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+        parser.add_argument("--seed", type=seed_type, default=0, help="random seed (default 0)")
     parser.add_argument(
         "--json",
         nargs="?",
@@ -324,6 +326,7 @@ if __name__ == "__main__":
 
 
 __all__ = [
+    "add_common_options",
     "add_plot_arguments",
     "add_sweep_arguments",
     "build_parser",

@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import sys
-
 import numpy as np
 
 from pgweyl.errors import ArgumentError
-
-
-def _pyplot():
-    """pyplot, with the Agg backend when there is no display (as :mod:`pgweyl.plot`)."""
-    import matplotlib
-
-    if (
-        not os.environ.get("DISPLAY")
-        and not os.environ.get("MPLBACKEND")
-        and "matplotlib.pyplot" not in sys.modules
-    ):
-        matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from pgweyl.plot._base import pyplot
 
 
 def _params(ds) -> list:
@@ -105,7 +88,7 @@ def plot_sweep(ds, x=None, hue=None, select=None, ax=None):
     """
     x, hue, sub = select_lines(ds, x=x, hue=hue, select=select)
     if ax is None:
-        fig, ax = _pyplot().subplots(figsize=(6.4, 4.4))
+        fig, ax = pyplot().subplots(figsize=(6.4, 4.4))
     else:
         fig = ax.figure
     g = sub["global_maximum"]
