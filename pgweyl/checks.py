@@ -68,15 +68,9 @@ class CheckRow:
     ok: bool
 
     def to_dict(self) -> dict:
-        return {
-            "quantity": self.quantity,
-            "exact": self.exact,
-            "simulated": self.simulated,
-            "statistic": self.statistic,
-            "value": self.value,
-            "p_value": self.p_value,
-            "ok": self.ok,
-        }
+        from pgweyl.serialize import dataclass_to_dict
+
+        return dataclass_to_dict(self)
 
 
 @dataclass(frozen=True)
@@ -93,13 +87,12 @@ class CheckReport:
         return all(r.ok for r in self.rows)
 
     def to_dict(self) -> dict:
+        from pgweyl.serialize import dataclass_to_dict
+
         return {
-            "theta": self.theta,
-            "n_episodes": self.n_episodes,
-            "seed": self.seed,
+            **dataclass_to_dict(self),
             "ok": self.ok,
             "null_hypothesis": "the simulated episodes are i.i.d. draws from the exact law",
-            "rows": [r.to_dict() for r in self.rows],
         }
 
 

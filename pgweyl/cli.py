@@ -593,6 +593,27 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sp):
         sweep_command.add_common_options(sp, seed_type=count)
 
+    def run_options(sp):  # what converge and compare share: runs, budget, solvers
+        sp.add_argument("--theta0", type=real, nargs="+", help="start theta (default 0)")
+        sp.add_argument("--updates", type=count, default=200_000, help="updates per run")
+        sp.add_argument("--runs", type=count, default=10_000, help="Monte Carlo runs per point")
+        sp.add_argument(
+            "--method",
+            choices=("auto", "mc", "chain", "both"),
+            default="auto",
+            help="auto (default): Monte Carlo, and the chain solver where it applies",
+        )
+        sp.add_argument(
+            "--eps",
+            type=real,
+            default=None,
+            help="absorbing radius in total variation (default sigmoid(-8))",
+        )
+        sp.add_argument("--grid", type=count, default=None, help="chain solver grid per axis")
+        sp.add_argument(
+            "--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf"
+        )
+
     s = sub.add_parser("envs", help="the catalog of environment families")
     common(s)
     s.set_defaults(func=cmd_envs)
@@ -646,24 +667,8 @@ def build_parser() -> argparse.ArgumentParser:
             help="update rule: vanilla (default), natural, entropy:tau=T, with options "
             "baseline=…, schedule=decay,decay=…,power=…",
         )
-        s.add_argument("--theta0", type=real, nargs="+", help="start theta (default 0)")
         s.add_argument("--lr", type=real, default=1.0, help="step size (default 1.0)")
-        s.add_argument("--updates", type=count, default=200_000, help="updates per run")
-        s.add_argument("--runs", type=count, default=10_000, help="Monte Carlo runs")
-        s.add_argument(
-            "--method",
-            choices=("auto", "mc", "chain", "both"),
-            default="auto",
-            help="auto (default): Monte Carlo, and the chain solver where it applies",
-        )
-        s.add_argument(
-            "--eps",
-            type=real,
-            default=None,
-            help="absorbing radius in total variation (default sigmoid(-8))",
-        )
-        s.add_argument("--grid", type=count, default=None, help="chain solver grid per axis")
-        s.add_argument("--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf")
+        run_options(s)
         common(s)
         s.set_defaults(func=cmd_converge)
 
@@ -676,13 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--lr", type=real, nargs="+", default=None, help="step sizes (x axis)")
     s.add_argument("--param", default=None, help="knob=v1,v2,... as the x axis instead of lr")
-    s.add_argument("--theta0", type=real, nargs="+", help="start theta (default 0)")
-    s.add_argument("--updates", type=count, default=200_000, help="updates per run")
-    s.add_argument("--runs", type=count, default=10_000, help="Monte Carlo runs per point")
-    s.add_argument("--eps", type=real, default=None, help="absorbing radius (sigmoid(-8))")
-    s.add_argument("--method", choices=("auto", "mc", "chain", "both"), default="auto")
-    s.add_argument("--grid", type=count, default=None, help="chain solver grid per axis")
-    s.add_argument("--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf")
+    run_options(s)
     common(s)
     s.set_defaults(func=cmd_compare)
 

@@ -36,7 +36,7 @@ FULL = {
     "sweep_levels": [4, 6, 8, 10, 12, 14],
     "sweep_runs": 4000,
     "grid_1d": 2001,
-    "grid_2d": 61,
+    "grid_2d": 97,
     "tri_runs": 10_000,
     "landscape_res": 161,
 }
@@ -48,7 +48,7 @@ QUICK = {
     "sweep_levels": [4, 8],
     "sweep_runs": 500,
     "grid_1d": 401,
-    "grid_2d": 21,
+    "grid_2d": 41,
     "tri_runs": 1000,
     "landscape_res": 61,
 }

@@ -43,14 +43,9 @@ class EnvFamily:
     difficulty: str = "level"
 
     def to_dict(self) -> dict:
-        return {
-            "name": self.name,
-            "cartan": self.cartan,
-            "steps": self.steps,
-            "summary": self.summary,
-            "knobs": dict(self.knobs),
-            "difficulty": self.difficulty,
-        }
+        from pgweyl.serialize import dataclass_to_dict
+
+        return dataclass_to_dict(self)
 
 
 FAMILIES = {

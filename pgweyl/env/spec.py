@@ -108,6 +108,16 @@ def _plain(err: Exception) -> bool:
     return True
 
 
+def _check_knobs(where: str, family: str, knobs: dict, what: str) -> None:
+    """Refuse knobs the family does not have, naming them and the family's knobs."""
+    unknown = sorted(set(knobs) - set(FAMILIES[family].knobs))
+    if unknown:
+        raise SpecError(
+            f"{where}: unknown {what}(s) {', '.join(unknown)}; "
+            f"{family} has {', '.join(FAMILIES[family].knobs)}"
+        )
+
+
 def is_file_spec(text: str) -> bool:
     return text.endswith(".toml") or os.sep in text or (os.altsep or os.sep) in text
 
@@ -138,12 +148,7 @@ def parse_env_spec(text) -> EnvSpec:
             if key in knobs:
                 raise SpecError(f"{text}: knob {key!r} is given twice")
             knobs[key] = parse_scalar(val)
-    unknown = sorted(set(knobs) - set(FAMILIES[name].knobs))
-    if unknown:
-        raise SpecError(
-            f"{text}: unknown knob(s) {', '.join(unknown)}; "
-            f"{name} has {', '.join(FAMILIES[name].knobs)}"
-        )
+    _check_knobs(text, name, knobs, "knob")
     return EnvSpec(name, knobs, text)
 
 
@@ -184,12 +189,7 @@ def _from_toml(path: str) -> EnvSpec:
         if not isinstance(family, str) or family not in FAMILIES:
             raise SpecError(f"{path}: unknown family {family!r}; known: {', '.join(FAMILIES)}")
         knobs = {k: v for k, v in data.items() if k != "family"}
-        unknown = sorted(set(knobs) - set(FAMILIES[family].knobs))
-        if unknown:
-            raise SpecError(
-                f"{path}: unknown key(s) {', '.join(unknown)}; "
-                f"{family} has {', '.join(FAMILIES[family].knobs)}"
-            )
+        _check_knobs(path, family, knobs, "key")
         return EnvSpec(family, knobs, path)
     unknown = sorted(set(data) - set(CUSTOM_KEYS))
     if unknown:

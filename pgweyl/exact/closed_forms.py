@@ -367,6 +367,18 @@ def exit_rewards(env, rewards="env") -> list:
     return [combine([per_wall[j] for j in w]) for w in walls]
 
 
+def _env_or_symbol(name: str, given, env_value, symbol: str):
+    """ "env" → the env's value as an exact number, None → the sympy Symbol ``symbol``,
+    anything else → that value as an exact number (:func:`_exact`)."""
+    import sympy
+
+    if isinstance(given, str) and given == "env":
+        return _exact(name, env_value)
+    if given is None:
+        return sympy.Symbol(symbol)
+    return _exact(name, given)
+
+
 def closed_form_value(
     env,
     probs=None,
@@ -392,22 +404,12 @@ def closed_form_value(
 
     probs = check_probs(env, probs)
     method = _check_method(method, METHODS)
-    if isinstance(gamma, str) and gamma == "env":
-        g = _exact("gamma", env.gamma)
-    elif gamma is None:
-        g = sympy.Symbol("gamma")
-    else:
-        g = _exact("gamma", gamma)
-        if not isinstance(g, sympy.Symbol) and g.is_number and not (0 < g <= 1):
-            raise ArgumentError(f"gamma must be in (0, 1], got {gamma!r}")
-    if isinstance(step_cost, str) and step_cost == "env":
-        c = _exact("step_cost", env.step_cost)
-    elif step_cost is None:
-        c = sympy.Symbol("c")
-    else:
-        c = _exact("step_cost", step_cost)
-        if c.is_number and c.is_negative:
-            raise ArgumentError(f"step_cost must be >= 0, got {step_cost!r}")
+    g = _env_or_symbol("gamma", gamma, env.gamma, "gamma")
+    if g.is_number and not (0 < g <= 1):
+        raise ArgumentError(f"gamma must be in (0, 1], got {gamma!r}")
+    c = _env_or_symbol("step_cost", step_cost, env.step_cost, "c")
+    if c.is_number and c.is_negative:
+        raise ArgumentError(f"step_cost must be >= 0, got {step_cost!r}")
     R = exit_rewards(env, rewards)
     if not isinstance(g, (sympy.Symbol, sympy.Rational)):
         raise ArgumentError(f"gamma must be a Symbol or a rational number, got {gamma!r}")

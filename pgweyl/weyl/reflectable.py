@@ -48,6 +48,22 @@ def validate_start(alcove: Alcove, start) -> np.ndarray:
     return v
 
 
+def check_r1(root_system, vectors) -> None:
+    """(R1) W S = S, checked on the simple reflections (they generate W); raise
+    :class:`NotReflectableError` with the first step whose image is not a step."""
+    step_set = {tuple(v) for v in vectors.tolist()}
+    for alpha, g in zip(root_system.simple_roots, root_system.simple_reflection_matrices()):
+        for s in vectors:
+            image = g @ s
+            if tuple(image.tolist()) not in step_set:
+                raise NotReflectableError(
+                    "R1",
+                    f"the reflection in root {alpha.tolist()} maps step {s.tolist()} to "
+                    f"{image.tolist()}, which is not a step; W must permute the steps",
+                    {"step": s.tolist(), "root": alpha.tolist(), "image": image.tolist()},
+                )
+
+
 def check_reflectable(alcove: Alcove, steps: StepSet, start=None) -> None:
     """Validate (R1)–(R3) by brute force; raise :class:`NotReflectableError` on failure.
 
@@ -70,20 +86,9 @@ def check_reflectable(alcove: Alcove, steps: StepSet, start=None) -> None:
     else:
         lam = None
     S = steps.vectors
-    step_set = {tuple(s) for s in S.tolist()}
     R = alcove.root_system
 
-    # (R1): closure under the generators of W.
-    for alpha, g in zip(R.simple_roots, R.simple_reflection_matrices()):
-        for s in S:
-            image = g @ s
-            if tuple(image.tolist()) not in step_set:
-                raise NotReflectableError(
-                    "R1",
-                    f"the reflection in root {alpha.tolist()} maps step {s.tolist()} to "
-                    f"{image.tolist()}, which is not a step; W must permute the steps",
-                    {"step": s.tolist(), "root": alpha.tolist(), "image": image.tolist()},
-                )
+    check_r1(R, S)
 
     # (R2): wall reflections x -> M x + t preserve L. The linear parts lie in W, which
     # permutes S by (R1); what remains is the translation of the base point.
@@ -136,4 +141,4 @@ def check_reflectable(alcove: Alcove, steps: StepSet, start=None) -> None:
             )
 
 
-__all__ = ["check_reflectable", "validate_start"]
+__all__ = ["check_r1", "check_reflectable", "validate_start"]

@@ -71,24 +71,14 @@ def check_chamber_reflectable(chamber, steps, start) -> None:
     form the coset (λ, α) + g_α Z, g_α = gcd_s (s, α), and a step changing (x, α) by v
     crosses 0 strictly exactly when that coset meets the open interval between −v and 0.
     The caller has validated the start (integer, interior)."""
-    from pgweyl.weyl.reflectable import validate_start
+    from pgweyl.weyl.reflectable import check_r1, validate_start
 
     if steps.cartan != chamber.cartan:
         raise StepSetError(f"step set is for {steps.cartan}, chamber is of type {chamber.cartan}")
     lam = validate_start(chamber, start)
     R = chamber.root_system
     S = steps.vectors
-    step_set = {tuple(v) for v in S.tolist()}
-    for alpha, g in zip(R.simple_roots, R.simple_reflection_matrices()):
-        for v in S:
-            image = g @ v
-            if tuple(image.tolist()) not in step_set:
-                raise NotReflectableError(
-                    "R1",
-                    f"the reflection in root {alpha.tolist()} maps step {v.tolist()} to "
-                    f"{image.tolist()}, which is not a step; W must permute the steps",
-                    {"step": v.tolist(), "root": alpha.tolist(), "image": image.tolist()},
-                )
+    check_r1(R, S)
     lattice = IntegerLattice(S.tolist())
     for alpha, g in zip(R.simple_roots, R.simple_reflection_matrices()):
         image = g @ lam
