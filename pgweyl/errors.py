@@ -21,7 +21,7 @@ class LevelError(PgweylError, ValueError):
 
 
 class DimensionError(PgweylError, ValueError):
-    """A vector has the wrong length for the ambient space of the root system."""
+    """A vector has the wrong length for the ambient space, or is not a vector of finite numbers."""
 
 
 class StartError(PgweylError, ValueError):
@@ -34,6 +34,9 @@ class StepSetError(PgweylError, ValueError):
 
 class NotReflectableError(PgweylError, ValueError):
     """The step set violates (R1), (R2) or (R3) of THEORY §2 for this alcove.
+
+    Raised by :func:`pgweyl.check_reflectable` (and so by environments and
+    ``count_paths(method="reflection")``).
 
     Attributes
     ----------
@@ -54,7 +57,8 @@ class NotReflectableError(PgweylError, ValueError):
 
 
 class ArgumentError(PgweylError, ValueError):
-    """A plain argument out of its domain (negative step count, unknown method, ...)."""
+    """A plain argument out of its domain (γ ∉ (0, 1], negative step count, unknown method,
+    unknown catalog knob, ...)."""
 
 
 class RewardError(PgweylError, ValueError):

@@ -4,10 +4,13 @@
     page (a block whose first line is ``# not run`` is skipped).
 (b) ``mkdocs build --strict`` succeeds (skipped only when mkdocs is not installed; it is
     part of the ``test`` extra).
+(c) The API page, generated from the docstrings by mkdocstrings, has a heading for every
+    name in ``pgweyl.__all__``.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -16,9 +19,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import pgweyl
+
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-EXECUTABLE_PAGES = ["index.md", "tutorial.md", "rules.md"]
+EXECUTABLE_PAGES = ["index.md", "tutorial.md", "rules.md", "api.md"]
 NOT_RUN = "# not run"
 
 _BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
@@ -52,9 +57,12 @@ def test_page_code_runs(name):
         np.set_printoptions(**saved)
 
 
-def test_mkdocs_build_strict(tmp_path):
-    pytest.importorskip("mkdocs")
-    proc = subprocess.run(
+def build_site(site: Path) -> subprocess.CompletedProcess:
+    """``mkdocs build --strict`` of this checkout into ``site`` (this checkout's pgweyl)."""
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    )
+    return subprocess.run(
         [
             sys.executable,
             "-m",
@@ -64,13 +72,52 @@ def test_mkdocs_build_strict(tmp_path):
             "-f",
             str(ROOT / "mkdocs.yml"),
             "-d",
-            str(tmp_path / "site"),
+            str(site),
         ],
         cwd=ROOT,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The built site (one build for the tests below), or a skip without mkdocstrings."""
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings_handlers.python")
+    site = tmp_path_factory.mktemp("site")
+    proc = build_site(site)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return site, proc
+
+
+def test_mkdocs_build_strict(site):
+    site, proc = site
     assert "WARNING" not in proc.stderr, proc.stderr
-    assert (tmp_path / "site" / "index.html").exists()
+    assert (site / "index.html").exists()
+
+
+# A documented object's heading: ``<h3 id="pgweyl.module.Name"`` (``:::`` blocks are at
+# heading level 3; their members at 4 do not count).
+_API_HEADING = re.compile(r'<h3 id="(pgweyl(?:\.\w+)*)"')
+
+
+def missing_from_api(html: str, names) -> list[str]:
+    """The names that no top-level heading of the API page documents (last path part)."""
+    documented = {anchor.rsplit(".", 1)[-1] for anchor in _API_HEADING.findall(html)}
+    return [name for name in names if name not in documented]
+
+
+def test_api_page_documents_every_public_name(site):
+    site, _ = site
+    html = (site / "api" / "index.html").read_text(encoding="utf-8")
+    assert missing_from_api(html, pgweyl.__all__) == []
+    # The check can fail: a name without a ``:::`` block is reported, and so is a name
+    # that only appears as a member of a documented object.
+    assert missing_from_api(html, ["not_in_pgweyl", "value_grad"]) == [
+        "not_in_pgweyl",
+        "value_grad",
+    ]
+    assert 'id="pgweyl.env.environment.AlcoveWalkEnv.value_grad"' in html

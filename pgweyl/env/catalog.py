@@ -81,7 +81,14 @@ FAMILIES = {
 
 
 def list_envs() -> list[EnvFamily]:
-    """The catalog families, in a stable order."""
+    """The catalog families, in a stable order (:func:`make_env` lists their knobs).
+
+    Each :class:`EnvFamily` has ``name``, ``cartan``, ``steps``, ``summary``, ``knobs``
+    (dict of defaults), ``difficulty`` and ``to_dict()``.
+
+    >>> [f.name for f in list_envs()]
+    ['corridor', 'triangle', 'triangle-signed', 'simplex']
+    """
     return list(FAMILIES.values())
 
 
@@ -108,7 +115,25 @@ def _coerce(family: EnvFamily, key: str, value):
 
 
 def make_env(name: str, **knobs) -> AlcoveWalkEnv:
-    """Build a catalog environment; unknown names or knobs raise ArgumentError."""
+    """Build a catalog environment; unknown names or knobs raise ArgumentError.
+
+    Every family shares the knobs ``gamma=0.95``, ``step_cost=0.0``, ``corner="max"``,
+    ``policy="exp"``; its difficulty knob is ``level``.
+
+    | family | type, steps | start | own knobs (defaults) |
+    |---|---|---|---|
+    | corridor | A1, unit | (trap_distance, 0) | level=8, trap_distance=2, |
+    | | | | trap_reward=0.5, treasure_reward=1.0 |
+    | triangle | A2, unit | (2, 1, 0) | level=6, r0=1.0, r1=0.6, r2=0.3 |
+    | triangle-signed | B2, signed | (2, 1) | level=7, r0=1.0, r1=0.6, r2=0.3 |
+    | simplex | A3, unit | (3, 2, 1, 0) | level=6, r0=1.0, r1=0.6, r2=0.45, r3=0.3 |
+
+    In the corridor wall 1 (x_1 = x_2) is the trap and wall 0 the treasure (the worked
+    example of THEORY §7).
+
+    >>> make_env("corridor", level=10).level
+    10
+    """
     if name not in FAMILIES:
         raise ArgumentError(f"unknown environment {name!r}; known: {', '.join(FAMILIES)}")
     family = FAMILIES[name]

@@ -86,6 +86,12 @@ def _alcove_or_level_hint(cartan, level, steps):
 class AlcoveWalkEnv:
     """A blind-walk POMDP in the alcove of ``cartan`` at ``level``.
 
+    Reflectability, the start and the rewards are validated on construction.
+
+    >>> env = AlcoveWalkEnv("A1", 8, start=(2, 0), wall_rewards=(1.0, 0.5), gamma=0.95)
+    >>> round(env.value([0.0, 0.0]), 12)
+    0.382213896824
+
     Parameters
     ----------
     cartan, level : the alcove (THEORY §1), e.g. ``"A2", 6``.
@@ -99,6 +105,15 @@ class AlcoveWalkEnv:
     corner : how per-wall rewards combine on a point of several walls
         ("max", "min", "sum", "mean").
     policy : "exp" (θ ∈ R^d, the exponential family) or "softmax" (one logit per step).
+
+    Attributes
+    ----------
+    alcove, steps : the :class:`Alcove` and the :class:`StepSet`.
+    start : λ (full coordinates).   gamma, step_cost : γ and c.
+    theta_dim : length of θ (d for ``exp``, |S| for ``softmax``).
+    states : the reachable interior points.
+    exit_points, exit_walls, exit_rewards : where the walk can end (representatives on
+        type A), the walls of each and R there.
     """
 
     def __init__(
@@ -349,7 +364,8 @@ class AlcoveWalkEnv:
     def symbolic_value(self, symbolic_params: bool = False):
         """V as a sympy expression in theta_0, theta_1, … (THEORY §4 generating functions).
 
-        With ``symbolic_params`` γ, c and the rewards stay symbols (gamma, c, r_0, …)."""
+        With ``symbolic_params`` γ, c and the rewards stay symbols (gamma, c, r_0, …).
+        Exact rational functions: small alcoves only."""
         return self.solver.symbolic_value(symbolic_params)
 
     # -- description -------------------------------------------------------------------
@@ -374,6 +390,7 @@ class AlcoveWalkEnv:
 
     @classmethod
     def from_dict(cls, d: dict) -> AlcoveWalkEnv:
+        """The environment of :meth:`to_dict`'s output (reward-table keys as lists)."""
         d = dict(d)
         if d.get("reward_table") is not None:
             d["reward_table"] = {tuple(k): v for k, v in d["reward_table"]}

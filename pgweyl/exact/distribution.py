@@ -19,10 +19,22 @@ import numpy as np
 class ValueDistribution:
     """Law of (exit point, exit time) under π_θ, truncated at ``n_max``.
 
+    ``env.value_distribution(theta, tol=1e-12)`` builds it: P(b, n) = F_n(λ, b)
+    e^{(θ, b−λ) − nA(θ)}, cut at the smallest ``n_max`` with P(T > n_max) ≤ ``tol``.
+
     Cells are aligned arrays: ``points`` (full coordinates), ``times``, ``probs``,
     ``exit_index`` (row of ``exit_points``, the representatives), ``rewards`` R(b) and
     ``returns`` G(b, n). ``tail`` = P(T > n_max) ≤ ``tol`` (computed from the surviving
-    mass, not as 1 − Σ probs), so Σ probs = 1 − tail.
+    mass, not as 1 − Σ probs), so Σ probs = 1 − tail. Also ``theta``, ``tol``,
+    ``n_max``, ``exit_points`` and ``exit_walls`` (the walls of each exit point). A tail
+    that cannot reach ``tol`` within the table limit raises :class:`AccuracyError`; with
+    ``n_max`` given the law is cut there, and a :class:`TruncationWarning` reports a
+    larger tail.
+
+    >>> import pgweyl as pw
+    >>> dist = pw.make_env("corridor").value_distribution([0.0, 0.0])
+    >>> dist.exit_probabilities().round(6).tolist()   # (trap, treasure)
+    [0.75, 0.25]
     """
 
     theta: np.ndarray
@@ -45,6 +57,7 @@ class ValueDistribution:
 
     @property
     def mean_time(self) -> float:
+        """E[T] over the cells."""
         return float(self.probs @ self.times)
 
     def exit_probabilities(self) -> np.ndarray:
@@ -61,6 +74,7 @@ class ValueDistribution:
         return out
 
     def to_dict(self) -> dict:
+        """JSON-ready: θ, tail, tol, n_max, value, mean time, exit probabilities, cells."""
         return {
             "theta": self.theta.tolist(),
             "tail": self.tail,

@@ -62,7 +62,16 @@ def symbolic_value(env, symbolic_params: bool = False):
 
 
 def value_function(env, expr=None):
-    """A fast numeric evaluator θ ↦ V(θ) of the symbolic value (``lambdify`` with cse)."""
+    """A fast numeric evaluator θ ↦ V(θ) of the symbolic value (``lambdify`` with cse).
+
+    Compiles ``expr`` (default: :func:`symbolic_value` of ``env``, exact rationals, small
+    alcoves only) with ``sympy.lambdify(..., cse=True)`` into a function of θ.
+
+    >>> import pgweyl as pw
+    >>> env = pw.make_env("corridor")
+    >>> round(value_function(env)([0.0, 0.0]), 12) == round(env.value([0.0, 0.0]), 12)
+    True
+    """
     import sympy
 
     expr = symbolic_value(env) if expr is None else expr
@@ -72,7 +81,7 @@ def value_function(env, expr=None):
 
 
 def value_latex(env, expr=None) -> str:
-    """LaTeX of the symbolic value."""
+    """LaTeX of the symbolic value: of ``expr``, default :func:`symbolic_value` of ``env``."""
     import sympy
 
     return sympy.latex(symbolic_value(env) if expr is None else expr)

@@ -20,7 +20,12 @@ from pgweyl import config
 
 
 class TruncationWarning(UserWarning):
-    """A value distribution was cut before its tail fell below the requested tolerance."""
+    """A value distribution was cut before its tail fell below the requested tolerance.
+
+    A ``UserWarning``, issued when ``value_distribution(theta, tol, n_max=N)`` is cut at
+    the given N with P(T > N) > tol (without ``n_max`` such a tail raises
+    :class:`pgweyl.AccuracyError` instead); the message reports the tail.
+    """
 
 
 class TiltedTransfer:

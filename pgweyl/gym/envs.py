@@ -112,8 +112,12 @@ class AlcoveWalkGymEnv(gym.Env):
     observation : "blind" (default; exactly solvable) or "position" (not).
     render_mode : None or "ansi" (``render()`` returns one line of text).
 
-    Attributes: ``pgweyl_env``, ``exact``, ``step_vectors`` (|A|×d), ``action_labels``,
-    ``gamma`` and ``step_cost`` (of the return G), ``observation``.
+    Attributes
+    ----------
+    pgweyl_env, exact : the :class:`~pgweyl.AlcoveWalkEnv` and its exact answers.
+    step_vectors, action_labels : the steps (|A|×d) and their names.
+    gamma, step_cost : of the return G.
+    observation : the observation mode.
     """
 
     metadata = {"render_modes": list(RENDER_MODES), "render_fps": 4}

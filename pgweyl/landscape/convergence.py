@@ -77,7 +77,8 @@ class ConvergenceResult:
     ``probabilities`` (counts / n_runs), ``ci_low``/``ci_high`` (Wilson 95%),
     ``unresolved`` and ``unresolved_ci`` (runs near no maximum), ``n_runs``,
     ``n_absorbed`` (runs stopped within ε), ``mean_stop_update``, ``settings`` (the
-    call's arguments, to rerun it). Built by keyword."""
+    call's arguments, to rerun it). Built by keyword. :meth:`standard_errors` and
+    :meth:`to_dict`."""
 
     maxima: list
     counts: np.ndarray
@@ -92,6 +93,7 @@ class ConvergenceResult:
     settings: dict
 
     def standard_errors(self) -> np.ndarray:
+        """Binomial standard errors √(p(1 − p)/n_runs) of ``probabilities``."""
         p = self.probabilities
         return np.sqrt(p * (1 - p) / self.n_runs)
 
@@ -144,7 +146,20 @@ def convergence_probabilities(
     sized to last about ``CHUNK_SECONDS`` each) whose final θ are reduced to labels at
     once, so memory does not grow with ``n_runs`` and Ctrl-C is seen between chunks.
     Results do not depend on the chunks or on the thread count: run r always uses RNG
-    stream r."""
+    stream r.
+
+    ``n_runs`` REINFORCE runs (:func:`pgweyl.reinforce`; ``lr``, ``batch``,
+    ``baseline``, ``schedule``, ``sampler`` as there), each stopped as soon as its policy
+    is within ``eps`` of a maximum. Runs still open after ``n_updates`` are credited to
+    the nearest maximum within ``classify_tol`` (default ``eps``), else counted as
+    unresolved. ``maxima`` default: :func:`local_maxima` (of the rule's objective).
+
+    >>> import pgweyl as pw
+    >>> env = pw.make_env("corridor")
+    >>> mc = convergence_probabilities(env, [0.0, 0.0], 1.0, 100_000, 500)  # doctest: +SKIP
+    >>> mc.probabilities, mc.unresolved  # doctest: +SKIP
+    (array([0.37, 0.63]), 0.0)
+    """
     from pgweyl.rules import parse_rule
     from pgweyl.sim import reinforce
 

@@ -56,7 +56,12 @@ class LocalMaximum:
     of gradient-flow starts ending here and its Wilson 95% interval, None when not
     estimated), ``theta`` (a finite θ for a maximum inside the full family, else None:
     it lies at infinity, toward its face), ``flat`` (the whole face is a ridge of
-    maxima). Built by keyword; ``dataclasses.replace`` gives a changed copy."""
+    maxima). Built by keyword; ``dataclasses.replace`` gives a changed copy.
+
+    The ``certificate`` dict holds ``face_dim``, ``gradient_norm``,
+    ``hessian_max_eig``, ``gain_rate`` and ``perturbation_gain`` (``flat`` for flat
+    faces). :attr:`is_vertex` is True for a one-step support; :meth:`distances` measures
+    policies against the maximum; :meth:`to_dict` gives every field."""
 
     support: tuple
     policy: np.ndarray
@@ -69,6 +74,7 @@ class LocalMaximum:
 
     @property
     def is_vertex(self) -> bool:
+        """True when the support is a single step (a deterministic policy)."""
         return len(self.support) == 1
 
     def distances(self, probs) -> np.ndarray:
@@ -211,7 +217,16 @@ def local_maxima(
     Wilson 95% interval ``basin_ci`` (a share from 16 starts is known to about ±0.25;
     ±0.05 needs about 400); the fraction that reaches no maximum is the remainder
     (0: skip, shares are None). ``basin_samples`` is at most ``MAX_BASIN_SAMPLES``
-    (each start integrates one gradient-flow orbit, 0.1–0.3 s)."""
+    (each start integrates one gradient-flow orbit, 0.1–0.3 s).
+
+    The families of all faces of conv(S) are searched (``unit`` and ``signed`` step
+    sets), with ``n_starts`` random optimiser starts per face.
+
+    >>> import pgweyl as pw
+    >>> maxima = local_maxima(pw.make_env("corridor"))
+    >>> [(m.support, round(m.value, 6)) for m in maxima]   # (treasure, trap)
+    [((0,), 0.773781), ((1,), 0.475)]
+    """
     n_starts = validate.positive_int("n_starts", n_starts)
     if rule is not None:
         from pgweyl.rules import parse_rule
@@ -356,7 +371,15 @@ def deterministic_basin(
     Integrates the orbit of dθ/dt = ∇V(θ) reparametrised by arc length,
     dθ/ds = ∇V / max(|∇V|, 0.05) (RK45, rtol 1e-6), until the policy is within ``tol``
     of a maximum (:meth:`LocalMaximum.distances`). The orbit, not the speed, decides
-    the basin, so the slow logarithmic drift toward a face costs O(|θ|) length."""
+    the basin, so the slow logarithmic drift toward a face costs O(|θ|) length.
+
+    This is the α → 0 limit of policy gradient. −1 when no maximum is reached within
+    ``max_length`` of arc length; ``maxima=None`` computes them (:func:`local_maxima`).
+
+    >>> import pgweyl as pw
+    >>> deterministic_basin(pw.make_env("corridor"), [0.0, 0.0])   # the treasure
+    0
+    """
     from scipy.integrate import solve_ivp
 
     if maxima is None:

@@ -38,7 +38,8 @@ class SweepResult:
     ``global_support``/``global_value``: the best maximum at each value;
     ``n_maxima``: how many maxima there are; ``p_mc``, ``ci_low``, ``ci_high``,
     ``unresolved``: Monte Carlo; ``p_chain``, ``grid_error``: the chain solver;
-    ``settings``: the call's arguments. Built by keyword."""
+    ``settings``: the call's arguments. Also ``family``, ``param``, ``values`` and
+    ``knobs`` (the other knobs). Built by keyword; :meth:`to_dict` (NaN as null)."""
 
     family: str
     param: str
@@ -91,7 +92,17 @@ def difficulty_sweep(
     ``method``: "mc", "chain" or "both" (the chain only where the effective dimension
     is 1 or 2; NaN elsewhere). At most ``MAX_SWEEP_VALUES`` values; every
     environment is built (largest value first) and every argument validated before
-    the first computation."""
+    the first computation.
+
+    ``param``: the knob swept (default the family's difficulty knob ``level``); other
+    knobs from ``knobs``. ``theta0`` (default 0), ``lr``, ``n_updates``, ``n_runs``,
+    ``seed``, ``eps``: as in :func:`pgweyl.convergence_probabilities`; ``grid``: nodes
+    of the chain solver's grid (in 2-D ``max(33, grid // 4)``).
+
+    >>> sweep = difficulty_sweep("corridor", [4, 8], method="chain", grid=101, progress=False)
+    >>> sweep.p_chain.round(3)
+    array([0.711, 0.371])
+    """
     if family not in FAMILIES:
         raise ArgumentError(f"unknown environment {family!r}; known: {', '.join(FAMILIES)}")
     param = FAMILIES[family].difficulty if param is None else param

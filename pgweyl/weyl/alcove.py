@@ -73,10 +73,23 @@ def as_int_vector(x, dim: int, what: str = "point") -> np.ndarray:
 class Alcove:
     """The open alcove A_m of a root system at level m, or its Weyl chamber (``level=None``).
 
+    The open alcove is {x : (x, α_i) > 0, (x, θ̃) < level}. Wall 0 is the far wall
+    (x, θ̃) = m, wall i is (x, α_i) = 0.
+
     Attributes: ``root_system``, ``level`` m (None for the chamber), ``walls`` (tuple of
-    :class:`Wall`; walls 0..r, or 1..r for the chamber), ``inward_normals`` (one row per
-    wall, in the order of ``walls``) and ``inward_offsets`` as described in the module
-    docstring.
+    :class:`Wall` ``(index, normal, offset)``: wall j is {(x, normal) = offset}; walls
+    0..r, or 1..r for the chamber), ``inward_normals`` (one row per wall, in the order
+    of ``walls``) and ``inward_offsets`` as described in the module docstring.
+
+    Points are tested with :meth:`is_interior`, :meth:`is_closed`, :meth:`walls_at`;
+    :meth:`interior_points`, :meth:`closed_points` and :meth:`boundary_points` are
+    finite arrays (representatives on type A); :meth:`reflection` gives a wall's
+    reflection as ``(matrix, translation)``. Raises :class:`LevelError` when the level
+    has no interior lattice point.
+
+    >>> A = Alcove("B2", 7)
+    >>> A.is_interior((2, 1)), A.walls_at((3, 3)), len(A.interior_points())
+    (True, (1,), 6)
     """
 
     def __init__(self, name, level=None):

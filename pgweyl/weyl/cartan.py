@@ -23,7 +23,11 @@ _PATTERN = re.compile(r"^\s*([A-Za-z])\s*_?\s*([0-9]+)\s*$")
 
 @dataclass(frozen=True)
 class CartanType:
-    """A Cartan type of the classical families: a family letter and a rank."""
+    """A Cartan type of the classical families: a family letter and a rank.
+
+    ``CartanType(family, rank)``; :attr:`dim` is the ambient dimension and ``str()``
+    gives the canonical name (``"B3"``).
+    """
 
     family: str
     rank: int
@@ -40,7 +44,11 @@ class CartanType:
 def parse_cartan(name) -> CartanType:
     """Parse "A2", "B3", "C_4", "d5" (or a :class:`CartanType`) into a :class:`CartanType`.
 
-    Raises :class:`CartanTypeError` for anything else, naming the input.
+    The one place where type names are parsed. Raises :class:`CartanTypeError` for
+    anything else, naming the input.
+
+    >>> str(parse_cartan(" b_3 "))
+    'B3'
     """
     if isinstance(name, CartanType):
         return name

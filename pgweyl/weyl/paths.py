@@ -75,10 +75,18 @@ def count_paths(alcove, steps, start, end, n, method: str = "reflection"):
 
     ``end=None`` returns a dict {endpoint tuple: count} over every endpoint with a
     non-zero count. Points are full coordinates (for A_n in Z^{n+1}). Counts are exact
-    Python integers. An ``end`` outside the open alcove has count 0.
+    Python integers (C_n(λ, μ)). An ``end`` outside the open alcove has count 0.
+    ``method="reflection"`` is the signed sum over the affine Weyl group (needs a
+    reflectable step set); ``method="transfer"`` uses powers of the interior step
+    graph (any step set).
+
     Raises :class:`NotReflectableError` for ``method="reflection"`` on a
     non-reflectable step set, :class:`StartError` / :class:`DimensionError` for a bad
     start or end, :class:`ArgumentError` for a bad ``n`` or ``method``.
+
+    >>> from pgweyl.weyl import Alcove, StepSet
+    >>> count_paths(Alcove("B2", 7), StepSet("signed", "B2"), (2, 1), (3, 1), 3)
+    3
     """
     if method not in METHODS:
         raise ArgumentError(f"unknown method {method!r}; expected one of {', '.join(METHODS)}")

@@ -72,6 +72,14 @@ def check_reflectable(alcove: Alcove, steps: StepSet, start=None) -> None:
     point (L = Z^d), which is stronger for step sets spanning a proper sublattice.
     On a Weyl chamber (``level=None``) the chamber's own conditions are checked
     (:func:`pgweyl.weyl.reflection.check_chamber_reflectable`; a start is needed there).
+
+    Returns None. The :class:`NotReflectableError` carries ``condition`` (``"R1"``,
+    ``"R2"``, ``"R3"``) and ``witness`` (a dict: step, point, root, …); a bad start
+    raises :class:`StartError` or :class:`DimensionError`.
+
+    >>> from pgweyl.weyl import Alcove, StepSet
+    >>> check_reflectable(Alcove("C2", 8), StepSet("signed", "C2")) is None  # even level
+    True
     """
     if alcove.is_chamber:
         from pgweyl.weyl.reflection import check_chamber_reflectable

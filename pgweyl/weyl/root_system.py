@@ -48,12 +48,20 @@ def coroot(alpha) -> np.ndarray:
 
 
 class RootSystem:
-    """A root system of type A_n, B_n, C_n or D_n.
+    """A root system of type A_n (n ≥ 1), B_n (n ≥ 2), C_n (n ≥ 2) or D_n (n ≥ 4).
 
-    Attributes: ``cartan`` (:class:`CartanType`), ``rank`` r, ``dim`` d,
-    ``simple_roots`` (r×d), ``positive_roots`` (N×d, ordered by height then
-    lexicographically), ``highest_root`` θ̃ (d,), ``simple_coroots`` (r×d) and
-    ``coroot_lattice_basis`` (r×d, a Z-basis of Q^∨: the simple coroots).
+    ``name`` is a string like ``"A2"``, ``"b3"``, ``"C_4"`` (or a :class:`CartanType`;
+    parsed by :func:`parse_cartan`: ``"A34"`` is A_34).
+
+    Attributes, the arrays read-only ``int64``: ``cartan`` (:class:`CartanType`),
+    ``rank`` r, ``dim`` d, ``simple_roots`` (r×d), ``positive_roots`` (N×d, ordered by
+    height then lexicographically), ``highest_root`` θ̃ (d,), ``simple_coroots`` (r×d)
+    and ``coroot_lattice_basis`` (r×d, a Z-basis of Q^∨: the simple coroots); ``roots``
+    (all of Φ) and ``coroot(alpha)`` (2α/(α, α)).
+
+    >>> R = RootSystem("B3")
+    >>> R.rank, R.dim, R.highest_root.tolist()
+    (3, 3, [1, 1, 0])
     """
 
     def __init__(self, name):

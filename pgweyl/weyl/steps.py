@@ -34,6 +34,13 @@ STEP_KINDS = ("unit", "signed")
 class StepSet:
     """A finite set of lattice steps for a root system's ambient space.
 
+    ``kind``: ``"unit"`` (e_1, …, e_{n+1}, type A only), ``"signed"`` (±e_i in the
+    order +e_1, −e_1, +e_2, …, types B, C, D), or a k×d integer array of custom steps.
+    Signed steps on type A, zero or repeated steps raise :class:`StepSetError`.
+
+    >>> StepSet("signed", "B2").vectors.tolist()
+    [[1, 0], [-1, 0], [0, 1], [0, -1]]
+
     Attributes: ``kind`` ("unit", "signed" or "custom"), ``cartan``, ``dim``,
     ``vectors`` (k×d int64, read-only), ``max_norm`` (max Euclidean length),
     ``coordinate_sum`` (Σs shared by all steps on A_n, else None).

@@ -38,8 +38,16 @@ def weyl_group_order(name) -> int:
 class WeylGroup:
     """All elements of W(name) as a stacked integer array ``matrices`` (|W|×d×d).
 
+    The finite Weyl group as explicit integer matrices acting on column vectors
+    (x ↦ w @ x), found by closure under the simple reflections s_i = I − α_i^∨ α_iᵀ.
     ``len(W)`` is |W|; iterating yields the d×d matrices; ``signs`` holds det(w) for
-    each element, ``lengths`` its reduced-word length (identity first).
+    each element, ``lengths`` its reduced-word length (identity first); ``W.sign(g)``
+    is det(g) = ±1 and ``W.orbit(x)`` the images of x. Groups above
+    ``MAX_GROUP_ORDER`` = 500,000 elements are refused (:class:`CartanTypeError`).
+
+    >>> W = WeylGroup("B3")
+    >>> len(W), W.sign(W[1])
+    (48, -1)
     """
 
     def __init__(self, name):
