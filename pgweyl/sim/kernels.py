@@ -265,36 +265,20 @@ def _simulate_table(cdf, states, per_stream, out):
 
 # -- exact sampler inside REINFORCE ------------------------------------------------------
 @njit(**NJIT)
-def _tilt_tables(sampler, vectors_f, theta, theta_c, cell_cum, state_cum):
-    """Cumulative P_θ(b, n) over the table cells and P_θ(X_N = x, T > N) over the states,
-    by the exact layer's tilt (:func:`pgweyl.exact.kernels.tilt`, ``cell_log_prob``)."""
-    abar = tilt(theta, sampler.gauge, vectors_f, sampler.log_k, theta_c)
-    acc = 0.0
-    for j in range(sampler.cell_logq.shape[0]):
-        acc += np.exp(
-            cell_log_prob(
-                theta_c, abar, sampler.cell_n[j], sampler.cell_logq[j], sampler.cell_delta[j]
-            )
-        )
-        cell_cum[j] = acc
-    acc = 0.0
-    for j in range(sampler.state_logq.shape[0]):
-        acc += np.exp(
-            cell_log_prob(
-                theta_c, abar, sampler.n_table, sampler.state_logq[j], sampler.state_delta[j]
-            )
-        )
-        state_cum[j] = acc
-
-
-@njit(**NJIT)
 def _exact_episode(
-    cell_cum,
+    abar,
+    theta_c,
+    cell_logq,
     cell_n,
+    cell_delta,
     cell_pt,
-    state_cum,
+    cell_cum,
+    state_logq,
+    state_delta,
     state_pt,
     state_slack,
+    state_cum,
+    filled,
     n_table,
     vectors,
     delta,
@@ -304,28 +288,61 @@ def _exact_episode(
     counts,
     x,
 ):
-    """(b, T) drawn from the tilted table; past its last row, walk on from X_N.
+    """(b, T) drawn from the table tilted at θ; past its last row, walk on from X_N.
 
-    With probability P(T ≤ N) a cell is drawn; otherwise X_N is drawn from the tilted
-    survival row and the lattice walk continues from it, so the law is exact whatever
-    the truncation N of the table."""
+    Cell j has P_θ(b_j, n_j) = q_j exp((θ_c, δ_j) − n_j Ā(θ_c)) (``cell_log_prob``;
+    θ_c and Ā from :func:`pgweyl.exact.kernels.tilt`); survival entry j has
+    P_θ(X_N = x_j, T > N) likewise with n = N. For u ∈ [0, 1): the first cell j whose
+    cumulative probability C_j exceeds u when u < C_last = P(T ≤ N); otherwise X_N is
+    drawn from the survival row (∝ its entries) and the lattice walk continues from it,
+    so the law is exact whatever the truncation N of the table. (With no survival mass
+    the cell is drawn at u · C_last instead.)
+
+    Lazy: ``cell_cum[:filled[0]]`` holds the C_j computed so far at this θ and cells
+    are added only until C_j > u, so a draw costs the cells up to the one drawn, not the
+    whole table; ``filled[1]`` = 1 once ``state_cum`` holds the survival row. The caller
+    sets ``filled`` to 0 when θ changes. Each C_j is the same left-to-right float sum as
+    a full pass, so the draws are bit-identical to filling every cell first."""
     u = _uniform(st)
-    n_cells = cell_cum.shape[0]
-    total = cell_cum[n_cells - 1] if n_cells > 0 else 0.0
-    surv = state_cum[state_cum.shape[0] - 1] if state_cum.shape[0] > 0 else 0.0
-    if u < total or not surv > 0.0:
-        j = np.searchsorted(cell_cum, u if u < total else u * total, side="right")
+    n_cells = cell_logq.shape[0]
+    m = filled[0]
+    acc = cell_cum[m - 1] if m > 0 else 0.0
+    j = -1
+    if acc > u:
+        j = np.searchsorted(cell_cum[:m], u, side="right")
+    else:
+        while m < n_cells:
+            acc += np.exp(cell_log_prob(theta_c, abar, cell_n[m], cell_logq[m], cell_delta[m]))
+            cell_cum[m] = acc
+            m += 1
+            if acc > u:
+                j = m - 1
+                break
+        filled[0] = m
+    if j < 0:  # u ≥ P(T ≤ N) as summed: every cell is in cell_cum, acc is their total
+        n_states = state_logq.shape[0]
+        if filled[1] == 0:
+            surv = 0.0
+            for i in range(n_states):
+                surv += np.exp(cell_log_prob(theta_c, abar, n_table, state_logq[i], state_delta[i]))
+                state_cum[i] = surv
+            filled[1] = 1
+        surv = state_cum[n_states - 1] if n_states > 0 else 0.0
+        if surv > 0.0:
+            v = _uniform(st) * surv
+            i = np.searchsorted(state_cum, v, side="right")
+            if i >= n_states:
+                i = n_states - 1
+            T = _walk_episode(
+                state_pt[i], vectors, delta, state_slack[i], cdf, st, slack, counts, x
+            )
+            return n_table + T
+        j = np.searchsorted(cell_cum, u * acc, side="right")
         if j >= n_cells:
             j = n_cells - 1
-        for c in range(x.shape[0]):
-            x[c] = cell_pt[j, c]
-        return cell_n[j]
-    v = _uniform(st) * surv
-    j = np.searchsorted(state_cum, v, side="right")
-    if j >= state_cum.shape[0]:
-        j = state_cum.shape[0] - 1
-    T = _walk_episode(state_pt[j], vectors, delta, state_slack[j], cdf, st, slack, counts, x)
-    return n_table + T
+    for c in range(x.shape[0]):
+        x[c] = cell_pt[j, c]
+    return cell_n[j]
 
 
 # -- REINFORCE ---------------------------------------------------------------------------
@@ -436,7 +453,10 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     policies, flat, eps = targets.policies, targets.flat, targets.eps
     n_targets = policies.shape[0]
     sampler_on, n_table = sampler.on, sampler.n_table
-    cell_n, cell_pt = sampler.cell_n, sampler.cell_pt
+    gauge, log_k = sampler.gauge, sampler.log_k
+    cell_logq, cell_n, cell_delta = sampler.cell_logq, sampler.cell_n, sampler.cell_delta
+    cell_pt = sampler.cell_pt
+    state_logq, state_delta = sampler.state_logq, sampler.state_delta
     state_pt, state_slack = sampler.state_pt, sampler.state_slack
     errors, trajectory = out.errors, out.trajectory
     batch, kind = rule.batch, rule.kind
@@ -453,8 +473,10 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     slack = np.empty(slack0.shape[0], np.int64)
     counts = np.empty(k, np.int64)
     x = np.empty(d, np.int64)
-    cell_cum = np.empty(sampler.cell_logq.shape[0])
-    state_cum = np.empty(sampler.state_logq.shape[0])
+    cell_cum = np.empty(cell_logq.shape[0])
+    state_cum = np.empty(state_logq.shape[0])
+    filled = np.zeros(2, np.int64)
+    abar = 0.0
     ret_sum = 0.0
     ret_count = 0
     stop = -1
@@ -482,18 +504,27 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             _mean_step(p, vectors_f, mean_step)
         for c in range(dim):
             grad[c] = 0.0
-        if sampler_on:
-            _tilt_tables(sampler, vectors_f, theta, theta_c, cell_cum, state_cum)
+        if sampler_on:  # the tables are tilted at θ_k lazily, by _exact_episode
+            abar = tilt(theta, gauge, vectors_f, log_k, theta_c)
+            filled[0] = 0
+            filled[1] = 0
         batch_sum = 0.0
         for _ in range(batch):
             if sampler_on:
                 T = _exact_episode(
-                    cell_cum,
+                    abar,
+                    theta_c,
+                    cell_logq,
                     cell_n,
+                    cell_delta,
                     cell_pt,
-                    state_cum,
+                    cell_cum,
+                    state_logq,
+                    state_delta,
                     state_pt,
                     state_slack,
+                    state_cum,
+                    filled,
                     n_table,
                     vectors,
                     delta,
