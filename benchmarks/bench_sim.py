@@ -5,6 +5,8 @@
   inverse-CDF rule), compiled now with the system ``gcc -O2``. Both are single-threaded
   (Numba limited to 1 thread) so the ratio compares like with like; the C program's
   checksums must equal Numba's, which proves the two did the same work.
+- ``bench_convergence``: ``convergence_probabilities`` on the worked example against the
+  vectorised NumPy peer of ``peer_numpy_mc.py``, as the ratio pgweyl / peer in one process.
 - ``bench_reinforce``: ``pgweyl.sim.reinforce`` against a straightforward NumPy/Python
   REINFORCE of the same algorithm on the same env and budget; the NumPy one runs fewer
   runs and is extrapolated linearly in the number of runs.
@@ -339,3 +341,57 @@ def _timed(fn) -> float:
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+# -- convergence Monte Carlo against a NumPy peer --------------------------------------------
+def _updates_done(res, n_updates: int) -> float:
+    """Updates the runs of a ConvergenceResult made: a stopped run its stop index, an
+    open one all n_updates."""
+    return res.mean_stop_update * res.n_absorbed + (res.n_runs - res.n_absorbed) * n_updates
+
+
+def bench_convergence(quick: bool) -> dict:
+    """convergence_probabilities on the worked example (corridor, θ_0 = 0, α = 1, ε = σ(−8))
+    against the vectorised NumPy peer (``peer_numpy_mc.py``, written independently), each
+    pair timed back to back in this process, 3 times, with 1 thread and with all threads;
+    the ratio is pgweyl / peer (lower is faster; issue 13 asks ≤ 0.1). The exact sampler
+    is timed the same way."""
+    from peer_numpy_mc import numpy_convergence
+
+    env = pw.make_env("corridor")
+    mx = pw.local_maxima(env, basin_samples=0)
+    eps = pw.config.DEFAULT_EPS
+    n_updates, runs = 200_000, 1000 if quick else 4000
+    conv = functools.partial(
+        pw.convergence_probabilities, env, [0, 0], 1.0, maxima=mx, progress=False
+    )
+    for sampler in ("walk", "exact"):
+        conv(1000, 10, sampler=sampler)  # compile / load the cache
+    all_threads = numba.get_num_threads()
+    out, rows = {}, []
+    for sampler, threads in (("walk", 1), ("walk", all_threads), ("exact", 1)):
+        numba.set_num_threads(threads)
+        ratios, per_update = [], []
+        try:
+            for _ in range(3):
+                t0 = time.perf_counter()
+                res = conv(n_updates, runs, seed=1, sampler=sampler)
+                t1 = time.perf_counter()
+                numpy_convergence(env, mx, [0.0, 0.0], 1.0, n_updates, runs, eps, seed=1)
+                t2 = time.perf_counter()
+                ratios.append((t1 - t0) / (t2 - t1))
+                per_update.append((t1 - t0) / _updates_done(res, n_updates) * 1e9)
+        finally:
+            numba.set_num_threads(all_threads)
+        rows.append((sampler, threads, min(ratios), float(np.median(ratios)), min(per_update)))
+        key = f"convergence_{sampler}_{threads}thread_vs_peer"
+        out[key] = round(float(np.median(ratios)), 4)
+        out[f"convergence_{sampler}_{threads}thread_ns_per_update"] = round(min(per_update), 1)
+    print(
+        f"\n{f'convergence MC, corridor, {runs} runs':40s} {'threads':>8s} "
+        f"{'pgweyl/peer min':>16s} {'median':>8s} {'ns/update':>10s}"
+    )
+    for sampler, threads, lo, med, ns in rows:
+        print(f"{f'sampler {sampler!r}':40s} {threads:8d} {lo:16.4f} {med:8.4f} {ns:10.1f}")
+    print("  (peer: vectorised NumPy over the live runs, benchmarks/peer_numpy_mc.py)")
+    return out

@@ -16,7 +16,7 @@ import time
 
 from bench_exact import bench_exact, bench_peer, bench_samplers
 from bench_landscape import bench_landscape
-from bench_sim import bench_reinforce, bench_walk
+from bench_sim import bench_convergence, bench_reinforce, bench_walk
 
 import pgweyl as pw
 
@@ -66,6 +66,7 @@ def main() -> None:
     results.update(bench_counts(args.quick))
     results.update(bench_walk(args.quick))
     results.update(bench_reinforce(args.quick))
+    results.update(bench_convergence(args.quick))
     results.update(bench_peer(args.quick))
     results.update(bench_exact(args.quick))
     results.update(bench_samplers(args.quick))

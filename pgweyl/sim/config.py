@@ -16,6 +16,11 @@ NJIT = {"cache": True, "nogil": True, "fastmath": False, "error_model": "numpy"}
 # Drivers that loop over independent runs/streams with ``prange``.
 NJIT_PARALLEL = {**NJIT, "parallel": True}
 
+# Small helpers called once or twice per update of a REINFORCE run: inlined by Numba
+# (in its IR, before LLVM), which saves the call and the reference counting of the
+# arrays passed (measured: 241 → 190 ns per update on the corridor).
+NJIT_INLINE = {**NJIT, "inline": "always"}
+
 # ``simulate_episodes`` gives each block of this many consecutive episodes its own RNG
 # stream. Fixed (not derived from n or the thread count), so episode i is the same
 # draw whatever n is, and spawning a SeedSequence per episode is avoided.

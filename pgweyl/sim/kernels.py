@@ -23,7 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from pgweyl.exact.kernels import cell_log_prob, tilt
-from pgweyl.sim.config import NJIT, NJIT_PARALLEL
+from pgweyl.sim.config import NJIT, NJIT_INLINE, NJIT_PARALLEL
 from pgweyl.sim.records import (  # codes shared with the Python wrappers
     BASELINE_CONSTANT,
     BASELINE_NONE,
@@ -82,7 +82,7 @@ def _uniform(st):
 
 
 # -- one episode -------------------------------------------------------------------------
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x):
     """Walk from λ until the first step that leaves the open alcove; return T ≥ 1.
 
@@ -129,7 +129,7 @@ def _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x):
     return T
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _exit_reward(x, prism, rew_lo, rew_shape, rew_strides, rew_table):
     """R(b) by the dense box lookup, or NaN when b is not a tabulated exit point."""
     d = x.shape[0]
@@ -162,22 +162,21 @@ def gamma_powers(gamma, n):
     return out
 
 
-@njit(**NJIT)
-def _payoff_return(payoff, reward, T):
-    """:func:`_episode_return` with γ^{T−1} from the payoff's table when T is in it."""
-    gamma = payoff.gamma
+@njit(**NJIT_INLINE)
+def _payoff_return(gamma, step_cost, gpow, reward, T):
+    """:func:`_episode_return` with γ^{T−1} from the table ``gpow`` when T is in it."""
     if gamma == 1.0:
-        return reward - payoff.step_cost * T
-    if T < payoff.gpow.shape[0]:
-        disc = payoff.gpow[T]
+        return reward - step_cost * T
+    if T < gpow.shape[0]:
+        disc = gpow[T]
     else:
         disc = gamma ** (T - 1.0)
-    if payoff.step_cost == 0.0:
+    if step_cost == 0.0:
         return disc * reward
-    return disc * reward - payoff.step_cost * (1.0 - gamma * disc) / (1.0 - gamma)
+    return disc * reward - step_cost * (1.0 - gamma * disc) / (1.0 - gamma)
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _policy_probs(kind, vectors_f, theta, logits, p, cdf):
     """π_θ into ``p`` and its cumulative table into ``cdf`` (``cdf[-1] == 1``).
 
@@ -214,7 +213,7 @@ def _policy_probs(kind, vectors_f, theta, logits, p, cdf):
         cdf[i] = 1.0
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _match_target(p, targets, target_flat, eps):
     """Index of the first target within ``eps`` of p, else −1.
 
@@ -266,36 +265,20 @@ def _simulate_table(cdf, states, per_stream, out):
 
 # -- exact sampler inside REINFORCE ------------------------------------------------------
 @njit(**NJIT)
-def _tilt_tables(sampler, vectors_f, theta, theta_c, cell_cum, state_cum):
-    """Cumulative P_θ(b, n) over the table cells and P_θ(X_N = x, T > N) over the states,
-    by the exact layer's tilt (:func:`pgweyl.exact.kernels.tilt`, ``cell_log_prob``)."""
-    abar = tilt(theta, sampler.gauge, vectors_f, sampler.log_k, theta_c)
-    acc = 0.0
-    for j in range(sampler.cell_logq.shape[0]):
-        acc += np.exp(
-            cell_log_prob(
-                theta_c, abar, sampler.cell_n[j], sampler.cell_logq[j], sampler.cell_delta[j]
-            )
-        )
-        cell_cum[j] = acc
-    acc = 0.0
-    for j in range(sampler.state_logq.shape[0]):
-        acc += np.exp(
-            cell_log_prob(
-                theta_c, abar, sampler.n_table, sampler.state_logq[j], sampler.state_delta[j]
-            )
-        )
-        state_cum[j] = acc
-
-
-@njit(**NJIT)
 def _exact_episode(
-    cell_cum,
+    abar,
+    theta_c,
+    cell_logq,
     cell_n,
+    cell_delta,
     cell_pt,
-    state_cum,
+    cell_cum,
+    state_logq,
+    state_delta,
     state_pt,
     state_slack,
+    state_cum,
+    filled,
     n_table,
     vectors,
     delta,
@@ -305,32 +288,65 @@ def _exact_episode(
     counts,
     x,
 ):
-    """(b, T) drawn from the tilted table; past its last row, walk on from X_N.
+    """(b, T) drawn from the table tilted at θ; past its last row, walk on from X_N.
 
-    With probability P(T ≤ N) a cell is drawn; otherwise X_N is drawn from the tilted
-    survival row and the lattice walk continues from it, so the law is exact whatever
-    the truncation N of the table."""
+    Cell j has P_θ(b_j, n_j) = q_j exp((θ_c, δ_j) − n_j Ā(θ_c)) (``cell_log_prob``;
+    θ_c and Ā from :func:`pgweyl.exact.kernels.tilt`); survival entry j has
+    P_θ(X_N = x_j, T > N) likewise with n = N. For u ∈ [0, 1): the first cell j whose
+    cumulative probability C_j exceeds u when u < C_last = P(T ≤ N); otherwise X_N is
+    drawn from the survival row (∝ its entries) and the lattice walk continues from it,
+    so the law is exact whatever the truncation N of the table. (With no survival mass
+    the cell is drawn at u · C_last instead.)
+
+    Lazy: ``cell_cum[:filled[0]]`` holds the C_j computed so far at this θ and cells
+    are added only until C_j > u, so a draw costs the cells up to the one drawn, not the
+    whole table; ``filled[1]`` = 1 once ``state_cum`` holds the survival row. The caller
+    sets ``filled`` to 0 when θ changes. Each C_j is the same left-to-right float sum as
+    a full pass, so the draws are bit-identical to filling every cell first."""
     u = _uniform(st)
-    n_cells = cell_cum.shape[0]
-    total = cell_cum[n_cells - 1] if n_cells > 0 else 0.0
-    surv = state_cum[state_cum.shape[0] - 1] if state_cum.shape[0] > 0 else 0.0
-    if u < total or not surv > 0.0:
-        j = np.searchsorted(cell_cum, u if u < total else u * total, side="right")
+    n_cells = cell_logq.shape[0]
+    m = filled[0]
+    acc = cell_cum[m - 1] if m > 0 else 0.0
+    j = -1
+    if acc > u:
+        j = np.searchsorted(cell_cum[:m], u, side="right")
+    else:
+        while m < n_cells:
+            acc += np.exp(cell_log_prob(theta_c, abar, cell_n[m], cell_logq[m], cell_delta[m]))
+            cell_cum[m] = acc
+            m += 1
+            if acc > u:
+                j = m - 1
+                break
+        filled[0] = m
+    if j < 0:  # u ≥ P(T ≤ N) as summed: every cell is in cell_cum, acc is their total
+        n_states = state_logq.shape[0]
+        if filled[1] == 0:
+            surv = 0.0
+            for i in range(n_states):
+                surv += np.exp(cell_log_prob(theta_c, abar, n_table, state_logq[i], state_delta[i]))
+                state_cum[i] = surv
+            filled[1] = 1
+        surv = state_cum[n_states - 1] if n_states > 0 else 0.0
+        if surv > 0.0:
+            v = _uniform(st) * surv
+            i = np.searchsorted(state_cum, v, side="right")
+            if i >= n_states:
+                i = n_states - 1
+            T = _walk_episode(
+                state_pt[i], vectors, delta, state_slack[i], cdf, st, slack, counts, x
+            )
+            return n_table + T
+        j = np.searchsorted(cell_cum, u * acc, side="right")
         if j >= n_cells:
             j = n_cells - 1
-        for c in range(x.shape[0]):
-            x[c] = cell_pt[j, c]
-        return cell_n[j]
-    v = _uniform(st) * surv
-    j = np.searchsorted(state_cum, v, side="right")
-    if j >= state_cum.shape[0]:
-        j = state_cum.shape[0] - 1
-    T = _walk_episode(state_pt[j], vectors, delta, state_slack[j], cdf, st, slack, counts, x)
-    return n_table + T
+    for c in range(x.shape[0]):
+        x[c] = cell_pt[j, c]
+    return cell_n[j]
 
 
 # -- REINFORCE ---------------------------------------------------------------------------
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _step_size(rule, it):
     """α_k: lr (constant) or lr / (1 + k/τ)^power (decay)."""
     if rule.schedule == SCHEDULE_CONSTANT:
@@ -338,7 +354,7 @@ def _step_size(rule, it):
     return rule.lr / (1.0 + it / rule.tau) ** rule.power
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _baseline(rule, ret_sum, ret_count):
     """β_k: 0, a constant, or the mean of the run's past returns (0 before any)."""
     if rule.baseline_kind == BASELINE_NONE:
@@ -348,7 +364,7 @@ def _baseline(rule, ret_sum, ret_count):
     return ret_sum / ret_count if ret_count > 0 else 0.0
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _mean_step(p, vectors_f, out):
     """∇A(θ) = E_π[s] into ``out``."""
     for c in range(out.shape[0]):
@@ -356,17 +372,6 @@ def _mean_step(p, vectors_f, out):
         for i in range(p.shape[0]):
             v += p[i] * vectors_f[i, c]
         out[c] = v
-
-
-@njit(**NJIT)
-def _add_score(walk, w, x, T, mean_step, counts, p, grad):
-    """grad += w · g with g = (b − λ) − T ∇A (exp) or counts − T π (softmax)."""
-    if walk.policy_kind == POLICY_EXP:
-        for c in range(mean_step.shape[0]):
-            grad[c] += w * ((x[c] - walk.start[c]) - T * mean_step[c])
-    else:
-        for i in range(p.shape[0]):
-            grad[i] += w * (counts[i] - T * p[i])
 
 
 @njit(**NJIT)
@@ -434,36 +439,29 @@ def _entropy_grad(walk, p, mean_step, out):
 
 
 @njit(**NJIT)
-def _draw(walk, sampler, cdf, cell_cum, state_cum, st, slack, counts, x):
-    """One episode (b, T): the lattice walk, or the exact draw from the tilted table."""
-    if sampler.on:
-        return _exact_episode(
-            cell_cum,
-            sampler.cell_n,
-            sampler.cell_pt,
-            state_cum,
-            sampler.state_pt,
-            sampler.state_slack,
-            sampler.n_table,
-            walk.vectors,
-            walk.delta,
-            cdf,
-            st,
-            slack,
-            counts,
-            x,
-        )
-    return _walk_episode(
-        walk.start, walk.vectors, walk.delta, walk.slack0, cdf, st, slack, counts, x
-    )
-
-
-@njit(**NJIT)
 def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_every, st, r, out):
     """One policy-gradient run from θ_0 (see :func:`_reinforce_runs`); writes row r of
     ``out``."""
-    k = walk.vectors.shape[0]
-    d = walk.vectors.shape[1]
+    # Every array is read out of its record once, here: a record field read inside the
+    # loop is a new reference, i.e. an atomic incref/decref pair per read; those pairs
+    # were half of an update's time (measured: 190 → 95 ns per update on the corridor).
+    start, vectors, vectors_f = walk.start, walk.vectors, walk.vectors_f
+    delta, slack0, prism, policy_kind = walk.delta, walk.slack0, walk.prism, walk.policy_kind
+    rew_lo, rew_shape, rew_strides = payoff.lo, payoff.shape, payoff.strides
+    rew_table = payoff.table
+    gamma, step_cost, gpow = payoff.gamma, payoff.step_cost, payoff.gpow
+    policies, flat, eps = targets.policies, targets.flat, targets.eps
+    n_targets = policies.shape[0]
+    sampler_on, n_table = sampler.on, sampler.n_table
+    gauge, log_k = sampler.gauge, sampler.log_k
+    cell_logq, cell_n, cell_delta = sampler.cell_logq, sampler.cell_n, sampler.cell_delta
+    cell_pt = sampler.cell_pt
+    state_logq, state_delta = sampler.state_logq, sampler.state_delta
+    state_pt, state_slack = sampler.state_pt, sampler.state_slack
+    errors, trajectory = out.errors, out.trajectory
+    batch, kind = rule.batch, rule.kind
+    k = vectors.shape[0]
+    d = vectors.shape[1]
     dim = theta0.shape[0]
     theta = theta0.copy()
     theta_c = np.empty(dim)
@@ -472,11 +470,13 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     cdf = np.empty(k)
     mean_step = np.zeros(d)
     grad = np.empty(dim)
-    slack = np.empty(walk.slack0.shape[0], np.int64)
+    slack = np.empty(slack0.shape[0], np.int64)
     counts = np.empty(k, np.int64)
     x = np.empty(d, np.int64)
-    cell_cum = np.empty(sampler.cell_logq.shape[0])
-    state_cum = np.empty(sampler.state_logq.shape[0])
+    cell_cum = np.empty(cell_logq.shape[0])
+    state_cum = np.empty(state_logq.shape[0])
+    filled = np.zeros(2, np.int64)
+    abar = 0.0
     ret_sum = 0.0
     ret_count = 0
     stop = -1
@@ -486,13 +486,13 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     a_buf = np.empty((graph.n_states, graph.n_states))
     ones = np.empty(graph.n_states)
     for it in range(n_updates + 1):
-        _policy_probs(walk.policy_kind, walk.vectors_f, theta, logits, p, cdf)
+        _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
         if record_every > 0 and it % record_every == 0:
             last_record = it // record_every
             for c in range(dim):
-                out.trajectory[r, last_record, c] = theta[c]
-        if targets.policies.shape[0] > 0:
-            hit = _match_target(p, targets.policies, targets.flat, targets.eps)
+                trajectory[r, last_record, c] = theta[c]
+        if n_targets > 0:
+            hit = _match_target(p, policies, flat, eps)
             if hit >= 0:
                 stop = it
                 break
@@ -500,49 +500,82 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             break
         alpha = _step_size(rule, it)
         beta = _baseline(rule, ret_sum, ret_count)
-        if walk.policy_kind == POLICY_EXP or rule.kind != 0:
-            _mean_step(p, walk.vectors_f, mean_step)
+        if policy_kind == POLICY_EXP or kind != 0:
+            _mean_step(p, vectors_f, mean_step)
         for c in range(dim):
             grad[c] = 0.0
-        if sampler.on:
-            _tilt_tables(sampler, walk.vectors_f, theta, theta_c, cell_cum, state_cum)
+        if sampler_on:  # the tables are tilted at θ_k lazily, by _exact_episode
+            abar = tilt(theta, gauge, vectors_f, log_k, theta_c)
+            filled[0] = 0
+            filled[1] = 0
         batch_sum = 0.0
-        for _ in range(rule.batch):
-            T = _draw(walk, sampler, cdf, cell_cum, state_cum, st, slack, counts, x)
-            reward = _exit_reward(
-                x, walk.prism, payoff.lo, payoff.shape, payoff.strides, payoff.table
-            )
+        for _ in range(batch):
+            if sampler_on:
+                T = _exact_episode(
+                    abar,
+                    theta_c,
+                    cell_logq,
+                    cell_n,
+                    cell_delta,
+                    cell_pt,
+                    cell_cum,
+                    state_logq,
+                    state_delta,
+                    state_pt,
+                    state_slack,
+                    state_cum,
+                    filled,
+                    n_table,
+                    vectors,
+                    delta,
+                    cdf,
+                    st,
+                    slack,
+                    counts,
+                    x,
+                )
+            else:
+                T = _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x)
+            reward = _exit_reward(x, prism, rew_lo, rew_shape, rew_strides, rew_table)
             if np.isnan(reward):
-                out.errors[r] = ERROR_NO_REWARD
+                errors[r] = ERROR_NO_REWARD
                 break
-            G = _payoff_return(payoff, reward, T)
+            G = _payoff_return(gamma, step_cost, gpow, reward, T)
             batch_sum += G
-            _add_score(walk, G - beta, x, T, mean_step, counts, p, grad)
-        if out.errors[r] != 0:
+            # The score g is added here, not by an inlined helper: the arrays passed
+            # to one cost incref/decref pairs per episode that Numba could not prune.
+            w = G - beta
+            if policy_kind == POLICY_EXP:  # g = (b − λ) − T ∇A
+                for c in range(d):
+                    grad[c] += w * ((x[c] - start[c]) - T * mean_step[c])
+            else:  # g = counts − T π
+                for i in range(k):
+                    grad[i] += w * (counts[i] - T * p[i])
+        if errors[r] != 0:
             break
-        scale = alpha / rule.batch
+        scale = alpha / batch
         finite = True
-        if rule.kind == RULE_NATURAL:
+        if kind == RULE_NATURAL:
             exp_t = _mean_exit_time(graph, p, a_buf, ones)
             _natural_direction(walk, p, mean_step, grad, exp_t, direction)
             for c in range(dim):
                 grad[c] = direction[c]
-        elif rule.kind == RULE_ENTROPY:
+        elif kind == RULE_ENTROPY:
             _entropy_grad(walk, p, mean_step, direction)
             for c in range(dim):
-                grad[c] += rule.batch * rule.ent_tau * direction[c]  # scale divides by B
+                grad[c] += batch * rule.ent_tau * direction[c]  # scale divides by B
         for c in range(dim):
             theta[c] += scale * grad[c]
             if not np.isfinite(theta[c]):
                 finite = False
         if not finite:
-            out.errors[r] = ERROR_NONFINITE
+            errors[r] = ERROR_NONFINITE
             break
         ret_sum += batch_sum
-        ret_count += rule.batch
-    for i in range(last_record + 1, out.trajectory.shape[1]):
+        ret_count += batch
+    for i in range(last_record + 1, trajectory.shape[1]):
         for c in range(dim):
-            out.trajectory[r, i, c] = theta[c]
+            trajectory[r, i, c] = theta[c]
     for c in range(dim):
         out.final_theta[r, c] = theta[c]
     out.stopped_at[r] = stop
