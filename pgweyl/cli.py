@@ -485,7 +485,8 @@ def fmt_converge(d) -> list[str]:
     ]
     mc, chain = d.get("monte_carlo"), d.get("chain")
     for j, m in enumerate(d["maxima"]):
-        line = f"[{j}] {m['steps']:18s} V = {m['value']:.6f}"
+        name = "J" if d["rule"].startswith("entropy") else "V"  # J_τ = V + τH is ascended
+        line = f"[{j}] {m['steps']:18s} {name} = {m['value']:.6f}"
         if mc is not None:
             line += (
                 f"   MC {mc['probabilities'][j]:.4f} "

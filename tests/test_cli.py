@@ -270,6 +270,32 @@ def test_converge_auto_runs_both_routes_and_says_so():
         assert re.fullmatch(r"0\.0*[1-9]|[1-9]e-\d+", part.split("± ")[1]), part
 
 
+def test_converge_with_a_rule_runs_its_chain_and_names_the_objective():
+    r = run(
+        "converge",
+        "corridor",
+        "--rule",
+        "entropy:tau=0.1",
+        "--runs",
+        "200",
+        "--updates",
+        "20000",
+        "--eps",
+        "0.01",
+        "--grid",
+        "401",
+        "--quiet",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "rule entropy:tau=0.1; methods: mc, chain" in r.stdout
+    assert sum(ln.lstrip().startswith("[") and " J = " in ln for ln in r.stdout.splitlines()) == 2
+    assert " V = " not in r.stdout  # the entropy rule ascends J_τ = V + τH, not V
+    r = run("converge", "triangle", "--rule", "natural", "--method", "chain", "--quiet")
+    assert r.returncode == 2
+    assert r.stderr.startswith("pgweyl: error: the chain solver takes the natural rule in ")
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
 def test_maxima_show_the_basin_interval():
     r = run("maxima", "corridor", "--basin-samples", "4", "--json")
     assert r.returncode == 0, r.stderr
