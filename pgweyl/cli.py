@@ -394,7 +394,9 @@ def fmt_maxima(d) -> list[str]:
 
 # -- converge --------------------------------------------------------------------------------
 def _chain_applies(env) -> bool:
-    return env.policy_kind == "exp" and env.effective_dim <= 2
+    from pgweyl.landscape.chain import chain_refusal
+
+    return chain_refusal(env) is None
 
 
 def cmd_converge(args) -> Outcome:

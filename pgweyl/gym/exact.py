@@ -206,8 +206,11 @@ class ExactAnswers:
 
     @property
     def chain_applies(self) -> bool:
-        """True when the θ-chain solver applies: policy "exp", effective dimension ≤ 2."""
-        return self.env.policy_kind == "exp" and self.env.effective_dim <= 2
+        """True when the θ-chain solver applies: policy "exp", effective dimension ≤ 2
+        (:func:`pgweyl.landscape.chain.chain_refusal` for the default rule)."""
+        from pgweyl.landscape.chain import chain_refusal
+
+        return chain_refusal(self.env) is None
 
     def convergence_probabilities(
         self, theta0, lr, n_updates, n_runs, seed=0, eps=None, rule="vanilla", **kwargs

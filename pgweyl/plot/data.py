@@ -257,20 +257,10 @@ class BasinData:
     eps: float
 
 
-def _interp_axis(values, nodes, fine, axis: int) -> np.ndarray:
-    """Piecewise-linear interpolation of ``values`` (given at ``nodes`` along ``axis``)
-    at the points ``fine``; applied axis by axis it is the multilinear interpolation."""
-    moved = np.moveaxis(values, axis, -1)
-    flat = moved.reshape(-1, moved.shape[-1])
-    out = np.stack([np.interp(fine, nodes, row) for row in flat])
-    return np.moveaxis(out.reshape(moved.shape[:-1] + (len(fine),)), -1, axis)
-
-
 def basin_data(chain, index=0, *, env=None, upsample=None) -> BasinData:
     """:class:`BasinData` of a :class:`pgweyl.landscape.ChainResult`, read only through
     ``chain.axes``, ``chain.h``, ``chain.maxima``, ``chain.lr``, ``chain.eps`` and, between
-    the nodes, ``chain.at_points`` (the solver's own interpolation; multilinear for a
-    result without it).
+    the nodes, ``chain.at_points`` (the solver's own interpolation).
     ``upsample``: drawing points per grid cell and axis (default 1 in 1-D; in 2-D enough
     for about 400 points per axis). ``env`` (optional) gives the absorbing regions."""
     dim, n_max = len(chain.axes), len(chain.maxima)
@@ -286,20 +276,16 @@ def basin_data(chain, index=0, *, env=None, upsample=None) -> BasinData:
     upsample = validate.positive_int("upsample", upsample, 64)
     axes = tuple(np.linspace(a[0], a[-1], (len(a) - 1) * upsample + 1) for a in nodes)
     h = np.array(chain.h, dtype=float)
-    if upsample > 1 and hasattr(chain, "at_points"):
-        # the chain's own interpolation (degree ``order``, absorbing regions exact)
+    if upsample > 1:  # the chain's own interpolation (degree ``order``, absorbing exact)
         ys = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, dim)
         h = chain.at_points(ys).reshape((n_max,) + tuple(len(a) for a in axes))
-    else:
-        for k in range(dim) if upsample > 1 else ():
-            h = _interp_axis(h, nodes[k], axes[k], axis=k + 1)
     absorbing = None
     if env is not None:
+        from pgweyl.landscape.chain.transitions import first_within
+
         ys = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1)
-        p = env.policies(env.lift(ys))
-        absorbing = np.full(ys.shape[:-1], -1, dtype=np.int64)
-        for j, m in enumerate(chain.maxima):
-            absorbing[(m.distances(p) <= chain.eps) & (absorbing < 0)] = j
+        p = env.policies(env.lift(ys.reshape(-1, dim)))
+        absorbing = first_within(chain.maxima, p, chain.eps).reshape(ys.shape[:-1])
     return BasinData(
         axes=axes,
         h=h,

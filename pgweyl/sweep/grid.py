@@ -101,8 +101,11 @@ def point_seed(seed: int, index) -> int:
 
 
 def chain_applies(env) -> bool:
-    """True when the θ-chain solver handles ``env``: policy exp, effective dimension ≤ 2."""
-    return env.policy_kind == "exp" and env.effective_dim <= 2
+    """True when the θ-chain solver handles ``env``: policy exp, effective dimension ≤ 2
+    (:func:`pgweyl.landscape.chain.chain_refusal` for the default rule)."""
+    from pgweyl.landscape.chain import chain_refusal
+
+    return chain_refusal(env) is None
 
 
 def theta_label(theta) -> str:

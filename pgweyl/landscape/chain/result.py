@@ -10,6 +10,7 @@ import numpy as np
 from pgweyl import validate
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain.grid import Grid
+from pgweyl.landscape.chain.transitions import first_within
 
 #: The observed order of convergence log2(|a₂ − a₁| / |a₁ − a₀|) must lie in this range
 #: (the degree-2 scheme is second order) and the two differences must have one sign for
@@ -141,10 +142,7 @@ class ChainResult:
         logits = theta @ self.step_vectors.T
         p = np.exp(logits - logits.max(axis=1, keepdims=True))
         p /= p.sum(axis=1, keepdims=True)
-        out = np.full(len(ys), -1, dtype=np.int64)
-        for j, m in enumerate(self.maxima):
-            out[(m.distances(p) <= self.eps) & (out < 0)] = j
-        return out
+        return first_within(self.maxima, p, self.eps)
 
     def at_points(self, ys, level: int = 0) -> np.ndarray:
         """:meth:`at_effective` at many effective points: ``ys`` (P, dim) → (maxima, P)."""

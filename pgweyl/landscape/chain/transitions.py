@@ -23,14 +23,19 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _labels(env, thetas, maxima, eps) -> np.ndarray:
-    """Index of the first maximum within distance ε of π(θ) (:meth:`LocalMaximum.distances`:
-    total variation, or the mass outside a flat face), else −1; vectorised over rows."""
-    p = env.policies(thetas)
-    out = np.full(len(thetas), -1, dtype=np.int64)
+def first_within(maxima, policies, eps) -> np.ndarray:
+    """Index of the first maximum within distance ε of each row of ``policies``
+    (:meth:`LocalMaximum.distances`: total variation, or the mass outside a flat face),
+    else −1: the absorbing label of the chain, wherever it is needed."""
+    out = np.full(len(policies), -1, dtype=np.int64)
     for j, m in enumerate(maxima):
-        out[(m.distances(p) <= eps) & (out < 0)] = j
+        out[(m.distances(policies) <= eps) & (out < 0)] = j
     return out
+
+
+def _labels(env, thetas, maxima, eps) -> np.ndarray:
+    """:func:`first_within` at π(θ) for rows of θ."""
+    return first_within(maxima, env.policies(thetas), eps)
 
 
 def _displacements(env, thetas, cells, probs, *, lr, baseline, L, rule=None) -> np.ndarray:
@@ -252,4 +257,4 @@ def _add_stencil(grid, yl, r, p, degree, pos, absorbing_value, b, start, n_rows,
     return int(out.any(axis=1).sum())
 
 
-__all__ = ["System", "assemble", "estimate_bytes", "ghost_band"]
+__all__ = ["System", "assemble", "estimate_bytes", "first_within", "ghost_band"]
