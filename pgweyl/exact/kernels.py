@@ -87,22 +87,28 @@ def log_probs_many(thetas_c, abars, cell_n, cell_logq, cell_delta, out):
             out[i, j] = cell_log_prob(thetas_c[i], abars[i], cell_n[j], cell_logq[j], cell_delta[j])
 
 
+@njit(**_NJIT)
+def log_mass(theta_c, abar, n, logq, idx, state_delta):
+    """log Σ_e P_θ(X_n = x_e, T > n) over survival entries e (log q ``logq[e]`` at state
+    ``idx[e]``) by the max-shifted log-sum-exp; −inf for an empty or massless row."""
+    top = -np.inf
+    for e in range(idx.shape[0]):
+        v = cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]])
+        if v > top:
+            top = v
+    if top == -np.inf:
+        return -np.inf
+    z = 0.0
+    for e in range(idx.shape[0]):
+        z += np.exp(cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]]) - top)
+    return top + np.log(z)
+
+
 @njit(**{**_NJIT, "parallel": True})
 def log_tails_many(thetas_c, abars, n, idx, logq, state_delta, out):
     """out[i] = log P_{θ_i}(T > n) from the survival row n (entries idx, logq)."""
     for i in prange(thetas_c.shape[0]):
-        top = -np.inf
-        for e in range(idx.shape[0]):
-            v = cell_log_prob(thetas_c[i], abars[i], n, logq[e], state_delta[idx[e]])
-            if v > top:
-                top = v
-        if top == -np.inf:
-            out[i] = -np.inf
-            continue
-        z = 0.0
-        for e in range(idx.shape[0]):
-            z += np.exp(cell_log_prob(thetas_c[i], abars[i], n, logq[e], state_delta[idx[e]]) - top)
-        out[i] = top + np.log(z)
+        out[i] = log_mass(thetas_c[i], abars[i], n, logq, idx, state_delta)
 
 
 # -- one θ: survival moments and the fused V / ∇V pass -------------------------------------
@@ -115,23 +121,15 @@ def survival_moments(theta_c, abar, n, idx, logq, state_delta, mean_delta):
     d = theta_c.shape[0]
     for c in range(d):
         mean_delta[c] = 0.0
-    top = -np.inf
+    log_s = log_mass(theta_c, abar, n, logq, idx, state_delta)
+    if log_s == -np.inf:
+        return log_s
     for e in range(idx.shape[0]):
-        v = cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]])
-        if v > top:
-            top = v
-    if top == -np.inf:
-        return -np.inf
-    z = 0.0
-    for e in range(idx.shape[0]):
-        w = np.exp(cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]]) - top)
-        z += w
+        w = np.exp(cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]]) - log_s)
         row = state_delta[idx[e]]
         for c in range(d):
             mean_delta[c] += w * row[c]
-    for c in range(d):
-        mean_delta[c] /= z
-    return top + np.log(z)
+    return log_s
 
 
 @njit(**_NJIT)
@@ -369,6 +367,7 @@ def advance_rows(
 __all__ = [
     "advance_rows",
     "cell_log_prob",
+    "log_mass",
     "log_probs_many",
     "log_tails_many",
     "survival_moments",
@@ -378,22 +377,6 @@ __all__ = [
 
 
 # -- the truncation search of the table route --------------------------------------------------
-@njit(**_NJIT)
-def _log_tail_row(theta_c, abar, n, surv_ptr, surv_idx, surv_val, state_delta):
-    a, b = surv_ptr[n], surv_ptr[n + 1]
-    top = -np.inf
-    for e in range(a, b):
-        v = cell_log_prob(theta_c, abar, n, surv_val[e], state_delta[surv_idx[e]])
-        if v > top:
-            top = v
-    if top == -np.inf:
-        return -np.inf
-    z = 0.0
-    for e in range(a, b):
-        z += np.exp(cell_log_prob(theta_c, abar, n, surv_val[e], state_delta[surv_idx[e]]) - top)
-    return top + np.log(z)
-
-
 @njit(**_NJIT)
 def truncation_bounds_nb(n, tail, gamma, cost, r_max, d_max):
     """:func:`pgweyl.exact.bounds.truncation_bounds` (the same formulas, compiled)."""
@@ -415,8 +398,8 @@ def truncation_bounds_nb(n, tail, gamma, cost, r_max, d_max):
 
 @njit(**_NJIT)
 def truncation_search(
-    theta_c,
-    abar,
+    thetas_c,
+    abars,
     lo,
     hi,
     surv_ptr,
@@ -430,13 +413,19 @@ def truncation_search(
     budget,
     need_grad,
 ):
-    """Smallest n in [lo, hi] whose truncation bounds (with S_n from the survival row n,
-    inflated by 1e−9 for its own rounding) are ≤ ``budget``, by bisection (the bounds are
-    non-increasing in n); −1 when even n = hi fails."""
+    """Smallest n in [lo, hi] whose truncation bounds are ≤ ``budget`` for every θ of the
+    stack (rows of ``thetas_c``), by bisection (the bounds are non-increasing in n); −1
+    when even n = hi fails. S_n is the largest tail of the stack, from the survival row n
+    (:func:`log_mass`), inflated by 1e−9 for its own rounding. γ = 1, cost 0, R_max = 1
+    make the criterion the tail alone: S_n ≤ budget."""
 
     def ok(n):
-        tail = np.exp(_log_tail_row(theta_c, abar, n, surv_ptr, surv_idx, surv_val, state_delta))
-        ev, eg = truncation_bounds_nb(n, tail * (1.0 + 1e-9), gamma, cost, r_max, d_max)
+        a, b = surv_ptr[n], surv_ptr[n + 1]
+        top = -np.inf
+        for i in range(thetas_c.shape[0]):
+            lm = log_mass(thetas_c[i], abars[i], n, surv_val[a:b], surv_idx[a:b], state_delta)
+            top = max(top, lm)
+        ev, eg = truncation_bounds_nb(n, np.exp(top) * (1.0 + 1e-9), gamma, cost, r_max, d_max)
         return ev <= budget and ((not need_grad) or eg <= budget)
 
     if not ok(hi):

@@ -135,6 +135,12 @@ def _check_tol(tol) -> float:
     return validate.tol(tol)
 
 
+def _tail_criterion(tol: float) -> tuple:
+    """The truncation criterion S_N ≤ tol of :meth:`ExactSolver._search` (γ = 1, no
+    cost, R_max = 1: the bound on V is the tail itself)."""
+    return (1.0, 0.0, 1.0, 0.0, tol, False)
+
+
 class ExactSolver:
     """Exact value distribution, V and ∇V (with bounds) and the batched tilt of one env."""
 
@@ -296,23 +302,16 @@ class ExactSolver:
         return out
 
     def common_truncation(self, thetas, tol, guess: int = 64) -> int:
-        """Smallest N (≥ ``guess``/2, doubling search) with P_θ(T > N) ≤ tol for every θ."""
+        """Smallest N with P_θ(T > N) ≤ tol for every θ of a stack (the search starts at
+        ``guess`` and doubles; :meth:`_search`)."""
         tol = _check_tol(tol)
-        log_tol = math.log(tol)
-        lo, n = 0, max(int(guess), 1)
-        while self.log_tails(thetas, n).max() > log_tol:
-            lo, n = n + 1, 2 * n
-            if n >= config.MAX_TABLE_ROWS:
-                raise AccuracyError(
-                    f"the tail P(T > N) stays above tol = {tol:g} up to the table cap of "
-                    f"{config.MAX_TABLE_ROWS} rows; raise tol"
-                )
-        while lo < n:
-            mid = (lo + n) // 2
-            if self.log_tails(thetas, mid).max() <= log_tol:
-                n = mid
-            else:
-                lo = mid + 1
+        tc, abar = self.tilt(thetas)
+        n = self._search(tc, abar, config.MAX_TABLE_ROWS - 1, _tail_criterion(tol), guess)
+        if n is None:
+            raise AccuracyError(
+                f"the tail P(T > N) stays above tol = {tol:g} up to the table cap of "
+                f"{config.MAX_TABLE_ROWS} rows; raise tol"
+            )
         return n
 
     def sampler_tables(self, theta0, tol) -> SamplerTables:
@@ -348,26 +347,35 @@ class ExactSolver:
         out = self._scratch if mean_delta is None else mean_delta
         return survival_moments(theta_c, abar, n, idx, logq, self.state_delta, out)
 
-    def _search(self, ok, cap: int) -> int | None:
-        """Smallest-ish N ≤ cap with ok(N) (ok non-decreasing in N), growing the table;
-        None when ok(cap) fails."""
-        hi = min(max(self._hint, 8), cap)
-        lo = 0
+    def _search(self, thetas_c, abars, cap: int, criterion, start=None) -> int | None:
+        """Smallest N ≤ cap whose truncation ``criterion`` (γ, cost, R_max, D, budget,
+        need ∇; :func:`pgweyl.exact.kernels.truncation_search`) holds for every θ of the
+        gauge-fixed stack; None when N = cap fails. The one search of the solver: it
+        grows the table by doubling from ``start`` (default: the last answer), and the
+        bisection runs compiled over the stored survival rows."""
+        from pgweyl.exact.kernels import truncation_search
+
+        lo, hi = 0, min(max(self._hint if start is None else int(start), 8), cap)
         while True:
             self.ensure_rows(hi + 1)
-            if ok(hi):
-                break
+            table = self.table
+            n = truncation_search(
+                thetas_c,
+                abars,
+                lo,
+                hi,
+                table.surv_ptr,
+                table.surv_idx,
+                table.surv_val,
+                self.state_delta,
+                *criterion,
+            )
+            if n >= 0:
+                self._hint = max(n, 8)
+                return int(n)
             if hi >= cap:
                 return None
             lo, hi = hi + 1, min(2 * hi, cap)
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if ok(mid):
-                hi = mid
-            else:
-                lo = mid + 1
-        self._hint = hi
-        return hi
 
     def _table_cap(self, tol, d_max: float, need_grad: bool) -> int:
         """No table needs more rows than the discount horizon (γ < 1), whatever θ: it is
@@ -461,37 +469,11 @@ class ExactSolver:
 
     def _truncate(self, tc, abar, d_max: float, budget: float, need_grad: bool) -> int | None:
         """Smallest N with truncation bounds ≤ budget (growing the table; None: not within
-        the cap). The bisection runs compiled over the stored survival rows."""
-        from pgweyl.exact.kernels import truncation_search
-
+        the cap)."""
         env = self.env
         cap = self._table_cap(budget, d_max, need_grad)
-        lo, hi = 0, min(max(self._hint, 8), cap)
-        table = self.table
-        while True:
-            self.ensure_rows(hi + 1)
-            n = truncation_search(
-                tc,
-                abar,
-                lo,
-                hi,
-                table.surv_ptr,
-                table.surv_idx,
-                table.surv_val,
-                self.state_delta,
-                env.gamma,
-                env.step_cost,
-                self.r_max,
-                d_max,
-                budget,
-                need_grad,
-            )
-            if n >= 0:
-                self._hint = max(n, 8)
-                return int(n)
-            if hi >= cap:
-                return None
-            lo, hi = hi + 1, min(2 * hi, cap)
+        criterion = (env.gamma, env.step_cost, self.r_max, d_max, budget, need_grad)
+        return self._search(tc[None, :], np.array([abar]), cap, criterion)
 
     def table_value_at(self, theta, n_max: int) -> ExactValue:
         """V_N, g_N of the table route truncated after row N = ``n_max``, with the bounds
@@ -684,12 +666,10 @@ class ExactSolver:
                 self._too_long(tail, tol, cap, n_max is not None)
             n_top = int(times.max()) if len(times) else 0
             return self._result(theta, times, idx, probs, tail, n_top, tol)
-        (tc,), (abar,) = self.tilt(theta)
-        log_tol = math.log(tol)
+        tcs, abars = self.tilt(theta)
+        tc, abar = tcs[0], abars[0]
         if n_max is None:
-            N = self._search(
-                lambda n: self._tail(tc, abar, n) <= log_tol, config.MAX_TABLE_ROWS - 1
-            )
+            N = self._search(tcs, abars, config.MAX_TABLE_ROWS - 1, _tail_criterion(tol))
             if N is None:
                 self._too_long(math.exp(self._tail(tc, abar, self.table.rows - 1)), tol, 0, False)
         else:
