@@ -51,6 +51,7 @@ from pgweyl.errors import ArgumentError
 from pgweyl.gym._deps import require_gymnasium
 from pgweyl.gym.envs import step_label
 from pgweyl.gym.exact import rule_arguments
+from pgweyl.landscape.convergence import Shares, share_fields
 from pgweyl.rules import parse_rule
 
 #: Absorbing radius of the "mc" prediction: far inside any ε, so runs are classified at
@@ -64,7 +65,7 @@ CHAIN_GRID = {1: 2001, 2: 101}
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class GradeResult:
+class GradeResult(Shares):
     """Outcome of :func:`grade`.
 
     Attributes
@@ -75,8 +76,9 @@ class GradeResult:
     maxima : the local maxima (best first); ``labels`` their supports as step names.
     final_policies : seeds × |A| probabilities; ``assignments`` the maximum of each
         seed (−1: unresolved); ``final_values`` V of each final policy.
-    counts, probabilities, ci_low, ci_high : seeds at each maximum, shares, Wilson 95%.
-    unresolved, unresolved_ci : share of seeds near no maximum, and its interval.
+    counts, probabilities, ci_low, ci_high, unresolved, unresolved_ci : the
+        :class:`pgweyl.landscape.convergence.Shares` of the seeds (at each maximum, Wilson
+        95%; near no maximum).
     global_value : V*.   regret, regret_se : mean of V* − V(final) and its standard error.
     predicted : {"mc": {...}, "chain": {...}} — shares predicted by pgweyl (see module).
     seconds : wall time of the training loop.
@@ -93,12 +95,6 @@ class GradeResult:
     final_policies: np.ndarray
     assignments: np.ndarray
     final_values: np.ndarray
-    counts: np.ndarray
-    probabilities: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    unresolved: float
-    unresolved_ci: tuple
     global_value: float
     regret: float
     regret_se: float
@@ -464,8 +460,6 @@ def grade(
     assign = exact.classify(final, eps, rule_used)
     counts = np.bincount(assign[assign >= 0], minlength=len(maxima))
     n = len(seeds)
-    from pgweyl.landscape.convergence import share_fields
-
     n_unres = int((assign < 0).sum())
     values = np.array([exact.value_of_policy(p) for p in final])
     v_star = float(exact.global_maximum.value)

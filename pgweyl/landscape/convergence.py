@@ -51,11 +51,25 @@ def wilson_interval(k, n: int, z: float = Z95):
     return centre - half, centre + half
 
 
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class Shares:
+    """Shares of n runs (or trained agents) at each local maximum, and unresolved, with
+    Wilson 95% intervals: ``counts``, ``probabilities`` = counts / n, ``ci_low`` /
+    ``ci_high``, ``unresolved`` (the share near no maximum, always reported) and
+    ``unresolved_ci``. The record :class:`ConvergenceResult` and the Gymnasium harness's
+    :class:`pgweyl.gym.GradeResult` extend; :func:`share_fields` fills it."""
+
+    counts: np.ndarray
+    probabilities: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    unresolved: float
+    unresolved_ci: tuple
+
+
 def share_fields(counts, n_unresolved: int, n: int) -> dict:
-    """The shares of n runs at each maximum and unresolved, with Wilson 95% intervals:
-    ``counts``, ``probabilities``, ``ci_low``, ``ci_high``, ``unresolved``,
-    ``unresolved_ci`` (the fields :class:`ConvergenceResult` and the Gymnasium
-    harness's result share)."""
+    """The :class:`Shares` fields of n runs from the counts at each maximum and the
+    unresolved count (keywords for a record that extends it)."""
     counts = np.asarray(counts)
     lo, hi = wilson_interval(counts, n)
     u_lo, u_hi = wilson_interval(n_unresolved, n)
@@ -70,23 +84,17 @@ def share_fields(counts, n_unresolved: int, n: int) -> dict:
 
 
 @dataclass(frozen=True, repr=False, kw_only=True)
-class ConvergenceResult:
+class ConvergenceResult(Shares):
     """Shares of runs ending at each maximum (aligned with ``maxima``) and unresolved.
 
-    Attributes: ``maxima`` (the :class:`LocalMaximum` list, best first), ``counts``,
-    ``probabilities`` (counts / n_runs), ``ci_low``/``ci_high`` (Wilson 95%),
-    ``unresolved`` and ``unresolved_ci`` (runs near no maximum), ``n_runs``,
+    Attributes: ``maxima`` (the :class:`LocalMaximum` list, best first), the
+    :class:`Shares` of the runs (``counts``, ``probabilities`` = counts / n_runs,
+    ``ci_low``/``ci_high``, ``unresolved``, ``unresolved_ci``), ``n_runs``,
     ``n_absorbed`` (runs stopped within ε), ``mean_stop_update``, ``settings`` (the
     call's arguments, to rerun it). Built by keyword. :meth:`standard_errors` and
     :meth:`to_dict`."""
 
     maxima: list
-    counts: np.ndarray
-    probabilities: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    unresolved: float
-    unresolved_ci: tuple
     n_runs: int
     n_absorbed: int
     mean_stop_update: float
@@ -252,4 +260,10 @@ def convergence_probabilities(
     )
 
 
-__all__ = ["ConvergenceResult", "convergence_probabilities", "share_fields", "wilson_interval"]
+__all__ = [
+    "ConvergenceResult",
+    "Shares",
+    "convergence_probabilities",
+    "share_fields",
+    "wilson_interval",
+]
