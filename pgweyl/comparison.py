@@ -26,29 +26,25 @@ import numpy as np
 
 from pgweyl import validate
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape.odds import ODDS, GlobalOdds
 
 METHODS = ("auto", "mc", "chain", "both")
 
 
 @dataclass(frozen=True, repr=False)
-class CompareResult:
+class CompareResult(GlobalOdds):
     """P(ends at the global maximum) per rule (rows) and x value (columns).
 
-    ``p_mc``, ``ci_low``, ``ci_high``, ``unresolved`` (Monte Carlo), ``p_chain``,
-    ``grid_error`` (the chain solver; NaN where it did not run), ``global_value`` (V of
-    the global maximum) and ``global_distance`` (TV from the rule's global maximum to
-    V's) are arrays of shape (rules, x values)."""
+    The :class:`pgweyl.landscape.odds.GlobalOdds` columns ``p_mc``, ``ci_low``,
+    ``ci_high``, ``unresolved`` (Monte Carlo), ``p_chain``, ``grid_error`` (the chain
+    solver; NaN where it did not run), ``global_value`` (V of the global maximum) and
+    ``global_distance`` (TV from the rule's global maximum to V's) are arrays of shape
+    (rules, x values)."""
 
     env: str
     x_name: str
     x_values: list
     rules: list
-    p_mc: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    unresolved: np.ndarray
-    p_chain: np.ndarray
-    grid_error: np.ndarray
     global_value: np.ndarray
     global_distance: np.ndarray
     settings: dict = field(default_factory=dict)
@@ -110,8 +106,9 @@ def compare(
     """Compare update ``rules`` (specs) on ``env_spec`` against ``lrs`` (the default x
     axis) or the catalog knob ``param`` taking ``values`` (at step size ``lr``)."""
     from pgweyl.env.spec import parse_env_spec
-    from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
+    from pgweyl.landscape import local_maxima
     from pgweyl.landscape.chain import chain_refusal
+    from pgweyl.landscape.odds import global_odds, study_settings
     from pgweyl.rules import parse_rule
 
     spec = parse_env_spec(env_spec)
@@ -135,6 +132,10 @@ def compare(
         x_name, xs = param, list(values)
         envs = [spec.with_knobs(**{param: v}).build() for v in xs]  # all built first
         lr = validate.positive_real("lr", lr)
+    settings = study_settings(
+        theta0, n_updates, n_runs, seed, eps, method, lr=lr if param is not None else None
+    )
+    chain_kw = {} if grid is None else {"grid": grid}  # else the solver's default
     shape = (len(rules), len(xs))
     out = {k: np.full(shape, np.nan) for k in _ARRAYS}
     maxima_cache: dict = {}
@@ -151,52 +152,27 @@ def compare(
             g, dist = _global_index(maxima, v_global.policy)
             out["global_value"][i, j] = v_global.value
             out["global_distance"][i, j] = dist
-            if method in ("auto", "mc", "both"):
-                mc = convergence_probabilities(
-                    env,
-                    t0,
-                    step,
-                    n_updates,
-                    n_runs,
-                    seed=seed,
-                    eps=eps,
-                    maxima=maxima,
-                    rule=rule,
-                    progress=progress,
-                )
-                out["p_mc"][i, j] = mc.probabilities[g]
-                out["ci_low"][i, j] = mc.ci_low[g]
-                out["ci_high"][i, j] = mc.ci_high[g]
-                out["unresolved"][i, j] = mc.unresolved
             why = chain_refusal(env, rule)
             if method in ("chain", "both") and why is not None:
                 raise ArgumentError(f"{why} (rule {rule} on {env!r}); use method 'auto' or 'mc'")
-            if method != "mc" and why is None:
-                grid_kw = {} if grid is None else {"grid": grid}  # else the solver's default
-                ch = chain_absorption(
-                    env, step, eps=eps, maxima=maxima, **grid_kw, **_rule_kwargs(rule)
-                )
-                out["p_chain"][i, j] = ch.at(t0, env)[g]
-                err = ch.grid_error(t0, env)
-                out["grid_error"][i, j] = err[g]
-    settings = {
-        "theta0": None if theta0 is None else list(np.ravel(theta0)),
-        "n_updates": n_updates,
-        "n_runs": n_runs,
-        "eps": eps,
-        "seed": seed,
-        "method": method,
-        "lr": lr if param is not None else None,
-    }
+            odds = global_odds(
+                env,
+                t0,
+                step,
+                maxima,
+                g,
+                {**settings, "progress": progress},
+                mc=method != "chain",
+                chain=chain_kw if method != "mc" and why is None else None,
+                rule=None if str(rule) == "vanilla" else rule,
+            )
+            for k, v in odds.items():
+                out[k][i, j] = v
     return CompareResult(str(spec), x_name, xs, [str(r) for r in rules], settings=settings, **out)
 
 
 #: The float arrays of a :class:`CompareResult` (rules × x values), NaN until computed.
-_ARRAYS = "p_mc ci_low ci_high unresolved p_chain grid_error global_value global_distance".split()
-
-
-def _rule_kwargs(rule) -> dict:
-    return {} if str(rule) == "vanilla" else {"rule": rule}
+_ARRAYS = ODDS + ("global_value", "global_distance")
 
 
 __all__ = ["CompareResult", "compare"]

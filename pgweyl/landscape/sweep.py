@@ -17,9 +17,8 @@ import numpy as np
 from pgweyl import budget, validate
 from pgweyl.env.catalog import FAMILIES, make_env
 from pgweyl.errors import ArgumentError
-from pgweyl.landscape.chain import chain_absorption, effective_map
-from pgweyl.landscape.convergence import convergence_probabilities
 from pgweyl.landscape.maxima import local_maxima
+from pgweyl.landscape.odds import ODDS, GlobalOdds, global_odds, study_settings
 
 #: Most values one sweep may have (each value is a whole convergence study).
 MAX_SWEEP_VALUES = 100
@@ -31,13 +30,14 @@ def _size_key(v):
 
 
 @dataclass(frozen=True, repr=False, kw_only=True)
-class SweepResult:
+class SweepResult(GlobalOdds):
     """P(policy gradient ends at the global maximum) for each value of ``param``.
 
     Arrays are aligned with ``values``; NaN where a method was not run.
     ``global_support``/``global_value``: the best maximum at each value;
-    ``n_maxima``: how many maxima there are; ``p_mc``, ``ci_low``, ``ci_high``,
-    ``unresolved``: Monte Carlo; ``p_chain``, ``grid_error``: the chain solver;
+    ``n_maxima``: how many maxima there are; the :class:`GlobalOdds` columns ``p_mc``,
+    ``ci_low``, ``ci_high``, ``unresolved`` (Monte Carlo), ``p_chain``, ``grid_error``
+    (the chain solver);
     ``settings``: the call's arguments. Also ``family``, ``param``, ``values`` and
     ``knobs`` (the other knobs). Built by keyword; :meth:`to_dict` (NaN as null)."""
 
@@ -48,12 +48,6 @@ class SweepResult:
     global_support: tuple
     global_value: np.ndarray
     n_maxima: np.ndarray
-    p_mc: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    unresolved: np.ndarray
-    p_chain: np.ndarray
-    grid_error: np.ndarray
     settings: dict
 
     def to_dict(self) -> dict:
@@ -67,8 +61,8 @@ class SweepResult:
         return f"SweepResult({self.family}, {self.param} -> P(global max): {rows})"
 
 
-#: The float arrays of a :class:`DifficultySweep` (one entry per value), NaN until computed.
-_ARRAYS = "global_value p_mc ci_low ci_high unresolved p_chain grid_error".split()
+#: The float arrays of a :class:`SweepResult` (one entry per value), NaN until computed.
+_ARRAYS = ("global_value",) + ODDS
 
 
 def difficulty_sweep(
@@ -136,6 +130,7 @@ def difficulty_sweep(
         if method != "mc" and envs[i].policy_kind == "exp" and envs[i].effective_dim <= 2:
             dim = envs[i].effective_dim
             budget.require_chain_grid(dim, grid if dim == 1 else max(33, grid // 4))
+    settings = study_settings(theta0, n_updates, n_runs, seed, eps, method, lr=lr, grid=grid)
     n = len(values)
     out = {k: np.full(n, np.nan) for k in _ARRAYS}
     n_maxima = np.zeros(n, dtype=np.int64)
@@ -148,34 +143,14 @@ def difficulty_sweep(
         supports.append(tuple(maxima[best].support))
         n_maxima[i] = len(maxima)
         out["global_value"][i] = maxima[best].value
-        if method in ("mc", "both"):
-            mc = convergence_probabilities(
-                env, t0, lr, n_updates, n_runs, seed=seed, eps=eps, maxima=maxima, progress=progress
-            )
-            out["p_mc"][i] = mc.probabilities[best]
-            out["ci_low"][i] = mc.ci_low[best]
-            out["ci_high"][i] = mc.ci_high[best]
-            out["unresolved"][i] = mc.unresolved
-        if (
-            method in ("chain", "both")
-            and env.policy_kind == "exp"
-            and effective_map(env).shape[0] <= 2
-        ):
-            dim = effective_map(env).shape[0]
-            g = grid if dim == 1 else max(33, grid // 4)  # refinement needs >= 33 nodes
-            ch = chain_absorption(env, lr, grid=g, eps=eps, maxima=maxima, refine=True)
-            out["p_chain"][i] = ch.at(t0, env)[best]
-            out["grid_error"][i] = ch.grid_error(t0, env)[best]
-    settings = {
-        "theta0": None if theta0 is None else list(np.ravel(theta0)),
-        "lr": lr,
-        "n_updates": n_updates,
-        "n_runs": n_runs,
-        "seed": seed,
-        "eps": eps,
-        "method": method,
-        "grid": grid,
-    }
+        chain = None
+        if method in ("chain", "both") and env.policy_kind == "exp" and env.effective_dim <= 2:
+            g = grid if env.effective_dim == 1 else max(33, grid // 4)  # refinement: >= 33
+            chain = {"grid": g, "refine": True}
+        run = {**settings, "progress": progress}
+        odds = global_odds(env, t0, lr, maxima, best, run, mc=method != "chain", chain=chain)
+        for k, v in odds.items():
+            out[k][i] = v
     return SweepResult(
         family=family,
         param=param,

@@ -66,46 +66,35 @@ def compute_point(task: PointTask, maxima, chain=None) -> dict:
     ``ci_low``, ``ci_high``, ``chain``, ``grid_error`` (NaN where a solver did not run);
     ``unresolved``, ``n_maxima``, ``global_maximum`` (0), ``seconds`` and ``versions``
     (:func:`numeric_versions` where the point ran)."""
-    from pgweyl.landscape import convergence_probabilities
+    from pgweyl.landscape.odds import point_odds
 
     start = time.perf_counter()
     env = task.spec.build()
     theta0 = np.zeros(env.theta_dim) if task.theta0 is None else np.array(task.theta0)
-    n = len(maxima)
-    nan = np.full(n, np.nan)
+    budget = {"n_updates": task.n_updates, "n_runs": task.runs, "seed": task.seed}
+    odds = point_odds(
+        env,
+        theta0,
+        task.lr,
+        maxima,
+        {**budget, "eps": task.eps, "progress": False},
+        mc=task.mc,
+        chain=chain,
+        **rule_kwargs(task.rule),
+    )
     out = {
         "index": task.index,
         "value": np.array([m.value for m in maxima], dtype=float),
         "support": [support_label(m.support) for m in maxima],
-        "probability": nan.copy(),
-        "ci_low": nan.copy(),
-        "ci_high": nan.copy(),
-        "chain": nan.copy(),
-        "grid_error": nan.copy(),
-        "unresolved": float("nan"),
-        "n_maxima": n,
+        "probability": odds["p_mc"],
+        "ci_low": odds["ci_low"],
+        "ci_high": odds["ci_high"],
+        "chain": odds["p_chain"],
+        "grid_error": odds["grid_error"],
+        "unresolved": odds["unresolved"],
+        "n_maxima": len(maxima),
         "global_maximum": 0,
     }
-    if task.mc:
-        mc = convergence_probabilities(
-            env,
-            theta0,
-            task.lr,
-            task.n_updates,
-            task.runs,
-            seed=task.seed,
-            eps=task.eps,
-            maxima=maxima,
-            progress=False,
-            **rule_kwargs(task.rule),
-        )
-        out["probability"] = np.asarray(mc.probabilities, dtype=float)
-        out["ci_low"] = np.asarray(mc.ci_low, dtype=float)
-        out["ci_high"] = np.asarray(mc.ci_high, dtype=float)
-        out["unresolved"] = float(mc.unresolved)
-    if chain is not None:
-        out["chain"] = np.asarray(chain.at(theta0, env), dtype=float)
-        out["grid_error"] = np.asarray(chain.grid_error(theta0, env), dtype=float)
     out["seconds"] = time.perf_counter() - start
     out["versions"] = numeric_versions()
     return out
