@@ -358,19 +358,14 @@ def _allowed_knobs(spec: EnvSpec) -> tuple:
 
 
 def make_grid(
-    env_spec,
-    params: dict,
-    runs: int = DEFAULT_RUNS,
-    seed: int = 0,
-    lr=None,
-    theta0=None,
-    rule=None,
-    eps=None,
-    n_updates=None,
-    method: str = "auto",
-    grid: int | None = None,
+    env_spec, params: dict, runs: int = DEFAULT_RUNS, seed: int = 0, **settings
 ) -> SweepGrid:
     """Validate a sweep and return its :class:`SweepGrid` (see the module docstring).
+
+    ``settings``: the keywords of :func:`pgweyl.sweep.sweep` that fix the runs — the run
+    settings :data:`RUN_PARAMS` not swept (None or absent: :data:`DEFAULTS`), ``method``
+    (default "auto", :data:`METHODS`) and ``grid`` (chain nodes per axis; None: the
+    solver's default). An unknown keyword is refused.
 
     Builds the environment of every knob combination (cheap: tables are made lazily) so
     that a bad knob value, a θ_0 of the wrong length, or a ``method`` that needs the chain
@@ -380,8 +375,15 @@ def make_grid(
         raise ArgumentError(
             "params must be a non-empty dict {name: values}, e.g. {'level': [4, 6, 8]}"
         )
+    unknown = sorted(set(settings) - set(RUN_PARAMS) - {"method", "grid"})
+    if unknown:
+        raise ArgumentError(
+            f"unknown sweep setting {unknown[0]!r}; the settings are "
+            f"{', '.join(RUN_PARAMS)}, method and grid"
+        )
+    method, grid = settings.get("method", "auto"), settings.get("grid")
     allowed = _allowed_knobs(spec)
-    fixed = {"lr": lr, "theta0": theta0, "rule": rule, "eps": eps, "n_updates": n_updates}
+    fixed = {k: settings.get(k) for k in RUN_PARAMS}
     checked = []
     for name, values in params.items():
         if not isinstance(name, str):

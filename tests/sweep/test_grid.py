@@ -77,6 +77,14 @@ def test_method_decides_the_solvers():
     assert g.task((0,)).chain and not g.task((0,)).mc
 
 
+def test_make_grid_refuses_an_unknown_setting():
+    # make_grid takes the run settings as keywords (sweep's signature names them): a
+    # misspelt one must be a one-line refusal, not silently the default
+    with pytest.raises(ArgumentError, match="unknown sweep setting 'n_update'"):
+        make_grid("corridor", {"level": [4]}, n_update=10)
+    assert make_grid("corridor", {"level": [4]}, n_updates=10).settings["n_updates"] == 10
+
+
 def test_rule_is_passed_only_when_not_the_default():
     assert rule_kwargs("vanilla") == {}
     assert rule_kwargs("natural") == {"rule": "natural"}
