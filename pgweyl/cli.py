@@ -530,6 +530,7 @@ def cmd_compare(args) -> Outcome:
     from pgweyl.comparison import compare
     from pgweyl.env.spec import parse_scalar
     from pgweyl.plot.rules import compare_figure
+    from pgweyl.sweep.command import run_keywords
 
     rules = split_rules(args.rules)
     param = values = None
@@ -548,14 +549,9 @@ def cmd_compare(args) -> Outcome:
         param=param,
         values=values,
         lr=(args.lr or [1.0])[0],
-        theta0=args.theta0,
-        n_updates=args.updates,
         n_runs=args.runs,
-        eps=args.eps,
-        seed=args.seed,
-        method=args.method,
-        grid=args.grid,
         progress=_progress(args),
+        **run_keywords(args),
     )
     figure = compare_figure(res) if args.plot else None
     return Outcome(res.to_dict(), lambda _d: res.table(), EXIT_OK, figure)
@@ -593,36 +589,25 @@ def build_parser() -> argparse.ArgumentParser:
     from pgweyl.gym import command as grade_command  # both import no heavy engine
     from pgweyl.sweep import command as sweep_command
 
-    def common(sp):
-        sweep_command.add_common_options(sp, seed_type=count)
+    with_common = []  # the common options go last in each command's --help
 
-    def run_options(sp):  # what converge and compare share: runs, budget, solvers
-        sp.add_argument("--theta0", type=real, nargs="+", help="start theta (default 0)")
-        sp.add_argument("--updates", type=count, default=200_000, help="updates per run")
-        sp.add_argument("--runs", type=count, default=10_000, help="Monte Carlo runs per point")
-        sp.add_argument(
-            "--method",
-            choices=("auto", "mc", "chain", "both"),
-            default="auto",
-            help="auto (default): Monte Carlo, and the chain solver where it applies",
-        )
-        sp.add_argument(
-            "--eps",
-            type=real,
-            default=None,
-            help="absorbing radius in total variation (default sigmoid(-8))",
-        )
-        sp.add_argument("--grid", type=count, default=None, help="chain solver grid per axis")
-        sp.add_argument(
-            "--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf"
-        )
+    def command(name, helptext, func, *, env=True, common=True):
+        """A subcommand running ``func``: its ENV argument first (when ``env``), the
+        common options (--quiet, --seed, --json) last (when ``common``)."""
+        sp = sub.add_parser(name, help=helptext)
+        if env:
+            sp.add_argument("env", metavar="ENV")
+        sp.set_defaults(func=func)
+        if common:
+            with_common.append(sp)
+        return sp
 
-    s = sub.add_parser("envs", help="the catalog of environment families")
-    common(s)
-    s.set_defaults(func=cmd_envs)
+    def run_options(sp):  # what converge and compare share with sweep
+        sweep_command.add_run_options(sp, int_type=count, real_type=real, updates=200_000)
 
-    s = sub.add_parser("value", help="V, grad V and the value distribution at theta")
-    s.add_argument("env", metavar="ENV")
+    command("envs", "the catalog of environment families", cmd_envs, env=False)
+
+    s = command("value", "V, grad V and the value distribution at theta", cmd_value)
     s.add_argument("--theta", type=real, nargs="+", help="theta (default 0)")
     s.add_argument(
         "--tol",
@@ -639,44 +624,31 @@ def build_parser() -> argparse.ArgumentParser:
         help="exact closed forms (exit law, E[T], V) for these step probabilities, e.g. "
         "2/5,1/10,3/10,1/5 (any distribution; --symbolic alone: symbols p_i)",
     )
-    common(s)
-    s.set_defaults(func=cmd_value)
 
-    s = sub.add_parser("check", help="closed forms against simulation (exit 1 on disagreement)")
-    s.add_argument("env", metavar="ENV")
+    s = command("check", "closed forms against simulation (exit 1 on disagreement)", cmd_check)
     s.add_argument("--theta", type=real, nargs="+", help="theta (default 0)")
     s.add_argument("--episodes", type=count, default=100_000, help="simulated episodes (>= 100)")
-    common(s)
-    s.set_defaults(func=cmd_check)
 
-    s = sub.add_parser("maxima", help="local maxima with certificates and basin shares")
-    s.add_argument("env", metavar="ENV")
+    s = command("maxima", "local maxima with certificates and basin shares", cmd_maxima)
     s.add_argument(
         "--basin-samples",
         type=count,
         default=16,
         help="gradient-flow starts for the basin shares (default 16, at most 10000; 0 skips)",
     )
-    common(s)
-    s.set_defaults(func=cmd_maxima)
 
-    for name, helptext in (("converge", "convergence probabilities from theta0"),):
-        s = sub.add_parser(name, help=helptext)
-        s.add_argument("env", metavar="ENV")
-        s.add_argument(
-            "--rule",
-            default="vanilla",
-            metavar="RULE",
-            help="update rule: vanilla (default), natural, entropy:tau=T, with options "
-            "baseline=…, schedule=decay,decay=…,power=…",
-        )
-        s.add_argument("--lr", type=real, default=1.0, help="step size (default 1.0)")
-        run_options(s)
-        common(s)
-        s.set_defaults(func=cmd_converge)
+    s = command("converge", "convergence probabilities from theta0", cmd_converge)
+    s.add_argument(
+        "--rule",
+        default="vanilla",
+        metavar="RULE",
+        help="update rule: vanilla (default), natural, entropy:tau=T, with options "
+        "baseline=…, schedule=decay,decay=…,power=…",
+    )
+    s.add_argument("--lr", type=real, default=1.0, help="step size (default 1.0)")
+    run_options(s)
 
-    s = sub.add_parser("compare", help="update rules compared: P(global maximum) per rule")
-    s.add_argument("env", metavar="ENV")
+    s = command("compare", "update rules compared: P(global maximum) per rule", cmd_compare)
     s.add_argument(
         "--rules",
         default="vanilla,natural,entropy:tau=0.01",
@@ -685,26 +657,34 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--lr", type=real, nargs="+", default=None, help="step sizes (x axis)")
     s.add_argument("--param", default=None, help="knob=v1,v2,... as the x axis instead of lr")
     run_options(s)
-    common(s)
-    s.set_defaults(func=cmd_compare)
 
-    s = sub.add_parser("sweep", help="convergence probabilities over a grid of params (Dask, Zarr)")
-    sweep_command.add_sweep_arguments(s)
-    s.set_defaults(func=_pair(sweep_command.run_sweep))
-    s = sub.add_parser("plot-sweep", help="a figure from a sweep store")
-    sweep_command.add_plot_arguments(s)
-    s.set_defaults(func=_pair(sweep_command.run_plot))
-    s = sub.add_parser("grade", help="grade an RL agent against pgweyl's exact answers")
-    common(s)
+    # sweep and plot-sweep declare all their own arguments (their module runs alone too)
+    sc = sweep_command
+    for name, helptext, run, add_arguments in (
+        (
+            "sweep",
+            "convergence probabilities over a grid of params (Dask, Zarr)",
+            sc.run_sweep,
+            sc.add_sweep_arguments,
+        ),
+        ("plot-sweep", "a figure from a sweep store", sc.run_plot, sc.add_plot_arguments),
+    ):
+        add_arguments(command(name, helptext, _pair(run), env=False, common=False))
+    s = command(
+        "grade",
+        "grade an RL agent against pgweyl's exact answers",
+        _pair(grade_command.run),
+        env=False,
+    )
     grade_command.add_arguments(s)
-    s.set_defaults(func=_pair(grade_command.run))
+    for sp in with_common:
+        sweep_command.add_common_options(sp, seed_type=count)
 
-    s = sub.add_parser("demo", help="the main job on the built-in default")
+    s = command("demo", "the main job on the built-in default", cmd_demo, env=False, common=False)
     s.add_argument("out", nargs="?", metavar="OUT", help="output folder (./pgweyl-demo)")
     s.add_argument("--quick", action="store_true", help="small budgets (about 30 s)")
     s.add_argument("--quiet", action="store_true", help="no progress, no summary")
     s.add_argument("--seed", type=count, default=0, help="random seed (default 0)")
-    s.set_defaults(func=cmd_demo)
     return p
 
 

@@ -53,22 +53,54 @@ def add_sweep_arguments(parser, common: bool = True) -> None:
     where.add_argument(
         "--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler"
     )
-    parser.add_argument("--runs", type=int, default=10_000, help="Monte Carlo runs per point")
-    parser.add_argument("--updates", type=int, default=None, help="updates per run (200000)")
     parser.add_argument("--lr", type=float, default=None, help="step size (default 1.0)")
-    parser.add_argument("--theta0", type=float, nargs="+", help="start theta (default 0)")
-    parser.add_argument("--eps", type=float, default=None, help="absorbing radius (sigmoid(-8))")
     parser.add_argument("--rule", default=None, help="update rule (default vanilla)")
+    add_run_options(parser)
+    if common:
+        add_common_options(parser)
+
+
+def add_run_options(parser, int_type=int, real_type=float, updates=None) -> None:
+    """``--theta0``, ``--updates``, ``--runs``, ``--method``, ``--eps``, ``--grid`` and
+    ``--plot``: the run options ``pgweyl sweep``, ``converge`` and ``compare`` share
+    (:func:`run_keywords` maps them to the library's keywords). Numbers are parsed by
+    ``int_type``/``real_type``; ``updates``: the default of ``--updates`` (None: the
+    library's, 200000, so that a sweep may vary it)."""
+    parser.add_argument("--theta0", type=real_type, nargs="+", help="start theta (default 0)")
+    parser.add_argument(
+        "--updates", type=int_type, default=updates, help="updates per run (default 200000)"
+    )
+    parser.add_argument("--runs", type=int_type, default=10_000, help="Monte Carlo runs per point")
     parser.add_argument(
         "--method",
         choices=("auto", "mc", "chain", "both"),
         default="auto",
-        help="auto: Monte Carlo, and the chain solver where it applies",
+        help="auto (default): Monte Carlo, and the chain solver where it applies",
     )
-    parser.add_argument("--grid", type=int, default=None, help="chain nodes per axis")
-    parser.add_argument("--plot", default=None, metavar="FILE", help="figure (PNG and PDF)")
-    if common:
-        add_common_options(parser)
+    parser.add_argument(
+        "--eps",
+        type=real_type,
+        default=None,
+        help="absorbing radius in total variation (default sigmoid(-8))",
+    )
+    parser.add_argument("--grid", type=int_type, default=None, help="chain solver grid per axis")
+    parser.add_argument(
+        "--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf"
+    )
+
+
+def run_keywords(args) -> dict:
+    """The library keywords of the run options (:func:`add_run_options`) a command parsed:
+    ``theta0``, ``n_updates``, ``eps``, ``seed``, ``method`` and ``grid`` (the runs are
+    ``runs`` in :func:`pgweyl.sweep` and ``n_runs`` elsewhere, so the caller names them)."""
+    return {
+        "theta0": args.theta0,
+        "n_updates": args.updates,
+        "eps": args.eps,
+        "seed": getattr(args, "seed", 0),
+        "method": args.method,
+        "grid": args.grid,
+    }
 
 
 def add_plot_arguments(parser, common: bool = True) -> None:
@@ -151,15 +183,10 @@ def run_sweep(args):
         store=args.store,
         client=args.scheduler,
         workers=args.workers,
-        seed=getattr(args, "seed", 0),
         lr=args.lr,
-        theta0=args.theta0,
         rule=args.rule,
-        eps=args.eps,
-        n_updates=args.updates,
-        method=args.method,
-        grid=args.grid,
         progress=False if quiet else None,
+        **run_keywords(args),
     )
     data = dataset_summary(ds, args.store)
     if args.plot:
