@@ -400,10 +400,10 @@ def _chain_applies(env) -> bool:
 
 
 def cmd_converge(args) -> Outcome:
-    from pgweyl.comparison import _rule_kwargs
     from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
     from pgweyl.landscape.chain import chain_refusal
     from pgweyl.rules import parse_rule
+    from pgweyl.sweep.grid import rule_kwargs
 
     env = parse_env(args.env)
     theta0 = _theta(env, args.theta0, "--theta0")
@@ -461,7 +461,13 @@ def cmd_converge(args) -> Outcome:
         out["monte_carlo"] = mc.to_dict()
     if "chain" in methods:
         chain = chain_absorption(
-            env, args.lr, grid=grid, eps=args.eps, maxima=maxima, refine=True, **_rule_kwargs(rule)
+            env,
+            args.lr,
+            grid=grid,
+            eps=args.eps,
+            maxima=maxima,
+            refine=True,
+            **rule_kwargs(str(rule)),
         )
         out["chain"] = {
             **chain.to_dict(),
