@@ -14,7 +14,8 @@ type, level, step set and reward rule (nothing is closed over as a constant):
 
 Random numbers: xoshiro256** (Blackman & Vigna 2018) on a 4-word uint64 state owned by
 one run or one block of episodes; u = (next() >> 11) · 2^−53. Streams never share
-state, so results do not depend on how ``prange`` spreads them over threads.
+state, so results do not depend on how ``prange`` (episodes) or
+:func:`pgweyl.sim.threads.run_rows` (REINFORCE runs) spread them over threads.
 """
 
 from __future__ import annotations
@@ -366,20 +367,43 @@ def _mean_step(p, vectors_f, out):
 
 @njit(**NJIT)
 def _mean_exit_time(graph, p, a_buf, ones):
-    """E_θ[T] = τ(λ) with (I − M_π) τ = 1 on the interior states (dense LU)."""
+    """E_θ[T] = τ(λ) with (I − M_π) τ = 1 on the interior states, by Gaussian
+    elimination with partial pivoting in ``a_buf``/``ones`` (a hand loop, not
+    np.linalg.solve: compiling that, with its error formatting, was 3.3 s of every cold
+    first call; the natural rule takes graphs of at most a few hundred states)."""
     n = graph.n_states
+    a, b = a_buf, ones
     for i in range(n):
         for j in range(n):
-            a_buf[i, j] = 0.0
-        a_buf[i, i] = 1.0
-        ones[i] = 1.0
+            a[i, j] = 0.0
+        a[i, i] = 1.0
+        b[i] = 1.0
     for i in range(n):
         for s in range(graph.succ.shape[1]):
             t = graph.succ[i, s]
             if t >= 0:
-                a_buf[i, t] -= p[s]
-    tau = np.linalg.solve(a_buf, ones)
-    return tau[0]
+                a[i, t] -= p[s]
+    for col in range(n):
+        piv = col
+        for i in range(col + 1, n):
+            if abs(a[i, col]) > abs(a[piv, col]):
+                piv = i
+        if piv != col:
+            for j in range(col, n):
+                a[col, j], a[piv, j] = a[piv, j], a[col, j]
+            b[col], b[piv] = b[piv], b[col]
+        for i in range(col + 1, n):
+            f = a[i, col] / a[col, col]
+            if f != 0.0:  # I − M is sparse: most rows have nothing to eliminate
+                for j in range(col + 1, n):
+                    a[i, j] -= f * a[col, j]
+                b[i] -= f * b[col]
+    for i in range(n - 1, -1, -1):
+        v = b[i]
+        for j in range(i + 1, n):
+            v -= a[i, j] * b[j]
+        b[i] = v / a[i, i]
+    return b[0]
 
 
 @njit(**NJIT)
@@ -398,12 +422,65 @@ def _natural_direction(walk, p, mean_step, grad, exp_t, out):
             cov[a, a] = p[a]
             for b in range(dim):
                 cov[a, b] -= p[a] * p[b]
-    pinv = np.linalg.pinv(cov * exp_t, rcond=1e-12)
     for a in range(dim):
-        v = 0.0
         for b in range(dim):
-            v += pinv[a, b] * grad[b]
-        out[a] = v
+            cov[a, b] *= exp_t
+    _symmetric_pinv_apply(cov, grad, out)
+
+
+@njit(**NJIT)
+def _symmetric_pinv_apply(m, g, out):
+    """out = M⁺ g for a small symmetric M (overwritten), with np.linalg.pinv's cut: M =
+    V diag(λ) Vᵀ by cyclic Jacobi rotations, and M⁺ = Σ_{|λ_i| > 1e−12 max|λ|} v_i v_iᵀ / λ_i.
+    A hand loop, not np.linalg.pinv: compiling that was 1.7 s of every cold first call."""
+    n = m.shape[0]
+    v = np.zeros((n, n))
+    for i in range(n):
+        v[i, i] = 1.0
+    for _ in range(60):  # quadratic convergence: a few sweeps for the dimensions here
+        off = 0.0
+        diag = 0.0
+        for p in range(n):
+            diag += m[p, p] * m[p, p]
+            for q in range(p + 1, n):
+                off += m[p, q] * m[p, q]
+        if off <= 1e-36 * diag or off == 0.0:
+            break
+        for p in range(n - 1):
+            for q in range(p + 1, n):
+                if m[p, q] == 0.0:
+                    continue
+                theta = (m[q, q] - m[p, p]) / (2.0 * m[p, q])
+                if abs(theta) > 1e150:
+                    t = 0.5 / theta
+                else:
+                    t = 1.0 / (abs(theta) + np.sqrt(theta * theta + 1.0))
+                    if theta < 0.0:
+                        t = -t
+                c = 1.0 / np.sqrt(t * t + 1.0)
+                s = t * c
+                for k in range(n):  # M ← M P, V ← V P
+                    mkp, mkq = m[k, p], m[k, q]
+                    m[k, p], m[k, q] = c * mkp - s * mkq, s * mkp + c * mkq
+                    vkp, vkq = v[k, p], v[k, q]
+                    v[k, p], v[k, q] = c * vkp - s * vkq, s * vkp + c * vkq
+                for k in range(n):  # M ← Pᵀ M
+                    mpk, mqk = m[p, k], m[q, k]
+                    m[p, k], m[q, k] = c * mpk - s * mqk, s * mpk + c * mqk
+    top = 0.0
+    for i in range(n):
+        top = max(top, abs(m[i, i]))
+    for a in range(n):
+        out[a] = 0.0
+    for i in range(n):
+        lam = m[i, i]
+        if abs(lam) > 1e-12 * top:
+            w = 0.0
+            for k in range(n):
+                w += v[k, i] * g[k]
+            w /= lam
+            for a in range(n):
+                out[a] += w * v[a, i]
 
 
 @njit(**NJIT)
@@ -430,7 +507,7 @@ def _entropy_grad(walk, p, mean_step, out):
 
 @njit(**NJIT)
 def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_every, st, r, out):
-    """One policy-gradient run from θ_0 (see :func:`_reinforce_runs`); writes row r of
+    """One policy-gradient run from θ_0 (see :func:`_reinforce_rows`); writes row r of
     ``out``."""
     # Every array is read out of its record once, here: a record field read inside the
     # loop is a new reference, i.e. an atomic incref/decref pair per read; those pairs
@@ -560,11 +637,24 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     out.target_index[r] = hit if stop >= 0 else -1
 
 
-@njit(**NJIT_PARALLEL)
-def _reinforce_runs(
-    walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_every, states, out
+@njit(**NJIT)
+def _reinforce_rows(
+    walk,
+    payoff,
+    rule,
+    graph,
+    targets,
+    sampler,
+    theta0,
+    n_updates,
+    record_every,
+    states,
+    out,
+    lo,
+    hi,
 ):
-    """Independent policy-gradient runs, one per row of ``states`` (THEORY §5).
+    """Independent policy-gradient runs, rows ``lo``..``hi − 1`` of ``states`` (THEORY §5);
+    :func:`pgweyl.sim.threads.run_rows` spreads the rows over threads.
 
     Vanilla (``rule.kind`` 0): θ_{k+1} = θ_k + α_k (1/B) Σ_j (G_j − β_k) g_j with
     g = (b − λ) − T ∇A(θ_k) (exp) or g = counts − T π_θk (softmax);
@@ -577,19 +667,10 @@ def _reinforce_runs(
     Natural (1): the step is F(θ_k)⁺ of the same estimate, F = E_θk[T] Cov_π(S) with E[T]
     solved exactly on ``graph``; entropy (2): τ ∇H(π_θk) is added to the estimate
     (:mod:`pgweyl.rules`). Records: :mod:`pgweyl.sim.records`."""
-    for r in prange(states.shape[0]):
+    # A serial loop over rows, run by several Python threads at once (it releases the
+    # GIL), not prange: lowering prange around _run cost 5 s of every cold first call.
+    for r in range(lo, hi):
         st = states[r].copy()
         _run(
-            walk,
-            payoff,
-            rule,
-            graph,
-            targets,
-            sampler,
-            theta0,
-            n_updates,
-            record_every,
-            st,
-            r,
-            out,
+            walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_every, st, r, out
         )

@@ -48,6 +48,7 @@ from pgweyl.sim.config import (
     MAX_TRAJECTORY_FLOATS,
     SAMPLERS,
 )
+from pgweyl.sim.threads import run_rows
 
 _TARGET_SUM_TOL = 1e-9
 
@@ -280,7 +281,9 @@ def reinforce(
         np.empty((n_runs, n_records, dim)),
         np.zeros(n_runs, dtype=np.int64),
     )
-    kernels._reinforce_runs(
+    run_rows(
+        kernels._reinforce_rows,
+        n_runs,
         walk,
         payoff(env),
         rule_rec,
