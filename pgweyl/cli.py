@@ -408,15 +408,16 @@ def cmd_converge(args) -> Outcome:
     env = parse_env(args.env)
     theta0 = _theta(env, args.theta0, "--theta0")
     rule = parse_rule(args.rule)
-    why = chain_refusal(env, rule) if _chain_applies(env) else None
-    chain_ok = _chain_applies(env) and why is None
+    applies = _chain_applies(env)
+    why = chain_refusal(env, rule) if applies else None
+    chain_ok = applies and why is None
     methods = {
         "auto": ["mc", "chain"] if chain_ok else ["mc"],
         "mc": ["mc"],
         "chain": ["chain"],
         "both": ["mc", "chain"],
     }[args.method]
-    if "chain" in methods and not _chain_applies(env):
+    if "chain" in methods and not applies:
         raise InputError(
             "the chain solver needs policy 'exp' and effective dimension 1 or 2 "
             f"(this env has {env.effective_dim}); use --method mc or auto"

@@ -88,14 +88,22 @@ def log_probs_many(thetas_c, abars, cell_n, cell_logq, cell_delta, out):
 
 
 @njit(**_NJIT)
-def log_mass(theta_c, abar, n, logq, idx, state_delta):
-    """log Σ_e P_θ(X_n = x_e, T > n) over survival entries e (log q ``logq[e]`` at state
-    ``idx[e]``) by the max-shifted log-sum-exp; −inf for an empty or massless row."""
+def _row_top(theta_c, abar, n, logq, idx, state_delta):
+    """max_e log P_θ(X_n = x_e, T > n) over survival entries e: the shift of the
+    log-sum-exps over a survival row (−inf for an empty or massless row)."""
     top = -np.inf
     for e in range(idx.shape[0]):
         v = cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]])
         if v > top:
             top = v
+    return top
+
+
+@njit(**_NJIT)
+def log_mass(theta_c, abar, n, logq, idx, state_delta):
+    """log Σ_e P_θ(X_n = x_e, T > n) over survival entries e (log q ``logq[e]`` at state
+    ``idx[e]``) by the max-shifted log-sum-exp; −inf for an empty or massless row."""
+    top = _row_top(theta_c, abar, n, logq, idx, state_delta)
     if top == -np.inf:
         return -np.inf
     z = 0.0
@@ -121,15 +129,19 @@ def survival_moments(theta_c, abar, n, idx, logq, state_delta, mean_delta):
     d = theta_c.shape[0]
     for c in range(d):
         mean_delta[c] = 0.0
-    log_s = log_mass(theta_c, abar, n, logq, idx, state_delta)
-    if log_s == -np.inf:
-        return log_s
+    top = _row_top(theta_c, abar, n, logq, idx, state_delta)
+    if top == -np.inf:
+        return -np.inf
+    z = 0.0  # one exp per entry gives both the mass and the moments
     for e in range(idx.shape[0]):
-        w = np.exp(cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]]) - log_s)
+        w = np.exp(cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]]) - top)
+        z += w
         row = state_delta[idx[e]]
         for c in range(d):
             mean_delta[c] += w * row[c]
-    return log_s
+    for c in range(d):
+        mean_delta[c] /= z
+    return top + np.log(z)
 
 
 @njit(**_NJIT)

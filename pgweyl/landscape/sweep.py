@@ -17,6 +17,7 @@ import numpy as np
 from pgweyl import budget, validate
 from pgweyl.env.catalog import FAMILIES, make_env
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape.chain import chain_refusal
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.landscape.odds import ODDS, GlobalOdds, global_odds, study_settings
 
@@ -124,13 +125,17 @@ def difficulty_sweep(
     # Build every environment first, the hardest (largest value) first: a value that is
     # invalid or too large for the memory budget is refused before any long work.
     order = sorted(range(len(values)), key=lambda i: _size_key(values[i]), reverse=True)
-    envs = {}
+    envs, chains = {}, {}  # chains: the chain solver's keywords where it runs, else None
     for i in order:
-        envs[i] = make_env(family, **{**knobs, param: values[i]})
-        if method != "mc" and envs[i].policy_kind == "exp" and envs[i].effective_dim <= 2:
-            dim = envs[i].effective_dim
-            budget.require_chain_grid(dim, grid if dim == 1 else max(33, grid // 4))
+        envs[i] = env = make_env(family, **{**knobs, param: values[i]})
+        chains[i] = None
+        if method != "mc" and chain_refusal(env) is None:
+            dim = env.effective_dim
+            g = grid if dim == 1 else max(33, grid // 4)  # refinement needs >= 33 nodes
+            budget.require_chain_grid(dim, g)
+            chains[i] = {"grid": g, "refine": True}
     settings = study_settings(theta0, n_updates, n_runs, seed, eps, method, lr=lr, grid=grid)
+    run = {**settings, "progress": progress}
     n = len(values)
     out = {k: np.full(n, np.nan) for k in _ARRAYS}
     n_maxima = np.zeros(n, dtype=np.int64)
@@ -143,12 +148,7 @@ def difficulty_sweep(
         supports.append(tuple(maxima[best].support))
         n_maxima[i] = len(maxima)
         out["global_value"][i] = maxima[best].value
-        chain = None
-        if method in ("chain", "both") and env.policy_kind == "exp" and env.effective_dim <= 2:
-            g = grid if env.effective_dim == 1 else max(33, grid // 4)  # refinement: >= 33
-            chain = {"grid": g, "refine": True}
-        run = {**settings, "progress": progress}
-        odds = global_odds(env, t0, lr, maxima, best, run, mc=method != "chain", chain=chain)
+        odds = global_odds(env, t0, lr, maxima, best, run, mc=method != "chain", chain=chains[i])
         for k, v in odds.items():
             out[k][i] = v
     return SweepResult(

@@ -71,13 +71,19 @@ def compute_point(task: PointTask, maxima, chain=None) -> dict:
     start = time.perf_counter()
     env = task.spec.build()
     theta0 = np.zeros(env.theta_dim) if task.theta0 is None else np.array(task.theta0)
-    budget = {"n_updates": task.n_updates, "n_runs": task.runs, "seed": task.seed}
+    run = {
+        "n_updates": task.n_updates,
+        "n_runs": task.runs,
+        "seed": task.seed,
+        "eps": task.eps,
+        "progress": False,
+    }
     odds = point_odds(
         env,
         theta0,
         task.lr,
         maxima,
-        {**budget, "eps": task.eps, "progress": False},
+        run,
         mc=task.mc,
         chain=chain,
         **rule_kwargs(task.rule),
