@@ -171,6 +171,7 @@ class LinearRoute:
     def _system(self, p_hi, p_lo, gamma, cost, keep, no_rewards):
         """The restricted system: A (float64 CSC), its operator, r = r_hi + r_lo, moves."""
         import scipy.sparse as sp
+
         n = self.n
         src, step, dst = self.src, self.step, self.dst
         ex_src, ex_step, ex_j = self.ex_src, self.ex_step, self.ex_j
