@@ -36,6 +36,7 @@ def test_page_runs_and_shows_true_results(namespace):
         (1,),
         2,
     )
+    assert ns["frame"].shape == (256, 256, 3) and ns["frame"].dtype.name == "uint8"
     maxima = [(m.support, round(m.value, 4)) for m in ns["ex"].local_maxima()]
     assert maxima == [((0,), 0.7738), ((1,), 0.475)]
     res = ns["result"]
