@@ -32,7 +32,7 @@ else:
     from pgweyl.gym.agents import ReinforceAgent
     from pgweyl.gym.envs import OBSERVATIONS, AlcoveWalkGymEnv, build_pgweyl_env
     from pgweyl.gym.exact import SUPPORTED_RULES, ExactAnswers, rule_arguments
-    from pgweyl.gym.grading import GradeResult, grade
+    from pgweyl.gym.grading import GradeResult, grade, score_matrix, seeds_needed
     from pgweyl.gym.registration import GYM_IDS, register_envs
 
     register_envs()
@@ -59,4 +59,6 @@ __all__ = [
     "register_envs",
     "require_gymnasium",
     "rule_arguments",
+    "score_matrix",
+    "seeds_needed",
 ]
