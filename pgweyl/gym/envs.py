@@ -183,6 +183,7 @@ class AlcoveWalkGymEnv(gym.Env):
         self._t = 0
         self._done = False
         self._path = None  # positions of this episode, kept only for rgb_array frames
+        self._episode = 0  # resets so far: tells the picture that a new walk began
         self._picture = None  # the WalkPicture, built at the first rgb_array frame
 
     # -- exact answers -----------------------------------------------------------------
@@ -218,6 +219,7 @@ class AlcoveWalkGymEnv(gym.Env):
         self._x = self._start
         self._t = 0
         self._done = False
+        self._episode += 1
         if self.render_mode == "rgb_array":
             self._path = [self._start]
         if self.render_mode == "human":
@@ -285,7 +287,7 @@ class AlcoveWalkGymEnv(gym.Env):
                 from pgweyl.gym.render import WalkPicture
 
                 self._picture = WalkPicture(self.pgweyl_env.alcove)
-            return self._picture.frame(self._path or [], self._walls_now())
+            return self._picture.frame(self._path or [], self._walls_now(), self._episode)
         if mode not in ("ansi", "human"):
             gym.logger.warn(
                 "render() called with render_mode "

@@ -97,10 +97,11 @@ def _segment(canvas, p, q, color, radius: float) -> None:
 class WalkPicture:
     """Frames of walks in one alcove (module docstring: what is drawn, and how).
 
-    ``frame(path, exit_walls=())`` draws the path — a list of positions (full
-    coordinates or representatives), the start first — and returns a new
-    ``uint8`` array; consecutive calls that extend the same path draw only the new
-    steps (a new path, e.g. after a reset, starts from the background again)."""
+    ``frame(path, exit_walls=(), episode=None)`` draws the path — a list of positions
+    (full coordinates or representatives), the start first — and returns a new ``uint8``
+    array; consecutive calls with the same ``episode`` token that extend the same path
+    draw only the new steps; another token (the environment counts its resets) starts
+    from the background again."""
 
     def __init__(self, alcove):
         self.alcove = alcove
@@ -110,7 +111,7 @@ class WalkPicture:
         self._background = None
         self._canvas = None
         self._drawn = 0  # positions of the current path already drawn on _canvas
-        self._first = None  # the first position of the current path
+        self._key = None  # (episode token, first position) of the path on _canvas
 
     # -- geometry ---------------------------------------------------------------------------
     def _basis(self) -> np.ndarray:
@@ -238,18 +239,20 @@ class WalkPicture:
             return tuple(v - x[-1] for v in x)
         return x
 
-    def frame(self, path, exit_walls=()) -> np.ndarray:
+    def frame(self, path, exit_walls=(), episode=None) -> np.ndarray:
         """The picture of ``path`` (start first); the marker at its last position takes the
-        colour of ``exit_walls[0]`` when the walk has exited."""
+        colour of ``exit_walls[0]`` when the walk has exited. ``episode``: a token that
+        changes when a new path begins (without it, a path that starts elsewhere or is
+        shorter than the last one drawn is taken as new)."""
         if self._background is None:
             self._build()
         if not path:
             return self._background.copy()
-        first = self._rep(path[0])
-        if self._canvas is None or first != self._first or len(path) < self._drawn:
+        key = (episode, self._rep(path[0]))
+        if self._canvas is None or key != self._key or len(path) < self._drawn:
             self._canvas = self._background.copy()
             self._drawn = 0
-            self._first = first
+            self._key = key
             if self.rank == 1:
                 self._visits[:] = 0
         canvas = self._canvas

@@ -77,6 +77,24 @@ def test_incremental_frames_equal_a_fresh_drawing(env_id):
     assert not np.array_equal(env.render(), frames[-1])
 
 
+def test_an_episode_rendered_late_is_drawn_whole():
+    """Render mid-episode, finish it unrendered, reset and walk further than before, then
+    render: the frame is the new walk alone (as a fresh picture draws it), not the old
+    trail with the new one's first steps missing."""
+    env = gym.make("pgweyl/Triangle-v0", level=12, render_mode="rgb_array")
+    env.reset(seed=0)
+    env.step(0)
+    env.render()
+    while not env.step(0)[2]:
+        pass
+    env.reset(seed=0)
+    for a in (0, 0, 0, 0, 0, 1):  # (7, 2, 0): inside, a longer path than the one drawn
+        env.step(a)
+    base = env.unwrapped
+    fresh = WalkPicture(base.pgweyl_env.alcove).frame(list(base._path))
+    assert np.array_equal(env.render(), fresh)
+
+
 def test_triangle_picture_geometry():
     """The picture is a similarity of the alcove: the pixel vectors of the steps have the
     lengths (up to one scale) and the pairwise cosines of the steps in the alcove's plane
