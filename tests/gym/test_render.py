@@ -82,13 +82,14 @@ def test_an_episode_rendered_late_is_drawn_whole():
     render: the frame is the new walk alone (as a fresh picture draws it), not the old
     trail with the new one's first steps missing."""
     env = gym.make("pgweyl/Triangle-v0", level=12, render_mode="rgb_array")
-    env.reset(seed=0)
+    env.reset(seed=0)  # start (2, 1, 0)
     env.step(0)
-    env.render()
+    env.step(0)
+    env.render()  # drawn: (2, 1, 0) → (3, 1, 0) → (4, 1, 0)
     while not env.step(0)[2]:
         pass
     env.reset(seed=0)
-    for a in (0, 0, 0, 0, 0, 1):  # (7, 2, 0): inside, a longer path than the one drawn
+    for a in (0, 1, 0, 0, 0, 0):  # (3, 1, 0) → (3, 2, 0) → … (7, 2, 0): longer, elsewhere
         env.step(a)
     base = env.unwrapped
     fresh = WalkPicture(base.pgweyl_env.alcove).frame(list(base._path))
