@@ -146,9 +146,6 @@ class LinearRoute:
     """The θ-independent structure of the linear system of one environment."""
 
     def __init__(self, env):
-        import scipy.sparse as sp  # lazily
-
-        self._sp = sp
         g = env.graph
         self.n = g.n_states
         self.k = g.k
@@ -162,17 +159,19 @@ class LinearRoute:
         """States reachable from λ through steps of positive probability (None: all)."""
         if np.all(probs > 0):
             return None
+        import scipy.sparse as sp  # imported here, not kept on self: the route must pickle
         from scipy.sparse.csgraph import breadth_first_order
 
         ok = probs[self.step] > 0
-        graph = self._sp.csr_matrix(
+        graph = sp.csr_matrix(
             (np.ones(int(ok.sum())), (self.src[ok], self.dst[ok])), shape=(self.n, self.n)
         )
         return np.sort(breadth_first_order(graph, 0, directed=True, return_predecessors=False))
 
     def _system(self, p_hi, p_lo, gamma, cost, keep, no_rewards):
         """The restricted system: A (float64 CSC), its operator, r = r_hi + r_lo, moves."""
-        sp = self._sp
+        import scipy.sparse as sp
+
         n = self.n
         src, step, dst = self.src, self.step, self.dst
         ex_src, ex_step, ex_j = self.ex_src, self.ex_step, self.ex_j

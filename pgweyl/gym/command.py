@@ -117,6 +117,16 @@ def resolve_env(text: str):
     return "pgweyl/AlcoveWalk-v0", {"spec": text}
 
 
+def _progress_mode(args) -> str:
+    """As every pgweyl command: a bar on a terminal, a line at most every 10 s when stderr
+    is piped (a log), nothing with --quiet."""
+    import sys
+
+    if getattr(args, "quiet", False):
+        return "off"
+    return "bar" if sys.stderr.isatty() else "lines"
+
+
 def run(args):
     """Grade as ``args`` say; return (JSON-ready dict, text table)."""
     from pgweyl.gym._deps import require_gymnasium
@@ -155,7 +165,7 @@ def run(args):
         predict=args.predict,
         mc_runs=args.mc_runs,
         mc_seed=seed,
-        progress=False if getattr(args, "quiet", False) else None,
+        progress=_progress_mode(args),
         **kwargs,
         **env_kwargs,
     )

@@ -97,3 +97,21 @@ def test_bad_input_is_one_specific_error(argv, error, msg):
     with pytest.raises(error, match=msg) as info:
         run(*argv)
     assert "\n" not in str(info.value)
+
+
+def test_progress_goes_to_stderr_when_piped_and_quiet_silences_it(capsys):
+    """Under pytest stderr is not a terminal: like every pgweyl command, ``grade`` then
+    writes plain progress lines (one per phase at least, at most one per 10 s while it
+    lasts); ``--quiet`` writes none."""
+    argv = ["corridor:level=4,trap_distance=1", "--seeds", "3", "--updates", "10"]
+    argv += ["--mc-runs", "50"]
+    command.run(grade_parser().parse_args(["grade", *argv]))
+    err = capsys.readouterr().err.splitlines()
+    assert any(
+        line.startswith("pgweyl: training on pgweyl/AlcoveWalk-v0: 3/3 seeds (100%)")
+        for line in err
+    ), err
+    assert any(line.startswith("pgweyl: policy gradient runs: 50/50 runs") for line in err), err
+    assert len(err) <= 6
+    command.run(grade_parser().parse_args(["grade", *argv, "--quiet"]))
+    assert capsys.readouterr().err == ""
