@@ -254,16 +254,31 @@ def test_corridor_against_monte_carlo(corridor, maxima):
 
 
 @pytest.mark.slow
-def test_triangle_against_monte_carlo():
+@pytest.mark.parametrize("eps", [0.01, SIGMA8])
+def test_triangle_against_monte_carlo(eps):
     env = pw.make_env("triangle")
-    chain = theta_chain(env, 1.0, eps=0.01)
+    chain = theta_chain(env, 1.0, eps=eps)
     _mc_compare(
         env,
         chain,
         np.zeros(env.theta_dim),
-        0.01,
+        eps,
         20_000,
         22,
         [100, 1000, 10_000, 100_000],
         10**6,
     )
+
+
+@pytest.mark.parametrize("rule", ["natural", "vanilla:baseline=0.3", "entropy:tau=0.05"])
+def test_any_rule_absorbed_by_infinity_is_the_solver_answer(corridor, rule):
+    """The kernel is the solver's for every rule it takes: P(absorbed by update 2⁴⁰) by
+    squaring equals the solver's linear solve of (I − Q) h = B on the same grid."""
+    maxima = pw.local_maxima(corridor, basin_samples=0, rule=pw.parse_rule(rule))
+    chain = theta_chain(corridor, 1.0, grid=129, rule=rule, maxima=maxima)
+    solver = pw.chain_absorption(
+        corridor, 1.0, grid=129, rule=rule, maxima=maxima, refine=False, progress=False
+    )
+    got = chain.absorbed_by([0.2, 0.0], 2**40).probabilities[0]
+    assert np.abs(got - solver.at([0.2, 0.0])).max() < 1e-8
+    assert chain.rule == str(pw.parse_rule(rule))
