@@ -48,9 +48,10 @@ def bench_events(quick: bool) -> dict:
             pl, t_pl = _conv(env, mx, eps, runs, "plain", seed=2)
             p_pl, how = float(pl.probabilities[0]), "measured"
         else:  # plain runs of ~1e8 updates: time capped runs, extrapolate
-            cap, few = 10**6, 100 if quick else 400
+            cap, few = 10**6, 50 if quick else 100
             pl, t_cap = _conv(env, mx, eps, few, "plain", n_updates=cap)
-            done = pl.n_absorbed * pl.mean_stop_update + (few - pl.n_absorbed) * cap
+            stopped = pl.n_absorbed * pl.mean_stop_update if pl.n_absorbed else 0.0
+            done = stopped + (few - pl.n_absorbed) * cap
             t_pl = t_cap / done * ev.mean_stop_update * runs
             p_pl, how = float("nan"), "extrapolated"
         rows.append((eps, runs, t_ev, t_pl, how, float(ev.probabilities[0]), se, p_pl))

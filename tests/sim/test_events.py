@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import pgweyl as pw
-from pgweyl.sim.events import _quiet_path, event_refusal, quiet_paths, reinforce_events
+from pgweyl.sim.events import MAX_MOVE, _quiet_path, event_refusal, quiet_paths, reinforce_events
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +46,12 @@ def test_quiet_path_against_exact_iteration(corridor):
         p /= p.sum()
         th = th + 1.0 * q.gstar[0] * (disp - q.tstar[0] * (p @ vec))
     out = np.empty(2)
-    done = _quiet_path(vec, theta0, 0, 1.0 * q.gstar[0] * q.tstar[0], float(n), 1e-3, out)
+    coef = 1.0 * q.gstar[0] * q.tstar[0]
+    done = _quiet_path(vec, theta0, 0, coef, float(n), 1e-3, out)
     assert done == n
     assert np.abs(out - th).max() < 1e-6
+    _quiet_path(vec, theta0, 0, coef, float(n), MAX_MOVE, out)  # the default
+    assert np.abs(out - th).max() < 1e-4
     assert np.abs(th - theta0).max() > 1.0  # the path went somewhere
     # a coarse stretch is visibly worse: the comparison can fail
     _quiet_path(vec, theta0, 0, 1.0 * q.gstar[0] * q.tstar[0], float(n), 0.3, out)
