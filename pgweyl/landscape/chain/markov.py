@@ -52,7 +52,7 @@ against the budget first. The powers are not kept between calls: ask
 reported with the solver's empirical bound 2|a₀ − a₁| + |a₁ − a₂|/4 plus the truncation
 (tail + lumped mass per update) × n (× E[updates]² for :meth:`ThetaChain.mean_updates`).
 In 2-D the default grid is coarse and the bound is honest rather than small: on the
-triangle at ε = σ(−8), P(absorbed by update 10⁴) = 0.353 ± 0.022 (treasure) against
+triangle at ε = σ(−8), P(absorbed at maximum 0 by update 10⁴) = 0.353 ± 0.022 against
 0.358 ± 0.003 from 2·10⁴ Monte Carlo runs (tests/landscape/test_chain_markov.py).
 
 >>> import pgweyl as pw
