@@ -140,3 +140,21 @@ def test_convergence_probabilities_scheme(corridor):
     assert auto.unresolved == 0.0
     plain = pw.convergence_probabilities(corridor, [0.0, 0.0], 1.0, 1000, 20, progress=False)
     assert plain.settings["scheme"] == "plain"
+
+
+@pytest.mark.slow
+def test_same_law_as_plain_at_eps_1e4_default_stretches(corridor, targets):
+    """Null hypothesis: at ε = 1e−4, with the default max_move (quiet stretches of up to
+    ~10² updates near the vertices), event-driven and plain runs have the same law of
+    (maximum reached, stopping update); each statistic's |z| ≤ 4."""
+    n_runs = 8000
+    ev = reinforce_events(
+        corridor, [0.0, 0.0], 1.0, 10**8, n_runs, targets=targets, eps=1e-4, seed=13
+    )
+    pl = pw.reinforce(corridor, [0.0, 0.0], 1.0, 10**8, n_runs, targets=targets, eps=1e-4, seed=14)
+    assert np.all(ev.stopped_at >= 0) and np.all(pl.stopped_at >= 0)
+    assert ev.work[:, 1].sum() > 10 * n_runs and ev.work[:, 2].sum() > 0
+    z = _two_sample(
+        ev.stopped_at, ev.target_index, pl.stopped_at, pl.target_index, [2000, 10_000, 30_000]
+    )
+    assert z <= 4.0
