@@ -283,3 +283,11 @@ def test_any_rule_absorbed_by_infinity_is_the_solver_answer(corridor, rule):
     got = chain.absorbed_by([0.2, 0.0], 2**40).probabilities[0]
     assert np.abs(got - solver.at([0.2, 0.0])).max() < 1e-8
     assert chain.rule == str(pw.parse_rule(rule))
+
+
+def test_dense_powers_refused_over_the_memory_budget(corridor, maxima, monkeypatch):
+    chain = theta_chain(corridor, 1.0, grid=257, maxima=maxima)
+    assert np.isfinite(chain.mean_updates([0.0, 0.0]).value)  # an LU: no dense powers
+    monkeypatch.setattr(pw.config, "MEMORY_BUDGET", 1 << 20)
+    with pytest.raises(pw.ResourceError, match="dense powers"):
+        chain.absorbed_by([0.0, 0.0], 10)

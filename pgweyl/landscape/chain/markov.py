@@ -509,11 +509,6 @@ def theta_chain(
         # the squarings cost 8× less)
         grid = (default_grid(dim, (hi - lo) / 2) - 1) // 2 + 1 if dim == 1 else DEFAULT_NODES_2D
     grid = validate.integer("grid", grid, lo=smallest)
-    require(
-        3 * 8.0 * float(grid) ** (2 * dim),
-        f"the dense powers of the θ-chain on a {grid}^{dim} grid",
-        hint="use a smaller grid",
-    )
     t0 = time.perf_counter()
     if maxima is None:
         maxima = local_maxima(env, basin_samples=0, rule=rule)
