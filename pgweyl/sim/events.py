@@ -53,7 +53,7 @@ the same bits at any thread count.
 
 >>> import pgweyl as pw
 >>> env = pw.make_env("corridor")
->>> res = reinforce_events(env, [0.0, 0.0], 1.0, 10**6, 4, targets=[[1, 0], [0, 1]],
+>>> res = reinforce_events(env, [0.0, 0.0], 1.0, 10**10, 4, targets=[[1, 0], [0, 1]],
 ...                        eps=1e-8, seed=0)
 >>> bool((res.stopped_at > 0).all())
 True
