@@ -14,6 +14,7 @@ import functools
 import json
 import time
 
+from bench_events import bench_events
 from bench_exact import bench_exact, bench_peer, bench_samplers
 from bench_landscape import bench_landscape
 from bench_sim import bench_convergence, bench_reinforce, bench_walk
@@ -67,6 +68,7 @@ def main() -> None:
     results.update(bench_walk(args.quick))
     results.update(bench_reinforce(args.quick))
     results.update(bench_convergence(args.quick))
+    results.update(bench_events(args.quick))
     results.update(bench_peer(args.quick))
     results.update(bench_exact(args.quick))
     results.update(bench_samplers(args.quick))

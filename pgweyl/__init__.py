@@ -37,10 +37,12 @@ from pgweyl.landscape import (
     ChainResult,
     ConvergenceResult,
     LocalMaximum,
+    ThetaChain,
     chain_absorption,
     convergence_probabilities,
     deterministic_basin,
     local_maxima,
+    theta_chain,
 )
 from pgweyl.rules import Rule, RuleError, expected_update, parse_rule
 from pgweyl.weyl import (
@@ -110,6 +112,7 @@ __all__ = [
     "StartError",
     "StepSet",
     "StepSetError",
+    "ThetaChain",
     "TruncationWarning",
     "ValueDistribution",
     "WeylGroup",
@@ -139,4 +142,5 @@ __all__ = [
     "simulate_episodes",
     "sweep",
     "survival",
+    "theta_chain",
 ]

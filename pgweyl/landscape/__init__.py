@@ -1,6 +1,7 @@
 """Layer 5: local maxima, convergence probabilities, the θ-chain solver."""
 
 from pgweyl.landscape.chain import ChainResult, chain_absorption
+from pgweyl.landscape.chain.markov import ThetaChain, theta_chain
 from pgweyl.landscape.convergence import (
     ConvergenceResult,
     convergence_probabilities,
@@ -19,11 +20,13 @@ __all__ = [
     "ConvergenceResult",
     "LocalMaximum",
     "SweepResult",
+    "ThetaChain",
     "chain_absorption",
     "convergence_probabilities",
     "deterministic_basin",
     "difficulty_sweep",
     "local_maxima",
+    "theta_chain",
     "total_variation",
     "wilson_interval",
 ]

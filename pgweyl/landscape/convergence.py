@@ -123,6 +123,36 @@ class ConvergenceResult(Shares):
         )
 
 
+#: ``scheme="auto"`` runs the event-driven scheme below this ε (it applies only to vanilla
+#: REINFORCE with batch 1, a constant step and baseline, and the walk sampler).
+EVENT_EPS = 1e-5
+
+SCHEMES = ("auto", "plain", "event")
+
+
+def _choose_scheme(env, scheme, rule, batch, sampler, eps) -> str:
+    """The scheme to run, "plain" or "event" (refusing "event" where it does not apply)."""
+    from pgweyl.errors import ArgumentError
+    from pgweyl.sim.events import event_refusal
+
+    scheme = validate.choice("scheme", scheme, SCHEMES)
+    why = event_refusal(env, rule, batch, sampler)
+    if scheme == "event" and why is not None:
+        raise ArgumentError(why)
+    if scheme == "auto":
+        return "event" if why is None and eps < EVENT_EPS else "plain"
+    return scheme
+
+
+def _reinforce_events(env, theta0, lr, n_updates, n_runs, *, batch, rule, sampler, **kw):
+    """:func:`pgweyl.sim.events.reinforce_events` called as :func:`pgweyl.reinforce`
+    (batch, rule and sampler were checked by :func:`_choose_scheme`)."""
+    from pgweyl.sim.events import reinforce_events
+
+    del batch, sampler
+    return reinforce_events(env, theta0, lr, n_updates, n_runs, baseline=rule.baseline, **kw)
+
+
 def convergence_probabilities(
     env,
     theta0,
@@ -141,6 +171,7 @@ def convergence_probabilities(
     chunks=None,
     progress=None,
     rule=None,
+    scheme="auto",
 ) -> ConvergenceResult:
     """P(policy gradient from θ_0 ends at each local maximum), by Monte Carlo.
 
@@ -161,6 +192,11 @@ def convergence_probabilities(
     is within ``eps`` of a maximum. Runs still open after ``n_updates`` are credited to
     the nearest maximum within ``classify_tol`` (default ``eps``), else counted as
     unresolved. ``maxima`` default: :func:`local_maxima` (of the rule's objective).
+
+    ``scheme``: "plain" (every update simulated, :func:`pgweyl.reinforce`), "event" (quiet
+    stretches near a vertex in one move, :mod:`pgweyl.sim.events`: vanilla, batch 1,
+    constant step and baseline, sampler "walk") or "auto": "event" when it applies and
+    ``eps`` < ``EVENT_EPS`` (where plain runs need ~1/ε updates), else "plain".
 
     >>> import pgweyl as pw
     >>> env = pw.make_env("corridor")
@@ -183,6 +219,7 @@ def convergence_probabilities(
         classify_tol = validate.finite_real("classify_tol", classify_tol, 0.0, 1.0, lo_open=True)
     classify_tol = eps if classify_tol is None else classify_tol
     n_runs = validate.positive_int("n_runs", n_runs)
+    scheme = _choose_scheme(env, scheme, rule, batch, sampler, eps)
     maxima = local_maxima(env, basin_samples=0, rule=rule) if maxima is None else list(maxima)
     targets = np.array([m.policy for m in maxima])
     flat = [m.flat for m in maxima]
@@ -201,7 +238,8 @@ def convergence_probabilities(
                 size = min(end - done, max_chunk)
             size = min(size, n_runs - done)
             t_chunk = time.perf_counter()
-            res = reinforce(
+            run = reinforce if scheme == "plain" else _reinforce_events
+            res = run(
                 env,
                 theta0,
                 lr,
@@ -249,6 +287,7 @@ def convergence_probabilities(
         "baseline": rule.baseline,
         "schedule": rule.schedule,
         "sampler": sampler,
+        "scheme": scheme,
     }
     return ConvergenceResult(
         maxima=maxima,
@@ -262,6 +301,7 @@ def convergence_probabilities(
 
 __all__ = [
     "ConvergenceResult",
+    "EVENT_EPS",
     "Shares",
     "convergence_probabilities",
     "share_fields",
