@@ -831,5 +831,5 @@ def test_library_refusals_before_allocation():
     with pytest.raises(pw.ArgumentError, match="basin_samples must be a non-negative integer"):
         pw.local_maxima(env, basin_samples=-1)
     with pytest.raises(pw.ArgumentError, match="the sweep has 99997 values of level"):
-        pw.landscape.difficulty_sweep("corridor", range(4, 100001))
+        pw.study.difficulty_sweep("corridor", range(4, 100001))
     assert time.perf_counter() - t0 < 5.0  # the issue-9 bound; the chain finds its maxima first

@@ -305,7 +305,7 @@ def fmt_value(d) -> list[str]:
 
 # -- check -----------------------------------------------------------------------------------
 def cmd_check(args) -> Outcome:
-    from pgweyl.checks import P_MIN, Z_MAX, check_closed_forms
+    from pgweyl.study.checks import P_MIN, Z_MAX, check_closed_forms
 
     env = parse_env(args.env)
     theta = _theta(env, args.theta)
@@ -403,7 +403,7 @@ def cmd_converge(args) -> Outcome:
     from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
     from pgweyl.landscape.chain import chain_refusal
     from pgweyl.rules import parse_rule
-    from pgweyl.sweep.grid import rule_kwargs
+    from pgweyl.study.sweep.grid import rule_kwargs
 
     env = parse_env(args.env)
     theta0 = _theta(env, args.theta0, "--theta0")
@@ -534,10 +534,10 @@ def split_rules(text: str) -> list[str]:
 
 
 def cmd_compare(args) -> Outcome:
-    from pgweyl.comparison import compare
+    from pgweyl.cli.sweep import run_keywords
     from pgweyl.env.spec import parse_scalar
     from pgweyl.plot.rules import compare_figure
-    from pgweyl.sweep.command import run_keywords
+    from pgweyl.study.compare import compare
 
     rules = split_rules(args.rules)
     param = values = None
@@ -566,8 +566,8 @@ def cmd_compare(args) -> Outcome:
 
 # -- demo ------------------------------------------------------------------------------------
 def cmd_demo(args) -> Outcome:
-    from pgweyl.demo import OUTPUT_NAMES, run_demo
     from pgweyl.serialize import check_output_path, prepare_folder
+    from pgweyl.study.demo import OUTPUT_NAMES, run_demo
 
     out = prepare_folder("pgweyl-demo" if args.out is None else args.out, "output folder")
     for name in OUTPUT_NAMES:  # an existing directory named like an output, say
@@ -593,8 +593,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", parser_class=Parser)
 
-    from pgweyl.gym import command as grade_command  # both import no heavy engine
-    from pgweyl.sweep import command as sweep_command
+    from pgweyl.cli import grade as grade_command  # both import no heavy engine
+    from pgweyl.cli import sweep as sweep_command
 
     with_common = []  # the common options go last in each command's --help
 

@@ -13,19 +13,17 @@ The functions here are wired into :mod:`pgweyl.cli`: ``add_sweep_arguments(parse
 and ``add_plot_arguments(parser)`` fill a subparser; ``run_sweep(args)`` and
 ``run_plot(args)`` do the work and return ``(data, text)`` — JSON-ready data and the
 table for a terminal. Bad input raises a :class:`pgweyl.PgweylError` with a one-line
-message. ``python -m pgweyl.sweep.command sweep|plot-sweep ...`` runs them directly.
+message; :mod:`pgweyl.cli.main` writes the output files (one atomic transaction).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
-import sys
 
 import numpy as np
 
-from pgweyl.errors import ArgumentError, PgweylError
+from pgweyl.errors import ArgumentError
 from pgweyl.serialize import jsonable
 
 
@@ -155,8 +153,8 @@ def _finite(name: str, value) -> None:
 
 def run_sweep(args):
     """Run ``pgweyl sweep``: returns (JSON-ready data, the table as text)."""
-    from pgweyl.sweep import sweep
-    from pgweyl.sweep.grid import parse_param
+    from pgweyl.study.sweep import sweep
+    from pgweyl.study.sweep.grid import parse_param
 
     params = {}
     for text in args.param:
@@ -190,7 +188,7 @@ def run_sweep(args):
     )
     data = dataset_summary(ds, args.store)
     if args.plot:
-        from pgweyl.sweep.figure import plot_sweep
+        from pgweyl.study.sweep.figure import plot_sweep
 
         _save(plot_sweep(ds), args.plot)
         data["figures"] = _figure_paths(args.plot)
@@ -200,8 +198,8 @@ def run_sweep(args):
 def run_plot(args):
     """Run ``pgweyl plot-sweep``: writes the figure; returns (data, text)."""
     from pgweyl.env.spec import parse_scalar
-    from pgweyl.sweep.figure import plot_sweep
-    from pgweyl.sweep.store import open_sweep
+    from pgweyl.study.sweep.figure import plot_sweep
+    from pgweyl.study.sweep.store import open_sweep
 
     out = args.plot
     if out is None:
@@ -309,56 +307,11 @@ def _cell(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-# -- standalone entry (python -m pgweyl.sweep.command) ------------------------------------------
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise ArgumentError(message)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="python -m pgweyl.sweep.command")
-    sub = p.add_subparsers(dest="command", parser_class=_Parser, required=True)
-    add_sweep_arguments(sub.add_parser("sweep", help="a sweep into a Zarr store"))
-    add_plot_arguments(sub.add_parser("plot-sweep", help="a figure from a sweep store"))
-    return p
-
-
-def main(argv=None) -> int:
-    """The two commands as ``pgweyl`` runs them: exit 0, 2 on bad input, 130 on Ctrl-C."""
-    try:
-        args = build_parser().parse_args(argv)
-        run = run_sweep if args.command == "sweep" else run_plot
-        data, text = run(args)
-        dest = getattr(args, "json", None)
-        if dest is not None:
-            out = json.dumps(data, indent=2, allow_nan=False)
-            if dest == "-":
-                print(out)
-                return 0
-            with open(dest, "w") as fh:
-                fh.write(out + "\n")
-        print(text)
-        return 0
-    except PgweylError as err:
-        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-        print(f"pgweyl: error: {msg}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("pgweyl: interrupted", file=sys.stderr)
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 __all__ = [
     "add_common_options",
     "add_plot_arguments",
     "add_sweep_arguments",
-    "build_parser",
     "dataset_summary",
-    "main",
     "run_plot",
     "run_sweep",
     "summary_text",

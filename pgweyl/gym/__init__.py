@@ -11,7 +11,7 @@ point, exit time), local maxima, convergence probabilities: :mod:`pgweyl.gym.exa
 predictions (:mod:`pgweyl.gym.grading`); :class:`ReinforceAgent` is a reference agent.
 
 Needs gymnasium (``pip install 'pgweyl[gym]'``); ``import pgweyl`` does not import it.
-Without gymnasium this package still imports (so :mod:`pgweyl.gym.command` can declare
+Without gymnasium this package still imports (so :mod:`pgweyl.cli.grade` can declare
 its arguments), but registers nothing and every name raises
 :class:`MissingDependencyError` with the install command.
 

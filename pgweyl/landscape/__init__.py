@@ -1,4 +1,5 @@
-"""Layer 5: local maxima, convergence probabilities, the θ-chain solver."""
+"""Layer 5: the analysis of a landscape — local maxima, convergence probabilities, the θ-chain
+solver. The studies built on it are in :mod:`pgweyl.study`."""
 
 from pgweyl.landscape.chain import ChainResult, chain_absorption
 from pgweyl.landscape.convergence import (
@@ -12,17 +13,14 @@ from pgweyl.landscape.maxima import (
     local_maxima,
     total_variation,
 )
-from pgweyl.landscape.sweep import SweepResult, difficulty_sweep
 
 __all__ = [
     "ChainResult",
     "ConvergenceResult",
     "LocalMaximum",
-    "SweepResult",
     "chain_absorption",
     "convergence_probabilities",
     "deterministic_basin",
-    "difficulty_sweep",
     "local_maxima",
     "total_variation",
     "wilson_interval",

@@ -26,7 +26,7 @@ import numpy as np
 
 from pgweyl import validate
 from pgweyl.errors import ArgumentError
-from pgweyl.landscape.odds import ODDS, GlobalOdds
+from pgweyl.study.odds import ODDS, GlobalOdds
 
 METHODS = ("auto", "mc", "chain", "both")
 
@@ -35,7 +35,7 @@ METHODS = ("auto", "mc", "chain", "both")
 class CompareResult(GlobalOdds):
     """P(ends at the global maximum) per rule (rows) and x value (columns).
 
-    The :class:`pgweyl.landscape.odds.GlobalOdds` columns ``p_mc``, ``ci_low``,
+    The :class:`pgweyl.study.odds.GlobalOdds` columns ``p_mc``, ``ci_low``,
     ``ci_high``, ``unresolved`` (Monte Carlo), ``p_chain``, ``grid_error`` (the chain
     solver; NaN where it did not run), ``global_value`` (V of the global maximum) and
     ``global_distance`` (TV from the rule's global maximum to V's) are arrays of shape
@@ -108,8 +108,8 @@ def compare(
     from pgweyl.env.spec import parse_env_spec
     from pgweyl.landscape import local_maxima
     from pgweyl.landscape.chain import chain_refusal
-    from pgweyl.landscape.odds import global_odds, study_settings
     from pgweyl.rules import parse_rule
+    from pgweyl.study.odds import global_odds, study_settings
 
     spec = parse_env_spec(env_spec)
     rules = [parse_rule(r) for r in ([rules] if isinstance(rules, str) else rules)]

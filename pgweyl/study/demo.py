@@ -19,14 +19,14 @@ import time
 
 import numpy as np
 
-from pgweyl.checks import check_closed_forms
 from pgweyl.env import make_env
 from pgweyl.landscape import (
     chain_absorption,
     convergence_probabilities,
-    difficulty_sweep,
     local_maxima,
 )
+from pgweyl.study.checks import check_closed_forms
+from pgweyl.study.difficulty import difficulty_sweep
 
 FULL = {
     "episodes": 200_000,

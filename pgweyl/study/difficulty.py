@@ -19,7 +19,7 @@ from pgweyl.env.catalog import FAMILIES, make_env
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain import chain_refusal
 from pgweyl.landscape.maxima import local_maxima
-from pgweyl.landscape.odds import ODDS, GlobalOdds, global_odds, study_settings
+from pgweyl.study.odds import ODDS, GlobalOdds, global_odds, study_settings
 
 #: Most values one sweep may have (each value is a whole convergence study).
 MAX_SWEEP_VALUES = 100

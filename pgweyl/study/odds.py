@@ -1,6 +1,6 @@
 """P(policy gradient from θ_0 ends at each local maximum), by both routes.
 
-The studies that tabulate this number — :func:`pgweyl.landscape.difficulty_sweep` over
+The studies that tabulate this number — :func:`pgweyl.study.difficulty.difficulty_sweep` over
 a knob, :func:`pgweyl.compare` over rules and step sizes, and each point of
 :func:`pgweyl.sweep` — share one record of its columns, :class:`GlobalOdds`, and one
 computation, :func:`point_odds`: the Monte Carlo share of runs absorbed near each

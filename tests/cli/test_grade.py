@@ -10,8 +10,8 @@ import pytest
 pytest.importorskip("gymnasium")
 
 import pgweyl as pw  # noqa: E402
+from pgweyl.cli import grade as command  # noqa: E402
 from pgweyl.errors import ArgumentError  # noqa: E402
-from pgweyl.gym import command  # noqa: E402
 
 
 def grade_parser():

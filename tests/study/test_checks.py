@@ -1,4 +1,4 @@
-"""The statistics of ``pgweyl check`` (pgweyl.checks).
+"""The statistics of ``pgweyl check`` (pgweyl.study.checks).
 
 Expected values are worked out by hand in the comments. Statistical tests use fixed
 seeds; their null hypothesis is that the simulated episodes are i.i.d. draws from the
@@ -13,8 +13,8 @@ import pytest
 
 import pgweyl as pw
 from pgweyl import checks
-from pgweyl.checks import check_closed_forms, chi_square_law, mean_row, proportion_row
 from pgweyl.progress import Progress
+from pgweyl.study.checks import check_closed_forms, chi_square_law, mean_row, proportion_row
 
 
 # -- the rows, on numbers worked out by hand -----------------------------------------------------

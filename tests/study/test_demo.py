@@ -30,7 +30,7 @@ def test_demo_quick(tmp_path):
         for ext in ("png", "pdf"):
             f = out / f"{name}.{ext}"
             assert f.exists() and f.stat().st_size > 1000, f
-    from pgweyl.demo import OUTPUT_NAMES
+    from pgweyl.study.demo import OUTPUT_NAMES
 
     assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUT_NAMES)  # no staging left
     we = summary["worked_example"]

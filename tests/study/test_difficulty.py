@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import pgweyl as pw
-from pgweyl.landscape import difficulty_sweep
+from pgweyl.study import difficulty_sweep
 
 
 def test_corridor_sweep_falls_with_difficulty_and_methods_agree():

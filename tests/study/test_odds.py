@@ -1,5 +1,5 @@
 """One record and one computation of P(ends at a maximum) by both routes
-(:mod:`pgweyl.landscape.odds`), and the shares record (:class:`Shares`).
+(:mod:`pgweyl.study.odds`), and the shares record (:class:`Shares`).
 
 The odds must be exactly the numbers the two routes give when called directly with the
 settings the study records: a mis-wired seed, budget, ε or rule changes them."""
@@ -13,7 +13,7 @@ import pytest
 
 import pgweyl as pw
 from pgweyl.landscape.convergence import Shares, share_fields
-from pgweyl.landscape.odds import ODDS, global_odds, point_odds, study_settings
+from pgweyl.study.odds import ODDS, global_odds, point_odds, study_settings
 
 SETTINGS = study_settings(None, 1500, 300, 7, 0.05, "both")
 
@@ -55,7 +55,7 @@ def test_a_route_not_run_is_nan_and_global_odds_picks_the_maximum(corridor):
 
 
 def test_a_difficulty_sweep_reruns_from_its_settings():
-    res = pw.landscape.difficulty_sweep(
+    res = pw.study.difficulty_sweep(
         "corridor", [4], n_updates=1000, n_runs=200, seed=3, eps=0.05, method="mc", progress=False
     )
     s = res.settings
@@ -74,7 +74,7 @@ def test_a_difficulty_sweep_reruns_from_its_settings():
         progress=False,
     )
     assert res.p_mc[0] == again.probabilities[best]
-    assert isinstance(res, pw.landscape.SweepResult) and np.isnan(res.p_chain[0])
+    assert isinstance(res, pw.study.SweepResult) and np.isnan(res.p_chain[0])
 
 
 def test_shares_record_is_shared_and_sums_to_one():

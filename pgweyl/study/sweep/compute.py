@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from pgweyl.sweep.grid import PointTask, rule_kwargs
+from pgweyl.study.sweep.grid import PointTask, rule_kwargs
 
 #: Chain-solver nodes per effective axis of the finest grid when ``grid`` is not given
 #: (the refinement adds grids of spacing 2Δ and 4Δ; in 2-D Δ ≈ 0.3 at ε = 0.01, answers
@@ -66,7 +66,7 @@ def compute_point(task: PointTask, maxima, chain=None) -> dict:
     ``ci_low``, ``ci_high``, ``chain``, ``grid_error`` (NaN where a solver did not run);
     ``unresolved``, ``n_maxima``, ``global_maximum`` (0), ``seconds`` and ``versions``
     (:func:`numeric_versions` where the point ran)."""
-    from pgweyl.landscape.odds import point_odds
+    from pgweyl.study.odds import point_odds
 
     start = time.perf_counter()
     env = task.spec.build()

@@ -12,9 +12,9 @@ from contextlib import contextmanager
 import numpy as np
 
 from pgweyl.errors import ArgumentError, PgweylError
-from pgweyl.sweep.compute import compute_point, env_chain, env_maxima, numeric_versions
-from pgweyl.sweep.grid import DEFAULT_RUNS, make_grid, objective_key, spec_key
-from pgweyl.sweep.store import SweepStore, check_path, open_sweep, require
+from pgweyl.study.sweep.compute import compute_point, env_chain, env_maxima, numeric_versions
+from pgweyl.study.sweep.grid import DEFAULT_RUNS, make_grid, objective_key, spec_key
+from pgweyl.study.sweep.store import SweepStore, check_path, open_sweep, require
 
 
 class ClusterError(PgweylError, RuntimeError):
@@ -56,7 +56,7 @@ def sweep(
     ``theta0`` 0, ``rule`` "vanilla", ``eps`` σ(−8), ``n_updates`` 200000; ``grid``:
     chain nodes per axis, 401 in 1-D and 51 in 2-D, refined ×2 for the grid error).
 
-    Returns the xarray Dataset (:mod:`pgweyl.sweep.store` has the layout): coordinates
+    Returns the xarray Dataset (:mod:`pgweyl.study.sweep.store` has the layout): coordinates
     are the params and ``maximum`` (0 = the global maximum at that point, then the
     others by value, best first; NaN beyond ``n_maxima``).
 
@@ -67,7 +67,7 @@ def sweep(
 
     ``store``: a folder (``"sweep.zarr"``); points are written as they finish, and the
     same call on an existing store resumes it (computing only the points not ``done``;
-    other settings are refused with :class:`pgweyl.sweep.StoreError`). None keeps the
+    other settings are refused with :class:`pgweyl.study.sweep.StoreError`). None keeps the
     results in memory. ``progress``: None — a bar on a terminal, one line per point on
     stderr otherwise; False — nothing; "bar" or "lines" to choose.
 

@@ -362,7 +362,7 @@ def make_grid(
 ) -> SweepGrid:
     """Validate a sweep and return its :class:`SweepGrid` (see the module docstring).
 
-    ``settings``: the keywords of :func:`pgweyl.sweep.sweep` that fix the runs — the run
+    ``settings``: the keywords of :func:`pgweyl.study.sweep.sweep` that fix the runs — the run
     settings :data:`RUN_PARAMS` not swept (None or absent: :data:`DEFAULTS`), ``method``
     (default "auto", :data:`METHODS`) and ``grid`` (chain nodes per axis; None: the
     solver's default). An unknown keyword is refused.
@@ -437,7 +437,7 @@ def make_grid(
         if chain_applies(env):
             if method != "mc":  # the chain's size, refused before any worker starts
                 from pgweyl.budget import require_chain_grid
-                from pgweyl.sweep.compute import DEFAULT_GRID
+                from pgweyl.study.sweep.compute import DEFAULT_GRID
 
                 dim = env.effective_dim
                 require_chain_grid(dim, DEFAULT_GRID[dim] if grid is None else grid, True)

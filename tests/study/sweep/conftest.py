@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 #: A sweep small enough for a test: 4 points, a few hundred short runs, a coarse chain.
 TINY = {"runs": 200, "n_updates": 2000, "grid": 41, "progress": False}

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import pgweyl as pw
-from tests.sweep.conftest import ROOT
+from tests.study.sweep.conftest import ROOT
 
 distributed = pytest.importorskip("distributed")
 xr = pytest.importorskip("xarray")

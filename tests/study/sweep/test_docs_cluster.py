@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.sweep.conftest import ROOT
+from tests.study.sweep.conftest import ROOT
 from tests.test_docs import NOT_RUN, python_blocks
 
 pytest.importorskip("xarray")

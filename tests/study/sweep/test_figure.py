@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 import pgweyl as pw
+from pgweyl.cli import main
 from pgweyl.errors import ArgumentError
-from pgweyl.sweep import plot_sweep
-from pgweyl.sweep.command import main
+from pgweyl.study.sweep import plot_sweep
 
 pytest.importorskip("xarray")
 

@@ -9,8 +9,8 @@ import pytest
 
 import pgweyl as pw
 from pgweyl.errors import ArgumentError, PgweylError, SpecError
-from pgweyl.sweep.grid import make_grid, parse_param, point_seed, rule_kwargs, theta_label
-from pgweyl.sweep.store import StoreError
+from pgweyl.study.sweep.grid import make_grid, parse_param, point_seed, rule_kwargs, theta_label
+from pgweyl.study.sweep.store import StoreError
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 import pgweyl as pw
-from tests.sweep.conftest import ROOT, child_env
+from tests.study.sweep.conftest import ROOT, child_env
 
 xr = pytest.importorskip("xarray")
 
@@ -21,7 +21,7 @@ def _command(store, workers):
     return [
         sys.executable,
         "-m",
-        "pgweyl.sweep.command",
+        "pgweyl",
         "sweep",
         "corridor",
         *PARAMS,

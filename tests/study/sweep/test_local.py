@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 import pgweyl as pw
-from pgweyl.sweep import compute
-from pgweyl.sweep.store import StoreError, SweepStore
-from tests.sweep.conftest import child_env
+from pgweyl.study.sweep import compute
+from pgweyl.study.sweep.store import StoreError, SweepStore
+from tests.study.sweep.conftest import child_env
 
 xr = pytest.importorskip("xarray")
 
@@ -124,7 +124,7 @@ def test_resume_computes_only_missing_points(tiny, tmp_path, monkeypatch):
         calls.append(task.index)
         return real(task, *a)
 
-    monkeypatch.setattr("pgweyl.sweep.engine.compute_point", counting)
+    monkeypatch.setattr("pgweyl.study.sweep.engine.compute_point", counting)
     resumed = pw.sweep("corridor", params, store=tmp_path / "b.zarr", workers=0, **tiny).load()
     assert sorted(calls) == [(0, 1), (1, 0)]
     xr.testing.assert_identical(resumed, full)
@@ -183,18 +183,17 @@ def test_a_store_too_small_for_a_point_is_refused(tiny, tmp_path):
         store.write(result)
 
 
-def test_import_pgweyl_stays_light_and_sweep_is_callable():
+def test_import_pgweyl_stays_light_and_sweep_is_a_plain_function():
     code = (
         "import sys, pgweyl as pw\n"
         "heavy = [m for m in ('dask', 'distributed', 'xarray', 'zarr') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
-        "import pgweyl.sweep.grid, pgweyl.sweep.command\n"
+        "import pgweyl.study.sweep.grid, pgweyl.cli.sweep\n"
         "heavy = [m for m in ('dask', 'distributed', 'xarray', 'zarr') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
-        "assert callable(pw.sweep) and pw.sweep.sweep.__name__ == 'sweep'\n"
-        "assert pw.open_sweep is pw.sweep.open_sweep\n"
-        "import pgweyl.landscape.sweep as old\n"
-        "assert callable(old.difficulty_sweep)\n"
+        "import types, pgweyl.study.sweep as s\n"
+        "assert type(pw.sweep) is types.FunctionType and pw.sweep is s.sweep\n"
+        "assert pw.open_sweep is s.open_sweep\n"
     )
     r = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, env=child_env()
@@ -204,7 +203,7 @@ def test_import_pgweyl_stays_light_and_sweep_is_callable():
 
 def test_workers_with_other_versions_are_reported(tiny, monkeypatch):
     monkeypatch.setattr(
-        "pgweyl.sweep.engine.numeric_versions",
+        "pgweyl.study.sweep.engine.numeric_versions",
         lambda: {"pgweyl": "0.0.0", "numpy": np.__version__, "numba": "0"},
     )
     with pytest.warns(RuntimeWarning, match=r"other versions \(pgweyl .* \(here 0\.0\.0\)"):

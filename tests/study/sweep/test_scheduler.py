@@ -13,8 +13,8 @@ import time
 import pytest
 
 import pgweyl as pw
-from pgweyl.sweep.command import main
-from tests.sweep.conftest import ROOT, child_env
+from pgweyl.cli import main
+from tests.study.sweep.conftest import ROOT, child_env
 
 distributed = pytest.importorskip("distributed")
 xr = pytest.importorskip("xarray")
