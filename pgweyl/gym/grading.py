@@ -51,7 +51,7 @@ from pgweyl.errors import ArgumentError
 from pgweyl.gym._deps import require_gymnasium
 from pgweyl.gym.envs import step_label
 from pgweyl.gym.exact import rule_arguments
-from pgweyl.landscape.convergence import Shares, share_fields
+from pgweyl.landscape.shares import Shares, share_fields
 from pgweyl.rules import parse_rule
 
 #: Absorbing radius of the "mc" prediction: far inside any ε, so runs are classified at
@@ -77,7 +77,7 @@ class GradeResult(Shares):
     final_policies : seeds × |A| probabilities; ``assignments`` the maximum of each
         seed (−1: unresolved); ``final_values`` V of each final policy.
     counts, probabilities, ci_low, ci_high, unresolved, unresolved_ci : the
-        :class:`pgweyl.landscape.convergence.Shares` of the seeds (at each maximum, Wilson
+        :class:`pgweyl.landscape.shares.Shares` of the seeds (at each maximum, Wilson
         95%; near no maximum).
     global_value : V*.   regret, regret_se : mean of V* − V(final) and its standard error.
     predicted : {"mc": {...}, "chain": {...}} — shares predicted by pgweyl (see module).

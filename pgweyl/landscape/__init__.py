@@ -2,17 +2,14 @@
 solver. The studies built on it are in :mod:`pgweyl.study`."""
 
 from pgweyl.landscape.chain import ChainResult, chain_absorption
-from pgweyl.landscape.convergence import (
-    ConvergenceResult,
-    convergence_probabilities,
-    wilson_interval,
-)
+from pgweyl.landscape.convergence import ConvergenceResult, convergence_probabilities
 from pgweyl.landscape.maxima import (
     LocalMaximum,
     deterministic_basin,
     local_maxima,
     total_variation,
 )
+from pgweyl.landscape.shares import wilson_interval
 
 __all__ = [
     "ChainResult",

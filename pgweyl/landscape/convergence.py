@@ -19,9 +19,8 @@ import numpy as np
 
 from pgweyl import config, validate
 from pgweyl.landscape.maxima import local_maxima
+from pgweyl.landscape.shares import Shares, share_fields
 from pgweyl.progress import Progress
-
-Z95 = 1.959963984540054
 
 #: Runs are simulated in chunks; a Numba call returns to Python (where Ctrl-C is seen and
 #: progress reported) only between chunks. Chunk sizes adapt so that one chunk takes
@@ -39,48 +38,6 @@ def _max_chunk_runs(env, n_maxima: int) -> int:
     words = 4 * env.theta_dim + 3 * len(env.steps.vectors) + 2 * n_maxima + 16
     per_run = 8 * words
     return int(max(64, min(MAX_CHUNK_RUNS, config.MEMORY_BUDGET // (4 * per_run))))
-
-
-def wilson_interval(k, n: int, z: float = Z95):
-    """Wilson score interval for k successes in n trials (vectorised over k)."""
-    k = np.asarray(k, dtype=float)
-    p = k / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return centre - half, centre + half
-
-
-@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class Shares:
-    """Shares of n runs (or trained agents) at each local maximum, and unresolved, with
-    Wilson 95% intervals: ``counts``, ``probabilities`` = counts / n, ``ci_low`` /
-    ``ci_high``, ``unresolved`` (the share near no maximum, always reported) and
-    ``unresolved_ci``. The record :class:`ConvergenceResult` and the Gymnasium harness's
-    :class:`pgweyl.gym.GradeResult` extend; :func:`share_fields` fills it."""
-
-    counts: np.ndarray
-    probabilities: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    unresolved: float
-    unresolved_ci: tuple
-
-
-def share_fields(counts, n_unresolved: int, n: int) -> dict:
-    """The :class:`Shares` fields of n runs from the counts at each maximum and the
-    unresolved count (keywords for a record that extends it)."""
-    counts = np.asarray(counts)
-    lo, hi = wilson_interval(counts, n)
-    u_lo, u_hi = wilson_interval(n_unresolved, n)
-    return {
-        "counts": counts,
-        "probabilities": counts / n,
-        "ci_low": lo,
-        "ci_high": hi,
-        "unresolved": n_unresolved / n,
-        "unresolved_ci": (float(u_lo), float(u_hi)),
-    }
 
 
 @dataclass(frozen=True, repr=False, kw_only=True)
@@ -260,10 +217,4 @@ def convergence_probabilities(
     )
 
 
-__all__ = [
-    "ConvergenceResult",
-    "Shares",
-    "convergence_probabilities",
-    "share_fields",
-    "wilson_interval",
-]
+__all__ = ["ConvergenceResult", "convergence_probabilities"]

@@ -20,6 +20,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from pgweyl.landscape.faces import (
+    Face,
+    LocalMaximum,
+    enumerate_faces,
+    gain_directions,
+    gauge_basis,
+    policy_value,
+    total_variation,
+)
 from pgweyl.rules import parse_rule
 
 GRAD_TOL = 1e-7
@@ -81,9 +90,7 @@ def _face_maxima(face, tau, rng, n_starts):
         H = np.array([(fun(x + h * e)[1] - fun(x - h * e)[1]) / (2 * h) for e in np.eye(dim)])
         H = 0.5 * (H + H.T)
         if face.gauge:
-            from pgweyl.landscape.maxima import _gauge_basis
-
-            B = _gauge_basis(dim)
+            B = gauge_basis(dim)
             H = B.T @ H @ B
         top = float(np.linalg.eigvalsh(H).max()) if H.size else -1.0
         if top > HESS_TOL:
@@ -110,8 +117,6 @@ def entropy_maxima(env, rule, n_starts: int = 4, seed: int = 0) -> list:
     face raises J_τ visibly (J(π + εD) ≤ J(π) + 1e−13 for ε from 1e−12 to 1e−3) — the
     entropy's pull off a face is real but, below that, beyond double precision; such a
     maximum is reported on its face (certificate ``at_face``)."""
-    from pgweyl.landscape.faces import Face, enumerate_faces, policy_value
-    from pgweyl.landscape.maxima import LocalMaximum, _gain_directions, total_variation
 
     rule = parse_rule(rule)
     tau = rule.tau
@@ -144,7 +149,7 @@ def entropy_maxima(env, rule, n_starts: int = 4, seed: int = 0) -> list:
             # Off the face: directions into bigger faces; on a simplicial face also towards
             # each step of ~0 probability (the exp family of signed steps is not convex
             # in π: there the refused points above do that job).
-            directions = list(_gain_directions(env, faces, support, p))
+            directions = list(gain_directions(env, faces, support, p))
             if not face.exp_family:
                 directions += [np.eye(len(p))[i] - p for i in support if p[i] < FACE_TOL]
             if _rises(J, p, base, directions):

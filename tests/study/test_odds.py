@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import pgweyl as pw
-from pgweyl.landscape.convergence import Shares, share_fields
+from pgweyl.landscape.shares import Shares, share_fields
 from pgweyl.study.odds import ODDS, global_odds, point_odds, study_settings
 
 SETTINGS = study_settings(None, 1500, 300, 7, 0.05, "both")
