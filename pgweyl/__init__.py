@@ -10,6 +10,7 @@ from pgweyl import (
     landscape,
     study,  # noqa: F401  (pw.study.difficulty_sweep; __all__ unchanged)
 )
+from pgweyl._version import __version__  # noqa: E402  (one place: results record it)
 from pgweyl.env import AlcoveWalkEnv, EnvSpec, list_envs, load_env, make_env, parse_env_spec
 from pgweyl.errors import (
     AccuracyError,
@@ -57,8 +58,6 @@ from pgweyl.weyl import (
     count_paths,
     parse_cartan,
 )
-
-__version__ = "0.1.0"
 
 _LAZY = {"ReinforceResult", "reinforce", "simulate_episodes"}
 
