@@ -46,6 +46,11 @@ def resolve(progress) -> str:
     )
 
 
+def enabled(progress) -> bool:
+    """Whether a ``progress`` argument shows anything (:func:`resolve` is not "off")."""
+    return resolve(progress) != "off"
+
+
 class Progress:
     """Progress of one phase of ``total`` units (see the module docstring)."""
 
@@ -93,4 +98,4 @@ class Progress:
         self.close(finished=exc_type is None)
 
 
-__all__ = ["INTERVAL", "MODES", "Progress", "resolve"]
+__all__ = ["INTERVAL", "MODES", "Progress", "enabled", "resolve"]

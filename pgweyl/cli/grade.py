@@ -11,7 +11,9 @@ ENV is a pgweyl Gymnasium id (``pgweyl/Corridor-v0``) or a pgweyl ENV spec
 ``MODULE:FACTORY`` names a callable ``make_agent(env)`` (the agent protocol of
 :mod:`pgweyl.gym.grading`), and ``--lr``/``--updates``/``--theta0`` then override what
 its ``settings`` declare for the predictions. Seeds are ``--seed`` … ``--seed + N − 1``;
-``--seed`` is also the seed of the "mc" prediction.
+``--seed`` is also the seed of the "mc" prediction. The JSON carries the predictions'
+settings (a :class:`pgweyl.landscape.settings.RunSettings` record), ``pgweyl_version``
+and the environment.
 
 :func:`add_arguments` declares everything except the options every pgweyl subcommand
 shares (``--quiet``, ``--seed``, ``--json``), which :func:`run` reads when present.
@@ -22,8 +24,8 @@ This module imports gymnasium only in :func:`run`.
 >>> add_arguments(parser)
 >>> args = parser.parse_args(["corridor:level=4,trap_distance=1", "--seeds", "3",
 ...                           "--updates", "20", "--predict", ""])
->>> data, text = run(args)
->>> data["env_id"], len(data["seeds"]), text.splitlines()[0]
+>>> out = run(args)
+>>> out.data["env_id"], len(out.data["seeds"]), out.format(out.data)[0]
 ('pgweyl/AlcoveWalk-v0', 3, 'pgweyl/AlcoveWalk-v0  spec=corridor:level=4,trap_distance=1')
 """
 
@@ -31,9 +33,19 @@ from __future__ import annotations
 
 import importlib
 
+from pgweyl.cli.options import progress
+from pgweyl.cli.output import EXIT_OK, Outcome
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape.settings import DEFAULT_N_RUNS, RunSettings
 
-DEFAULT_LR = 1.0
+COMMON = {"seed": True, "json": True}
+
+HELP = "grade an RL agent against pgweyl's exact answers"
+
+#: The reference agent's step size when --lr is not given (the studies' default).
+DEFAULT_LR = RunSettings().lr
+#: Episodes the reference agent trains on when --updates is not given (an agent's
+#: budget, far below a study's: grading trains one agent per seed in Python).
 DEFAULT_UPDATES = 1000
 
 
@@ -64,7 +76,7 @@ def add_arguments(parser) -> None:
     parser.add_argument(
         "--eps",
         type=float,
-        default=0.05,
+        default=None,
         help="classification radius in total variation (default 0.05)",
     )
     parser.add_argument(
@@ -73,11 +85,14 @@ def add_arguments(parser) -> None:
         help="pgweyl's predictions: mc, chain, mc,chain or '' for none (default mc)",
     )
     parser.add_argument(
-        "--mc-runs", type=int, default=10_000, help="runs of the mc prediction (default 10000)"
+        "--mc-runs",
+        type=int,
+        default=None,
+        help=f"runs of the mc prediction (default {DEFAULT_N_RUNS})",
     )
     parser.add_argument(
         "--rule",
-        default="vanilla",
+        default=None,
         help="the agent's update rule, a pgweyl.rules spec (default vanilla)",
     )
 
@@ -117,8 +132,8 @@ def resolve_env(text: str):
     return "pgweyl/AlcoveWalk-v0", {"spec": text}
 
 
-def run(args):
-    """Grade as ``args`` say; return (JSON-ready dict, text table)."""
+def run(args) -> Outcome:
+    """Grade as ``args`` say: the JSON-ready record and its text table."""
     from pgweyl.gym._deps import require_gymnasium
 
     require_gymnasium()
@@ -146,20 +161,20 @@ def run(args):
     else:
         make_agent = load_factory(args.agent)
         kwargs = {"lr": args.lr, "n_updates": args.updates, "theta0": args.theta0}
+    optional = {"eps": args.eps, "rule": args.rule, "mc_runs": args.mc_runs}
     result = pg.grade(
         make_agent,
         env_id,
         seeds=range(seed, seed + args.seeds) if args.seeds > 0 else args.seeds,
-        eps=args.eps,
-        rule=args.rule,
         predict=args.predict,
-        mc_runs=args.mc_runs,
         mc_seed=seed,
-        progress=False if getattr(args, "quiet", False) else None,
+        **{k: v for k, v in optional.items() if v is not None},
+        progress=progress(args),
         **kwargs,
         **env_kwargs,
     )
-    return result.to_dict(), result.format_table()
+    table = result.format_table()
+    return Outcome(result.to_dict(), lambda _d: [table], EXIT_OK)
 
 
 __all__ = ["add_arguments", "load_factory", "resolve_env", "run"]

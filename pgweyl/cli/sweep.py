@@ -1,35 +1,34 @@
-"""The ``pgweyl sweep`` and ``pgweyl plot-sweep`` commands (argument parsing and output).
+"""``pgweyl sweep ENV --param NAME=VALUES ...``: convergence probabilities over a grid of
+params, on Dask, into a resumable Zarr store (:func:`pgweyl.sweep`).
 
     pgweyl sweep ENV --param NAME=VALUES [--param ...] [--store PATH.zarr]
                  [--workers N | --scheduler ADDRESS] [--runs N] [--updates N] [--lr A]
                  [--theta0 ...] [--eps E] [--rule R] [--method auto|mc|chain|both]
                  [--grid N] [--seed S] [--plot FILE] [--json [FILE]] [--quiet]
-    pgweyl plot-sweep PATH [--x PARAM] [--hue PARAM] [--select NAME=VALUE] [--plot FILE]
 
 VALUES is ``a,b,c`` or an integer range ``start:stop[:step]`` (both ends included);
 ``theta0`` takes vectors ``a,b;c,d``. ``--workers 0`` runs in this process without Dask.
-
-The functions here are wired into :mod:`pgweyl.cli`: ``add_sweep_arguments(parser)``
-and ``add_plot_arguments(parser)`` fill a subparser; ``run_sweep(args)`` and
-``run_plot(args)`` do the work and return ``(data, text)`` — JSON-ready data and the
-table for a terminal. Bad input raises a :class:`pgweyl.PgweylError` with a one-line
-message; :mod:`pgweyl.cli.main` writes the output files (one atomic transaction).
+The JSON is the store's content: its settings, ``pgweyl_version`` and versions, and one
+row per point.
 """
 
 from __future__ import annotations
 
 import json
-import math
 
 import numpy as np
 
+from pgweyl.cli.options import add_run_options, count, real, run_keywords
+from pgweyl.cli.output import EXIT_OK, Outcome
 from pgweyl.errors import ArgumentError
 from pgweyl.serialize import jsonable
 
+COMMON = {"seed": True, "json": True}
 
-def add_sweep_arguments(parser, common: bool = True) -> None:
-    """The arguments of ``pgweyl sweep``; ``common``: also ``--seed``, ``--quiet`` and
-    ``--json`` (leave them out when the caller adds its own)."""
+HELP = "convergence probabilities over a grid of params (Dask, Zarr)"
+
+
+def add_arguments(parser) -> None:
     parser.add_argument("env", metavar="ENV", help="catalog name with knobs, or a TOML file")
     parser.add_argument(
         "--param",
@@ -43,7 +42,7 @@ def add_sweep_arguments(parser, common: bool = True) -> None:
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
-        type=int,
+        type=count,
         default=None,
         metavar="N",
         help="local Dask worker processes (default: one per core; 0: in this process)",
@@ -51,110 +50,14 @@ def add_sweep_arguments(parser, common: bool = True) -> None:
     where.add_argument(
         "--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler"
     )
-    parser.add_argument("--lr", type=float, default=None, help="step size (default 1.0)")
+    parser.add_argument("--lr", type=real, default=None, help="step size (default 1.0)")
     parser.add_argument("--rule", default=None, help="update rule (default vanilla)")
     add_run_options(parser)
-    if common:
-        add_common_options(parser)
 
 
-def add_run_options(parser, int_type=int, real_type=float, updates=None) -> None:
-    """``--theta0``, ``--updates``, ``--runs``, ``--method``, ``--eps``, ``--grid`` and
-    ``--plot``: the run options ``pgweyl sweep``, ``converge`` and ``compare`` share
-    (:func:`run_keywords` maps them to the library's keywords). Numbers are parsed by
-    ``int_type``/``real_type``; ``updates``: the default of ``--updates`` (None: the
-    library's, 200000, so that a sweep may vary it)."""
-    parser.add_argument("--theta0", type=real_type, nargs="+", help="start theta (default 0)")
-    parser.add_argument(
-        "--updates", type=int_type, default=updates, help="updates per run (default 200000)"
-    )
-    parser.add_argument("--runs", type=int_type, default=10_000, help="Monte Carlo runs per point")
-    parser.add_argument(
-        "--method",
-        choices=("auto", "mc", "chain", "both"),
-        default="auto",
-        help="auto (default): Monte Carlo, and the chain solver where it applies",
-    )
-    parser.add_argument(
-        "--eps",
-        type=real_type,
-        default=None,
-        help="absorbing radius in total variation (default sigmoid(-8))",
-    )
-    parser.add_argument("--grid", type=int_type, default=None, help="chain solver grid per axis")
-    parser.add_argument(
-        "--plot", default=None, metavar="FILE", help="figure: FILE.png and FILE.pdf"
-    )
-
-
-def run_keywords(args) -> dict:
-    """The library keywords of the run options (:func:`add_run_options`) a command parsed:
-    ``theta0``, ``n_updates``, ``eps``, ``seed``, ``method`` and ``grid`` (the runs are
-    ``runs`` in :func:`pgweyl.sweep` and ``n_runs`` elsewhere, so the caller names them)."""
-    return {
-        "theta0": args.theta0,
-        "n_updates": args.updates,
-        "eps": args.eps,
-        "seed": getattr(args, "seed", 0),
-        "method": args.method,
-        "grid": args.grid,
-    }
-
-
-def add_plot_arguments(parser, common: bool = True) -> None:
-    """The arguments of ``pgweyl plot-sweep``; ``common``: also ``--quiet``/``--json``."""
-    parser.add_argument("store", metavar="PATH", help="a sweep store (made by pgweyl sweep)")
-    parser.add_argument("--x", default=None, metavar="PARAM", help="param on the x axis")
-    parser.add_argument("--hue", default=None, metavar="PARAM", help="one line per value")
-    parser.add_argument(
-        "--select",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="fix another param (repeat)",
-    )
-    parser.add_argument(
-        "--plot", default=None, metavar="FILE", help="figure (default: beside the store)"
-    )
-    if common:
-        add_common_options(parser, seed=False)
-
-
-def add_common_options(parser, seed: bool = True, seed_type=int) -> None:
-    """``--quiet``, ``--seed`` (when ``seed``; parsed by ``seed_type``) and ``--json``:
-    the options every pgweyl command shares (:mod:`pgweyl.cli` uses this too)."""
-    parser.add_argument("--quiet", action="store_true", help="no progress output")
-    if seed:
-        parser.add_argument("--seed", type=seed_type, default=0, help="random seed (default 0)")
-    parser.add_argument(
-        "--json",
-        nargs="?",
-        const="-",
-        default=None,
-        metavar="FILE",
-        help="JSON output (to stdout, or to FILE)",
-    )
-
-
-def _check_output(path, what: str) -> None:
-    """The one output check of pgweyl (:func:`pgweyl.serialize.check_output_path`)."""
-    from pgweyl.serialize import check_output_path, figure_paths
-
-    if path is None or path == "-":
-        return
-    for target in figure_paths(path) if what == "plot" else [path]:
-        check_output_path(target, what)
-
-
-def _finite(name: str, value) -> None:
-    if value is not None and not math.isfinite(value):
-        raise ArgumentError(f"--{name} must be a finite number, got {value}")
-
-
-def run_sweep(args):
-    """Run ``pgweyl sweep``: returns (JSON-ready data, the table as text)."""
-    from pgweyl.study.sweep import sweep
-    from pgweyl.study.sweep.grid import parse_param
+def run(args) -> Outcome:
+    """Run the sweep; the figure (``--plot``) and the JSON are written by the caller."""
+    from pgweyl.study.sweep import parse_param, sweep
 
     params = {}
     for text in args.param:
@@ -162,10 +65,6 @@ def run_sweep(args):
         if name in params:
             raise ArgumentError(f"--param {name} is given twice")
         params[name] = values
-    for name in ("lr", "eps"):
-        _finite(name, getattr(args, name))
-    _check_output(getattr(args, "json", None), "JSON")
-    _check_output(args.plot, "plot")
     if args.plot:
         several = [n for n, v in params.items() if len(v) > 1]
         if len(several) > 2:
@@ -173,68 +72,27 @@ def run_sweep(args):
                 f"--plot draws one or two swept params against each other; {', '.join(several)} "
                 "have several values (use pgweyl plot-sweep with --select)"
             )
-    quiet = getattr(args, "quiet", False)
+    keywords = run_keywords(args)
     ds = sweep(
         args.env,
         params,
-        runs=args.runs,
+        runs=keywords.pop("n_runs"),
         store=args.store,
         client=args.scheduler,
         workers=args.workers,
-        lr=args.lr,
-        rule=args.rule,
-        progress=False if quiet else None,
-        **run_keywords(args),
+        progress=False if args.quiet else None,
+        **keywords,
     )
     data = dataset_summary(ds, args.store)
+    figure = None
     if args.plot:
+        from pgweyl.serialize import figure_paths
         from pgweyl.study.sweep.figure import plot_sweep
 
-        _save(plot_sweep(ds), args.plot)
-        data["figures"] = _figure_paths(args.plot)
-    return data, summary_text(ds, args.store)
-
-
-def run_plot(args):
-    """Run ``pgweyl plot-sweep``: writes the figure; returns (data, text)."""
-    from pgweyl.env.spec import parse_scalar
-    from pgweyl.study.sweep.figure import plot_sweep
-    from pgweyl.study.sweep.store import open_sweep
-
-    out = args.plot
-    if out is None:
-        stem = str(args.store).rstrip("/")
-        out = stem[: -len(".zarr")] if stem.endswith(".zarr") else stem
-    _check_output(out, "plot")
-    select = {}
-    for text in args.select:
-        name, eq, value = text.partition("=")
-        if not eq or not name.strip():
-            raise ArgumentError(f"--select {text!r}: expected NAME=VALUE")
-        select[name.strip()] = parse_scalar(value)
-    ds = open_sweep(args.store)
-    fig = plot_sweep(ds, x=args.x, hue=args.hue, select=select)
-    _save(fig, out)
-    paths = _figure_paths(out)
-    data = {"store": str(args.store), "figures": paths}
-    return data, f"wrote {paths[0]} and {paths[1]}"
-
-
-def _save(fig, path) -> None:
-    import matplotlib.pyplot as plt
-
-    from pgweyl.plot import save_figure
-
-    try:
-        save_figure(fig, path)
-    finally:
-        plt.close(fig)
-
-
-def _figure_paths(path) -> list:
-    from pgweyl.serialize import figure_paths
-
-    return [str(p) for p in figure_paths(path)]
+        figure = plot_sweep(ds)
+        data["figures"] = [str(p) for p in figure_paths(args.plot)]
+    text = summary_text(ds, args.store)
+    return Outcome(data, lambda _d: [text], EXIT_OK, figure)
 
 
 def dataset_summary(ds, store=None) -> dict:
@@ -257,6 +115,7 @@ def dataset_summary(ds, store=None) -> dict:
         rows.append(row)
     return jsonable(
         {
+            "pgweyl_version": json.loads(ds.attrs["versions"]).get("pgweyl"),
             "store": None if store is None else str(store),
             "env": ds.attrs.get("env_spec"),
             "params": json.loads(ds.attrs["params"]),
@@ -307,12 +166,4 @@ def _cell(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-__all__ = [
-    "add_common_options",
-    "add_plot_arguments",
-    "add_sweep_arguments",
-    "dataset_summary",
-    "run_plot",
-    "run_sweep",
-    "summary_text",
-]
+__all__ = ["add_arguments", "dataset_summary", "run", "summary_text"]

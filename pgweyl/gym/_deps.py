@@ -10,13 +10,9 @@ the command runs, as one line.
 
 from __future__ import annotations
 
-from pgweyl.errors import PgweylError
+from pgweyl.errors import MissingDependencyError
 
 INSTALL_HINT = "python -m pip install 'pgweyl[gym]'"
-
-
-class MissingDependencyError(PgweylError, ImportError):
-    """An optional dependency is not installed; the message says how to install it."""
 
 
 def require_gymnasium():

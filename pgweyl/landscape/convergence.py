@@ -20,7 +20,7 @@ import numpy as np
 from pgweyl import config, validate
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.maxima import local_maxima
-from pgweyl.landscape.settings import RunSettings, provenance
+from pgweyl.landscape.settings import RunSettings, provenance, settings_of
 from pgweyl.landscape.shares import Shares, share_fields
 from pgweyl.progress import Progress
 from pgweyl.rules import parse_rule
@@ -138,26 +138,26 @@ def convergence_probabilities(
     >>> mc.probabilities, mc.unresolved  # doctest: +SKIP
     (array([0.37, 0.63]), 0.0)
     """
-    given = {
-        "theta0": theta0,
-        "lr": lr,
-        "n_updates": n_updates,
-        "n_runs": n_runs,
-        "seed": seed,
-        "eps": eps,
-        "classify_tol": classify_tol,
-        "batch": batch,
-        "sampler": sampler,
-    }
-    if settings is None:
-        # Everything is validated here, once, before the (seconds-long) search for maxima.
-        rule = parse_rule(rule, baseline=baseline, schedule=schedule)
-        given = {k: v for k, v in given.items() if v is not None}
-        settings = RunSettings(**given, rule=rule, method="mc")
-    elif not isinstance(settings, RunSettings):
-        raise ArgumentError(f"settings must be a RunSettings, got {type(settings).__name__}")
-    elif any(v is not None for v in (*given.values(), rule, baseline, schedule)):
-        raise ArgumentError("give either settings or the run keywords (theta0, lr, ...), not both")
+    # Everything is validated here, once, before the (seconds-long) search for maxima.
+    method = None
+    if settings is None:  # the rule's own options merged with baseline= and schedule=
+        rule, method = parse_rule(rule, baseline=baseline, schedule=schedule), "mc"
+    elif baseline is not None or schedule is not None:
+        raise ArgumentError("give either settings or baseline/schedule (in its rule), not both")
+    settings = settings_of(
+        settings,
+        theta0=theta0,
+        lr=lr,
+        n_updates=n_updates,
+        n_runs=n_runs,
+        seed=seed,
+        eps=eps,
+        classify_tol=classify_tol,
+        batch=batch,
+        sampler=sampler,
+        rule=rule,
+        method=method,
+    )
     if chunks is not None:
         chunks = validate.positive_int("chunks", chunks)
     return _convergence(env, settings, maxima, chunks, progress)

@@ -152,10 +152,30 @@ class RunSettings:
         if why is not None and self.method in ("chain", "both"):
             at = f" ({where})" if where else ""
             raise ArgumentError(
-                f"method {self.method!r} needs the chain solver{at}, but "
-                f"{why.removesuffix('; use Monte Carlo')}; use method 'auto' or 'mc'"
+                f"method {self.method!r}: {why.removesuffix('; use Monte Carlo')}{at}; "
+                "use method 'auto' or 'mc'"
             )
         return self.method != "chain", self.method != "mc" and why is None
+
+
+def settings_of(settings, **keywords) -> RunSettings:
+    """The settings of one call of a study: ``settings`` (a :class:`RunSettings`) or the
+    run keywords (those left None take their defaults), not both — validated here, once.
+
+    >>> settings_of(None, lr=0.5, seed=None).lr
+    0.5
+    """
+    given = {k: v for k, v in keywords.items() if v is not None}
+    if settings is None:
+        return RunSettings(**given)
+    if not isinstance(settings, RunSettings):
+        raise ArgumentError(f"settings must be a RunSettings, got {type(settings).__name__}")
+    if given:
+        raise ArgumentError(
+            f"give either settings or the run keywords, not both (got settings and "
+            f"{', '.join(sorted(given))})"
+        )
+    return settings
 
 
 def provenance(env_record) -> dict:
@@ -171,4 +191,5 @@ __all__ = [
     "MIN_GRID",
     "RunSettings",
     "provenance",
+    "settings_of",
 ]

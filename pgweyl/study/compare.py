@@ -20,15 +20,18 @@ its distance is reported (``global_distance``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from pgweyl import validate
+from pgweyl._version import __version__
+from pgweyl.env.spec import parse_env_spec
 from pgweyl.errors import ArgumentError
-from pgweyl.study.odds import ODDS, GlobalOdds
-
-METHODS = ("auto", "mc", "chain", "both")
+from pgweyl.landscape.maxima import local_maxima
+from pgweyl.landscape.settings import RunSettings, settings_of
+from pgweyl.rules import parse_rule
+from pgweyl.study.odds import ODDS, GlobalOdds, global_odds, resolved_grid
 
 
 @dataclass(frozen=True, repr=False)
@@ -39,7 +42,9 @@ class CompareResult(GlobalOdds):
     ``ci_high``, ``unresolved`` (Monte Carlo), ``p_chain``, ``grid_error`` (the chain
     solver; NaN where it did not run), ``global_value`` (V of the global maximum) and
     ``global_distance`` (TV from the rule's global maximum to V's) are arrays of shape
-    (rules, x values)."""
+    (rules, x values). ``env`` is the environment's spec, ``settings`` the
+    :class:`RunSettings` of the cells (each with its rule and, on the lr axis, its step
+    size; ``grid`` resolved to the one the chain used), ``pgweyl_version``."""
 
     env: str
     x_name: str
@@ -47,12 +52,14 @@ class CompareResult(GlobalOdds):
     rules: list
     global_value: np.ndarray
     global_distance: np.ndarray
-    settings: dict = field(default_factory=dict)
+    settings: RunSettings
+    pgweyl_version: str
 
     def to_dict(self) -> dict:
-        from pgweyl.serialize import jsonable
+        """Every field, JSON-ready (NaN as None; :func:`pgweyl.serialize.dataclass_to_dict`)."""
+        from pgweyl.serialize import dataclass_to_dict
 
-        return jsonable({k: getattr(self, k) for k in self.__dataclass_fields__})
+        return dataclass_to_dict(self)
 
     def table(self) -> list[str]:
         """The comparison as text lines."""
@@ -93,36 +100,43 @@ def compare(
     lrs=None,
     param: str | None = None,
     values=None,
-    lr: float = 1.0,
+    settings: RunSettings | None = None,
+    lr=None,
     theta0=None,
-    n_updates: int = 200_000,
-    n_runs: int = 10_000,
+    n_updates=None,
+    n_runs=None,
     eps=None,
-    seed: int = 0,
-    method: str = "auto",
+    seed=None,
+    method=None,
     grid=None,
     progress=None,
 ) -> CompareResult:
     """Compare update ``rules`` (specs) on ``env_spec`` against ``lrs`` (the default x
-    axis) or the catalog knob ``param`` taking ``values`` (at step size ``lr``)."""
-    from pgweyl.env.spec import parse_env_spec
-    from pgweyl.landscape import local_maxima
-    from pgweyl.landscape.chain import chain_refusal
-    from pgweyl.rules import parse_rule
-    from pgweyl.study.odds import global_odds, study_settings
+    axis) or the catalog knob ``param`` taking ``values`` (at step size ``lr``).
 
+    The run settings: ``settings`` (a :class:`RunSettings`, e.g. ``RunSettings.from_dict``
+    of a result's record, which reruns it) or the keywords ``lr`` … ``grid`` (None: the
+    defaults of :class:`RunSettings`), not both; each cell runs them with its rule and
+    step size. ``method``: "auto" (default), "mc", "chain" or "both"
+    (:meth:`RunSettings.routes`)."""
+    settings = settings_of(
+        settings,
+        lr=lr,
+        theta0=theta0,
+        n_updates=n_updates,
+        n_runs=n_runs,
+        eps=eps,
+        seed=seed,
+        method=method,
+        grid=grid,
+    )
     spec = parse_env_spec(env_spec)
     rules = [parse_rule(r) for r in ([rules] if isinstance(rules, str) else rules)]
     if not rules:
         raise ArgumentError("compare needs at least one rule")
-    method = validate.choice("method", method, METHODS)
-    eps = validate.eps(eps)
-    n_updates = validate.positive_int("n_updates", n_updates)
-    n_runs = validate.positive_int("n_runs", n_runs)
-    seed = validate.seed(seed)
     if param is None:
         x_name = "lr"
-        xs = [validate.positive_real("lr", v) for v in (lrs if lrs is not None else [lr])]
+        xs = [validate.positive_real("lr", v) for v in (lrs if lrs is not None else [settings.lr])]
         envs = [spec.build()] * len(xs)
     else:
         if lrs is not None:
@@ -131,17 +145,18 @@ def compare(
             raise ArgumentError("a knob axis needs a catalog family and its values")
         x_name, xs = param, list(values)
         envs = [spec.with_knobs(**{param: v}).build() for v in xs]  # all built first
-        lr = validate.positive_real("lr", lr)
-    settings = study_settings(
-        theta0, n_updates, n_runs, seed, eps, method, lr=lr if param is not None else None
-    )
-    chain_kw = {} if grid is None else {"grid": grid}  # else the solver's default
+    # every cell's settings and routes, checked before the first computation
+    cells = {}
+    for j, (x, env) in enumerate(zip(xs, envs)):
+        settings.theta_for(env)
+        for i, rule in enumerate(rules):
+            cell = settings.replace(rule=rule, lr=x if param is None else settings.lr)
+            cells[i, j] = cell, cell.routes(env, f"rule {rule} on {env!r}")
     shape = (len(rules), len(xs))
     out = {k: np.full(shape, np.nan) for k in _ARRAYS}
     maxima_cache: dict = {}
-    for j, (x, env) in enumerate(zip(xs, envs)):
-        step = x if param is None else lr
-        t0 = np.zeros(env.theta_dim) if theta0 is None else env.check_theta(theta0)
+    grids = []
+    for j, env in enumerate(envs):
         v_max = local_maxima(env, basin_samples=0)
         v_global = v_max[0]
         for i, rule in enumerate(rules):
@@ -152,23 +167,20 @@ def compare(
             g, dist = _global_index(maxima, v_global.policy)
             out["global_value"][i, j] = v_global.value
             out["global_distance"][i, j] = dist
-            why = chain_refusal(env, rule)
-            if method in ("chain", "both") and why is not None:
-                raise ArgumentError(f"{why} (rule {rule} on {env!r}); use method 'auto' or 'mc'")
-            odds = global_odds(
-                env,
-                t0,
-                step,
-                maxima,
-                g,
-                {**settings, "progress": progress},
-                mc=method != "chain",
-                chain=chain_kw if method != "mc" and why is None else None,
-                rule=None if str(rule) == "vanilla" else rule,
-            )
+            cell, (mc, chain) = cells[i, j]
+            odds = global_odds(env, cell, maxima, g, mc=mc, chain=chain or None, progress=progress)
+            grids.append(odds.pop("grid"))
             for k, v in odds.items():
                 out[k][i, j] = v
-    return CompareResult(str(spec), x_name, xs, [str(r) for r in rules], settings=settings, **out)
+    return CompareResult(
+        str(spec),
+        x_name,
+        xs,
+        [str(r) for r in rules],
+        settings=resolved_grid(settings, grids),
+        pgweyl_version=__version__,
+        **out,
+    )
 
 
 #: The float arrays of a :class:`CompareResult` (rules × x values), NaN until computed.

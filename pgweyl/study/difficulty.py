@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl import budget, validate
+from pgweyl import budget
 from pgweyl.env.catalog import FAMILIES, make_env
 from pgweyl.errors import ArgumentError
-from pgweyl.landscape.chain import chain_refusal
 from pgweyl.landscape.maxima import local_maxima
-from pgweyl.study.odds import ODDS, GlobalOdds, global_odds, study_settings
+from pgweyl.landscape.settings import RunSettings, provenance, settings_of
+from pgweyl.study.odds import ODDS, GlobalOdds, global_odds, resolved_grid
 
 #: Most values one sweep may have (each value is a whole convergence study).
 MAX_SWEEP_VALUES = 100
@@ -39,8 +39,10 @@ class SweepResult(GlobalOdds):
     ``n_maxima``: how many maxima there are; the :class:`GlobalOdds` columns ``p_mc``,
     ``ci_low``, ``ci_high``, ``unresolved`` (Monte Carlo), ``p_chain``, ``grid_error``
     (the chain solver);
-    ``settings``: the call's arguments. Also ``family``, ``param``, ``values`` and
-    ``knobs`` (the other knobs). Built by keyword; :meth:`to_dict` (NaN as null)."""
+    ``settings``: the :class:`RunSettings` that ran (``grid`` resolved to the one the chain
+    used); ``env``: the family, knobs and param; ``pgweyl_version``. Also ``family``,
+    ``param``, ``values`` and ``knobs`` (the other knobs). Built by keyword;
+    :meth:`to_dict` (NaN as null)."""
 
     family: str
     param: str
@@ -49,7 +51,9 @@ class SweepResult(GlobalOdds):
     global_support: tuple
     global_value: np.ndarray
     n_maxima: np.ndarray
-    settings: dict
+    settings: RunSettings
+    env: dict
+    pgweyl_version: str
 
     def to_dict(self) -> dict:
         """Every field, JSON-ready (NaN as None; :func:`pgweyl.serialize.dataclass_to_dict`)."""
@@ -72,32 +76,49 @@ def difficulty_sweep(
     *,
     param: str | None = None,
     knobs: dict | None = None,
+    settings: RunSettings | None = None,
     theta0=None,
-    lr: float = 1.0,
-    n_updates: int = 200_000,
-    n_runs: int = 10_000,
-    seed: int = 0,
-    eps: float | None = None,
-    method: str = "both",
-    grid: int = 201,
+    lr=None,
+    n_updates=None,
+    n_runs=None,
+    seed=None,
+    eps=None,
+    method=None,
+    grid=None,
+    rule=None,
     progress=None,
 ) -> SweepResult:
     """Sweep one knob of a catalog family; see the module docstring.
 
-    ``method``: "mc", "chain" or "both" (the chain only where the effective dimension
-    is 1 or 2; NaN elsewhere). At most ``MAX_SWEEP_VALUES`` values; every
-    environment is built (largest value first) and every argument validated before
-    the first computation.
+    The run settings: ``settings`` (a :class:`RunSettings`, e.g. ``RunSettings.from_dict``
+    of a result's record, which reruns it bit-identically) or the keywords ``theta0`` …
+    ``rule`` (None: the defaults of :class:`RunSettings`), not both. ``method``: "auto"
+    (default: Monte Carlo, and the chain solver where it applies — effective dimension 1
+    or 2, NaN elsewhere), "mc", "chain" or "both" (the chain must apply at every value).
+    ``grid``: nodes per axis of the chain solver's finest grid (None: its default; the
+    result records the grid used). At most ``MAX_SWEEP_VALUES`` values; every
+    environment is built (largest value first) and every argument validated before the
+    first computation.
 
     ``param``: the knob swept (default the family's difficulty knob ``level``); other
-    knobs from ``knobs``. ``theta0`` (default 0), ``lr``, ``n_updates``, ``n_runs``,
-    ``seed``, ``eps``: as in :func:`pgweyl.convergence_probabilities`; ``grid``: nodes
-    of the chain solver's grid (in 2-D ``max(33, grid // 4)``).
+    knobs from ``knobs``.
 
     >>> sweep = difficulty_sweep("corridor", [4, 8], method="chain", grid=101, progress=False)
     >>> sweep.p_chain.round(3)
     array([0.711, 0.371])
     """
+    settings = settings_of(
+        settings,
+        theta0=theta0,
+        lr=lr,
+        n_updates=n_updates,
+        n_runs=n_runs,
+        seed=seed,
+        eps=eps,
+        method=method,
+        grid=grid,
+        rule=rule,
+    )
     if family not in FAMILIES:
         raise ArgumentError(f"unknown environment {family!r}; known: {', '.join(FAMILIES)}")
     param = FAMILIES[family].difficulty if param is None else param
@@ -105,7 +126,6 @@ def difficulty_sweep(
         raise ArgumentError(
             f"{family}: unknown knob {param!r}; knobs are {', '.join(FAMILIES[family].knobs)}"
         )
-    method = validate.choice("method", method, ("mc", "chain", "both"))
     count = len(values) if hasattr(values, "__len__") else None  # a range: before listing it
     values = list(values) if count is None or count <= MAX_SWEEP_VALUES else []
     if (count or len(values)) > MAX_SWEEP_VALUES:
@@ -116,39 +136,32 @@ def difficulty_sweep(
     if not values:
         raise ArgumentError("the sweep needs at least one value")
     knobs = dict(knobs or {})
-    lr = validate.positive_real("lr", lr)
-    n_updates = validate.positive_int("n_updates", n_updates)
-    n_runs = validate.positive_int("n_runs", n_runs)
-    seed = validate.seed(seed)
-    eps = None if eps is None else validate.eps(eps)
-    grid = validate.integer("grid", grid, lo=3)
     # Build every environment first, the hardest (largest value) first: a value that is
     # invalid or too large for the memory budget is refused before any long work.
     order = sorted(range(len(values)), key=lambda i: _size_key(values[i]), reverse=True)
-    envs, chains = {}, {}  # chains: the chain solver's keywords where it runs, else None
+    envs, routes = {}, {}
     for i in order:
         envs[i] = env = make_env(family, **{**knobs, param: values[i]})
-        chains[i] = None
-        if method != "mc" and chain_refusal(env) is None:
-            dim = env.effective_dim
-            g = grid if dim == 1 else max(33, grid // 4)  # refinement needs >= 33 nodes
-            budget.require_chain_grid(dim, g)
-            chains[i] = {"grid": g, "refine": True}
-    settings = study_settings(theta0, n_updates, n_runs, seed, eps, method, lr=lr, grid=grid)
-    run = {**settings, "progress": progress}
+        settings.theta_for(env)
+        routes[i] = settings.routes(env, f"{param}={values[i]}")
+        if routes[i][1] and settings.grid is not None:
+            budget.require_chain_grid(env.effective_dim, settings.grid, True)
     n = len(values)
     out = {k: np.full(n, np.nan) for k in _ARRAYS}
     n_maxima = np.zeros(n, dtype=np.int64)
-    supports = []
+    supports, grids = [], []
     for i in range(len(values)):
         env = envs[i]
-        t0 = np.zeros(env.theta_dim) if theta0 is None else np.asarray(theta0, dtype=float)
-        maxima = local_maxima(env, basin_samples=0)
+        maxima = local_maxima(env, basin_samples=0, rule=settings.rule)
         best = int(np.argmax([m.value for m in maxima]))
         supports.append(tuple(maxima[best].support))
         n_maxima[i] = len(maxima)
         out["global_value"][i] = maxima[best].value
-        odds = global_odds(env, t0, lr, maxima, best, run, mc=method != "chain", chain=chains[i])
+        mc, chain = routes[i]
+        odds = global_odds(
+            env, settings, maxima, best, mc=mc, chain=chain or None, progress=progress
+        )
+        grids.append(odds.pop("grid"))
         for k, v in odds.items():
             out[k][i] = v
     return SweepResult(
@@ -158,7 +171,8 @@ def difficulty_sweep(
         knobs=knobs,
         global_support=tuple(supports),
         n_maxima=n_maxima,
-        settings=settings,
+        settings=resolved_grid(settings, grids),
+        **provenance({"family": family, "knobs": knobs, "param": param}),
         **out,
     )
 

@@ -16,6 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgweyl.landscape.chain import chain_absorption
+from pgweyl.landscape.convergence import convergence_probabilities
+from pgweyl.landscape.settings import RunSettings
+from pgweyl.progress import enabled
+
 #: The columns of :class:`GlobalOdds`: Monte Carlo, then the chain solver.
 ODDS = ("p_mc", "ci_low", "ci_high", "unresolved", "p_chain", "grid_error")
 
@@ -34,73 +39,66 @@ class GlobalOdds:
     grid_error: np.ndarray
 
 
-def study_settings(theta0, n_updates, n_runs, seed, eps, method, **extra) -> dict:
-    """The settings record of a study: what :func:`global_odds` reads, and what the
-    study's result keeps to rerun it — θ_0 as a list (None: θ = 0), the Monte Carlo
-    budget ``n_updates`` × ``n_runs``, ``seed``, ``eps``, ``method``, then ``extra``."""
-    t0 = None if theta0 is None else [float(v) for v in np.ravel(theta0)]
-    return {
-        "theta0": t0,
-        "n_updates": n_updates,
-        "n_runs": n_runs,
-        "seed": seed,
-        "eps": eps,
-        "method": method,
-        **extra,
-    }
+def chain_grid(chain) -> int:
+    """Nodes per axis of the finest grid a chain solve used (its resolved ``grid``)."""
+    return int(chain.levels[0].size)
 
 
-def point_odds(env, theta0, lr, maxima, settings: dict, *, mc=True, chain=None, rule=None) -> dict:
-    """P(policy gradient from θ_0 with step size ``lr`` ends at each of ``maxima``) by
-    both routes: {column of :data:`ODDS`: array aligned with ``maxima``} (``unresolved``
-    a float), NaN for a route not run.
+def point_odds(env, settings: RunSettings, maxima, *, mc=True, chain=None, progress=None) -> dict:
+    """P(policy gradient from θ_0 ends at each of ``maxima``) by both routes:
+    {column of :data:`ODDS`: array aligned with ``maxima``} (``unresolved`` a float), NaN
+    for a route not run, and ``grid``: the chain grid used (None when it did not run).
 
-    ``settings``: the study's record of what it runs (the one its result keeps):
-    ``n_updates``, ``n_runs``, ``seed`` and ``eps`` (the absorbing radius of both
-    routes); ``progress`` when present. ``mc``: run Monte Carlo
-    (:func:`pgweyl.convergence_probabilities`). ``chain``: None skips the chain solver;
-    a dict gives its further keywords (``grid``, ``refine``) for
-    :func:`pgweyl.chain_absorption`; a :class:`pgweyl.ChainResult` already computed
-    (for these maxima, ``lr`` and ε) is read at θ_0. ``rule``: the update rule (None:
-    vanilla)."""
-    from pgweyl.landscape.chain import chain_absorption
-    from pgweyl.landscape.convergence import convergence_probabilities
-
+    ``settings`` (trusted: a :class:`RunSettings`): θ_0, the step size, the rule, the
+    Monte Carlo budget and seed, ε (the absorbing radius of both routes) and the chain
+    grid. ``mc``: run Monte Carlo (:func:`pgweyl.convergence_probabilities`). ``chain``:
+    None skips the chain solver; True runs :func:`pgweyl.chain_absorption` (refined, for
+    these maxima); a :class:`pgweyl.ChainResult` already computed (for these maxima,
+    step size, rule and ε) is read at θ_0."""
+    theta0 = settings.theta_for(env)
     nan = np.full(len(maxima), math.nan)
     out = {k: nan.copy() for k in ODDS}
     out["unresolved"] = math.nan
-    rule_kw = {} if rule is None else {"rule": rule}
+    out["grid"] = None
     if mc:
-        res = convergence_probabilities(
-            env,
-            theta0,
-            lr,
-            settings["n_updates"],
-            settings["n_runs"],
-            seed=settings["seed"],
-            eps=settings["eps"],
-            maxima=maxima,
-            progress=settings.get("progress"),
-            **rule_kw,
-        )
+        res = convergence_probabilities(env, settings=settings, maxima=maxima, progress=progress)
         out["p_mc"] = np.asarray(res.probabilities, dtype=float)
         out["ci_low"] = np.asarray(res.ci_low, dtype=float)
         out["ci_high"] = np.asarray(res.ci_high, dtype=float)
         out["unresolved"] = float(res.unresolved)
-    if isinstance(chain, dict):
-        chain = chain_absorption(env, lr, eps=settings["eps"], maxima=maxima, **chain, **rule_kw)
+    if chain is True:
+        chain = chain_absorption(
+            env,
+            settings.lr,
+            grid=settings.grid,
+            eps=settings.eps,
+            maxima=maxima,
+            refine=True,
+            rule=settings.rule,
+            progress=enabled(progress),
+        )
     if chain is not None:
         out["p_chain"] = np.asarray(chain.at(theta0, env), dtype=float)
         out["grid_error"] = np.asarray(chain.grid_error(theta0, env), dtype=float)
+        out["grid"] = chain_grid(chain)
     return out
 
 
-def global_odds(env, theta0, lr, maxima, index: int, settings: dict, **routes) -> dict:
+def global_odds(env, settings: RunSettings, maxima, index: int, **routes) -> dict:
     """{column of :data:`ODDS`: float}: :func:`point_odds` at the maximum
-    ``maxima[index]`` (the global one of a study); ``routes``: ``mc``, ``chain``,
-    ``rule`` as there."""
-    odds = point_odds(env, theta0, lr, maxima, settings, **routes)
-    return {k: float(v if k == "unresolved" else v[index]) for k, v in odds.items()}
+    ``maxima[index]`` (the global one of a study), and ``grid``; ``routes``: ``mc``,
+    ``chain``, ``progress`` as there."""
+    odds = point_odds(env, settings, maxima, **routes)
+    return {k: v if k in ("unresolved", "grid") else float(v[index]) for k, v in odds.items()}
 
 
-__all__ = ["ODDS", "GlobalOdds", "global_odds", "point_odds", "study_settings"]
+def resolved_grid(settings: RunSettings, grids) -> RunSettings:
+    """``settings`` with ``grid`` resolved: the one grid every chain solve of a study used
+    (``grids``, None where the chain did not run). Where they used several (the solver's
+    default depends on the environment's dimension and the rule), ``grid`` stays None,
+    which resolves to each of them again on a rerun."""
+    used = {g for g in grids if g is not None}
+    return settings.replace(grid=used.pop()) if len(used) == 1 else settings
+
+
+__all__ = ["ODDS", "GlobalOdds", "chain_grid", "global_odds", "point_odds", "resolved_grid"]

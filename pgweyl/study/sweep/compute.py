@@ -17,31 +17,32 @@ import time
 
 import numpy as np
 
-from pgweyl.study.sweep.grid import PointTask, rule_kwargs
-
-#: Chain-solver nodes per effective axis of the finest grid when ``grid`` is not given
-#: (the refinement adds grids of spacing 2Δ and 4Δ; in 2-D Δ ≈ 0.3 at ε = 0.01, answers
-#: within ≈ 2e−3 of long Monte Carlo, a sixth of the default 217² grid's time).
-DEFAULT_GRID = {1: 801, 2: 65}
+from pgweyl.landscape.chain import chain_absorption
+from pgweyl.landscape.maxima import local_maxima
+from pgweyl.study.odds import point_odds
+from pgweyl.study.sweep.grid import PointTask
 
 
 def env_maxima(spec, rule: str = "vanilla") -> list:
     """The local maxima of the objective ``rule`` ascends (V, or J_τ for entropy) on
     ``spec``'s environment, best first (ties by support)."""
-    from pgweyl.landscape import local_maxima
-
     maxima = local_maxima(spec.build(), basin_samples=0, rule=rule)
     return sorted(maxima, key=lambda m: (-m.value, tuple(int(s) for s in m.support)))
 
 
-def env_chain(spec, lr: float, eps: float, rule: str, grid, maxima):
-    """The θ-chain solver's result (refined: with its grid error) for one environment."""
-    from pgweyl.landscape import chain_absorption
-
-    env = spec.build()
-    g = DEFAULT_GRID[env.effective_dim] if grid is None else grid
+def env_chain(spec, settings, maxima):
+    """The θ-chain solver's result (refined: with its grid error) for one environment, at
+    the step size, ε, rule and grid of ``settings`` (it does not depend on θ_0, the
+    update budget or the number of runs)."""
     return chain_absorption(
-        env, lr, grid=g, eps=eps, maxima=maxima, refine=True, **rule_kwargs(rule)
+        spec.build(),
+        settings.lr,
+        grid=settings.grid,
+        eps=settings.eps,
+        maxima=maxima,
+        refine=True,
+        rule=settings.rule,
+        progress=False,
     )
 
 
@@ -66,28 +67,9 @@ def compute_point(task: PointTask, maxima, chain=None) -> dict:
     ``ci_low``, ``ci_high``, ``chain``, ``grid_error`` (NaN where a solver did not run);
     ``unresolved``, ``n_maxima``, ``global_maximum`` (0), ``seconds`` and ``versions``
     (:func:`numeric_versions` where the point ran)."""
-    from pgweyl.study.odds import point_odds
-
     start = time.perf_counter()
     env = task.spec.build()
-    theta0 = np.zeros(env.theta_dim) if task.theta0 is None else np.array(task.theta0)
-    run = {
-        "n_updates": task.n_updates,
-        "n_runs": task.runs,
-        "seed": task.seed,
-        "eps": task.eps,
-        "progress": False,
-    }
-    odds = point_odds(
-        env,
-        theta0,
-        task.lr,
-        maxima,
-        run,
-        mc=task.mc,
-        chain=chain,
-        **rule_kwargs(task.rule),
-    )
+    odds = point_odds(env, task.settings, maxima, mc=task.mc, chain=chain, progress=False)
     out = {
         "index": task.index,
         "value": np.array([m.value for m in maxima], dtype=float),
@@ -107,7 +89,6 @@ def compute_point(task: PointTask, maxima, chain=None) -> dict:
 
 
 __all__ = [
-    "DEFAULT_GRID",
     "compute_point",
     "env_chain",
     "env_maxima",

@@ -12,8 +12,9 @@ from contextlib import contextmanager
 import numpy as np
 
 from pgweyl.errors import ArgumentError, PgweylError
+from pgweyl.landscape.settings import RunSettings
 from pgweyl.study.sweep.compute import compute_point, env_chain, env_maxima, numeric_versions
-from pgweyl.study.sweep.grid import DEFAULT_RUNS, make_grid, objective_key, spec_key
+from pgweyl.study.sweep.grid import make_grid, objective_key, spec_key
 from pgweyl.study.sweep.store import SweepStore, check_path, open_sweep, require
 
 
@@ -29,19 +30,20 @@ CONNECT_TIMEOUT = 30
 def sweep(
     env_spec,
     params: dict,
-    runs: int = DEFAULT_RUNS,
+    runs: int | None = None,
     store=None,
     client=None,
     workers: int | None = None,
-    seed: int = 0,
+    seed: int | None = None,
     *,
+    settings: RunSettings | None = None,
     lr=None,
     theta0=None,
     rule=None,
     eps=None,
     n_updates=None,
-    method: str = "auto",
-    grid: int | None = None,
+    method=None,
+    grid=None,
     progress=None,
 ):
     """P(policy gradient ends at each local maximum) over a grid of params, in a Zarr store.
@@ -52,9 +54,12 @@ def sweep(
     (``runs`` REINFORCE runs, seed ``SeedSequence(seed, spawn_key=point index)``) and,
     where it applies (policy exp, effective dimension ≤ 2), the θ-chain solver
     (``method``: "auto" — MC everywhere and the chain where it applies; "mc"; "chain";
-    "both"). Settings not swept are fixed by the keywords (defaults: ``lr`` 1.0,
-    ``theta0`` 0, ``rule`` "vanilla", ``eps`` σ(−8), ``n_updates`` 200000; ``grid``:
-    chain nodes per axis, 401 in 1-D and 51 in 2-D, refined ×2 for the grid error).
+    "both"). Settings not swept are fixed by the keywords or by one ``settings`` record
+    (:class:`pgweyl.landscape.settings.RunSettings`; its ``n_runs`` are ``runs`` and its
+    ``seed`` the sweep's), defaults as there; ``grid``: chain nodes per axis (None: the
+    solver's default), refined ×2 and ×4 for the grid error. The point ``index`` runs
+    ``grid.task(index).settings`` of :func:`make_grid` — its own seed
+    ``SeedSequence(seed, spawn_key=index)`` put in.
 
     Returns the xarray Dataset (:mod:`pgweyl.study.sweep.store` has the layout): coordinates
     are the params and ``maximum`` (0 = the global maximum at that point, then the
@@ -83,6 +88,7 @@ def sweep(
         params,
         runs=runs,
         seed=seed,
+        settings=settings,
         lr=lr,
         theta0=theta0,
         rule=rule,
@@ -180,7 +186,7 @@ def _run_here(_client, grid, pending, existing, target, bar):
     for t in tasks:
         key = _maxima_key(t)
         if key not in maxima:
-            maxima[key] = _at(t, env_maxima, t.spec, t.rule)
+            maxima[key] = _at(t, env_maxima, t.spec, t.settings.rule)
     store = existing or _create(target, grid, maxima.values())
     chains = {}
     for t in tasks:
@@ -188,7 +194,7 @@ def _run_here(_client, grid, pending, existing, target, bar):
         chain = None
         if t.chain:
             if t.chain_key not in chains:
-                chains[t.chain_key] = _at(t, env_chain, t.spec, t.lr, t.eps, t.rule, t.grid, ms)
+                chains[t.chain_key] = _at(t, env_chain, t.spec, t.settings, ms)
             chain = chains[t.chain_key]
         result = _at(t, compute_point, t, ms, chain)
         _finish(store, t, result, bar)
@@ -205,7 +211,11 @@ def _run_dask(client, grid, pending, existing, target, bar):
         key = _maxima_key(t)
         if key not in maxima:
             maxima[key] = client.submit(
-                env_maxima, t.spec, t.rule, key=f"pgweyl-maxima-{token}-{len(maxima)}", pure=False
+                env_maxima,
+                t.spec,
+                t.settings.rule,
+                key=f"pgweyl-maxima-{token}-{len(maxima)}",
+                pure=False,
             )
         chain = None
         if t.chain:
@@ -213,10 +223,7 @@ def _run_dask(client, grid, pending, existing, target, bar):
                 chains[t.chain_key] = client.submit(
                     env_chain,
                     t.spec,
-                    t.lr,
-                    t.eps,
-                    t.rule,
-                    t.grid,
+                    t.settings,
                     maxima[key],
                     key=f"pgweyl-chain-{token}-{len(chains)}",
                     pure=False,
@@ -245,7 +252,7 @@ def _run_dask(client, grid, pending, existing, target, bar):
 
 def _maxima_key(task):
     """Points share their maxima when their environment and objective are the same."""
-    return (spec_key(task.spec), objective_key(task.rule))
+    return (spec_key(task.spec), objective_key(task.settings.rule))
 
 
 def _by_env(maxima, tasks):
@@ -296,7 +303,7 @@ def _create(target, grid, maxima_lists):
 
 
 def _finish(store, task, result, bar):
-    result["point_seed"] = task.seed
+    result["point_seed"] = task.settings.seed
     here = numeric_versions()
     there = result.get("versions", here)
     if there != here and not bar.warned:

@@ -35,58 +35,30 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl import validate
+from pgweyl.budget import require_chain_grid
 from pgweyl.env.catalog import FAMILIES
 from pgweyl.env.spec import EnvSpec, parse_env_spec, parse_scalar
 from pgweyl.errors import ArgumentError, PgweylError
+from pgweyl.landscape.settings import RunSettings, settings_of
+from pgweyl.rules import parse_rule
 
 #: Run settings that may be swept (or fixed) beside the knobs of the environment.
 RUN_PARAMS = ("lr", "theta0", "rule", "eps", "n_updates")
 
-#: Update-rule kinds a sweep knows (:mod:`pgweyl.rules`; options as there, e.g.
-#: "entropy:tau=0.1"); a new kind is added there.
-RULES = ("vanilla", "natural", "entropy")
-DEFAULT_RULE = "vanilla"
-
-#: ``method``: which solvers run at each point.
+#: ``method``: which solvers run at each point (:data:`pgweyl.landscape.settings.METHODS`):
 #: auto — Monte Carlo everywhere, the chain solver where it applies (policy exp,
 #: effective dimension ≤ 2); mc — Monte Carlo only; chain — the chain solver only;
 #: both — both, and every point must admit the chain solver.
-METHODS = ("auto", "mc", "chain", "both")
-
-#: Defaults of the run settings (eps None → σ(−8), theta0 None → θ = 0).
-DEFAULTS = {"lr": 1.0, "theta0": None, "rule": DEFAULT_RULE, "eps": None, "n_updates": 200_000}
-DEFAULT_RUNS = 10_000
 
 #: Keys of a custom (TOML) environment that a sweep may vary: the scalar ones.
 CUSTOM_SCALAR_KEYS = ("level", "gamma", "step_cost", "corner", "policy", "steps", "cartan")
 
 
-def _rule_spec(v) -> str:
-    """The canonical spec of an update rule (:func:`pgweyl.rules.parse_rule`)."""
-    from pgweyl.rules import parse_rule
-
-    return str(parse_rule(v))
-
-
-def objective_key(rule: str) -> str:
+def objective_key(rule) -> str:
     """Which objective a rule ascends: "V" (vanilla, natural) or the entropy rule's spec
     (J_τ): points sharing it share their maxima."""
-    from pgweyl.rules import parse_rule
-
     r = parse_rule(rule)
     return f"entropy:tau={r.tau!r}" if r.kind == "entropy" else "V"
-
-
-def rule_kwargs(rule: str) -> dict:
-    """Keyword arguments selecting ``rule`` in ``convergence_probabilities`` and
-    ``chain_absorption``: none for the default rule, so those functions are called
-    exactly as without a rule (the one place that maps a rule to the call).
-
-    >>> rule_kwargs("vanilla")
-    {}
-    """
-    return {} if rule == DEFAULT_RULE else {"rule": rule}
 
 
 def point_seed(seed: int, index) -> int:
@@ -98,14 +70,6 @@ def point_seed(seed: int, index) -> int:
     """
     ss = np.random.SeedSequence(int(seed), spawn_key=tuple(int(i) for i in index))
     return int(ss.generate_state(1, dtype=np.uint64)[0])
-
-
-def chain_applies(env) -> bool:
-    """True when the θ-chain solver handles ``env``: policy exp, effective dimension ≤ 2
-    (:func:`pgweyl.landscape.chain.chain_refusal` for the default rule)."""
-    from pgweyl.landscape.chain import chain_refusal
-
-    return chain_refusal(env) is None
 
 
 def theta_label(theta) -> str:
@@ -183,33 +147,29 @@ class PointTask:
     """Everything a worker needs to compute one point (picklable, small).
 
     ``index``: the point's index tuple; ``spec``: the environment with this point's
-    knobs; ``seed``: :func:`point_seed`; ``mc``/``chain``: which solvers run; ``grid``:
-    chain nodes per axis (None: 401 in 1-D, 51 in 2-D); ``label``: "level=6, lr=0.5"."""
+    knobs; ``settings``: the point's :class:`RunSettings` (its swept values, and as
+    ``seed`` the point's own :func:`point_seed`); ``mc``/``chain``: which solvers run;
+    ``label``: "level=6, lr=0.5"."""
 
     index: tuple
     spec: EnvSpec
-    lr: float
-    theta0: tuple | None
-    rule: str
-    eps: float
-    n_updates: int
-    runs: int
-    seed: int
+    settings: RunSettings
     mc: bool
     chain: bool
-    grid: int | None
     label: str
 
     @property
     def chain_key(self) -> tuple:
         """Points with equal keys share one chain solve (it does not depend on θ_0)."""
-        return (spec_key(self.spec), self.lr, self.eps, self.rule, self.grid)
+        s = self.settings
+        return (spec_key(self.spec), s.lr, s.eps, str(s.rule), s.grid)
 
 
 @dataclass(frozen=True)
 class SweepGrid:
-    """A validated sweep: the env spec, the params (name → values, in order) and the fixed
-    settings (``runs``, ``seed``, ``method``, ``grid`` and every run setting not swept).
+    """A validated sweep: the env spec, the params (name → values, in order) and the
+    :class:`RunSettings` of every point before its swept values and seed are put in
+    (``seed`` there is the sweep's seed; a swept setting has its default there).
 
     ``names``/``shape``/``size``: the grid's dimensions; ``indices()``: every point's
     index tuple in C order; ``task(index)``: the :class:`PointTask` of a point;
@@ -218,7 +178,7 @@ class SweepGrid:
 
     spec: EnvSpec
     params: tuple  # ((name, tuple(values)), ...)
-    settings: dict
+    settings: RunSettings
     chain_envs: frozenset  # (spec_key, rule) of the points where the chain solver runs
 
     @property
@@ -242,25 +202,19 @@ class SweepGrid:
     def task(self, index) -> PointTask:
         index = tuple(int(i) for i in index)
         at = self.values_at(index)
-        run = {k: at[k] if k in at else self.settings[k] for k in RUN_PARAMS}
+        run = {k: v for k, v in at.items() if k in RUN_PARAMS}
         knobs = {k: v for k, v in at.items() if k not in RUN_PARAMS}
         spec = self.spec.with_knobs(**knobs) if knobs else self.spec
-        method = self.settings["method"]
+        settings = self.settings.replace(**run, seed=point_seed(self.settings.seed, index))
+        method = settings.method
         label = ", ".join(f"{k}={theta_label(v) if k == 'theta0' else v}" for k, v in at.items())
         return PointTask(
             index=index,
             spec=spec,
-            lr=run["lr"],
-            theta0=run["theta0"],
-            rule=run["rule"],
-            eps=run["eps"],
-            n_updates=run["n_updates"],
-            runs=self.settings["runs"],
-            seed=point_seed(self.settings["seed"], index),
+            settings=settings,
             mc=method != "chain",
             chain=method in ("chain", "both")
-            or (method == "auto" and (spec_key(spec), run["rule"]) in self.chain_envs),
-            grid=self.settings["grid"],
+            or (method == "auto" and (spec_key(spec), str(settings.rule)) in self.chain_envs),
             label=label,
         )
 
@@ -278,7 +232,8 @@ class SweepGrid:
             name: [list(v) if name == "theta0" else v for v in values]
             for name, values in self.params
         }
-        settings = {k: (list(v) if isinstance(v, tuple) else v) for k, v in self.settings.items()}
+        swept = set(self.names)
+        settings = {k: v for k, v in self.settings.to_dict().items() if k not in swept}
         return {"env": spec_record(self.spec), "params": params, "settings": settings}
 
 
@@ -311,27 +266,12 @@ def _check_values(name: str, values, env_spec: EnvSpec) -> tuple:
     values = [_plain(v) for v in values]
     if not values:
         raise ArgumentError(f"param {name!r} has no values")
-    if name == "lr":
-        values = [validate.positive_real("lr", v) for v in values]
-    elif name == "eps":
-        if any(v is None for v in values):
-            raise ArgumentError("param 'eps': give numbers (the default is sigma(-8))")
-        values = [validate.eps(v) for v in values]
-    elif name == "n_updates":
-        values = [validate.positive_int("n_updates", v) for v in values]
-    elif name == "rule":
-        values = [_rule_spec(v) for v in values]
-    elif name == "theta0":
-        vecs = []
-        for v in values:
-            try:
-                vec = tuple(float(x) for x in np.ravel(np.asarray(v, dtype=float)))
-            except (TypeError, ValueError):
-                raise ArgumentError(f"param 'theta0': {v!r} is not a vector of numbers") from None
-            if not vec or not all(np.isfinite(vec)):
-                raise ArgumentError(f"param 'theta0': {v!r} is not a finite vector")
-            vecs.append(vec)
-        values = vecs
+    if name == "eps" and any(v is None for v in values):
+        raise ArgumentError("param 'eps': give numbers (the default is sigma(-8))")
+    if name in RUN_PARAMS:  # validated as RunSettings validates them (θ0 vectors as tuples)
+        values = [getattr(RunSettings(**{name: v}), name) for v in values]
+        if name == "rule":
+            values = [str(v) for v in values]
     else:
         kinds = set()
         for v in values:
@@ -358,14 +298,15 @@ def _allowed_knobs(spec: EnvSpec) -> tuple:
 
 
 def make_grid(
-    env_spec, params: dict, runs: int = DEFAULT_RUNS, seed: int = 0, **settings
+    env_spec, params: dict, runs: int | None = None, seed: int | None = None, **settings
 ) -> SweepGrid:
     """Validate a sweep and return its :class:`SweepGrid` (see the module docstring).
 
-    ``settings``: the keywords of :func:`pgweyl.study.sweep.sweep` that fix the runs — the run
-    settings :data:`RUN_PARAMS` not swept (None or absent: :data:`DEFAULTS`), ``method``
-    (default "auto", :data:`METHODS`) and ``grid`` (chain nodes per axis; None: the
-    solver's default). An unknown keyword is refused.
+    ``settings``: the keywords of :func:`pgweyl.sweep` that fix the runs — the run
+    settings :data:`RUN_PARAMS` not swept, ``method`` and ``grid`` (None or absent: the
+    defaults of :class:`RunSettings`), or ``settings=`` one :class:`RunSettings` (its
+    ``n_runs`` and ``seed`` are the sweep's; params override its fields). An unknown
+    keyword is refused.
 
     Builds the environment of every knob combination (cheap: tables are made lazily) so
     that a bad knob value, a θ_0 of the wrong length, or a ``method`` that needs the chain
@@ -375,15 +316,14 @@ def make_grid(
         raise ArgumentError(
             "params must be a non-empty dict {name: values}, e.g. {'level': [4, 6, 8]}"
         )
+    base = settings.pop("settings", None)
     unknown = sorted(set(settings) - set(RUN_PARAMS) - {"method", "grid"})
     if unknown:
         raise ArgumentError(
             f"unknown sweep setting {unknown[0]!r}; the settings are "
             f"{', '.join(RUN_PARAMS)}, method and grid"
         )
-    method, grid = settings.get("method", "auto"), settings.get("grid")
     allowed = _allowed_knobs(spec)
-    fixed = {k: settings.get(k) for k in RUN_PARAMS}
     checked = []
     for name, values in params.items():
         if not isinstance(name, str):
@@ -394,37 +334,14 @@ def make_grid(
                 f"unknown param {name!r}; {where} has knobs {', '.join(allowed)}, "
                 f"and the run settings are {', '.join(RUN_PARAMS)}"
             )
-        if name in RUN_PARAMS and fixed[name] is not None:
+        if name in RUN_PARAMS and settings.get(name) is not None:
             raise ArgumentError(f"{name} is both swept (params) and fixed ({name}=...)")
         checked.append((name, _check_values(name, values, spec)))
-    runs = validate.positive_int("runs", runs)
-    seed = validate.seed(seed)
-    method = validate.choice("method", method, METHODS)
-    if grid is not None:
-        grid = validate.integer("grid", grid, lo=5)
-    settings = {"runs": runs, "seed": seed, "method": method, "grid": grid}
-    swept = {name for name, _ in checked}
-    for k in RUN_PARAMS:
-        if k in swept:
-            continue
-        v = DEFAULTS[k] if fixed[k] is None else fixed[k]
-        if k == "lr":
-            v = validate.positive_real("lr", v)
-        elif k == "eps":
-            v = validate.eps(v)
-        elif k == "n_updates":
-            v = validate.positive_int("n_updates", v)
-        elif k == "rule":
-            v = _rule_spec(v)
-        elif k == "theta0" and v is not None:
-            v = _check_values("theta0", [v], spec)[0]
-        settings[k] = v
-    from pgweyl.landscape.chain import chain_refusal
-
+    base = settings_of(base, n_runs=runs, seed=seed, **settings)
     chain_envs = set()
-    rules = dict(checked).get("rule", (settings.get("rule"),))
+    rules = dict(checked).get("rule", (str(base.rule),))
     knob_params = [(n, v) for n, v in checked if n not in RUN_PARAMS]
-    thetas = dict(checked).get("theta0", (settings.get("theta0"),))
+    thetas = dict(checked).get("theta0", (base.theta0,))
     for combo in itertools.product(*(values for _, values in knob_params)):
         knobs = {n: v for (n, _), v in zip(knob_params, combo)}
         sub = spec.with_knobs(**knobs) if knobs else spec
@@ -434,26 +351,13 @@ def make_grid(
                 raise ArgumentError(
                     f"theta0 {theta_label(t0)} has {len(t0)} entries; {sub} needs {env.theta_dim}"
                 )
-        if chain_applies(env):
-            if method != "mc":  # the chain's size, refused before any worker starts
-                from pgweyl.budget import require_chain_grid
-                from pgweyl.study.sweep.compute import DEFAULT_GRID
-
-                dim = env.effective_dim
-                require_chain_grid(dim, DEFAULT_GRID[dim] if grid is None else grid, True)
-            for r in rules:
-                why = chain_refusal(env, r)
-                if why is None:
-                    chain_envs.add((spec_key(sub), r))
-                elif method in ("chain", "both"):
-                    raise ArgumentError(f"method {method!r}: {why} ({sub}, rule {r})")
-        elif method in ("chain", "both"):
-            raise ArgumentError(
-                f"method {method!r} needs the chain solver (policy 'exp', effective "
-                f"dimension 1 or 2); {sub} has policy {env.policy_kind!r} and effective "
-                f"dimension {env.effective_dim}; use method 'auto' or 'mc'"
-            )
-    return SweepGrid(spec, tuple(checked), settings, frozenset(chain_envs))
+        for r in rules:
+            _, chain = base.replace(rule=r).routes(env, f"{sub}, rule {r}")
+            if chain:
+                chain_envs.add((spec_key(sub), r))
+                if base.grid is not None:  # the chain's size, refused before any worker
+                    require_chain_grid(env.effective_dim, base.grid, True)
+    return SweepGrid(spec, tuple(checked), base, frozenset(chain_envs))
 
 
 def _build(spec: EnvSpec):
@@ -466,18 +370,12 @@ def _build(spec: EnvSpec):
 
 
 __all__ = [
-    "DEFAULTS",
-    "DEFAULT_RULE",
-    "METHODS",
-    "RULES",
     "RUN_PARAMS",
     "PointTask",
     "SweepGrid",
-    "chain_applies",
     "make_grid",
     "parse_param",
     "point_seed",
-    "rule_kwargs",
     "spec_key",
     "spec_record",
     "theta_label",

@@ -41,7 +41,8 @@ from pathlib import Path
 
 import numpy as np
 
-from pgweyl.errors import PgweylError
+from pgweyl._version import __version__
+from pgweyl.errors import MissingDependencyError, PgweylError
 
 FORMAT = 1
 MAXIMUM_VARS = ("probability", "ci_low", "ci_high", "chain", "grid_error", "value")
@@ -58,10 +59,6 @@ PACKAGES = ("numpy", "numba", "scipy", "dask", "distributed", "xarray", "zarr")
 class StoreError(PgweylError, ValueError):
     """A sweep store that cannot be used: not a sweep store, unreadable, or made with other
     settings than the sweep that would resume it (the message names the difference)."""
-
-
-class MissingDependencyError(PgweylError, ImportError):
-    """dask, distributed, xarray or zarr is not installed (``pip install 'pgweyl[sweep]'``)."""
 
 
 def require() -> None:
@@ -281,7 +278,7 @@ class SweepStore:
         data["done"] = (names, da.zeros(shape, dtype=bool, chunks=chunks))
         coords = {**grid.coords(), "maximum": np.arange(n_max)}
         record = grid.record()
-        settings = grid.settings
+        settings = record["settings"]
         attrs = {
             "pgweyl_sweep": FORMAT,
             "env_spec": grid.spec.source or str(grid.spec),
@@ -291,8 +288,9 @@ class SweepStore:
             "versions": json.dumps(versions()),
             "rule": settings.get("rule", "swept"),
             "seed": settings["seed"],
-            "runs": settings["runs"],
+            "runs": settings["n_runs"],
             "method": settings["method"],
+            "pgweyl_version": __version__,
             "maxima": LABELLING,
         }
         ds = xr.Dataset(data, coords=coords, attrs=attrs)
