@@ -425,8 +425,8 @@ CASES = [
         "chain-simplex",
         ["converge", "simplex", "--method", "chain"],
         2,
-        E + "the chain solver needs policy 'exp' and effective dimension 1 or 2 (this env has "
-        "3); use --method mc or auto",
+        E + "method 'chain': the chain solver handles effective dimension 1 or 2, not 3 "
+        "(simplex); use method 'auto' or 'mc'",
     ),
     ("demo-empty", ["demo", ""], 2, E + "output folder must be a non-empty folder name, got ''"),
     (

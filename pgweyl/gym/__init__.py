@@ -31,7 +31,7 @@ else:
     _MISSING = None
     from pgweyl.gym.agents import ReinforceAgent
     from pgweyl.gym.envs import OBSERVATIONS, AlcoveWalkGymEnv, build_pgweyl_env
-    from pgweyl.gym.exact import SUPPORTED_RULES, ExactAnswers, rule_arguments
+    from pgweyl.gym.exact import SUPPORTED_RULES, ExactAnswers
     from pgweyl.gym.grading import GradeResult, grade
     from pgweyl.gym.registration import GYM_IDS, register_envs
 
@@ -58,5 +58,4 @@ __all__ = [
     "grade",
     "register_envs",
     "require_gymnasium",
-    "rule_arguments",
 ]

@@ -48,20 +48,6 @@ THETA_ATOL = 1e-8
 _TINY = 1e-300
 
 
-def rule_arguments(rule) -> dict:
-    """pgweyl keyword arguments that select update ``rule`` (one place to extend).
-
-    The default rule "vanilla" adds no argument, so the calls are exactly pgweyl's
-    defaults; any other valid spec is passed on as ``rule=``; an invalid one raises
-    :class:`pgweyl.rules.RuleError` naming the problem.
-
-    >>> rule_arguments("vanilla"), rule_arguments("natural")
-    ({}, {'rule': 'natural'})
-    """
-    parsed = parse_rule(rule)
-    return {} if str(parsed) == "vanilla" else {"rule": str(parsed)}
-
-
 class ExactAnswers:
     """V, ∇V, the value distribution, local maxima and convergence probabilities of one
     :class:`pgweyl.AlcoveWalkEnv`, in the action order of its Gymnasium environment.
@@ -227,7 +213,7 @@ class ExactAnswers:
             n_runs,
             seed=seed,
             eps=eps,
-            **rule_arguments(rule),
+            rule=rule,
             **kwargs,
         )
 
@@ -236,10 +222,10 @@ class ExactAnswers:
         from pgweyl.landscape import chain_absorption
 
         kwargs.setdefault("maxima", self.local_maxima(rule))
-        return chain_absorption(self.env, lr, eps=eps, **rule_arguments(rule), **kwargs)
+        return chain_absorption(self.env, lr, eps=eps, rule=rule, **kwargs)
 
     def __repr__(self) -> str:
         return f"ExactAnswers({self.env!r})"
 
 
-__all__ = ["SUPPORTED_RULES", "THETA_ATOL", "ExactAnswers", "rule_arguments"]
+__all__ = ["SUPPORTED_RULES", "THETA_ATOL", "ExactAnswers"]

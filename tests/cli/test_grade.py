@@ -1,4 +1,4 @@
-"""pgweyl/gym/command.py: the arguments and the run behind ``pgweyl grade``."""
+"""pgweyl/cli/grade.py: the arguments and the run behind ``pgweyl grade``."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def grade_parser():
 
 
 def run(*argv):
-    return command.run(grade_parser().parse_args(["grade", *argv, "--quiet"]))
+    out = command.run(grade_parser().parse_args(["grade", *argv, "--quiet"]))
+    return out.data, "\n".join(out.format(out.data))
 
 
 def test_reference_agent_on_a_spec():
@@ -47,7 +48,14 @@ def test_reference_agent_on_a_spec():
     )
     json.dumps(data, allow_nan=False)
     assert data["env_id"] == "pgweyl/AlcoveWalk-v0" and data["seeds"] == [5, 6, 7, 8]
-    assert data["settings"] == {"rule": "vanilla", "lr": 2.0, "n_updates": 20, "theta0": [0, 0]}
+    s = data["settings"]
+    assert {k: s[k] for k in ("rule", "lr", "n_updates", "theta0")} == {
+        "rule": "vanilla",
+        "lr": 2.0,
+        "n_updates": 20,
+        "theta0": [0, 0],
+    }
+    assert (s["n_runs"], s["seed"], s["eps"]) == (100, 5, 0.05) and data["pgweyl_version"]
     assert data["predicted"]["mc"]["n_runs"] == 100 and data["predicted"]["mc"]["seed"] == 5
     assert text.splitlines()[0] == "pgweyl/AlcoveWalk-v0  spec=corridor:level=4,trap_distance=1"
     assert "regret" in text

@@ -292,7 +292,7 @@ def test_converge_with_a_rule_runs_its_chain_and_names_the_objective():
     assert " V = " not in r.stdout  # the entropy rule ascends J_τ = V + τH, not V
     r = run("converge", "triangle", "--rule", "natural", "--method", "chain", "--quiet")
     assert r.returncode == 2
-    assert r.stderr.startswith("pgweyl: error: the chain solver takes the natural rule in ")
+    assert r.stderr.startswith("pgweyl: error: method 'chain': the chain solver takes the natural ")
     assert len(r.stderr.strip().splitlines()) == 1
 
 

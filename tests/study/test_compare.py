@@ -99,7 +99,7 @@ def test_knob_axis():
         progress=False,
     )
     assert res.x_name == "level" and res.x_values == [3, 5]
-    assert res.settings["lr"] == 1.0
+    assert res.settings.lr == 1.0
     # the global maximum's value changes with the corridor's length
     assert res.global_value[0, 0] != res.global_value[0, 1]
 

@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 
 import pgweyl as pw
+from pgweyl.landscape.settings import RunSettings
 from pgweyl.landscape.shares import Shares, share_fields
-from pgweyl.study.odds import ODDS, global_odds, point_odds, study_settings
+from pgweyl.study.odds import ODDS, global_odds, point_odds
 
-SETTINGS = study_settings(None, 1500, 300, 7, 0.05, "both")
+SETTINGS = RunSettings(lr=0.5, n_updates=1500, n_runs=300, seed=7, eps=0.05, grid=101)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def corridor():
 def test_point_odds_are_the_two_routes_called_directly(corridor):
     env, maxima = corridor
     t0 = np.zeros(env.theta_dim)
-    odds = point_odds(env, t0, 0.5, maxima, SETTINGS, chain={"grid": 101})
+    odds = point_odds(env, SETTINGS, maxima, chain=True, progress=False)
     mc = pw.convergence_probabilities(
         env, t0, 0.5, 1500, 300, seed=7, eps=0.05, maxima=maxima, progress=False
     )
@@ -37,20 +38,21 @@ def test_point_odds_are_the_two_routes_called_directly(corridor):
     assert odds["unresolved"] == mc.unresolved
     assert np.array_equal(odds["p_chain"], ch.at(t0, env))
     assert np.array_equal(odds["grid_error"], ch.grid_error(t0, env))
+    assert odds["grid"] == 101
     # a different seed is a different Monte Carlo sample (the seed is really used)
-    other = point_odds(env, t0, 0.5, maxima, {**SETTINGS, "seed": 8})
+    other = point_odds(env, SETTINGS.replace(seed=8), maxima, progress=False)
     assert not np.array_equal(other["p_mc"], odds["p_mc"])
 
 
 def test_a_route_not_run_is_nan_and_global_odds_picks_the_maximum(corridor):
     env, maxima = corridor
-    t0 = np.zeros(env.theta_dim)
-    only_chain = point_odds(env, t0, 1.0, maxima, SETTINGS, mc=False, chain={"grid": 101})
+    settings = SETTINGS.replace(lr=1.0)
+    only_chain = point_odds(env, settings, maxima, mc=False, chain=True, progress=False)
     assert np.isnan(only_chain["p_mc"]).all() and math.isnan(only_chain["unresolved"])
     assert np.isfinite(only_chain["p_chain"]).all()
     for j in range(len(maxima)):
-        g = global_odds(env, t0, 1.0, maxima, j, SETTINGS, mc=False, chain={"grid": 101})
-        assert set(g) == set(ODDS)
+        g = global_odds(env, settings, maxima, j, mc=False, chain=True, progress=False)
+        assert set(g) == set(ODDS) | {"grid"}
         assert g["p_chain"] == only_chain["p_chain"][j] and math.isnan(g["p_mc"])
 
 
@@ -65,11 +67,11 @@ def test_a_difficulty_sweep_reruns_from_its_settings():
     again = pw.convergence_probabilities(
         env,
         np.zeros(env.theta_dim),
-        s["lr"],
-        s["n_updates"],
-        s["n_runs"],
-        seed=s["seed"],
-        eps=s["eps"],
+        s.lr,
+        s.n_updates,
+        s.n_runs,
+        seed=s.seed,
+        eps=s.eps,
         maxima=maxima,
         progress=False,
     )

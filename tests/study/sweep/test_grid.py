@@ -9,7 +9,7 @@ import pytest
 
 import pgweyl as pw
 from pgweyl.errors import ArgumentError, PgweylError, SpecError
-from pgweyl.study.sweep.grid import make_grid, parse_param, point_seed, rule_kwargs, theta_label
+from pgweyl.study.sweep.grid import make_grid, parse_param, point_seed, theta_label
 from pgweyl.study.sweep.store import StoreError
 
 
@@ -63,8 +63,15 @@ def test_tasks_carry_the_point_values_and_seeds():
     assert g.shape == (2, 2, 2) and g.size == 8
     t = g.task((1, 0, 1))
     assert t.spec.build().level == 7 and t.spec.knobs["trap_distance"] == 2
-    assert (t.lr, t.theta0, t.n_updates, t.runs, t.rule) == (0.25, (1.0, -1.0), 50, 10, "vanilla")
-    assert t.seed == point_seed(3, (1, 0, 1))
+    s = t.settings
+    assert (s.lr, s.theta0, s.n_updates, s.n_runs, str(s.rule)) == (
+        0.25,
+        (1.0, -1.0),
+        50,
+        10,
+        "vanilla",
+    )
+    assert s.seed == point_seed(3, (1, 0, 1))
     assert t.mc and t.chain  # corridor: effective dimension 1
     assert list(g.coords()["theta0"]) == ["0.0,0.0", "1.0,-1.0"]
     assert theta_label((1, -1.5)) == "1.0,-1.5"
@@ -82,12 +89,7 @@ def test_make_grid_refuses_an_unknown_setting():
     # misspelt one must be a one-line refusal, not silently the default
     with pytest.raises(ArgumentError, match="unknown sweep setting 'n_update'"):
         make_grid("corridor", {"level": [4]}, n_update=10)
-    assert make_grid("corridor", {"level": [4]}, n_updates=10).settings["n_updates"] == 10
-
-
-def test_rule_is_passed_only_when_not_the_default():
-    assert rule_kwargs("vanilla") == {}
-    assert rule_kwargs("natural") == {"rule": "natural"}
+    assert make_grid("corridor", {"level": [4]}, n_updates=10).settings.n_updates == 10
 
 
 BAD = [
@@ -113,7 +115,7 @@ BAD = [
     (
         {"env_spec": "simplex", "params": {"level": [5]}, "method": "both"},
         ArgumentError,
-        "effective dimension 3",
+        "effective dimension 1 or 2, not 3",
     ),
     ({"env_spec": "maze", "params": {"level": [5]}}, SpecError, "unknown environment"),
 ]

@@ -89,7 +89,8 @@ def test_maxima_are_padded_and_labelled_by_value(tiny, tmp_path):
     assert attrs["env_spec"] == "corridor" and attrs["rule"] == "vanilla"
     assert json.loads(attrs["params"]) == {"level": [3, 6]}
     settings = json.loads(attrs["settings"])
-    assert settings["runs"] == tiny["runs"] and settings["n_updates"] == tiny["n_updates"]
+    assert settings["n_runs"] == tiny["runs"] and settings["n_updates"] == tiny["n_updates"]
+    assert attrs["pgweyl_version"] == pw.__version__
     versions = json.loads(attrs["versions"])
     assert {"pgweyl", "numpy", "numba", "dask", "xarray", "zarr"} <= set(versions)
 
@@ -137,7 +138,7 @@ def test_resume_computes_only_missing_points(tiny, tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     "change, fragment",
     [
-        ({"runs": 300}, "settings.runs = 200, this sweep has 300"),
+        ({"runs": 300}, "settings.n_runs = 200, this sweep has 300"),
         ({"seed": 1}, "settings.seed"),
         ({"lr": 0.5}, "settings.lr"),
         ({"params": {"level": [5, 7]}}, "params.level"),
