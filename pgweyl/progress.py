@@ -6,7 +6,11 @@
 - ``True`` / ``"bar"``: a tqdm bar; ``False`` / ``"off"``: nothing;
 - ``"lines"``: one plain line per phase on stderr (``pgweyl: <phase>: 300/1000 runs
   (30%), 12 s``), and while a phase lasts, at most one every :data:`INTERVAL` seconds —
-  what the command uses when stderr is piped into a log.
+  what the command uses when stderr is piped into a log; an update with a ``note`` (a
+  finished sweep point, say) is its own line at once, ``[k/n] <note>``.
+
+Every long job of pgweyl reports through :class:`Progress`: Monte Carlo runs, the local
+maxima, the checks, grading, sweeps (the chain solver's phases keep their own lines).
 
 >>> with Progress(3, "demo", "item", "off") as bar:
 ...     bar.update(3)
@@ -54,16 +58,16 @@ def enabled(progress) -> bool:
 class Progress:
     """Progress of one phase of ``total`` units (see the module docstring)."""
 
-    def __init__(self, total: int, desc: str, unit: str = "it", progress=None):
+    def __init__(self, total: int, desc: str, unit: str = "it", progress=None, initial: int = 0):
         self.mode = resolve(progress)
         self.total, self.desc, self.unit = int(total), desc, unit
-        self.done = 0
+        self.done = int(initial)  # units finished before (a resumed job)
         self._start = self._last = time.monotonic()
         self._bar = None
         if self.mode == "bar":
             from tqdm import tqdm
 
-            self._bar = tqdm(total=self.total, unit=unit, desc=desc)
+            self._bar = tqdm(total=self.total, initial=self.done, unit=unit, desc=desc)
 
     def _line(self) -> None:
         pct = 100.0 * self.done / self.total if self.total else 100.0
@@ -75,10 +79,13 @@ class Progress:
             flush=True,
         )
 
-    def update(self, n: int) -> None:
+    def update(self, n: int, note: str | None = None) -> None:
         self.done += int(n)
         if self._bar is not None:
             self._bar.update(int(n))
+        elif self.mode == "lines" and note is not None:
+            self._last = time.monotonic()
+            print(f"[{self.done}/{self.total}] {note}", file=sys.stderr, flush=True)
         elif self.mode == "lines" and time.monotonic() - self._last >= INTERVAL:
             self._last = time.monotonic()
             self._line()

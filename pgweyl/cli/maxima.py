@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pgweyl.cli.options import count, parse_env
+from pgweyl.cli.options import count, parse_env, progress
 from pgweyl.cli.output import Outcome, steps_label, vec
 
 COMMON = {"seed": True, "json": True}
@@ -24,7 +24,9 @@ def run(args) -> Outcome:
     from pgweyl.landscape import local_maxima
 
     env = parse_env(args.env)
-    maxima = local_maxima(env, basin_samples=args.basin_samples, seed=args.seed)
+    maxima = local_maxima(
+        env, basin_samples=args.basin_samples, seed=args.seed, progress=progress(args)
+    )
     out = {
         "env": env.to_dict(),
         "env_repr": repr(env),

@@ -44,6 +44,7 @@ from pgweyl.landscape.faces import (
 )
 from pgweyl.landscape.objective import entropy_maxima
 from pgweyl.landscape.shares import wilson_interval
+from pgweyl.progress import Progress
 from pgweyl.rules import parse_rule
 
 GRAD_TOL = 1e-6  # within-face gradient norm accepted as critical
@@ -122,6 +123,7 @@ def local_maxima(
     seed: int = 0,
     basin_scale: float = 1.0,
     rule=None,
+    progress=False,
 ) -> list[LocalMaximum]:
     """Every local maximum of V over the closure of the policy family, best first.
 
@@ -137,7 +139,8 @@ def local_maxima(
     (each start integrates one gradient-flow orbit, 0.1–0.3 s).
 
     The families of all faces of conv(S) are searched (``unit`` and ``signed`` step
-    sets), with ``n_starts`` random optimiser starts per face.
+    sets), with ``n_starts`` random optimiser starts per face. ``progress``: the faces
+    searched, then the basin starts, on stderr (:mod:`pgweyl.progress`; default off).
 
     >>> import pgweyl as pw
     >>> maxima = local_maxima(pw.make_env("corridor"))
@@ -156,14 +159,16 @@ def local_maxima(
     faces = enumerate_faces(env)
     full = faces[-1]
     candidates = []
-    for support in faces:
-        face = Face(env, support, full=(support == full))
-        if len(support) == 1:
-            p = face.probs(np.zeros(1))
-            candidates.append((face, None, p))
-            continue
-        for phi in _face_critical_points(face, rng, n_starts):
-            candidates.append((face, phi, face.probs(phi)))
+    with Progress(len(faces), "local maxima: faces", "face", progress) as bar:
+        for support in faces:
+            face = Face(env, support, full=(support == full))
+            bar.update(1)
+            if len(support) == 1:
+                p = face.probs(np.zeros(1))
+                candidates.append((face, None, p))
+                continue
+            for phi in _face_critical_points(face, rng, n_starts):
+                candidates.append((face, phi, face.probs(phi)))
     maxima = []
     for face, phi, p in candidates:
         cert = {
@@ -199,7 +204,11 @@ def local_maxima(
             basin_scale * rng.normal(size=env.theta_dim) for _ in range(basin_samples - 1)
         ]
 
-        labels = [deterministic_basin(env, t0, maxima) for t0 in starts]
+        labels = []
+        with Progress(len(starts), "local maxima: basin starts", "start", progress) as bar:
+            for t0 in starts:
+                labels.append(deterministic_basin(env, t0, maxima))
+                bar.update(1)
         maxima = [
             dataclasses.replace(
                 m,

@@ -13,6 +13,8 @@ import numpy as np
 
 from pgweyl.errors import ArgumentError, PgweylError
 from pgweyl.landscape.settings import RunSettings
+from pgweyl.progress import Progress
+from pgweyl.progress import resolve as resolve_progress
 from pgweyl.study.sweep.compute import compute_point, env_chain, env_maxima, numeric_versions
 from pgweyl.study.sweep.grid import make_grid, objective_key, spec_key
 from pgweyl.study.sweep.store import SweepStore, check_path, open_sweep, require
@@ -74,7 +76,7 @@ def sweep(
     same call on an existing store resumes it (computing only the points not ``done``;
     other settings are refused with :class:`pgweyl.study.sweep.StoreError`). None keeps the
     results in memory. ``progress``: None — a bar on a terminal, one line per point on
-    stderr otherwise; False — nothing; "bar" or "lines" to choose.
+    stderr otherwise; False — nothing; "bar" or "lines" to choose (:mod:`pgweyl.progress`).
 
     >>> import pgweyl as pw
     >>> ds = pw.sweep("corridor", {"level": [4, 8]}, runs=100, n_updates=500, workers=0,
@@ -107,10 +109,9 @@ def sweep(
         raise ArgumentError(
             f"client must be a dask.distributed.Client or a scheduler address, got {client!r}"
         )
-    if progress not in (None, True, False, "bar", "lines"):
-        raise ArgumentError(
-            f"progress must be None, True, False, 'bar' or 'lines', got {progress!r}"
-        )
+    if progress is None:  # a sweep logs each point when stderr is piped
+        progress = "bar" if sys.stderr.isatty() else "lines"
+    resolve_progress(progress)
     path = check_path(store)
     target = path
     existing = SweepStore.existing(path, spec_grid) if path is not None else None
@@ -121,7 +122,8 @@ def sweep(
     done = existing.done() if existing is not None else np.zeros(spec_grid.shape, dtype=bool)
     pending = [idx for idx in spec_grid.indices() if not done[idx]]
     if pending:
-        bar = _Progress(progress, spec_grid.size, int(done.sum()))
+        bar = Progress(spec_grid.size, "sweep", "point", progress, initial=int(done.sum()))
+        bar.warned = False  # versions of the workers: warned once
         try:
             with _cluster(client, workers) as dask_client:
                 run = _run_dask if dask_client is not None else _run_here
@@ -318,42 +320,7 @@ def _finish(store, task, result, bar):
             stacklevel=2,
         )
     store.write(result)
-    bar.point(task, result)
-
-
-# -- progress ---------------------------------------------------------------------------------
-class _Progress:
-    """A tqdm bar over points on a terminal, one stderr line per point when piped."""
-
-    def __init__(self, mode, total: int, done: int):
-        if mode is None:
-            mode = "bar" if sys.stderr.isatty() else "lines"
-        elif mode is True:
-            mode = "bar"
-        self.mode = mode or None
-        self.total = total
-        self.count = done
-        self.bar = None
-        self.warned = False
-        if self.mode == "bar":
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, initial=done, unit="point", desc="sweep")
-
-    def point(self, task, result) -> None:
-        self.count += 1
-        if self.bar is not None:
-            self.bar.update(1)
-        elif self.mode == "lines":
-            print(
-                f"[{self.count}/{self.total}] {task.label}: {_summary(result)}",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+    bar.update(1, note=f"{task.label}: {_summary(result)}")
 
 
 def _summary(r) -> str:
