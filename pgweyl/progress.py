@@ -22,6 +22,8 @@ import os
 import sys
 import time
 
+from pgweyl.errors import ArgumentError
+
 #: Seconds between two progress lines of one phase in ``"lines"`` mode (environment
 #: variable ``PGWEYL_PROGRESS_INTERVAL`` to change it, e.g. in a log-heavy batch job).
 INTERVAL = 10.0
@@ -43,8 +45,6 @@ def resolve(progress) -> str:
         return "off"
     if progress in MODES:
         return progress
-    from pgweyl.errors import ArgumentError
-
     raise ArgumentError(
         f"progress must be None, True, False or one of {', '.join(MODES)}, got {progress!r}"
     )

@@ -9,6 +9,7 @@ one the chain used), with ``pgweyl_version`` and the environment.
 
 from __future__ import annotations
 
+from pgweyl.budget import require_chain_grid
 from pgweyl.cli.options import (
     InputError,
     add_run_options,
@@ -52,8 +53,6 @@ def run(args) -> Outcome:
             "(--method mc, or an env of effective dimension > 2)"
         )
     if chain_runs and settings.grid is not None:  # a rough size guard before the maxima
-        from pgweyl.budget import require_chain_grid
-
         require_chain_grid(env.effective_dim, settings.grid, refine=True)
     maxima = local_maxima(env, basin_samples=0, rule=settings.rule)
     methods = ["mc"] * mc + ["chain"] * chain_runs

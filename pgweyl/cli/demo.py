@@ -6,6 +6,7 @@ import os
 
 from pgweyl.cli.options import count, progress
 from pgweyl.cli.output import EXIT_DISAGREE, EXIT_OK, Outcome
+from pgweyl.serialize import check_output_path, prepare_folder
 
 #: The demo declares its own --quiet and --seed, and writes its own folder (no --json).
 COMMON = None
@@ -21,7 +22,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> Outcome:
-    from pgweyl.serialize import check_output_path, prepare_folder
     from pgweyl.study.demo import OUTPUT_NAMES, run_demo
 
     out = prepare_folder("pgweyl-demo" if args.out is None else args.out, "output folder")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pgweyl.cli.output import Outcome
+from pgweyl.env import list_envs
 
 COMMON = {"seed": True, "json": True}
 
@@ -14,8 +15,6 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> Outcome:
-    from pgweyl.env import list_envs
-
     return Outcome([f.to_dict() for f in list_envs()], fmt)
 
 

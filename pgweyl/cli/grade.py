@@ -35,6 +35,7 @@ import importlib
 
 from pgweyl.cli.options import progress
 from pgweyl.cli.output import EXIT_OK, Outcome
+from pgweyl.env.spec import parse_env_spec
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.settings import DEFAULT_N_RUNS, RunSettings
 
@@ -126,15 +127,13 @@ def resolve_env(text: str):
 
     if text in gym.registry:
         return text, {}
-    from pgweyl.env.spec import parse_env_spec
-
     parse_env_spec(text)  # a SpecError naming the spec if it is neither
     return "pgweyl/AlcoveWalk-v0", {"spec": text}
 
 
 def run(args) -> Outcome:
     """Grade as ``args`` say: the JSON-ready record and its text table."""
-    from pgweyl.gym._deps import require_gymnasium
+    from pgweyl.gym._deps import require_gymnasium  # gymnasium: only when grading
 
     require_gymnasium()
     import pgweyl.gym as pg

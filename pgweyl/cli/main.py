@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import sys
 
+from pgweyl._version import __version__
 from pgweyl.cli import (
     check,
     compare,
@@ -107,8 +108,6 @@ def main(argv=None) -> int:
     try:
         args = parser.parse_args(argv)
         if args.version:
-            from pgweyl import __version__
-
             print(f"pgweyl {__version__}")
             return EXIT_OK
         if args.command is None:

@@ -14,7 +14,10 @@ from contextlib import contextmanager
 import numpy as np
 
 from pgweyl import validate
+from pgweyl.env.spec import load_env
+from pgweyl.landscape.maxima import MAX_BASIN_SAMPLES
 from pgweyl.landscape.settings import DEFAULT_N_RUNS, DEFAULT_N_UPDATES, METHODS, settings_of
+from pgweyl.serialize import check_output_path, figure_paths
 
 
 class InputError(Exception):
@@ -70,8 +73,6 @@ def count(text: str) -> int:
 
 def parse_env(spec: str):
     """``name:key=value,...`` or a TOML file → an AlcoveWalkEnv (:mod:`pgweyl.env.spec`)."""
-    from pgweyl.env.spec import load_env
-
     return load_env(spec)
 
 
@@ -181,8 +182,6 @@ def run_settings(args):
 # -- checks before any work ---------------------------------------------------------------------
 def check_outputs(args) -> None:
     """Every output path of the command, checked before any work."""
-    from pgweyl.serialize import check_output_path, figure_paths
-
     if getattr(args, "json", None) not in (None, "-"):
         check_output_path(args.json, "JSON")
     if getattr(args, "plot", None) is not None:
@@ -192,8 +191,6 @@ def check_outputs(args) -> None:
 
 def validate_numbers(args) -> None:
     """The numeric options, validated before any work (names as on the command line)."""
-    from pgweyl.landscape.maxima import MAX_BASIN_SAMPLES
-
     checks = {
         "seed": lambda v: validate.seed(v),
         "runs": lambda v: validate.positive_int("--runs", v),

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgweyl.serialize import figure_bytes, figure_paths, json_text, write_files
+
 EXIT_OK, EXIT_DISAGREE, EXIT_BAD_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
@@ -30,8 +32,6 @@ class Outcome:
 
 def emit(args, outcome: Outcome) -> None:
     """Write the files of a finished command (one transaction), then print."""
-    from pgweyl.serialize import figure_bytes, figure_paths, json_text, write_files
-
     files = {}
     if outcome.figure is not None:
         import matplotlib.pyplot as plt

@@ -21,7 +21,7 @@ import numpy as np
 from pgweyl.cli.options import add_run_options, count, real, run_keywords
 from pgweyl.cli.output import EXIT_OK, Outcome
 from pgweyl.errors import ArgumentError
-from pgweyl.serialize import jsonable
+from pgweyl.serialize import figure_paths, jsonable
 
 COMMON = {"seed": True, "json": True}
 
@@ -86,7 +86,6 @@ def run(args) -> Outcome:
     data = dataset_summary(ds, args.store)
     figure = None
     if args.plot:
-        from pgweyl.serialize import figure_paths
         from pgweyl.study.sweep.figure import plot_sweep
 
         figure = plot_sweep(ds)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pgweyl.cli.options import huge_theta_overflow_ok, parse_env, parse_theta, real
 from pgweyl.cli.output import EXIT_DISAGREE, EXIT_OK, Outcome, vec
 from pgweyl.config import DEFAULT_TOL
+from pgweyl.errors import AccuracyError, ResourceError
 
 COMMON = {"seed": True, "json": True}
 
@@ -35,8 +36,6 @@ def add_arguments(parser) -> None:
 def run(args) -> Outcome:
     env = parse_env(args.env)
     theta = parse_theta(env, args.theta)
-    from pgweyl.errors import AccuracyError, ResourceError
-
     with huge_theta_overflow_ok():
         exact = env.value_and_grad(theta, tol=args.tol)
         mean_time = env.mean_exit_time(theta, tol=args.tol)

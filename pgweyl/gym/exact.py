@@ -36,6 +36,8 @@ import numpy as np
 from pgweyl import validate
 from pgweyl.env.environment import AlcoveWalkEnv
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
+from pgweyl.landscape.chain import chain_refusal
 from pgweyl.rules import RULE_KINDS, parse_rule
 
 #: Update-rule kinds pgweyl can predict (options as in :mod:`pgweyl.rules`).
@@ -167,8 +169,6 @@ class ExactAnswers:
         parsed = parse_rule(rule)
         key = ("entropy", parsed.tau) if parsed.kind == "entropy" else ("V",)
         if key not in self._maxima:
-            from pgweyl.landscape import local_maxima
-
             self._maxima[key] = local_maxima(self.env, basin_samples=0, rule=parsed)
         return list(self._maxima[key])
 
@@ -194,16 +194,12 @@ class ExactAnswers:
     def chain_applies(self) -> bool:
         """True when the θ-chain solver applies: policy "exp", effective dimension ≤ 2
         (:func:`pgweyl.landscape.chain.chain_refusal` for the default rule)."""
-        from pgweyl.landscape.chain import chain_refusal
-
         return chain_refusal(self.env) is None
 
     def convergence_probabilities(
         self, theta0, lr, n_updates, n_runs, seed=0, eps=None, rule="vanilla", **kwargs
     ):
         """:func:`pgweyl.convergence_probabilities` for ``rule`` (Monte Carlo, Wilson CIs)."""
-        from pgweyl.landscape import convergence_probabilities
-
         kwargs.setdefault("maxima", self.local_maxima(rule))
         return convergence_probabilities(
             self.env,
@@ -219,8 +215,6 @@ class ExactAnswers:
 
     def chain_absorption(self, lr, eps=None, rule="vanilla", **kwargs):
         """:func:`pgweyl.chain_absorption` for ``rule``; ``.at(theta0, env)`` answers."""
-        from pgweyl.landscape import chain_absorption
-
         kwargs.setdefault("maxima", self.local_maxima(rule))
         return chain_absorption(self.env, lr, eps=eps, rule=rule, **kwargs)
 

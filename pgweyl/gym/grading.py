@@ -50,9 +50,11 @@ from pgweyl._version import __version__
 from pgweyl.errors import ArgumentError
 from pgweyl.gym._deps import require_gymnasium
 from pgweyl.gym.envs import step_label
+from pgweyl.landscape import chain_absorption, convergence_probabilities
 from pgweyl.landscape.settings import RunSettings, settings_of
 from pgweyl.landscape.shares import Shares, share_fields
 from pgweyl.progress import Progress, enabled
+from pgweyl.serialize import jsonable
 
 #: Absorbing radius of the "mc" prediction: far inside any ε, so runs are classified at
 #: the end of their budget like the agent (a policy this close to a vertex stays there).
@@ -129,8 +131,6 @@ class GradeResult(Shares):
 
     def to_dict(self) -> dict:
         """JSON-ready (plain lists and numbers)."""
-        from pgweyl.serialize import jsonable
-
         return jsonable(
             {
                 "pgweyl_version": __version__,
@@ -314,8 +314,6 @@ _AGENT_KEYS = ("rule", "lr", "n_updates", "theta0")
 
 
 def _predict(exact, settings: RunSettings, predict, progress) -> dict:
-    from pgweyl.landscape import chain_absorption, convergence_probabilities
-
     out = {}
     env = exact.env
     theta0 = settings.theta_for(env)

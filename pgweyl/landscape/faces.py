@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from pgweyl.errors import ArgumentError
+from pgweyl.serialize import dataclass_to_dict
 
 
 def enumerate_faces(env) -> list[tuple]:
@@ -178,8 +179,6 @@ class LocalMaximum:
 
     def to_dict(self) -> dict:
         """Every field, JSON-ready (:func:`pgweyl.serialize.dataclass_to_dict`)."""
-        from pgweyl.serialize import dataclass_to_dict
-
         return dataclass_to_dict(self)
 
     def __repr__(self) -> str:

@@ -32,7 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pgweyl import validate
+from pgweyl.env.environment import AlcoveWalkEnv
 from pgweyl.errors import ArgumentError, PgweylError
+from pgweyl.rules import KIND_CODES, parse_rule
 from pgweyl.sim import kernels, records
 from pgweyl.sim.arrays import (
     check_env,
@@ -73,8 +75,6 @@ class ReinforceResult:
 
     def rerun(self) -> ReinforceResult:
         """Run again with the same settings (bit-identical result)."""
-        from pgweyl.env.environment import AlcoveWalkEnv
-
         kw = dict(self.settings)
         env = AlcoveWalkEnv.from_dict(kw.pop("env"))
         return reinforce(env, **kw)
@@ -226,8 +226,6 @@ def reinforce(
     n_updates = validate.positive_int("n_updates", n_updates)
     n_runs = validate.positive_int("n_runs", n_runs)
     batch = validate.positive_int("batch", batch)
-    from pgweyl.rules import KIND_CODES, parse_rule
-
     if tau is not None:  # the schedule's τ (named decay in rule specs)
         tau = validate.positive_real("tau", tau)
     if power is not None:

@@ -40,6 +40,7 @@ import numpy as np
 
 from pgweyl import validate
 from pgweyl.progress import Progress
+from pgweyl.serialize import dataclass_to_dict
 
 P_MIN = 1e-5
 Z_MAX = 4.5
@@ -68,8 +69,6 @@ class CheckRow:
     ok: bool
 
     def to_dict(self) -> dict:
-        from pgweyl.serialize import dataclass_to_dict
-
         return dataclass_to_dict(self)
 
 
@@ -87,8 +86,6 @@ class CheckReport:
         return all(r.ok for r in self.rows)
 
     def to_dict(self) -> dict:
-        from pgweyl.serialize import dataclass_to_dict
-
         return {
             **dataclass_to_dict(self),
             "ok": self.ok,

@@ -31,6 +31,7 @@ from pgweyl.errors import ArgumentError
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.landscape.settings import RunSettings, settings_of
 from pgweyl.rules import parse_rule
+from pgweyl.serialize import dataclass_to_dict
 from pgweyl.study.odds import ODDS, GlobalOdds, global_odds, resolved_grid
 
 
@@ -57,8 +58,6 @@ class CompareResult(GlobalOdds):
 
     def to_dict(self) -> dict:
         """Every field, JSON-ready (NaN as None; :func:`pgweyl.serialize.dataclass_to_dict`)."""
-        from pgweyl.serialize import dataclass_to_dict
-
         return dataclass_to_dict(self)
 
     def table(self) -> list[str]:

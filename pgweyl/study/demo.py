@@ -25,6 +25,7 @@ from pgweyl.landscape import (
     convergence_probabilities,
     local_maxima,
 )
+from pgweyl.serialize import OutputError, prepare_folder, staged_folder, write_json
 from pgweyl.study.checks import check_closed_forms
 from pgweyl.study.difficulty import difficulty_sweep
 
@@ -91,8 +92,6 @@ def run_demo(
     Figures are written as soon as their data is ready, into a temporary folder inside
     ``out``; they and ``summary.json`` move into ``out`` only when everything
     succeeded, so a failure (a full disk, Ctrl-C) leaves ``out`` as it was."""
-    from pgweyl.serialize import OutputError, prepare_folder, staged_folder
-
     out = prepare_folder(out, "output folder")
     try:
         with staged_folder(out, "demo output") as stage:
@@ -115,7 +114,6 @@ def _run(stage, quick, seed, progress, log) -> dict:
     import matplotlib.pyplot as plt
 
     from pgweyl import plot
-    from pgweyl.serialize import write_json
 
     written = []
 

@@ -19,6 +19,7 @@ from pgweyl.env.catalog import FAMILIES, make_env
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.landscape.settings import RunSettings, provenance, settings_of
+from pgweyl.serialize import dataclass_to_dict
 from pgweyl.study.odds import ODDS, GlobalOdds, global_odds, resolved_grid
 
 #: Most values one sweep may have (each value is a whole convergence study).
@@ -57,8 +58,6 @@ class SweepResult(GlobalOdds):
 
     def to_dict(self) -> dict:
         """Every field, JSON-ready (NaN as None; :func:`pgweyl.serialize.dataclass_to_dict`)."""
-        from pgweyl.serialize import dataclass_to_dict
-
         return dataclass_to_dict(self)
 
     def __repr__(self) -> str:

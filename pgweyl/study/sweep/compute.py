@@ -17,6 +17,7 @@ import time
 
 import numpy as np
 
+from pgweyl._version import __version__
 from pgweyl.landscape.chain import chain_absorption
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.study.odds import point_odds
@@ -50,9 +51,7 @@ def numeric_versions() -> dict:
     """Versions of the packages that make a point's bits (compared with the client's)."""
     import numba
 
-    import pgweyl
-
-    return {"pgweyl": pgweyl.__version__, "numpy": np.__version__, "numba": numba.__version__}
+    return {"pgweyl": __version__, "numpy": np.__version__, "numba": numba.__version__}
 
 
 def support_label(support) -> str:

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from pgweyl import validate
 from pgweyl.errors import ArgumentError, PgweylError
 from pgweyl.landscape.settings import RunSettings
 from pgweyl.progress import Progress
@@ -100,8 +101,6 @@ def sweep(
         grid=grid,
     )
     if workers is not None:
-        from pgweyl import validate
-
         workers = validate.nonnegative_int("workers", workers)
         if client is not None:
             raise ArgumentError("give either client (an existing cluster) or workers, not both")

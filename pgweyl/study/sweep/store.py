@@ -81,9 +81,7 @@ def versions() -> dict:
     import platform
     from importlib import metadata
 
-    import pgweyl
-
-    out = {"python": platform.python_version(), "pgweyl": pgweyl.__version__}
+    out = {"python": platform.python_version(), "pgweyl": __version__}
     for name in PACKAGES:
         try:
             out[name] = metadata.version(name)
