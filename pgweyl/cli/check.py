@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pgweyl.cli.options import count, huge_theta_overflow_ok, parse_env, parse_theta, progress, real
 from pgweyl.cli.output import EXIT_DISAGREE, EXIT_OK, Outcome, vec
+from pgweyl.landscape.settings import provenance
 
 COMMON = {"seed": True, "json": True}
 
@@ -27,7 +28,7 @@ def run(args) -> Outcome:
         report = check_closed_forms(
             env, theta, n_episodes=args.episodes, seed=args.seed, progress=progress(args)
         )
-    out = {"env": env.to_dict(), "env_repr": repr(env), "p_min": P_MIN, "z_max": Z_MAX}
+    out = {**provenance(env.to_dict()), "env_repr": repr(env), "p_min": P_MIN, "z_max": Z_MAX}
     out.update(report.to_dict())
     return Outcome(out, fmt, EXIT_OK if report.ok else EXIT_DISAGREE)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pgweyl.cli.options import count, parse_env, progress
 from pgweyl.cli.output import Outcome, steps_label, vec
+from pgweyl.landscape.settings import provenance
 
 COMMON = {"seed": True, "json": True}
 
@@ -28,8 +29,9 @@ def run(args) -> Outcome:
         env, basin_samples=args.basin_samples, seed=args.seed, progress=progress(args)
     )
     out = {
-        "env": env.to_dict(),
+        **provenance(env.to_dict()),
         "env_repr": repr(env),
+        "seed": args.seed,
         "basin_samples": args.basin_samples,
         "maxima": [
             {**m.to_dict(), "steps": steps_label(env, m.support), "flat": m.flat} for m in maxima

@@ -7,6 +7,7 @@ from pgweyl.cli.options import huge_theta_overflow_ok, parse_env, parse_theta, r
 from pgweyl.cli.output import EXIT_DISAGREE, EXIT_OK, Outcome, vec
 from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import AccuracyError, ResourceError
+from pgweyl.landscape.settings import provenance
 
 COMMON = {"seed": True, "json": True}
 
@@ -45,7 +46,7 @@ def run(args) -> Outcome:
             dist, law_note = None, str(err)
     grad = exact.grad
     out = {
-        "env": env.to_dict(),
+        **provenance(env.to_dict()),
         "env_repr": repr(env),
         "theta": theta,
         "policy": env.policy(theta),

@@ -19,6 +19,7 @@ import time
 
 import numpy as np
 
+from pgweyl._version import __version__
 from pgweyl.env import make_env
 from pgweyl.landscape import (
     chain_absorption,
@@ -126,9 +127,15 @@ def _run(stage, quick, seed, progress, log) -> dict:
 
     budget = QUICK if quick else FULL
     t_start = time.perf_counter()
-    summary: dict = {"quick": quick, "seed": seed, "budget": budget}
     corridor, triangle = make_env("corridor"), make_env("triangle")
     envs = {"corridor": corridor, "triangle": triangle}
+    summary: dict = {
+        "pgweyl_version": __version__,
+        "env": {name: env.to_dict() for name, env in envs.items()},
+        "quick": quick,
+        "seed": seed,
+        "budget": budget,
+    }
 
     log("pgweyl demo: corridor (A1, level 8) and triangle (A2, level 6)")
     save("alcove_corridor", plot.alcove_figure(corridor, seed=seed))
