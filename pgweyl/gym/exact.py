@@ -34,6 +34,7 @@ from __future__ import annotations
 import numpy as np
 
 from pgweyl import validate
+from pgweyl.config import DEFAULT_TOL
 from pgweyl.env.environment import AlcoveWalkEnv
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
@@ -123,19 +124,19 @@ class ExactAnswers:
         return theta
 
     # -- values ------------------------------------------------------------------------------
-    def value(self, theta, tol: float = 1e-12) -> float:
+    def value(self, theta, tol: float = DEFAULT_TOL) -> float:
         """V(θ) = E_θ[G]."""
         return self.env.value(theta, tol)
 
-    def value_grad(self, theta, tol: float = 1e-12) -> np.ndarray:
+    def value_grad(self, theta, tol: float = DEFAULT_TOL) -> np.ndarray:
         """∇V(θ) (policy-gradient identity, THEORY §5)."""
         return self.env.value_grad(theta, tol)
 
-    def value_distribution(self, theta, tol: float = 1e-12):
+    def value_distribution(self, theta, tol: float = DEFAULT_TOL):
         """Law of (exit point, exit time) under π_θ: a :class:`pgweyl.ValueDistribution`."""
         return self.env.value_distribution(theta, tol)
 
-    def wall_law(self, theta, tol: float = 1e-12) -> dict:
+    def wall_law(self, theta, tol: float = DEFAULT_TOL) -> dict:
         """P(the exit point lies on exactly the walls w) for each tuple w of wall ids.
 
         These events partition the exits (a corner is its own tuple), as ``info["wall"]``.
@@ -146,7 +147,7 @@ class ExactAnswers:
             out[tuple(walls)] = out.get(tuple(walls), 0.0) + float(p)
         return out
 
-    def value_of_policy(self, probs, tol: float = 1e-12) -> float:
+    def value_of_policy(self, probs, tol: float = DEFAULT_TOL) -> float:
         """V(p) for any distribution p over the actions (zeros allowed).
 
         Evaluated on the softmax twin of the environment (same walk, one logit per

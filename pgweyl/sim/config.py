@@ -29,9 +29,6 @@ EPISODES_PER_STREAM = 1024
 # Words of SeedSequence state per stream: the whole xoshiro256** state (4 × 64 bits).
 RNG_STATE_WORDS = 4
 
-# Default total-variation tolerance for early stopping at a target policy.
-DEFAULT_TV_EPS = 1e-3
-
 
 # Truncation of the exact law drawn by sampler="exact" (mass beyond is ≤ this).
 EXACT_SAMPLER_TOL = DEFAULT_TOL

@@ -45,7 +45,6 @@ from pgweyl.sim.arrays import (
     walk_arrays,
 )
 from pgweyl.sim.config import (
-    DEFAULT_TV_EPS,
     EXACT_SAMPLER_TOL,
     MAX_TRAJECTORY_FLOATS,
     SAMPLERS,
@@ -185,7 +184,7 @@ def reinforce(
     tau=None,
     power=None,
     targets=None,
-    eps=DEFAULT_TV_EPS,
+    eps=None,
     target_flat=None,
     record_every=0,
     run_offset=0,
@@ -212,7 +211,8 @@ def reinforce(
     schedule : "constant" (α_k = α_0, default) or "decay" (α_k = α_0 / (1 + k/tau)^power,
         tau = 100 and power = 1 by default).
     targets : optional m×|S| array of policies; a run stops at the first θ_k whose
-        policy is within total variation ``eps`` (½ Σ_s |π − target|) of a row.
+        policy is within total variation ``eps`` (½ Σ_s |π − target|) of a row (``eps``
+        None: σ(−8), :data:`pgweyl.config.DEFAULT_EPS`).
     target_flat : optional booleans, one per target: a flat target stands for the whole
         face of its support (V constant there) and is reached when the mass π puts
         outside that support is at most ``eps``.
