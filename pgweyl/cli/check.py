@@ -6,13 +6,10 @@ from pgweyl.cli.options import count, huge_theta_overflow_ok, parse_env, parse_t
 from pgweyl.cli.output import EXIT_DISAGREE, EXIT_OK, Outcome, vec
 from pgweyl.landscape.settings import provenance
 
-COMMON = {"seed": True, "json": True}
-
 HELP = "closed forms against simulation (exit 1 on disagreement)"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("env", metavar="ENV")
     parser.add_argument("--theta", type=real, nargs="+", help="theta (default 0)")
     parser.add_argument(
         "--episodes", type=count, default=100_000, help="simulated episodes (>= 100)"

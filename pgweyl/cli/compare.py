@@ -9,8 +9,6 @@ from pgweyl.cli.options import InputError, add_run_options, progress, real, run_
 from pgweyl.cli.output import EXIT_OK, Outcome
 from pgweyl.env.spec import parse_scalar
 
-COMMON = {"seed": True, "json": True}
-
 HELP = "update rules compared: P(global maximum) per rule"
 
 #: The step sizes of the x axis when neither --lr nor --param is given.
@@ -18,7 +16,6 @@ DEFAULT_LRS = (0.5, 1.0, 2.0)
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("env", metavar="ENV")
     parser.add_argument(
         "--rules",
         default="vanilla,natural,entropy:tau=0.01",

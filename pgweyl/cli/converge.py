@@ -20,17 +20,14 @@ from pgweyl.cli.options import (
     run_settings,
 )
 from pgweyl.cli.output import EXIT_OK, Outcome, pm, steps_label, vec
-from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
+from pgweyl.landscape import convergence_probabilities, local_maxima
 from pgweyl.landscape.settings import provenance
-from pgweyl.progress import enabled
-
-COMMON = {"seed": True, "json": True}
+from pgweyl.study.odds import chain_grid, solve_chain
 
 HELP = "convergence probabilities from theta0"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("env", metavar="ENV")
     parser.add_argument(
         "--rule",
         default=None,
@@ -73,17 +70,8 @@ def run(args) -> Outcome:
         )
         out["monte_carlo"] = res.to_dict()
     if chain_runs:
-        chain = chain_absorption(
-            env,
-            settings.lr,
-            grid=settings.grid,
-            eps=settings.eps,
-            maxima=maxima,
-            refine=True,
-            rule=settings.rule,
-            progress=enabled(progress(args)),
-        )
-        settings = settings.replace(grid=chain.levels[0].size)
+        chain = solve_chain(env, settings, maxima, progress(args))
+        settings = settings.replace(grid=chain_grid(chain))
         out["chain"] = {
             **chain.to_dict(),
             "grid": chain.refinement["grid"],

@@ -9,6 +9,7 @@ from pgweyl.cli.output import EXIT_DISAGREE, EXIT_OK, Outcome
 from pgweyl.serialize import check_output_path, prepare_folder
 
 #: The demo declares its own --quiet and --seed, and writes its own folder (no --json).
+ENV = False
 COMMON = None
 
 HELP = "the main job on the built-in default"

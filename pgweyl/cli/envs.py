@@ -5,7 +5,7 @@ from __future__ import annotations
 from pgweyl.cli.output import Outcome
 from pgweyl.env import list_envs
 
-COMMON = {"seed": True, "json": True}
+ENV = False  # no environment
 
 HELP = "the catalog of environment families"
 

@@ -33,13 +33,14 @@ from __future__ import annotations
 
 import importlib
 
-from pgweyl.cli.options import progress
+from pgweyl.cli.options import count, progress, real
 from pgweyl.cli.output import EXIT_OK, Outcome
 from pgweyl.env.spec import parse_env_spec
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.settings import DEFAULT_N_RUNS, RunSettings
 
-COMMON = {"seed": True, "json": True}
+#: The ENV argument is declared here (main adds it for the others).
+ENV = False
 
 HELP = "grade an RL agent against pgweyl's exact answers"
 
@@ -63,16 +64,10 @@ def add_arguments(parser) -> None:
         help="'reinforce' (the reference REINFORCE agent) or MODULE:FACTORY, a callable "
         "make_agent(env) (default reinforce)",
     )
-    parser.add_argument("--seeds", type=int, default=100, help="agents trained (default 100)")
-    parser.add_argument(
-        "--lr", type=float, default=None, help=f"step size (reinforce: default {DEFAULT_LR})"
-    )
-    parser.add_argument(
-        "--updates",
-        type=int,
-        default=None,
-        help=f"updates (episodes) per agent (reinforce: default {DEFAULT_UPDATES})",
-    )
+    parser.add_argument("--seeds", type=count, default=100, help="agents trained (default 100)")
+    parser.add_argument("--lr", type=real, help=f"step size (reinforce: default {DEFAULT_LR})")
+    updates = f"updates (episodes) per agent (reinforce: default {DEFAULT_UPDATES})"
+    parser.add_argument("--updates", type=count, help=updates)
     parser.add_argument("--theta0", type=float, nargs="+", help="start theta (default 0)")
     parser.add_argument(
         "--eps",

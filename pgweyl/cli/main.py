@@ -44,23 +44,19 @@ from pgweyl.cli.options import (
     Parser,
     add_common_options,
     check_outputs,
-    count,
-    parse_env,
-    real,
     validate_numbers,
 )
 from pgweyl.cli.output import (
     EXIT_BAD_INPUT,
-    EXIT_DISAGREE,
     EXIT_INTERRUPTED,
     EXIT_OK,
-    Outcome,
     emit,
 )
 from pgweyl.errors import PgweylError
 
 #: The commands, in the order of ``pgweyl --help``: name → module (``HELP``,
-#: ``add_arguments``, ``run``, ``COMMON``: which common options it takes).
+#: ``add_arguments``, ``run``; ``ENV`` False when it declares its own positional
+#: arguments; ``COMMON``: which common options it takes, None for none, absent for all).
 COMMANDS = {
     "envs": envs,
     "value": value,
@@ -86,9 +82,12 @@ def build_parser() -> Parser:
     sub = p.add_subparsers(dest="command", parser_class=Parser)
     for name, module in COMMANDS.items():
         sp = sub.add_parser(name, help=module.HELP)
+        if getattr(module, "ENV", True):
+            sp.add_argument("env", metavar="ENV")
         module.add_arguments(sp)
-        if module.COMMON is not None:  # the common options go last in each --help
-            add_common_options(sp, **module.COMMON)
+        common = getattr(module, "COMMON", {})
+        if common is not None:  # the common options go last in each --help
+            add_common_options(sp, **common)
         sp.set_defaults(func=module.run)
     return p
 
@@ -148,19 +147,4 @@ def entry() -> None:
     sys.exit(main())
 
 
-__all__ = [
-    "COMMANDS",
-    "EXIT_BAD_INPUT",
-    "EXIT_DISAGREE",
-    "EXIT_INTERRUPTED",
-    "EXIT_OK",
-    "InputError",
-    "Outcome",
-    "Parser",
-    "build_parser",
-    "count",
-    "main",
-    "parse_env",
-    "real",
-    "run_script",
-]
+__all__ = ["COMMANDS", "build_parser", "entry", "main", "run_script"]

@@ -6,13 +6,10 @@ from pgweyl.cli.options import count, parse_env, progress
 from pgweyl.cli.output import Outcome, steps_label, vec
 from pgweyl.landscape.settings import provenance
 
-COMMON = {"seed": True, "json": True}
-
 HELP = "local maxima with certificates and basin shares"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("env", metavar="ENV")
     parser.add_argument(
         "--basin-samples",
         type=count,

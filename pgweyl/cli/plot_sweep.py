@@ -11,6 +11,7 @@ from pgweyl.env.spec import parse_scalar
 from pgweyl.errors import ArgumentError
 from pgweyl.serialize import check_output_path, figure_paths
 
+ENV = False
 COMMON = {"seed": False, "json": True}
 
 HELP = "a figure from a sweep store"

@@ -23,7 +23,8 @@ from pgweyl.cli.output import EXIT_OK, Outcome
 from pgweyl.errors import ArgumentError
 from pgweyl.serialize import figure_paths, jsonable
 
-COMMON = {"seed": True, "json": True}
+#: The ENV argument is declared here (main adds it for the others).
+ENV = False
 
 HELP = "convergence probabilities over a grid of params (Dask, Zarr)"
 

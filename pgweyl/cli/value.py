@@ -9,13 +9,10 @@ from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import AccuracyError, ResourceError
 from pgweyl.landscape.settings import provenance
 
-COMMON = {"seed": True, "json": True}
-
 HELP = "V, grad V and the value distribution at theta"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("env", metavar="ENV")
     parser.add_argument("--theta", type=real, nargs="+", help="theta (default 0)")
     parser.add_argument(
         "--tol",

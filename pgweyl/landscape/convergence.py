@@ -93,24 +93,21 @@ def convergence_probabilities(
     n_updates=None,
     n_runs=None,
     *,
-    seed=None,
-    eps=None,
-    classify_tol=None,
     maxima=None,
-    batch=None,
     baseline=None,
     schedule=None,
-    sampler=None,
     chunks=None,
     progress=None,
-    rule=None,
     settings: RunSettings | None = None,
+    **run,
 ) -> ConvergenceResult:
     """P(policy gradient from θ_0 ends at each local maximum), by Monte Carlo.
 
-    The run settings are either the keywords ``theta0`` … ``rule`` (None: the defaults
-    of :class:`pgweyl.landscape.settings.RunSettings` — θ_0 = 0, ``lr`` 1, 200 000
-    updates, 10 000 runs, seed 0, ε = σ(−8), batch 1, sampler "walk", vanilla) or one
+    The run settings are either ``theta0``, ``lr``, ``n_updates``, ``n_runs`` and the
+    keywords ``run`` — ``seed``, ``eps``, ``classify_tol``, ``batch``, ``sampler``,
+    ``rule`` (None or absent: the defaults of
+    :class:`pgweyl.landscape.settings.RunSettings` — θ_0 = 0, ``lr`` 1, 200 000 updates,
+    10 000 runs, seed 0, ε = σ(−8), batch 1, sampler "walk", vanilla) — or one
     ``settings`` record (e.g. ``RunSettings.from_dict(result.settings.to_dict())``,
     which reruns a result bit-identically), not both.
 
@@ -139,25 +136,13 @@ def convergence_probabilities(
     (array([0.37, 0.63]), 0.0)
     """
     # Everything is validated here, once, before the (seconds-long) search for maxima.
-    method = None
     if settings is None:  # the rule's own options merged with baseline= and schedule=
-        rule, method = parse_rule(rule, baseline=baseline, schedule=schedule), "mc"
+        run["rule"] = parse_rule(run.get("rule"), baseline=baseline, schedule=schedule)
+        run.setdefault("method", "mc")
     elif baseline is not None or schedule is not None:
         raise ArgumentError("give either settings or baseline/schedule (in its rule), not both")
-    settings = settings_of(
-        settings,
-        theta0=theta0,
-        lr=lr,
-        n_updates=n_updates,
-        n_runs=n_runs,
-        seed=seed,
-        eps=eps,
-        classify_tol=classify_tol,
-        batch=batch,
-        sampler=sampler,
-        rule=rule,
-        method=method,
-    )
+    run.update(theta0=theta0, lr=lr, n_updates=n_updates, n_runs=n_runs)
+    settings = settings_of(settings, **run)
     if chunks is not None:
         chunks = validate.positive_int("chunks", chunks)
     return _convergence(env, settings, maxima, chunks, progress)

@@ -160,11 +160,16 @@ class RunSettings:
 
 def settings_of(settings, **keywords) -> RunSettings:
     """The settings of one call of a study: ``settings`` (a :class:`RunSettings`) or the
-    run keywords (those left None take their defaults), not both — validated here, once.
+    run keywords, the names of its fields (those left None take their defaults), not
+    both — validated here, once; an unknown keyword is refused.
 
     >>> settings_of(None, lr=0.5, seed=None).lr
     0.5
     """
+    names = [f.name for f in dataclasses.fields(RunSettings)]
+    unknown = sorted(set(keywords) - set(names))
+    if unknown:
+        raise ArgumentError(f"unknown setting {unknown[0]!r}; the settings are {', '.join(names)}")
     given = {k: v for k, v in keywords.items() if v is not None}
     if settings is None:
         return RunSettings(**given)

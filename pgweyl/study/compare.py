@@ -100,35 +100,19 @@ def compare(
     param: str | None = None,
     values=None,
     settings: RunSettings | None = None,
-    lr=None,
-    theta0=None,
-    n_updates=None,
-    n_runs=None,
-    eps=None,
-    seed=None,
-    method=None,
-    grid=None,
     progress=None,
+    **run,
 ) -> CompareResult:
     """Compare update ``rules`` (specs) on ``env_spec`` against ``lrs`` (the default x
     axis) or the catalog knob ``param`` taking ``values`` (at step size ``lr``).
 
     The run settings: ``settings`` (a :class:`RunSettings`, e.g. ``RunSettings.from_dict``
-    of a result's record, which reruns it) or the keywords ``lr`` … ``grid`` (None: the
-    defaults of :class:`RunSettings`), not both; each cell runs them with its rule and
-    step size. ``method``: "auto" (default), "mc", "chain" or "both"
+    of a result's record, which reruns it) or the keywords ``run`` named as its fields
+    — ``lr``, ``theta0``, ``n_updates``, ``n_runs``, ``eps``, ``seed``, ``method``,
+    ``grid`` (absent: the defaults of :class:`RunSettings`), not both; each cell runs
+    them with its rule and step size. ``method``: "auto" (default), "mc", "chain" or "both"
     (:meth:`RunSettings.routes`)."""
-    settings = settings_of(
-        settings,
-        lr=lr,
-        theta0=theta0,
-        n_updates=n_updates,
-        n_runs=n_runs,
-        eps=eps,
-        seed=seed,
-        method=method,
-        grid=grid,
-    )
+    settings = settings_of(settings, **run)
     spec = parse_env_spec(env_spec)
     rules = [parse_rule(r) for r in ([rules] if isinstance(rules, str) else rules)]
     if not rules:

@@ -76,22 +76,16 @@ def difficulty_sweep(
     param: str | None = None,
     knobs: dict | None = None,
     settings: RunSettings | None = None,
-    theta0=None,
-    lr=None,
-    n_updates=None,
-    n_runs=None,
-    seed=None,
-    eps=None,
-    method=None,
-    grid=None,
-    rule=None,
     progress=None,
+    **run,
 ) -> SweepResult:
     """Sweep one knob of a catalog family; see the module docstring.
 
     The run settings: ``settings`` (a :class:`RunSettings`, e.g. ``RunSettings.from_dict``
-    of a result's record, which reruns it bit-identically) or the keywords ``theta0`` …
-    ``rule`` (None: the defaults of :class:`RunSettings`), not both. ``method``: "auto"
+    of a result's record, which reruns it bit-identically) or the keywords ``run`` named
+    as its fields — ``theta0``, ``lr``, ``rule``, ``n_updates``, ``n_runs``, ``seed``,
+    ``eps``, ``method``, ``grid`` (absent: the defaults of :class:`RunSettings`), not
+    both. ``method``: "auto"
     (default: Monte Carlo, and the chain solver where it applies — effective dimension 1
     or 2, NaN elsewhere), "mc", "chain" or "both" (the chain must apply at every value).
     ``grid``: nodes per axis of the chain solver's finest grid (None: its default; the
@@ -106,18 +100,7 @@ def difficulty_sweep(
     >>> sweep.p_chain.round(3)
     array([0.711, 0.371])
     """
-    settings = settings_of(
-        settings,
-        theta0=theta0,
-        lr=lr,
-        n_updates=n_updates,
-        n_runs=n_runs,
-        seed=seed,
-        eps=eps,
-        method=method,
-        grid=grid,
-        rule=rule,
-    )
+    settings = settings_of(settings, **run)
     if family not in FAMILIES:
         raise ArgumentError(f"unknown environment {family!r}; known: {', '.join(FAMILIES)}")
     param = FAMILIES[family].difficulty if param is None else param

@@ -44,6 +44,22 @@ def chain_grid(chain) -> int:
     return int(chain.levels[0].size)
 
 
+def solve_chain(env, settings: RunSettings, maxima, progress=None):
+    """:func:`pgweyl.chain_absorption` of ``env`` for ``maxima`` at the step size, ε, rule
+    and grid of ``settings``, refined (with its grid error); it does not depend on θ_0,
+    the update budget or the number of runs."""
+    return chain_absorption(
+        env,
+        settings.lr,
+        grid=settings.grid,
+        eps=settings.eps,
+        maxima=maxima,
+        refine=True,
+        rule=settings.rule,
+        progress=enabled(progress),
+    )
+
+
 def point_odds(env, settings: RunSettings, maxima, *, mc=True, chain=None, progress=None) -> dict:
     """P(policy gradient from θ_0 ends at each of ``maxima``) by both routes:
     {column of :data:`ODDS`: array aligned with ``maxima``} (``unresolved`` a float), NaN
@@ -67,16 +83,7 @@ def point_odds(env, settings: RunSettings, maxima, *, mc=True, chain=None, progr
         out["ci_high"] = np.asarray(res.ci_high, dtype=float)
         out["unresolved"] = float(res.unresolved)
     if chain is True:
-        chain = chain_absorption(
-            env,
-            settings.lr,
-            grid=settings.grid,
-            eps=settings.eps,
-            maxima=maxima,
-            refine=True,
-            rule=settings.rule,
-            progress=enabled(progress),
-        )
+        chain = solve_chain(env, settings, maxima, progress)
     if chain is not None:
         out["p_chain"] = np.asarray(chain.at(theta0, env), dtype=float)
         out["grid_error"] = np.asarray(chain.grid_error(theta0, env), dtype=float)
@@ -101,4 +108,12 @@ def resolved_grid(settings: RunSettings, grids) -> RunSettings:
     return settings.replace(grid=used.pop()) if len(used) == 1 else settings
 
 
-__all__ = ["ODDS", "GlobalOdds", "chain_grid", "global_odds", "point_odds", "resolved_grid"]
+__all__ = [
+    "ODDS",
+    "GlobalOdds",
+    "chain_grid",
+    "global_odds",
+    "point_odds",
+    "resolved_grid",
+    "solve_chain",
+]

@@ -18,9 +18,8 @@ import time
 import numpy as np
 
 from pgweyl._version import __version__
-from pgweyl.landscape.chain import chain_absorption
 from pgweyl.landscape.maxima import local_maxima
-from pgweyl.study.odds import point_odds
+from pgweyl.study.odds import point_odds, solve_chain
 from pgweyl.study.sweep.grid import PointTask
 
 
@@ -35,16 +34,7 @@ def env_chain(spec, settings, maxima):
     """The θ-chain solver's result (refined: with its grid error) for one environment, at
     the step size, ε, rule and grid of ``settings`` (it does not depend on θ_0, the
     update budget or the number of runs)."""
-    return chain_absorption(
-        spec.build(),
-        settings.lr,
-        grid=settings.grid,
-        eps=settings.eps,
-        maxima=maxima,
-        refine=True,
-        rule=settings.rule,
-        progress=False,
-    )
+    return solve_chain(spec.build(), settings, maxima, progress=False)
 
 
 def numeric_versions() -> dict:

@@ -40,14 +40,8 @@ def sweep(
     seed: int | None = None,
     *,
     settings: RunSettings | None = None,
-    lr=None,
-    theta0=None,
-    rule=None,
-    eps=None,
-    n_updates=None,
-    method=None,
-    grid=None,
     progress=None,
+    **run,
 ):
     """P(policy gradient ends at each local maximum) over a grid of params, in a Zarr store.
 
@@ -57,7 +51,8 @@ def sweep(
     (``runs`` REINFORCE runs, seed ``SeedSequence(seed, spawn_key=point index)``) and,
     where it applies (policy exp, effective dimension ≤ 2), the θ-chain solver
     (``method``: "auto" — MC everywhere and the chain where it applies; "mc"; "chain";
-    "both"). Settings not swept are fixed by the keywords or by one ``settings`` record
+    "both"). Settings not swept are fixed by the keywords ``run`` (``lr``, ``theta0``,
+    ``rule``, ``eps``, ``n_updates``, ``method``, ``grid``) or by one ``settings`` record
     (:class:`pgweyl.landscape.settings.RunSettings`; its ``n_runs`` are ``runs`` and its
     ``seed`` the sweep's), defaults as there; ``grid``: chain nodes per axis (None: the
     solver's default), refined ×2 and ×4 for the grid error. The point ``index`` runs
@@ -92,13 +87,7 @@ def sweep(
         runs=runs,
         seed=seed,
         settings=settings,
-        lr=lr,
-        theta0=theta0,
-        rule=rule,
-        eps=eps,
-        n_updates=n_updates,
-        method=method,
-        grid=grid,
+        **run,
     )
     if workers is not None:
         workers = validate.nonnegative_int("workers", workers)
