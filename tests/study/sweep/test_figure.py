@@ -127,7 +127,7 @@ def test_commands_fail_with_one_line(tmp_path, capsys):
         (["plot-sweep", str(tmp_path / "none.zarr")], "does not exist"),
         (["sweep", "corridor", "--param", "level=4", "--param", "level=5"], "given twice"),
         (["sweep", "corridor", "--param", "lr=nan"], "lr must be a finite"),
-        (["sweep", "corridor", "--param", "level=4", "--lr", "inf"], "--lr must be a finite"),
+        (["sweep", "corridor", "--param", "level=4", "--lr", "inf"], "--lr: must be a finite"),
         (["sweep", "corridor"], "--param"),
         (["sweep", "corridor", "--param", "level=4", "--plot", "/nonexistent/x.png"], "not exist"),
         (
