@@ -168,7 +168,7 @@ def run(args) -> Outcome:
         **env_kwargs,
     )
     table = result.format_table()
-    return Outcome(result.to_dict(), lambda _d: [table], EXIT_OK)
+    return Outcome(result.to_dict(), lambda _d: table.splitlines(), EXIT_OK)
 
 
 __all__ = ["add_arguments", "load_factory", "resolve_env", "run"]

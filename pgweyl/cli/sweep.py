@@ -92,7 +92,7 @@ def run(args) -> Outcome:
         figure = plot_sweep(ds)
         data["figures"] = [str(p) for p in figure_paths(args.plot)]
     text = summary_text(ds, args.store)
-    return Outcome(data, lambda _d: [text], EXIT_OK, figure)
+    return Outcome(data, lambda _d: text.splitlines(), EXIT_OK, figure)
 
 
 def dataset_summary(ds, store=None) -> dict:

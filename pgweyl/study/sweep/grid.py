@@ -20,9 +20,9 @@ param or value and what is allowed.
 >>> g.names, g.shape, g.size
 (('level', 'lr'), (2, 2), 4)
 >>> t = g.task((1, 0))
->>> str(t.spec), t.lr, t.label
+>>> str(t.spec), t.settings.lr, t.label
 ('corridor:level=6', 0.5, 'level=6, lr=0.5')
->>> t.seed == point_seed(0, (1, 0))
+>>> t.settings.seed == point_seed(0, (1, 0))
 True
 """
 
