@@ -406,9 +406,12 @@ def grade(
     progress : None (a bar on a terminal), True/"bar", False/"off" or "lines" — a line
         per seed at a modest rate (:mod:`pgweyl.progress`).
 
-    The result's ``settings`` is the :class:`RunSettings` of the predictions (``grid``
-    resolved where the chain ran), None when nothing is predicted and the agent's budget
-    is unknown.
+    Returns
+    -------
+    GradeResult
+        Its ``settings`` is the :class:`RunSettings` of the predictions (``grid``
+        resolved where the chain ran), None when nothing is predicted and the agent's
+        budget is unknown.
     """
     gym = require_gymnasium()
     if not callable(make_agent):

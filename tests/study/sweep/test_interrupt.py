@@ -84,4 +84,4 @@ def test_sigint_then_resume_on_a_local_cluster(tmp_path):
 
 
 def test_root_is_this_checkout():
-    assert (ROOT / "pgweyl" / "sweep" / "command.py").exists()
+    assert (ROOT / "pgweyl" / "study" / "sweep" / "engine.py").exists()
