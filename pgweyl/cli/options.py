@@ -16,7 +16,13 @@ import numpy as np
 from pgweyl import validate
 from pgweyl.env.spec import load_env
 from pgweyl.landscape.maxima import MAX_BASIN_SAMPLES
-from pgweyl.landscape.settings import DEFAULT_N_RUNS, DEFAULT_N_UPDATES, METHODS, settings_of
+from pgweyl.landscape.settings import (
+    DEFAULT_N_RUNS,
+    DEFAULT_N_UPDATES,
+    METHODS,
+    MIN_GRID,
+    settings_of,
+)
 from pgweyl.serialize import check_output_path, figure_paths
 
 
@@ -199,7 +205,7 @@ def validate_numbers(args) -> None:
         "lr": lambda v: validate.positive_real("--lr", v),
         "eps": lambda v: validate.eps(v),
         "tol": lambda v: validate.tol(v),
-        "grid": lambda v: validate.integer("--grid", v, lo=9),  # Δ, 2Δ, 4Δ: a stencil each
+        "grid": lambda v: validate.integer("--grid", v, lo=MIN_GRID),  # Δ, 2Δ, 4Δ: a stencil each
         "basin_samples": lambda v: validate.nonnegative_int(
             "--basin-samples", v, MAX_BASIN_SAMPLES
         ),
