@@ -62,6 +62,7 @@ class Progress:
         self.mode = resolve(progress)
         self.total, self.desc, self.unit = int(total), desc, unit
         self.done = int(initial)  # units finished before (a resumed job)
+        self._shown = -1  # ``done`` at the last line printed
         self._start = self._last = time.monotonic()
         self._bar = None
         if self.mode == "bar":
@@ -70,6 +71,7 @@ class Progress:
             self._bar = tqdm(total=self.total, initial=self.done, unit=unit, desc=desc)
 
     def _line(self) -> None:
+        self._shown = self.done
         pct = 100.0 * self.done / self.total if self.total else 100.0
         elapsed = time.monotonic() - self._start
         print(
@@ -84,7 +86,7 @@ class Progress:
         if self._bar is not None:
             self._bar.update(int(n))
         elif self.mode == "lines" and note is not None:
-            self._last = time.monotonic()
+            self._last, self._shown = time.monotonic(), self.done
             print(f"[{self.done}/{self.total}] {note}", file=sys.stderr, flush=True)
         elif self.mode == "lines" and time.monotonic() - self._last >= INTERVAL:
             self._last = time.monotonic()
@@ -94,7 +96,7 @@ class Progress:
         if self._bar is not None:
             self._bar.close()
             self._bar = None
-        elif self.mode == "lines" and finished:
+        elif self.mode == "lines" and finished and self._shown != self.done:
             self._line()
         self.mode = "off"
 
