@@ -23,9 +23,9 @@ from pathlib import Path
 import pgweyl as pw
 from pgweyl import validate
 from pgweyl.cli import Parser, count, real, run_script
-from pgweyl.landscape import difficulty_sweep
 from pgweyl.plot import difficulty_figure
 from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files
+from pgweyl.study import difficulty_sweep
 
 QUICK = {"levels": [4, 6, 8, 10, 12], "runs": 1000, "updates": 50_000, "grid": 201}
 FULL = {"levels": [4, 6, 8, 10, 12, 14, 16], "runs": 10_000, "updates": 200_000, "grid": 401}

@@ -5,7 +5,12 @@ integer table of first-passage counts (reflection principle) tilted by the polic
 Import the public API from here: ``import pgweyl as pw``.
 """
 
-from pgweyl import config, landscape
+from pgweyl import (
+    config,
+    landscape,
+    study,  # noqa: F401  (pw.study.difficulty_sweep; __all__ unchanged)
+)
+from pgweyl._version import __version__  # noqa: E402  (one place: results record it)
 from pgweyl.env import AlcoveWalkEnv, EnvSpec, list_envs, load_env, make_env, parse_env_spec
 from pgweyl.errors import (
     AccuracyError,
@@ -56,8 +61,6 @@ from pgweyl.weyl import (
     parse_cartan,
 )
 
-__version__ = "0.1.0"
-
 _LAZY = {"ReinforceResult", "reinforce", "simulate_episodes"}
 
 
@@ -67,20 +70,15 @@ def __getattr__(name):
         from pgweyl import sim
 
         return getattr(sim, name)
-    # Rule comparison pulls in the simulation layer; its module is pgweyl.comparison so that
-    # ``pgweyl.compare`` stays the function.
+    # The studies pull in the simulation layer, and sweeps dask, xarray and zarr (imported
+    # when a sweep runs): loaded on first use.
     if name in ("compare", "CompareResult"):
-        from pgweyl import comparison
-
-        return getattr(comparison, name)
-    # Sweeps need dask, xarray and zarr (imported when a sweep runs). ``pgweyl.sweep`` is
-    # the package pgweyl/sweep/, which is callable as the function pgweyl.sweep.sweep.
-    if name in ("sweep", "open_sweep"):
-        import importlib
-
-        module = importlib.import_module("pgweyl.sweep")
-        return module if name == "sweep" else module.open_sweep
-    raise AttributeError(f"module 'pgweyl' has no attribute {name!r}")
+        from pgweyl.study import compare as module
+    elif name in ("sweep", "open_sweep"):
+        from pgweyl.study import sweep as module
+    else:
+        raise AttributeError(f"module 'pgweyl' has no attribute {name!r}")
+    return getattr(module, name)
 
 
 __all__ = [

@@ -17,6 +17,10 @@ DEFAULT_TOL = 1e-12
 #: σ(−8) = 1/(1 + e^8) ≈ 3.35e−4, i.e. |θ_1 − θ_2| ≥ 8 on the corridor (THEORY §7).
 DEFAULT_EPS = 1.0 / (1.0 + math.exp(8.0))
 
+#: How simulated episodes are drawn: the Numba lattice walk, or the exact first-passage
+#: table (:func:`pgweyl.simulate_episodes`, :func:`pgweyl.reinforce`).
+SAMPLERS = ("walk", "exact")
+
 #: ε lies in (0, EPS_MAX): beyond ½ the ε-neighbourhoods of two vertices would overlap.
 EPS_MAX = 0.5
 
@@ -51,10 +55,3 @@ if os.environ.get("PGWEYL_MEMORY_BUDGET"):
 
 #: Hard cap on the rows of a first-passage log table.
 MAX_TABLE_ROWS = 1_000_000
-
-#: First-passage rows are computed in exact integers while |S|^n has at most this many
-#: bits; beyond, the table continues in scaled floats.
-EXACT_BITS_LIMIT = 8192
-
-#: Memory budget of a log table, in float64 entries (rows × (interior + exit points)).
-MAX_TABLE_ENTRIES = 20_000_000

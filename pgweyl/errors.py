@@ -89,3 +89,9 @@ class AccuracyError(PgweylError, ArithmeticError):
 
     The message says what error bound was reached and what to change (a larger
     ``tol``, a larger memory budget, another ``method``)."""
+
+
+class MissingDependencyError(PgweylError, ImportError):
+    """An optional dependency is not installed: the message names it and the extra that
+    brings it (``pip install 'pgweyl[sweep]'`` for dask, distributed, xarray and zarr;
+    ``'pgweyl[gym]'`` for gymnasium)."""

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pgweyl import validate
+from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
 
 RULE_KINDS = ("vanilla", "natural", "entropy")
@@ -196,7 +197,7 @@ def step_covariance(env, theta) -> np.ndarray:
     return np.diag(p) - np.outer(p, p)
 
 
-def fisher(env, theta, tol: float = 1e-12) -> np.ndarray:
+def fisher(env, theta, tol: float = DEFAULT_TOL) -> np.ndarray:
     """The Fisher information of the episode law, F(θ) = E_θ[T] · Cov_{π_θ}(S) (Wald)."""
     return env.mean_exit_time(theta, tol) * step_covariance(env, theta)
 
@@ -215,7 +216,7 @@ def entropy_grad(env, theta) -> np.ndarray:
     return -(env.policy_jacobian(theta).T @ logp)
 
 
-def objective_grad(env, theta, rule, tol: float = 1e-12) -> np.ndarray:
+def objective_grad(env, theta, rule, tol: float = DEFAULT_TOL) -> np.ndarray:
     """∇ of the objective the rule ascends: ∇V, or ∇V + τ∇H for entropy (exact)."""
     rule = parse_rule(rule)
     g = env.value_grad(theta, tol)
@@ -224,14 +225,16 @@ def objective_grad(env, theta, rule, tol: float = 1e-12) -> np.ndarray:
     return g
 
 
-def objective_value(env, theta, rule, tol: float = 1e-12) -> float:
+def objective_value(env, theta, rule, tol: float = DEFAULT_TOL) -> float:
     """V(θ), or J_τ(θ) = V(θ) + τ H(π_θ) for entropy."""
     rule = parse_rule(rule)
     v = env.value(theta, tol)
     return v + rule.tau * entropy(env, theta) if rule.kind == "entropy" else v
 
 
-def expected_update(env, theta, rule="vanilla", lr: float = 1.0, tol: float = 1e-12) -> np.ndarray:
+def expected_update(
+    env, theta, rule="vanilla", lr: float = 1.0, tol: float = DEFAULT_TOL
+) -> np.ndarray:
     """The exact mean of one update (batch 1, step α_0 = lr) from θ under ``rule``.
 
     vanilla: lr ∇V (a constant baseline leaves the mean unchanged: E[g] = 0);

@@ -38,7 +38,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from pgweyl.errors import PgweylError
+from pgweyl.errors import ArgumentError, PgweylError
 
 TEMP_PREFIX = ".pgweyl-"
 
@@ -374,8 +374,6 @@ def figure_paths(path):
     ['run.v2.png', 'run.v2.pdf']
     """
     from pathlib import Path
-
-    from pgweyl.errors import ArgumentError
 
     if not isinstance(path, (str, os.PathLike)) or os.fspath(path) in ("", "-"):
         raise ArgumentError(

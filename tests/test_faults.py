@@ -427,8 +427,8 @@ CASES = [
         "chain-simplex",
         ["converge", "simplex", "--method", "chain"],
         2,
-        E + "the chain solver needs policy 'exp' and effective dimension 1 or 2 (this env has "
-        "3); use --method mc or auto",
+        E + "method 'chain': the chain solver handles effective dimension 1 or 2, not 3 "
+        "(simplex); use method 'auto' or 'mc'",
     ),
     ("demo-empty", ["demo", ""], 2, E + "output folder must be a non-empty folder name, got ''"),
     (
@@ -833,7 +833,7 @@ def test_library_refusals_before_allocation():
     with pytest.raises(pw.ArgumentError, match="basin_samples must be a non-negative integer"):
         pw.local_maxima(env, basin_samples=-1)
     with pytest.raises(pw.ArgumentError, match="the sweep has 99997 values of level"):
-        pw.landscape.difficulty_sweep("corridor", range(4, 100001))
+        pw.study.difficulty_sweep("corridor", range(4, 100001))
     # a hang guard (the refused work would take minutes or exhaust memory), not a timing
     assert time.perf_counter() - t0 < REFUSAL_SECONDS
 

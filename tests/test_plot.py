@@ -73,7 +73,7 @@ def chain_2d():
 
 @pytest.fixture(scope="module")
 def sweep():
-    return pw.landscape.difficulty_sweep("corridor", [4, 6], n_runs=500, n_updates=20000, grid=101)
+    return pw.study.difficulty_sweep("corridor", [4, 6], n_runs=500, n_updates=20000, grid=101)
 
 
 def at_y(chain, y):

@@ -27,6 +27,7 @@ import numpy as np
 
 from pgweyl.env.environment import AlcoveWalkEnv
 from pgweyl.errors import ArgumentError
+from pgweyl.serialize import dataclass_to_dict
 
 _COMMON = {"gamma": 0.95, "step_cost": 0.0, "corner": "max", "policy": "exp"}
 
@@ -43,8 +44,6 @@ class EnvFamily:
     difficulty: str = "level"
 
     def to_dict(self) -> dict:
-        from pgweyl.serialize import dataclass_to_dict
-
         return dataclass_to_dict(self)
 
 

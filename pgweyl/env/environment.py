@@ -29,6 +29,7 @@ import numbers
 import numpy as np
 
 from pgweyl import validate
+from pgweyl.config import DEFAULT_TOL
 from pgweyl.env.policy import POLICY_KINDS, Policy
 from pgweyl.env.rewards import (
     CORNER_RULES,
@@ -337,27 +338,27 @@ class AlcoveWalkEnv:
         the full point at time n is :meth:`full_point`."""
         return self.solver.first_passage_counts(n_max, method)
 
-    def value_distribution(self, theta, tol: float = 1e-12, n_max=None):
+    def value_distribution(self, theta, tol: float = DEFAULT_TOL, n_max=None):
         """Joint law of (exit point, exit time) under π_θ, cut at the smallest N with
         P(T > N) ≤ tol (or at ``n_max`` when given; see :meth:`ExactSolver.value_distribution`)."""
         return self.solver.value_distribution(theta, tol, n_max)
 
-    def value(self, theta, tol: float = 1e-12, method: str = "auto") -> float:
+    def value(self, theta, tol: float = DEFAULT_TOL, method: str = "auto") -> float:
         """V(θ) = E_θ[G], with |error| ≤ tol guaranteed (else :class:`AccuracyError`).
 
         ``method``: "auto", "table" (tilt of the first-passage table, policy exp) or
         "linear" (absorbing-chain solve, any policy); see :mod:`pgweyl.exact.solver`."""
         return self.solver.value(theta, tol, method)
 
-    def value_grad(self, theta, tol: float = 1e-12, method: str = "auto") -> np.ndarray:
+    def value_grad(self, theta, tol: float = DEFAULT_TOL, method: str = "auto") -> np.ndarray:
         """∇V(θ), every component within tol (policy-gradient identity or adjoint solve)."""
         return self.solver.value_grad(theta, tol, method)
 
-    def value_and_grad(self, theta, tol: float = 1e-12, method: str = "auto"):
+    def value_and_grad(self, theta, tol: float = DEFAULT_TOL, method: str = "auto"):
         """V, ∇V, their error bounds and the route used (:class:`pgweyl.ExactValue`)."""
         return self.solver.value_and_grad(theta, tol, method)
 
-    def mean_exit_time(self, theta, tol: float = 1e-12) -> float:
+    def mean_exit_time(self, theta, tol: float = DEFAULT_TOL) -> float:
         """E_θ[T], within tol · max(1, E[T]) (linear route)."""
         return self.solver.mean_exit_time(theta, tol)
 

@@ -15,7 +15,7 @@ two shares apart, :func:`score_matrix` stacks normalised scores for rliable;
 (``PPO("MlpPolicy", "pgweyl/Corridor-v0")``; extra ``pgweyl[sb3]``).
 
 Needs gymnasium (``pip install 'pgweyl[gym]'``); ``import pgweyl`` does not import it.
-Without gymnasium this package still imports (so :mod:`pgweyl.gym.command` can declare
+Without gymnasium this package still imports (so :mod:`pgweyl.cli.grade` can declare
 its arguments), but registers nothing and every name raises
 :class:`MissingDependencyError` with the install command.
 
@@ -35,7 +35,7 @@ else:
     _MISSING = None
     from pgweyl.gym.agents import ReinforceAgent
     from pgweyl.gym.envs import OBSERVATIONS, AlcoveWalkGymEnv, build_pgweyl_env
-    from pgweyl.gym.exact import SUPPORTED_RULES, ExactAnswers, rule_arguments
+    from pgweyl.gym.exact import SUPPORTED_RULES, ExactAnswers
     from pgweyl.gym.grading import GradeResult, grade, score_matrix, seeds_needed
     from pgweyl.gym.registration import GYM_IDS, register_envs
 
@@ -62,7 +62,6 @@ __all__ = [
     "grade",
     "register_envs",
     "require_gymnasium",
-    "rule_arguments",
     "score_matrix",
     "seeds_needed",
 ]

@@ -1,6 +1,6 @@
 """The optional dependency of :mod:`pgweyl.gym`: gymnasium (``pip install 'pgweyl[gym]'``).
 
-Kept apart so that the command-line glue (:mod:`pgweyl.gym.command`) can be imported, and
+Kept apart so that the command-line glue (:mod:`pgweyl.cli.grade`) can be imported, and
 its arguments declared, on an installation without gymnasium; the error then comes when
 the command runs, as one line.
 
@@ -10,13 +10,9 @@ the command runs, as one line.
 
 from __future__ import annotations
 
-from pgweyl.errors import PgweylError
+from pgweyl.errors import MissingDependencyError
 
 INSTALL_HINT = "python -m pip install 'pgweyl[gym]'"
-
-
-class MissingDependencyError(PgweylError, ImportError):
-    """An optional dependency is not installed; the message says how to install it."""
 
 
 def require_gymnasium():

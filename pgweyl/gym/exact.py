@@ -19,8 +19,8 @@ log p(s) = (θ, s) − A for θ (least squares, refusing p outside the family):
 
 Update rules. Predictions are made for the update rule the agent uses, spelt as in
 :mod:`pgweyl.rules` ("vanilla", "natural", "entropy:tau=0.1", "vanilla:baseline=0.5",
-schedules …). :func:`rule_arguments` turns a spec into pgweyl arguments — the one place
-that maps a rule to a call; the chain solver takes only rules under which θ is Markov.
+schedules …), parsed once into the :class:`pgweyl.landscape.settings.RunSettings` of the
+predictions; the chain solver takes only rules under which θ is Markov.
 
 >>> import pgweyl as pw
 >>> ex = ExactAnswers(pw.make_env("corridor", level=4, trap_distance=1))
@@ -34,8 +34,11 @@ from __future__ import annotations
 import numpy as np
 
 from pgweyl import validate
+from pgweyl.config import DEFAULT_TOL
 from pgweyl.env.environment import AlcoveWalkEnv
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape import chain_absorption, convergence_probabilities, local_maxima
+from pgweyl.landscape.chain import chain_refusal
 from pgweyl.rules import RULE_KINDS, parse_rule
 
 #: Update-rule kinds pgweyl can predict (options as in :mod:`pgweyl.rules`).
@@ -46,20 +49,6 @@ THETA_ATOL = 1e-8
 
 #: Probabilities below this count as 0 when a policy is evaluated (log p stays finite).
 _TINY = 1e-300
-
-
-def rule_arguments(rule) -> dict:
-    """pgweyl keyword arguments that select update ``rule`` (one place to extend).
-
-    The default rule "vanilla" adds no argument, so the calls are exactly pgweyl's
-    defaults; any other valid spec is passed on as ``rule=``; an invalid one raises
-    :class:`pgweyl.rules.RuleError` naming the problem.
-
-    >>> rule_arguments("vanilla"), rule_arguments("natural")
-    ({}, {'rule': 'natural'})
-    """
-    parsed = parse_rule(rule)
-    return {} if str(parsed) == "vanilla" else {"rule": str(parsed)}
 
 
 class ExactAnswers:
@@ -135,19 +124,19 @@ class ExactAnswers:
         return theta
 
     # -- values ------------------------------------------------------------------------------
-    def value(self, theta, tol: float = 1e-12) -> float:
+    def value(self, theta, tol: float = DEFAULT_TOL) -> float:
         """V(θ) = E_θ[G]."""
         return self.env.value(theta, tol)
 
-    def value_grad(self, theta, tol: float = 1e-12) -> np.ndarray:
+    def value_grad(self, theta, tol: float = DEFAULT_TOL) -> np.ndarray:
         """∇V(θ) (policy-gradient identity, THEORY §5)."""
         return self.env.value_grad(theta, tol)
 
-    def value_distribution(self, theta, tol: float = 1e-12):
+    def value_distribution(self, theta, tol: float = DEFAULT_TOL):
         """Law of (exit point, exit time) under π_θ: a :class:`pgweyl.ValueDistribution`."""
         return self.env.value_distribution(theta, tol)
 
-    def wall_law(self, theta, tol: float = 1e-12) -> dict:
+    def wall_law(self, theta, tol: float = DEFAULT_TOL) -> dict:
         """P(the exit point lies on exactly the walls w) for each tuple w of wall ids.
 
         These events partition the exits (a corner is its own tuple), as ``info["wall"]``.
@@ -158,7 +147,7 @@ class ExactAnswers:
             out[tuple(walls)] = out.get(tuple(walls), 0.0) + float(p)
         return out
 
-    def value_of_policy(self, probs, tol: float = 1e-12) -> float:
+    def value_of_policy(self, probs, tol: float = DEFAULT_TOL) -> float:
         """V(p) for any distribution p over the actions (zeros allowed).
 
         Evaluated on the softmax twin of the environment (same walk, one logit per
@@ -181,8 +170,6 @@ class ExactAnswers:
         parsed = parse_rule(rule)
         key = ("entropy", parsed.tau) if parsed.kind == "entropy" else ("V",)
         if key not in self._maxima:
-            from pgweyl.landscape import local_maxima
-
             self._maxima[key] = local_maxima(self.env, basin_samples=0, rule=parsed)
         return list(self._maxima[key])
 
@@ -214,16 +201,12 @@ class ExactAnswers:
     def chain_applies(self) -> bool:
         """True when the θ-chain solver applies: policy "exp", effective dimension ≤ 2
         (:func:`pgweyl.landscape.chain.chain_refusal` for the default rule)."""
-        from pgweyl.landscape.chain import chain_refusal
-
         return chain_refusal(self.env) is None
 
     def convergence_probabilities(
         self, theta0, lr, n_updates, n_runs, seed=0, eps=None, rule="vanilla", **kwargs
     ):
         """:func:`pgweyl.convergence_probabilities` for ``rule`` (Monte Carlo, Wilson CIs)."""
-        from pgweyl.landscape import convergence_probabilities
-
         kwargs.setdefault("maxima", self.local_maxima(rule))
         return convergence_probabilities(
             self.env,
@@ -233,19 +216,17 @@ class ExactAnswers:
             n_runs,
             seed=seed,
             eps=eps,
-            **rule_arguments(rule),
+            rule=rule,
             **kwargs,
         )
 
     def chain_absorption(self, lr, eps=None, rule="vanilla", **kwargs):
         """:func:`pgweyl.chain_absorption` for ``rule``; ``.at(theta0, env)`` answers."""
-        from pgweyl.landscape import chain_absorption
-
         kwargs.setdefault("maxima", self.local_maxima(rule))
-        return chain_absorption(self.env, lr, eps=eps, **rule_arguments(rule), **kwargs)
+        return chain_absorption(self.env, lr, eps=eps, rule=rule, **kwargs)
 
     def __repr__(self) -> str:
         return f"ExactAnswers({self.env!r})"
 
 
-__all__ = ["SUPPORTED_RULES", "THETA_ATOL", "ExactAnswers", "rule_arguments"]
+__all__ = ["SUPPORTED_RULES", "THETA_ATOL", "ExactAnswers"]

@@ -60,13 +60,15 @@ from statistics import NormalDist
 import numpy as np
 
 from pgweyl import validate
+from pgweyl._version import __version__
 from pgweyl.errors import ArgumentError
 from pgweyl.gym._deps import require_gymnasium
 from pgweyl.gym.envs import step_label
-from pgweyl.gym.exact import rule_arguments
-from pgweyl.landscape.convergence import Shares, share_fields
-from pgweyl.progress import Progress, resolve
-from pgweyl.rules import parse_rule
+from pgweyl.landscape import chain_absorption, convergence_probabilities
+from pgweyl.landscape.settings import RunSettings, settings_of
+from pgweyl.landscape.shares import Shares, share_fields
+from pgweyl.progress import Progress, enabled, resolve
+from pgweyl.serialize import jsonable
 
 #: Absorbing radius of the "mc" prediction: far inside any ε, so runs are classified at
 #: the end of their budget like the agent (a policy this close to a vertex stays there).
@@ -74,8 +76,9 @@ FINAL_ABSORB_EPS = 1e-12
 
 PREDICTIONS = ("mc", "chain")
 
-#: Default chain-solver grid (nodes per axis) by effective dimension.
-CHAIN_GRID = {1: 2001, 2: 101}
+#: Default classification radius (total variation) of a final policy: far larger than
+#: the studies' absorbing radius, since an agent stops after a fixed budget.
+CLASSIFY_EPS = 0.05
 
 #: What the intervals are (also written into ``to_dict()``).
 SHARE_CI = "Wilson score interval, 95%"
@@ -91,7 +94,7 @@ class GradeResult(Shares):
     ----------
     env_id, env_kwargs : what was graded; ``env`` the :class:`pgweyl.AlcoveWalkEnv` dict.
     seeds : the seeds, one trained agent each.   eps : classification radius (TV).
-    settings : rule, lr, n_updates, theta0 used for the predictions (None if none).
+    settings : the :class:`RunSettings` of the predictions (None if none).
     maxima : the local maxima (best first); ``labels`` their supports as step names.
     final_policies : seeds × |A| probabilities; ``assignments`` the maximum of each
         seed (−1: unresolved); ``final_values`` V of each final policy.
@@ -100,7 +103,7 @@ class GradeResult(Shares):
     normalized_scores : (V(final) − V_u) / (V* − V_u) per seed; ``random_value`` V_u, the
         value of the uniform policy.
     counts, probabilities, ci_low, ci_high, unresolved, unresolved_ci : the
-        :class:`pgweyl.landscape.convergence.Shares` of the seeds (at each maximum and
+        :class:`pgweyl.landscape.shares.Shares` of the seeds (at each maximum and
         near none), with Wilson score 95% intervals.
     global_value : V*.   regret, regret_se : mean of V* − V(final) and its standard error;
         ``regret_ci`` its Student t 95% interval (n − 1 degrees of freedom; NaN for 1 seed).
@@ -113,7 +116,7 @@ class GradeResult(Shares):
     env: dict
     seeds: tuple
     eps: float
-    settings: dict | None
+    settings: RunSettings | None
     maxima: tuple
     labels: tuple
     final_policies: np.ndarray
@@ -181,10 +184,9 @@ class GradeResult(Shares):
 
     def to_dict(self) -> dict:
         """JSON-ready (plain lists and numbers)."""
-        from pgweyl.serialize import jsonable
-
         return jsonable(
             {
+                "pgweyl_version": __version__,
                 "env_id": self.env_id,
                 "env_kwargs": {
                     k: repr(v) if not _plain(v) else v for k, v in self.env_kwargs.items()
@@ -192,7 +194,7 @@ class GradeResult(Shares):
                 "env": self.env,
                 "seeds": list(self.seeds),
                 "eps": self.eps,
-                "settings": self.settings,
+                "settings": None if self.settings is None else self.settings.to_dict(),
                 "maxima": [m.to_dict() for m in self.maxima],
                 "labels": list(self.labels),
                 "final_policies": self.final_policies,
@@ -240,7 +242,7 @@ class GradeResult(Shares):
 
     def format_table(self) -> str:
         """A text table: each maximum's V, the agent's share [95% CI] and the predictions."""
-        s = self.settings or {}
+        s = {} if self.settings is None else self.settings.to_dict()
         head = [
             f"{self.env_id}  {_kwargs_text(self.env_kwargs)}".rstrip(),
             f"{self.n_seeds} seeds in {self.seconds:.1f} s; final policy classified by the "
@@ -342,20 +344,18 @@ def _check_predict(predict) -> tuple:
     return tuple(validate.choice("predict", p, PREDICTIONS) for p in predict)
 
 
-def _resolve_settings(exact, agent_settings, lr, n_updates, theta0, rule, predict) -> dict | None:
-    """Rule, lr, n_updates and θ0 for the predictions (arguments first, then the agent's)."""
+def _resolve_settings(exact, agent_settings, given: dict, predict) -> RunSettings | None:
+    """The :class:`RunSettings` of the predictions: ``given`` (the arguments of
+    :func:`grade`: rule, lr, n_updates, theta0, n_runs, seed, eps, grid) first, then the
+    agent's ``settings``; None when nothing is predicted and the budget is unknown."""
     s = dict(agent_settings or {})
     env = exact.env
-    rule = rule if rule is not None else s.get("rule", "vanilla")
-    rule = str(parse_rule(rule))  # a malformed spec is refused here, naming the problem
-    lr = lr if lr is not None else s.get("lr")
-    n_updates = n_updates if n_updates is not None else s.get("n_updates")
-    theta0 = theta0 if theta0 is not None else s.get("theta0")
+    run = {k: given[k] if given.get(k) is not None else s.get(k) for k in _AGENT_KEYS}
     if not predict:
-        if lr is None and n_updates is None:
+        if run["lr"] is None or run["n_updates"] is None:
             return None
-    elif lr is None or n_updates is None:
-        missing = " and ".join(n for n, v in (("lr", lr), ("n_updates", n_updates)) if v is None)
+    elif run["lr"] is None or run["n_updates"] is None:
+        missing = " and ".join(n for n in ("lr", "n_updates") if run[n] is None)
         raise ArgumentError(
             f"pgweyl needs the agent's {missing} to predict; pass them to grade() "
             "(or give the agent a settings dict), or use predict=()"
@@ -375,43 +375,31 @@ def _resolve_settings(exact, agent_settings, lr, n_updates, theta0, rule, predic
                 f"'{env.policy_kind}' parametrisation {np.asarray(ours).tolist()}; the "
                 "predicted chain would be another one (pass features=env.unwrapped.step_vectors)"
             )
-    if "chain" in predict and not exact.chain_applies:
-        raise ArgumentError(
-            "the chain solver needs policy 'exp' and effective dimension 1 or 2 "
-            f"(this environment has {env.effective_dim}); use predict=('mc',)"
-        )
-    if "chain" in predict and not parse_rule(rule).markov():
-        raise ArgumentError(
-            f"the chain solver needs θ to be a Markov chain, which it is not under rule {rule} "
-            "(a running-mean baseline or a decaying step); use predict=('mc',)"
-        )
-    out = {"rule": rule}
-    if lr is not None:
-        out["lr"] = validate.positive_real("lr", lr)
-    if n_updates is not None:
-        out["n_updates"] = validate.positive_int("n_updates", n_updates)
-    th = np.zeros(env.theta_dim) if theta0 is None else env.check_theta(theta0)
-    out["theta0"] = [float(x) for x in th]
-    return out
+    method = "both" if len(set(predict)) == 2 else (predict[0] if predict else "auto")
+    fixed = {k: given[k] for k in ("n_runs", "seed", "eps", "grid") if given.get(k) is not None}
+    settings = RunSettings(
+        **{k: v for k, v in run.items() if v is not None}, **fixed, method=method
+    )
+    settings = settings.replace(theta0=tuple(settings.theta_for(env)))
+    if "chain" in predict:
+        settings.routes(env, repr(env))  # the one refusal where the chain does not apply
+    return settings
 
 
-def _predict(exact, settings, eps, predict, mc_runs, mc_seed, chain_grid, progress) -> dict:
+#: What an agent's ``settings`` may declare for the predictions (arguments come first).
+_AGENT_KEYS = ("rule", "lr", "n_updates", "theta0")
+
+
+def _predict(exact, settings: RunSettings, predict, progress) -> dict:
     out = {}
-    theta0 = settings["theta0"]
-    rule = settings["rule"]
-    n_max = len(exact.local_maxima(rule))
+    env = exact.env
+    theta0 = settings.theta_for(env)
+    maxima = exact.local_maxima(settings.rule)
+    n_max = len(maxima)
     if "mc" in predict:
-        mc = exact.convergence_probabilities(
-            theta0,
-            settings["lr"],
-            settings["n_updates"],
-            mc_runs,
-            seed=mc_seed,
-            eps=FINAL_ABSORB_EPS,
-            classify_tol=eps,
-            rule=rule,
-            progress=progress,
-        )
+        # runs stop at FINAL_ABSORB_EPS; the final policy is classified within eps
+        mc_settings = settings.replace(eps=FINAL_ABSORB_EPS, classify_tol=settings.eps, method="mc")
+        mc = convergence_probabilities(env, settings=mc_settings, maxima=maxima, progress=progress)
         out["mc"] = {
             "probabilities": mc.probabilities.tolist(),
             "ci_low": mc.ci_low.tolist(),
@@ -419,20 +407,26 @@ def _predict(exact, settings, eps, predict, mc_runs, mc_seed, chain_grid, progre
             "unresolved": float(mc.unresolved),
             "unresolved_ci": [float(x) for x in mc.unresolved_ci],
             "n_runs": int(mc.n_runs),
-            "seed": int(mc_seed),
+            "seed": int(settings.seed),
             "what": "final policy after n_updates, nearest maximum within eps (Monte Carlo)",
         }
     if "chain" in predict:
-        if chain_grid is None:  # the command line's defaults: 2001 nodes in 1-D, 101² in 2-D
-            chain_grid = CHAIN_GRID[exact.env.effective_dim]
-        grid = validate.positive_int("chain_grid", chain_grid)
-        ch = exact.chain_absorption(settings["lr"], eps=eps, rule=rule, grid=grid)
-        p = ch.at(theta0, exact.env)
-        err = ch.grid_error(theta0, exact.env)
+        ch = chain_absorption(
+            env,
+            settings.lr,
+            eps=settings.eps,
+            rule=settings.rule,
+            grid=settings.grid,
+            maxima=maxima,
+            progress=enabled(progress),
+        )
+        p = ch.at(theta0, env)
+        err = ch.grid_error(theta0, env)
         out["chain"] = {
             "probabilities": [float(x) for x in p[:n_max]],
             "grid_error": [float(x) for x in err[:n_max]],
             "unresolved": 0.0,
+            "grid": int(ch.levels[0].size),
             "what": "first entry into the eps-ball of each maximum, no budget limit (θ-chain)",
         }
     return out
@@ -456,15 +450,16 @@ def grade(
     env_id,
     seeds=100,
     *,
-    eps=0.05,
+    eps=None,
     lr=None,
     n_updates=None,
     theta0=None,
     rule=None,
     predict=("mc",),
-    mc_runs=10_000,
-    mc_seed=0,
+    mc_runs=None,
+    mc_seed=None,
     chain_grid=None,
+    settings: RunSettings | None = None,
     progress=None,
     **env_kwargs,
 ) -> GradeResult:
@@ -476,29 +471,53 @@ def grade(
     make_agent : callable env → agent (protocol in the module docstring).
     env_id : a pgweyl Gymnasium id (``"pgweyl/Corridor-v0"``, …).
     seeds : a count n (seeds 0..n−1) or a sequence of seeds.
-    eps : classification radius in total variation, in (0, ½).
+    eps : classification radius in total variation, in (0, ½) (default
+        :data:`CLASSIFY_EPS`).
     lr, n_updates, theta0, rule : settings for the predictions (default: ``agent.settings``).
     predict : subset of ("mc", "chain") (a tuple or "mc,chain"); () for none.
-    mc_runs, mc_seed : size and seed of the "mc" prediction.   chain_grid : chain grid.
+    mc_runs, mc_seed : size and seed of the "mc" prediction (default: those of
+        :class:`RunSettings`).   chain_grid : chain grid (default: the solver's).
+    settings : instead of ``eps`` … ``chain_grid``, one :class:`RunSettings` (``eps`` the
+        classification radius, ``n_runs``/``seed`` the "mc" prediction's, ``grid`` the
+        chain's) — ``RunSettings.from_dict`` of a result's record reruns it.
     progress : over seeds (and the "mc" prediction's runs), on stderr: None (a bar on a
         terminal, else nothing), True/"bar", False/"off", or "lines" — a plain line at
         most every 10 s, for logs (:mod:`pgweyl.progress`; ``pgweyl grade`` uses it when
         stderr is piped, ``--quiet`` turns it off).
+
+    Returns
+    -------
+    GradeResult
+        Its ``settings`` is the :class:`RunSettings` of the predictions (``grid``
+        resolved where the chain ran), None when nothing is predicted and the agent's
+        budget is unknown.
     """
     gym = require_gymnasium()
     if not callable(make_agent):
         raise ArgumentError(f"make_agent must be a callable env -> agent, got {make_agent!r}")
     seeds = _check_seeds(seeds)
-    eps = validate.eps(eps)
     predict = _check_predict(predict)
-    mc_runs = validate.positive_int("mc_runs", mc_runs)
-    mc_seed = validate.seed(mc_seed)
+    given = {
+        "rule": rule,
+        "lr": lr,
+        "n_updates": n_updates,
+        "theta0": theta0,
+        "n_runs": mc_runs,
+        "seed": mc_seed,
+        "eps": eps,
+        "grid": chain_grid,
+    }
+    # every setting validated once, before the first training
+    probe = settings_of(settings, **given)
+    if settings is not None:
+        given = {k: getattr(settings, k) for k in given}
+    elif eps is None:  # the grader's own radius, not the studies' absorbing one
+        given["eps"] = CLASSIFY_EPS
+    eps = CLASSIFY_EPS if settings is None and eps is None else probe.eps
     progress = resolve(progress)
     if not isinstance(env_id, str) or env_id not in gym.registry:
         hint = "" if not isinstance(env_id, str) or "/" in env_id else " (import pgweyl.gym first)"
         raise ArgumentError(f"unknown Gymnasium id {env_id!r}{hint}")
-    if rule is not None:
-        rule_arguments(rule)
     exact = settings = None
     policies = []
     bar = None  # made once the first seed's settings are checked
@@ -514,9 +533,7 @@ def grade(
                     raise ArgumentError(
                         f"agent.settings must be a dict, got {type(agent_settings).__name__}"
                     )
-                settings = _resolve_settings(
-                    exact, agent_settings, lr, n_updates, theta0, rule, predict
-                )
+                settings = _resolve_settings(exact, agent_settings, given, predict)
                 bar = Progress(len(seeds), f"training on {env_id}", "seed", progress)
             agent.train(env, seed)
             probs = agent.policy()
@@ -537,7 +554,7 @@ def grade(
     final = np.array(policies)
     # the agent's policies are judged against the maxima of the objective its rule
     # ascends (V, or J_τ for entropy), as pgweyl's predictions are; regret is against V*
-    rule_used = settings["rule"] if settings is not None else "vanilla"
+    rule_used = settings.rule if settings is not None else "vanilla"
     maxima = tuple(exact.local_maxima(rule_used))
     nearest, nearest_distance = exact.nearest(final, rule_used)
     assign = np.where(nearest_distance <= eps, nearest, -1)
@@ -550,11 +567,9 @@ def grade(
     scores = (values - v_uniform) / (v_star - v_uniform)
     regret = v_star - values
     regret_se, regret_ci = _mean_interval(regret)
-    predicted = (
-        _predict(exact, settings, eps, predict, mc_runs, mc_seed, chain_grid, progress)
-        if predict
-        else {}
-    )
+    predicted = _predict(exact, settings, predict, progress) if predict else {}
+    if "chain" in predicted and settings.grid is None:  # recorded as resolved
+        settings = settings.replace(grid=predicted["chain"]["grid"])
     vectors = exact.env.steps.vectors
     labels = tuple("{" + ", ".join(step_label(vectors[s]) for s in m.support) + "}" for m in maxima)
     for arr in (final, assign, values, nearest, nearest_distance, scores):

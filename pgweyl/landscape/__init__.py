@@ -1,30 +1,25 @@
-"""Layer 5: local maxima, convergence probabilities, the θ-chain solver."""
+"""Layer 5: the analysis of a landscape — local maxima, convergence probabilities, the θ-chain
+solver. The studies built on it are in :mod:`pgweyl.study`."""
 
 from pgweyl.landscape.chain import ChainResult, chain_absorption
 from pgweyl.landscape.chain.markov import ThetaChain, theta_chain
-from pgweyl.landscape.convergence import (
-    ConvergenceResult,
-    convergence_probabilities,
-    wilson_interval,
-)
+from pgweyl.landscape.convergence import ConvergenceResult, convergence_probabilities
 from pgweyl.landscape.maxima import (
     LocalMaximum,
     deterministic_basin,
     local_maxima,
     total_variation,
 )
-from pgweyl.landscape.sweep import SweepResult, difficulty_sweep
+from pgweyl.landscape.shares import wilson_interval
 
 __all__ = [
     "ChainResult",
     "ConvergenceResult",
     "LocalMaximum",
-    "SweepResult",
     "ThetaChain",
     "chain_absorption",
     "convergence_probabilities",
     "deterministic_basin",
-    "difficulty_sweep",
     "local_maxima",
     "theta_chain",
     "total_variation",

@@ -18,10 +18,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from pgweyl import config, validate
+from pgweyl.errors import ArgumentError
 from pgweyl.landscape.maxima import local_maxima
+from pgweyl.landscape.settings import RunSettings, provenance, settings_of
+from pgweyl.landscape.shares import Shares, share_fields
 from pgweyl.progress import Progress
-
-Z95 = 1.959963984540054
+from pgweyl.rules import parse_rule
 
 #: Runs are simulated in chunks; a Numba call returns to Python (where Ctrl-C is seen and
 #: progress reported) only between chunks. Chunk sizes adapt so that one chunk takes
@@ -41,48 +43,6 @@ def _max_chunk_runs(env, n_maxima: int) -> int:
     return int(max(64, min(MAX_CHUNK_RUNS, config.MEMORY_BUDGET // (4 * per_run))))
 
 
-def wilson_interval(k, n: int, z: float = Z95):
-    """Wilson score interval for k successes in n trials (vectorised over k)."""
-    k = np.asarray(k, dtype=float)
-    p = k / n
-    denom = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return centre - half, centre + half
-
-
-@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class Shares:
-    """Shares of n runs (or trained agents) at each local maximum, and unresolved, with
-    Wilson 95% intervals: ``counts``, ``probabilities`` = counts / n, ``ci_low`` /
-    ``ci_high``, ``unresolved`` (the share near no maximum, always reported) and
-    ``unresolved_ci``. The record :class:`ConvergenceResult` and the Gymnasium harness's
-    :class:`pgweyl.gym.GradeResult` extend; :func:`share_fields` fills it."""
-
-    counts: np.ndarray
-    probabilities: np.ndarray
-    ci_low: np.ndarray
-    ci_high: np.ndarray
-    unresolved: float
-    unresolved_ci: tuple
-
-
-def share_fields(counts, n_unresolved: int, n: int) -> dict:
-    """The :class:`Shares` fields of n runs from the counts at each maximum and the
-    unresolved count (keywords for a record that extends it)."""
-    counts = np.asarray(counts)
-    lo, hi = wilson_interval(counts, n)
-    u_lo, u_hi = wilson_interval(n_unresolved, n)
-    return {
-        "counts": counts,
-        "probabilities": counts / n,
-        "ci_low": lo,
-        "ci_high": hi,
-        "unresolved": n_unresolved / n,
-        "unresolved_ci": (float(u_lo), float(u_hi)),
-    }
-
-
 @dataclass(frozen=True, repr=False, kw_only=True)
 class ConvergenceResult(Shares):
     """Shares of runs ending at each maximum (aligned with ``maxima``) and unresolved.
@@ -91,14 +51,17 @@ class ConvergenceResult(Shares):
     :class:`Shares` of the runs (``counts``, ``probabilities`` = counts / n_runs,
     ``ci_low``/``ci_high``, ``unresolved``, ``unresolved_ci``), ``n_runs``,
     ``n_absorbed`` (runs stopped within ε), ``mean_stop_update``, ``settings`` (the
-    call's arguments, to rerun it). Built by keyword. :meth:`standard_errors` and
-    :meth:`to_dict`."""
+    :class:`RunSettings` that ran, method "mc": ``RunSettings.from_dict`` of its record
+    reruns the result), ``env`` (the environment's description) and ``pgweyl_version``.
+    Built by keyword. :meth:`standard_errors` and :meth:`to_dict`."""
 
     maxima: list
     n_runs: int
     n_absorbed: int
     mean_stop_update: float
-    settings: dict
+    settings: RunSettings
+    env: dict
+    pgweyl_version: str
 
     def standard_errors(self) -> np.ndarray:
         """Binomial standard errors √(p(1 − p)/n_runs) of ``probabilities``."""
@@ -127,15 +90,11 @@ class ConvergenceResult(Shares):
 #: REINFORCE with batch 1, a constant step and baseline, and the walk sampler).
 EVENT_EPS = 1e-5
 
-SCHEMES = ("auto", "plain", "event")
-
 
 def _choose_scheme(env, scheme, rule, batch, sampler, eps) -> str:
     """The scheme to run, "plain" or "event" (refusing "event" where it does not apply)."""
-    from pgweyl.errors import ArgumentError
-    from pgweyl.sim.events import event_refusal
+    from pgweyl.sim.events import event_refusal  # Numba: loaded when runs are simulated
 
-    scheme = validate.choice("scheme", scheme, SCHEMES)
     why = event_refusal(env, rule, batch, sampler)
     if scheme == "event" and why is not None:
         raise ArgumentError(why)
@@ -155,48 +114,52 @@ def _reinforce_events(env, theta0, lr, n_updates, n_runs, *, batch, rule, sample
 
 def convergence_probabilities(
     env,
-    theta0,
-    lr,
-    n_updates,
-    n_runs,
+    theta0=None,
+    lr=None,
+    n_updates=None,
+    n_runs=None,
     *,
-    seed=0,
-    eps=None,
-    classify_tol=None,
     maxima=None,
-    batch=1,
     baseline=None,
     schedule=None,
-    sampler="walk",
     chunks=None,
     progress=None,
-    rule=None,
-    scheme="auto",
+    settings: RunSettings | None = None,
+    **run,
 ) -> ConvergenceResult:
     """P(policy gradient from θ_0 ends at each local maximum), by Monte Carlo.
 
-    ``rule`` (:mod:`pgweyl.rules`, default "vanilla"): the update rule; the maxima
-    (default) are those of the objective it ascends (J_τ for entropy), and a run
-    converges when it first enters the ε-neighbourhood of one of them.
+    The run settings are either ``theta0``, ``lr``, ``n_updates``, ``n_runs`` and the
+    keywords ``run`` — ``seed``, ``eps``, ``classify_tol``, ``batch``, ``sampler``,
+    ``rule`` (None or absent: the defaults of
+    :class:`pgweyl.landscape.settings.RunSettings` — θ_0 = 0, ``lr`` 1, 200 000 updates,
+    10 000 runs, seed 0, ε = σ(−8), batch 1, sampler "walk", vanilla) — or one
+    ``settings`` record (e.g. ``RunSettings.from_dict(result.settings.to_dict())``,
+    which reruns a result bit-identically), not both.
 
-    ``eps``: absorbing radius in total variation (default σ(−8) ≈ 3.4e−4, as in THEORY
-    §7); ``progress``: None (a tqdm bar on a terminal), True/"bar", False/"off" or
-    "lines" (:mod:`pgweyl.progress`). Runs go in chunks (``chunks`` equal ones, else
-    sized to last about ``CHUNK_SECONDS`` each) whose final θ are reduced to labels at
-    once, so memory does not grow with ``n_runs`` and Ctrl-C is seen between chunks.
-    Results do not depend on the chunks or on the thread count: run r always uses RNG
-    stream r.
+    ``rule`` (:mod:`pgweyl.rules`): the update rule (``baseline`` and ``schedule`` are
+    merged into it); the maxima (default) are those of the objective it ascends (J_τ for
+    entropy), and a run converges when it first enters the ε-neighbourhood of one of
+    them.
 
-    ``n_runs`` REINFORCE runs (:func:`pgweyl.reinforce`; ``lr``, ``batch``,
-    ``baseline``, ``schedule``, ``sampler`` as there), each stopped as soon as its policy
-    is within ``eps`` of a maximum. Runs still open after ``n_updates`` are credited to
-    the nearest maximum within ``classify_tol`` (default ``eps``), else counted as
-    unresolved. ``maxima`` default: :func:`local_maxima` (of the rule's objective).
+    ``eps``: absorbing radius in total variation (THEORY §7); ``progress``: None (a
+    tqdm bar on a terminal), True/"bar", False/"off" or "lines"
+    (:mod:`pgweyl.progress`). Runs go in chunks (``chunks`` equal ones, else sized to
+    last about ``CHUNK_SECONDS`` each) whose final θ are reduced to labels at once, so
+    memory does not grow with ``n_runs`` and Ctrl-C is seen between chunks. Results do
+    not depend on the chunks or on the thread count: run r always uses RNG stream r.
 
-    ``scheme``: "plain" (every update simulated, :func:`pgweyl.reinforce`), "event" (quiet
-    stretches near a vertex in one move, :mod:`pgweyl.sim.events`: vanilla, batch 1,
-    constant step and baseline, sampler "walk") or "auto": "event" when it applies and
-    ``eps`` < ``EVENT_EPS`` (where plain runs need ~1/ε updates), else "plain".
+    ``n_runs`` REINFORCE runs (:func:`pgweyl.reinforce`; ``lr``, ``batch``, ``sampler``
+    as there), each stopped as soon as its policy is within ``eps`` of a maximum. Runs
+    still open after ``n_updates`` are credited to the nearest maximum within
+    ``classify_tol`` (default ``eps``), else counted as unresolved. ``maxima`` default:
+    :func:`local_maxima` (of the rule's objective).
+
+    ``scheme`` (a run keyword; the result records the one that ran): "plain" (every
+    update simulated, :func:`pgweyl.reinforce`), "event" (quiet stretches near a vertex
+    in one move, :mod:`pgweyl.sim.events`: vanilla, batch 1, constant step and baseline,
+    sampler "walk") or "auto": "event" when it applies and ``eps`` < ``EVENT_EPS``
+    (where plain runs need ~1/ε updates), else "plain".
 
     >>> import pgweyl as pw
     >>> env = pw.make_env("corridor")
@@ -204,28 +167,33 @@ def convergence_probabilities(
     >>> mc.probabilities, mc.unresolved  # doctest: +SKIP
     (array([0.37, 0.63]), 0.0)
     """
-    from pgweyl.rules import parse_rule
-    from pgweyl.sim import reinforce
+    # Everything is validated here, once, before the (seconds-long) search for maxima.
+    if settings is None:  # the rule's own options merged with baseline= and schedule=
+        run["rule"] = parse_rule(run.get("rule"), baseline=baseline, schedule=schedule)
+        run.setdefault("method", "mc")
+    elif baseline is not None or schedule is not None:
+        raise ArgumentError("give either settings or baseline/schedule (in its rule), not both")
+    run.update(theta0=theta0, lr=lr, n_updates=n_updates, n_runs=n_runs)
+    settings = settings_of(settings, **run)
+    if chunks is not None:
+        chunks = validate.positive_int("chunks", chunks)
+    return _convergence(env, settings, maxima, chunks, progress)
 
-    # Everything is validated before the (seconds-long) search for the maxima.
-    theta0 = env.check_theta(theta0)
-    lr = validate.positive_real("lr", lr)
-    n_updates = validate.positive_int("n_updates", n_updates)
-    seed = validate.seed(seed)
-    batch = validate.positive_int("batch", batch)
-    rule = parse_rule(rule, baseline=baseline, schedule=schedule)
-    eps = validate.eps(eps)
-    if classify_tol is not None:  # a classification radius, not an absorbing one: up to 1
-        classify_tol = validate.finite_real("classify_tol", classify_tol, 0.0, 1.0, lo_open=True)
-    classify_tol = eps if classify_tol is None else classify_tol
-    n_runs = validate.positive_int("n_runs", n_runs)
-    scheme = _choose_scheme(env, scheme, rule, batch, sampler, eps)
+
+def _convergence(env, settings: RunSettings, maxima, chunks, progress) -> ConvergenceResult:
+    """The Monte Carlo study of :func:`convergence_probabilities` on trusted settings."""
+    from pgweyl.sim import reinforce  # Numba: loaded when runs are simulated
+
+    theta0 = settings.theta_for(env)
+    rule, eps, n_runs = settings.rule, settings.eps, settings.n_runs
+    classify_tol = eps if settings.classify_tol is None else settings.classify_tol
+    scheme = _choose_scheme(env, settings.scheme, rule, settings.batch, settings.sampler, eps)
+    settings = settings.replace(scheme=scheme)  # recorded as resolved
     maxima = local_maxima(env, basin_samples=0, rule=rule) if maxima is None else list(maxima)
     targets = np.array([m.policy for m in maxima])
     flat = [m.flat for m in maxima]
     max_chunk = _max_chunk_runs(env, len(maxima))
     if chunks is not None:  # fixed chunks (each still within the memory cap)
-        chunks = validate.positive_int("chunks", chunks)
         bounds = np.linspace(0, n_runs, min(chunks, n_runs) + 1).astype(np.int64).tolist()
     counts = np.zeros(len(maxima), dtype=np.int64)
     n_unres = n_absorbed = 0
@@ -242,13 +210,13 @@ def convergence_probabilities(
             res = run(
                 env,
                 theta0,
-                lr,
-                n_updates,
+                settings.lr,
+                settings.n_updates,
                 size,
-                batch=batch,
+                batch=settings.batch,
                 rule=rule,
-                seed=seed,
-                sampler=sampler,
+                seed=settings.seed,
+                sampler=settings.sampler,
                 targets=targets,
                 eps=eps,
                 run_offset=done,
@@ -273,22 +241,6 @@ def convergence_probabilities(
             if chunks is None:  # aim at CHUNK_SECONDS per chunk (Ctrl-C is seen between)
                 rate = size / max(time.perf_counter() - t_chunk, 1e-3)
                 size = int(min(max(rate * CHUNK_SECONDS, size / 4, 1), 4 * size, max_chunk))
-    settings = {
-        "env": env.to_dict(),
-        "theta0": [float(v) for v in np.ravel(theta0)],
-        "lr": float(lr),
-        "n_updates": int(n_updates),
-        "n_runs": int(n_runs),
-        "seed": int(seed),
-        "eps": eps,
-        "classify_tol": classify_tol,
-        "batch": batch,
-        "rule": str(rule),
-        "baseline": rule.baseline,
-        "schedule": rule.schedule,
-        "sampler": sampler,
-        "scheme": scheme,
-    }
     return ConvergenceResult(
         maxima=maxima,
         **share_fields(counts, n_unres, n_runs),
@@ -296,14 +248,8 @@ def convergence_probabilities(
         n_absorbed=n_absorbed,
         mean_stop_update=stop_sum / n_absorbed if n_absorbed else float("nan"),
         settings=settings,
+        **provenance(env.to_dict()),
     )
 
 
-__all__ = [
-    "ConvergenceResult",
-    "EVENT_EPS",
-    "Shares",
-    "convergence_probabilities",
-    "share_fields",
-    "wilson_interval",
-]
+__all__ = ["EVENT_EPS", "ConvergenceResult", "convergence_probabilities"]

@@ -29,12 +29,23 @@ Runge–Kutta method (RK45, :func:`scipy.integrate.solve_ivp`), from sampled sta
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from pgweyl import validate
-from pgweyl.landscape.faces import Face, enumerate_faces, neighbour_faces, policy_value
+from pgweyl.landscape.faces import (
+    Face,
+    LocalMaximum,
+    enumerate_faces,
+    gain_directions,
+    gauge_basis,
+    policy_value,
+    total_variation,
+)
+from pgweyl.landscape.objective import entropy_maxima
+from pgweyl.landscape.shares import wilson_interval
+from pgweyl.progress import Progress
+from pgweyl.rules import parse_rule
 
 GRAD_TOL = 1e-6  # within-face gradient norm accepted as critical
 HESS_TOL = -1e-9  # largest within-face Hessian eigenvalue must be below this
@@ -46,113 +57,20 @@ MIN_PROB = 1e-5  # a critical point of a face must give every face step at least
 MAX_BASIN_SAMPLES = 10_000
 
 
-@dataclass(frozen=True, repr=False, kw_only=True)
-class LocalMaximum:
-    """One attractor of gradient ascent in the compactified policy space.
-
-    Attributes: ``support`` (indices of the steps of its face of conv(S)), ``policy``
-    (π over the steps), ``value`` (V there), ``certificate`` (within-face gradient norm
-    and Hessian, gain rates into bigger faces), ``basin_share`` and ``basin_ci`` (share
-    of gradient-flow starts ending here and its Wilson 95% interval, None when not
-    estimated), ``theta`` (a finite θ for a maximum inside the full family, else None:
-    it lies at infinity, toward its face), ``flat`` (the whole face is a ridge of
-    maxima). Built by keyword; ``dataclasses.replace`` gives a changed copy.
-
-    The ``certificate`` dict holds ``face_dim``, ``gradient_norm``,
-    ``hessian_max_eig``, ``gain_rate`` and ``perturbation_gain`` (``flat`` for flat
-    faces). :attr:`is_vertex` is True for a one-step support; :meth:`distances` measures
-    policies against the maximum; :meth:`to_dict` gives every field."""
-
-    support: tuple
-    policy: np.ndarray
-    value: float
-    certificate: dict
-    basin_share: float | None = None
-    theta: np.ndarray | None = field(default=None)  # a finite θ for interior maxima
-    flat: bool = False  # the whole face of ``support`` is a ridge of maxima (V constant)
-    basin_ci: tuple | None = None  # Wilson 95% interval of basin_share (few flow starts)
-
-    @property
-    def is_vertex(self) -> bool:
-        """True when the support is a single step (a deterministic policy)."""
-        return len(self.support) == 1
-
-    def distances(self, probs) -> np.ndarray:
-        """Distance of policies (…×|S|) to this maximum: total variation to ``policy``,
-        or for a flat face the mass outside its support (the TV to the nearest policy
-        of the face)."""
-        probs = np.asarray(probs, dtype=float)
-        if self.flat:
-            outside = np.ones(probs.shape[-1], dtype=bool)
-            outside[list(self.support)] = False
-            return probs[..., outside].sum(axis=-1)
-        return 0.5 * np.abs(probs - self.policy).sum(axis=-1)
-
-    def to_dict(self) -> dict:
-        """Every field, JSON-ready (:func:`pgweyl.serialize.dataclass_to_dict`)."""
-        from pgweyl.serialize import dataclass_to_dict
-
-        return dataclass_to_dict(self)
-
-    def __repr__(self) -> str:
-        p = ", ".join(f"{x:.4g}" for x in self.policy)
-        share = ""
-        if self.basin_share is not None:
-            share = f", basin_share={self.basin_share:.3g}"
-            if self.basin_ci is not None:
-                share += f" [{self.basin_ci[0]:.3g}, {self.basin_ci[1]:.3g}]"
-        flat = ", flat face" if self.flat else ""
-        return (
-            f"LocalMaximum(support={self.support}, policy=[{p}], value={self.value:.10g}"
-            f"{flat}{share})"
-        )
-
-
-def total_variation(p, q) -> float:
-    return 0.5 * float(np.abs(np.asarray(p) - np.asarray(q)).sum())
-
-
-def _gauge_basis(dim: int) -> np.ndarray:
-    """Orthonormal basis of {φ : Σφ = 0} (columns)."""
-    q, _ = np.linalg.qr(np.eye(dim)[:, :-1] - 1.0 / dim)
-    return q[:, : dim - 1]
-
-
 def _hessian(face: Face, phi: np.ndarray, h: float = 1e-5) -> np.ndarray:
     cols = [(face.grad(phi + h * e) - face.grad(phi - h * e)) / (2 * h) for e in np.eye(face.dim)]
     H = np.array(cols).T
     H = 0.5 * (H + H.T)
     if face.gauge:
-        B = _gauge_basis(face.dim)
+        B = gauge_basis(face.dim)
         H = B.T @ H @ B
     return H
 
 
 def _gain_rates(env, faces, support, policy) -> list[float]:
     """Exact d/dε V(π + ε D) at ε = 0 for each direction D into a bigger face."""
-    directions = _gain_directions(env, faces, support, policy)
+    directions = gain_directions(env, faces, support, policy)
     return [float(env.solver.policy_derivative(policy, d[:, None])[0]) for d in directions]
-
-
-def _gain_directions(env, faces, support, policy) -> list:
-    """Directions D (Σ D = 0) from π on a face into each bigger face: δ_s − π for a step
-    s that extends the face, and for signed steps on a facet the direction into the
-    interior exp family (mass ∝ 1/π(σ_i e_i) on each antipodal step)."""
-    k = len(env.steps.vectors)
-    directions = []
-    for g in neighbour_faces(faces, support):
-        (s,) = set(g) - set(support)
-        d = -policy.copy()
-        d[s] += 1.0
-        directions.append(d)
-    if env.steps.kind == "signed" and len(support) == env.alcove.dim and len(support) < k:
-        vecs = env.steps.vectors
-        d = np.zeros(k)
-        for i in support:
-            j = int(np.flatnonzero((vecs == -vecs[i]).all(axis=1))[0])
-            d[j] = 1.0 / policy[i]
-        directions.append(d - d.sum() * policy)
-    return directions
 
 
 def _perturbation_gain(env, faces, support, policy, value, rng, draws: int = 6) -> float | None:
@@ -205,6 +123,7 @@ def local_maxima(
     seed: int = 0,
     basin_scale: float = 1.0,
     rule=None,
+    progress=False,
 ) -> list[LocalMaximum]:
     """Every local maximum of V over the closure of the policy family, best first.
 
@@ -220,7 +139,8 @@ def local_maxima(
     (each start integrates one gradient-flow orbit, 0.1–0.3 s).
 
     The families of all faces of conv(S) are searched (``unit`` and ``signed`` step
-    sets), with ``n_starts`` random optimiser starts per face.
+    sets), with ``n_starts`` random optimiser starts per face. ``progress``: the faces
+    searched, then the basin starts, on stderr (:mod:`pgweyl.progress`; default off).
 
     >>> import pgweyl as pw
     >>> maxima = local_maxima(pw.make_env("corridor"))
@@ -229,12 +149,8 @@ def local_maxima(
     """
     n_starts = validate.positive_int("n_starts", n_starts)
     if rule is not None:
-        from pgweyl.rules import parse_rule
-
         rule = parse_rule(rule)
         if rule.kind == "entropy":  # the attractors of J_τ = V + τH, not of V
-            from pgweyl.landscape.objective import entropy_maxima
-
             return entropy_maxima(env, rule, seed=validate.seed(seed))
     basin_samples = validate.nonnegative_int("basin_samples", basin_samples, MAX_BASIN_SAMPLES)
     seed = validate.seed(seed)
@@ -243,14 +159,16 @@ def local_maxima(
     faces = enumerate_faces(env)
     full = faces[-1]
     candidates = []
-    for support in faces:
-        face = Face(env, support, full=(support == full))
-        if len(support) == 1:
-            p = face.probs(np.zeros(1))
-            candidates.append((face, None, p))
-            continue
-        for phi in _face_critical_points(face, rng, n_starts):
-            candidates.append((face, phi, face.probs(phi)))
+    with Progress(len(faces), "local maxima: faces", "face", progress) as bar:
+        for support in faces:
+            face = Face(env, support, full=(support == full))
+            bar.update(1)
+            if len(support) == 1:
+                p = face.probs(np.zeros(1))
+                candidates.append((face, None, p))
+                continue
+            for phi in _face_critical_points(face, rng, n_starts):
+                candidates.append((face, phi, face.probs(phi)))
     maxima = []
     for face, phi, p in candidates:
         cert = {
@@ -285,9 +203,12 @@ def local_maxima(
         starts = [np.zeros(env.theta_dim)] + [
             basin_scale * rng.normal(size=env.theta_dim) for _ in range(basin_samples - 1)
         ]
-        from pgweyl.landscape.convergence import wilson_interval  # (it imports this module)
 
-        labels = [deterministic_basin(env, t0, maxima) for t0 in starts]
+        labels = []
+        with Progress(len(starts), "local maxima: basin starts", "start", progress) as bar:
+            for t0 in starts:
+                labels.append(deterministic_basin(env, t0, maxima))
+                bar.update(1)
         maxima = [
             dataclasses.replace(
                 m,

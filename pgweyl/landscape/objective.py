@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from pgweyl.landscape import faces as fc
 from pgweyl.rules import parse_rule
 
 GRAD_TOL = 1e-7
@@ -81,9 +82,7 @@ def _face_maxima(face, tau, rng, n_starts):
         H = np.array([(fun(x + h * e)[1] - fun(x - h * e)[1]) / (2 * h) for e in np.eye(dim)])
         H = 0.5 * (H + H.T)
         if face.gauge:
-            from pgweyl.landscape.maxima import _gauge_basis
-
-            B = _gauge_basis(dim)
+            B = fc.gauge_basis(dim)
             H = B.T @ H @ B
         top = float(np.linalg.eigvalsh(H).max()) if H.size else -1.0
         if top > HESS_TOL:
@@ -110,41 +109,39 @@ def entropy_maxima(env, rule, n_starts: int = 4, seed: int = 0) -> list:
     face raises J_τ visibly (J(π + εD) ≤ J(π) + 1e−13 for ε from 1e−12 to 1e−3) — the
     entropy's pull off a face is real but, below that, beyond double precision; such a
     maximum is reported on its face (certificate ``at_face``)."""
-    from pgweyl.landscape.faces import Face, enumerate_faces, policy_value
-    from pgweyl.landscape.maxima import LocalMaximum, _gain_directions, total_variation
 
     rule = parse_rule(rule)
     tau = rule.tau
     rng = np.random.default_rng(seed)
-    faces = enumerate_faces(env)
+    faces = fc.enumerate_faces(env)
     full = faces[-1]
 
     def J(p):
-        return policy_value(env, p) + tau * _policy_entropy(p)
+        return fc.policy_value(env, p) + tau * _policy_entropy(p)
 
     found: list = []
     refused: list = []  # (π, J_τ(π)) of points from which J_τ rises visibly
     for support in faces:
-        face = Face(env, support, full=(support == full))
+        face = fc.Face(env, support, full=(support == full))
         if len(support) == 1:
             cands = [(np.zeros(1), 0.0, None)]
         else:
             cands = _face_maxima(face, tau, rng, n_starts)
         for phi, gnorm, top in cands:
             p = face.probs(phi)
-            if any(total_variation(p, q.policy) <= 1e-6 for q in found):
+            if any(fc.total_variation(p, q.policy) <= 1e-6 for q in found):
                 continue
             base = J(p)
             # A search can run off towards a smaller face, where the gradient in θ vanishes
             # only because ∂π/∂θ ~ π: such a point is (within 1e-6) one already refused
             # there, no higher. A true maximum next to a refused face point lies higher:
             # the refusal said J_τ rises visibly (> 1e-13) off that point.
-            if any(total_variation(p, q) <= 1e-6 and base <= jq + 1e-13 for q, jq in refused):
+            if any(fc.total_variation(p, q) <= 1e-6 and base <= jq + 1e-13 for q, jq in refused):
                 continue
             # Off the face: directions into bigger faces; on a simplicial face also towards
             # each step of ~0 probability (the exp family of signed steps is not convex
             # in π: there the refused points above do that job).
-            directions = list(_gain_directions(env, faces, support, p))
+            directions = list(fc.gain_directions(env, faces, support, p))
             if not face.exp_family:
                 directions += [np.eye(len(p))[i] - p for i in support if p[i] < FACE_TOL]
             if _rises(J, p, base, directions):
@@ -158,11 +155,11 @@ def entropy_maxima(env, rule, n_starts: int = 4, seed: int = 0) -> list:
                 "at_face": support != full,
                 "gradient_norm": gnorm,
                 "hessian_max_eig": top,
-                "value_V": float(policy_value(env, p)),
+                "value_V": float(fc.policy_value(env, p)),
                 "entropy": _policy_entropy(p),
             }
             found.append(
-                LocalMaximum(
+                fc.LocalMaximum(
                     support=tuple(support),
                     policy=p,
                     value=float(base),

@@ -106,7 +106,7 @@ def basin_figure(chain, env=None, index=0, ax=None):
 def difficulty_figure(sweep, ax=None):
     """P(policy gradient ends at the global maximum) against a difficulty knob.
 
-    Drawn from a :class:`pgweyl.landscape.SweepResult`: the Monte Carlo share with its
+    Drawn from a :class:`pgweyl.study.SweepResult`: the Monte Carlo share with its
     Wilson 95% band (``ci_low``..``ci_high``), the chain solver's absorption
     probability as markers with error bars = its grid error (fine − coarse grid), and on
     a second y-axis the value of the global maximum. Points where a method was not run

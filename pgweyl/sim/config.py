@@ -7,7 +7,7 @@ same bits on every machine thread count (STYLE: STUMPY PR #1048).
 
 from __future__ import annotations
 
-from pgweyl.config import DEFAULT_TOL
+from pgweyl.config import DEFAULT_TOL, SAMPLERS  # noqa: F401  (SAMPLERS: one place, pgweyl.config)
 
 # Serial kernels (one episode, one run): cached on disk so the first call of a new
 # process does not recompile.
@@ -29,18 +29,9 @@ EPISODES_PER_STREAM = 1024
 # Words of SeedSequence state per stream: the whole xoshiro256** state (4 × 64 bits).
 RNG_STATE_WORDS = 4
 
-# Default total-variation tolerance for early stopping at a target policy.
-DEFAULT_TV_EPS = 1e-3
-
-# Default decaying step size α_k = α_0 / (1 + k/τ)^p.
-DEFAULT_TAU = 100.0
-DEFAULT_POWER = 1.0
 
 # Truncation of the exact law drawn by sampler="exact" (mass beyond is ≤ this).
 EXACT_SAMPLER_TOL = DEFAULT_TOL
 
 # Largest trajectory (runs × records × dim floats) reinforce agrees to allocate.
 MAX_TRAJECTORY_FLOATS = 200_000_000
-
-STEP_SCHEDULES = ("constant", "decay")
-SAMPLERS = ("walk", "exact")

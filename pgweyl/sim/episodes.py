@@ -53,7 +53,7 @@ def simulate_episodes(env, theta, n, seed=0, sampler="walk"):
     budget.require(
         n * (len(env.start) + 1) * 8 + -(-n // EPISODES_PER_STREAM) * 32,
         f"{n} simulated episodes",
-        "simulate fewer episodes per call (pgweyl.checks streams them in chunks)",
+        "simulate fewer episodes per call (pgweyl.study.checks streams them in chunks)",
     )
     n_streams = -(-n // EPISODES_PER_STREAM)
     states = stream_states(seed, n_streams)

@@ -32,7 +32,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from pgweyl import validate
+from pgweyl.env.environment import AlcoveWalkEnv
 from pgweyl.errors import ArgumentError, PgweylError
+from pgweyl.rules import KIND_CODES, parse_rule
 from pgweyl.sim import kernels, records
 from pgweyl.sim.arrays import (
     check_env,
@@ -43,7 +45,6 @@ from pgweyl.sim.arrays import (
     walk_arrays,
 )
 from pgweyl.sim.config import (
-    DEFAULT_TV_EPS,
     EXACT_SAMPLER_TOL,
     MAX_TRAJECTORY_FLOATS,
     SAMPLERS,
@@ -73,8 +74,6 @@ class ReinforceResult:
 
     def rerun(self) -> ReinforceResult:
         """Run again with the same settings (bit-identical result)."""
-        from pgweyl.env.environment import AlcoveWalkEnv
-
         kw = dict(self.settings)
         env = AlcoveWalkEnv.from_dict(kw.pop("env"))
         return reinforce(env, **kw)
@@ -185,7 +184,7 @@ def reinforce(
     tau=None,
     power=None,
     targets=None,
-    eps=DEFAULT_TV_EPS,
+    eps=None,
     target_flat=None,
     record_every=0,
     run_offset=0,
@@ -212,7 +211,8 @@ def reinforce(
     schedule : "constant" (α_k = α_0, default) or "decay" (α_k = α_0 / (1 + k/tau)^power,
         tau = 100 and power = 1 by default).
     targets : optional m×|S| array of policies; a run stops at the first θ_k whose
-        policy is within total variation ``eps`` (½ Σ_s |π − target|) of a row.
+        policy is within total variation ``eps`` (½ Σ_s |π − target|) of a row (``eps``
+        None: σ(−8), :data:`pgweyl.config.DEFAULT_EPS`).
     target_flat : optional booleans, one per target: a flat target stands for the whole
         face of its support (V constant there) and is reached when the mass π puts
         outside that support is at most ``eps``.
@@ -226,8 +226,6 @@ def reinforce(
     n_updates = validate.positive_int("n_updates", n_updates)
     n_runs = validate.positive_int("n_runs", n_runs)
     batch = validate.positive_int("batch", batch)
-    from pgweyl.rules import KIND_CODES, parse_rule
-
     if tau is not None:  # the schedule's τ (named decay in rule specs)
         tau = validate.positive_real("tau", tau)
     if power is not None:

@@ -28,8 +28,8 @@ import numpy as np
 from pgweyl.budget import require
 from pgweyl.errors import ArgumentError, DimensionError
 from pgweyl.weyl.alcove import as_int_vector
-from pgweyl.weyl.reflectable import check_reflectable, validate_start
-from pgweyl.weyl.reflection import check_chamber_reflectable, count_paths_reflection
+from pgweyl.weyl.reflectable import check_chamber_reflectable, check_reflectable, validate_start
+from pgweyl.weyl.reflection import count_paths_reflection
 from pgweyl.weyl.transfer import ball_size_bound, count_paths_transfer
 
 METHODS = ("reflection", "transfer")

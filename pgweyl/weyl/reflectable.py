@@ -22,6 +22,8 @@ R3 {'step': [1, 0], 'point': [3, 0], 'root': [2, 0], 'k': 1}
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from pgweyl.errors import NotReflectableError, StartError, StepSetError
@@ -71,7 +73,7 @@ def check_reflectable(alcove: Alcove, steps: StepSet, start=None) -> None:
     right dimension, interior). With ``start=None`` the checks run on every integer
     point (L = Z^d), which is stronger for step sets spanning a proper sublattice.
     On a Weyl chamber (``level=None``) the chamber's own conditions are checked
-    (:func:`pgweyl.weyl.reflection.check_chamber_reflectable`; a start is needed there).
+    (:func:`check_chamber_reflectable`; a start is needed there).
 
     Returns None. The :class:`NotReflectableError` carries ``condition`` (``"R1"``,
     ``"R2"``, ``"R3"``) and ``witness`` (a dict: step, point, root, …); a bad start
@@ -82,8 +84,6 @@ def check_reflectable(alcove: Alcove, steps: StepSet, start=None) -> None:
     True
     """
     if alcove.is_chamber:
-        from pgweyl.weyl.reflection import check_chamber_reflectable
-
         if start is None:
             raise StartError("the Weyl chamber's reflectability is checked on start + Z·S")
         return check_chamber_reflectable(alcove, steps, validate_start(alcove, start))
@@ -149,4 +149,46 @@ def check_reflectable(alcove: Alcove, steps: StepSet, start=None) -> None:
             )
 
 
-__all__ = ["check_r1", "check_reflectable", "validate_start"]
+def check_chamber_reflectable(chamber, steps, start) -> None:
+    """(R1)–(R3) of THEORY §2 for the Weyl chamber, with L = λ + Z·S; raise
+    :class:`NotReflectableError` naming the condition and a witness.
+
+    (R1) W permutes S; (R2) each simple reflection maps λ into L (the steps are covered
+    by R1); (R3) no step jumps over a hyperplane (x, α) = 0: on L the values (x, α)
+    form the coset (λ, α) + g_α Z, g_α = gcd_s (s, α), and a step changing (x, α) by v
+    crosses 0 strictly exactly when that coset meets the open interval between −v and 0.
+    The caller has validated the start (integer, interior)."""
+    if steps.cartan != chamber.cartan:
+        raise StepSetError(f"step set is for {steps.cartan}, chamber is of type {chamber.cartan}")
+    lam = validate_start(chamber, start)
+    R = chamber.root_system
+    S = steps.vectors
+    check_r1(R, S)
+    lattice = IntegerLattice(S.tolist())
+    for alpha, g in zip(R.simple_roots, R.simple_reflection_matrices()):
+        image = g @ lam
+        if not lattice.contains(image - lam):
+            raise NotReflectableError(
+                "R2",
+                f"the reflection in root {alpha.tolist()} maps the start {lam.tolist()} to "
+                f"{image.tolist()}, which is not in start + Z·S",
+                {"root": alpha.tolist(), "point": lam.tolist(), "image": image.tolist()},
+            )
+    for alpha in R.positive_roots:
+        values = (S @ alpha).tolist()
+        g = math.gcd(*values)
+        base = int(lam @ alpha)
+        for v, step in zip(values, S.tolist()):
+            lo, hi = (-v, 0) if v > 0 else (0, -v)
+            for a in range(lo + 1, hi):  # (x, α) = a, then a + v: 0 strictly between
+                if g and (a - base) % g == 0:
+                    raise NotReflectableError(
+                        "R3",
+                        f"step {step} changes (x, {alpha.tolist()}) by {v} and jumps over the "
+                        f"hyperplane (x, {alpha.tolist()}) = 0 from a lattice point with "
+                        f"(x, {alpha.tolist()}) = {a}",
+                        {"step": step, "root": alpha.tolist(), "value": a},
+                    )
+
+
+__all__ = ["check_chamber_reflectable", "check_r1", "check_reflectable", "validate_start"]

@@ -182,7 +182,7 @@ def test_import_pgweyl_does_not_import_gymnasium():
 def test_without_gymnasium_the_command_imports_and_names_fail_clearly():
     code = (
         "import sys; sys.modules['gymnasium'] = None\n"
-        "import argparse, pgweyl.gym, pgweyl.gym.command as c\n"
+        "import argparse, pgweyl.gym, pgweyl.cli.grade as c\n"
         "c.add_arguments(argparse.ArgumentParser())\n"
         "try:\n    pgweyl.gym.grade\nexcept ImportError as e:\n    print(type(e).__name__, e)\n"
     )

@@ -100,12 +100,8 @@ def test_local_maxima_global_and_classify():
 
 def test_rules_in_one_place():
     assert pg.SUPPORTED_RULES == ("vanilla", "natural", "entropy")
-    assert pg.rule_arguments("vanilla") == {}
-    assert pg.rule_arguments("natural") == {"rule": "natural"}
-    assert pg.rule_arguments("entropy:tau=0.1") == {"rule": "entropy:tau=0.1"}
     ex = exact_of("pgweyl/Corridor-v0", level=4, trap_distance=1)
     for call in (
-        lambda: pg.rule_arguments("naturel"),
         lambda: ex.convergence_probabilities([0, 0], 1.0, 10, 10, rule="naturel"),
         lambda: ex.chain_absorption(1.0, rule="entropy:tau=-1"),
     ):

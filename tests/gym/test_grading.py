@@ -97,7 +97,9 @@ def test_predictions_are_pgweyls_own_numbers():
     assert res.predicted["mc"]["unresolved"] == mc.unresolved
     chain = pw.chain_absorption(penv, lr, grid=201, eps=EPS)
     assert res.predicted["chain"]["probabilities"] == pytest.approx(chain.at([0, 0], penv))
-    assert res.settings == {"rule": "vanilla", "lr": lr, "n_updates": n_updates, "theta0": [0, 0]}
+    s = res.settings
+    assert (str(s.rule), s.lr, s.n_updates, s.theta0) == ("vanilla", lr, n_updates, (0.0, 0.0))
+    assert (s.n_runs, s.seed, s.eps, s.grid, s.method) == (500, 7, EPS, 201, "both")
     assert res.seeds == (3, 4, 5)
 
 
@@ -190,7 +192,10 @@ def test_errors_are_one_line_and_specific():
         pg.grade(lambda env: FixedAgent([0.5, 0.5]), "pgweyl/Corridor-v0", seeds=1)
     with pytest.raises(ArgumentError, match="sum to 1"):
         pg.grade(lambda env: FixedAgent([0.5, 0.6]), "pgweyl/Corridor-v0", seeds=1, predict=())
-    with pytest.raises(ArgumentError, match="chain solver needs .* effective dimension"):
+    with pytest.raises(
+        ArgumentError,
+        match="method 'chain': the chain solver handles effective dimension 1 or 2, not 3",
+    ):
         pg.grade(ok, "pgweyl/Simplex-v0", seeds=1, predict="chain")
     with pytest.raises(ArgumentError, match="make_agent must be a callable"):
         pg.grade(None, "pgweyl/Corridor-v0", seeds=1)
@@ -207,7 +212,13 @@ def test_explicit_settings_override_the_agents():
         mc_runs=100,
         **CORRIDOR,
     )
-    assert res.settings == {"rule": "vanilla", "lr": 1.5, "n_updates": 10, "theta0": [0.1, -0.1]}
+    s = res.settings.to_dict()
+    assert {k: s[k] for k in ("rule", "lr", "n_updates", "theta0")} == {
+        "rule": "vanilla",
+        "lr": 1.5,
+        "n_updates": 10,
+        "theta0": [0.1, -0.1],
+    }
 
 
 # -- every seed, intervals named, scores, power --------------------------------------------------

@@ -15,7 +15,8 @@ import pytest
 
 import pgweyl as pw
 from pgweyl.landscape.chain import chain_absorption
-from pgweyl.landscape.convergence import convergence_probabilities, wilson_interval
+from pgweyl.landscape.convergence import convergence_probabilities
+from pgweyl.landscape.shares import wilson_interval
 
 Z = 4.0
 

@@ -1,0 +1,169 @@
+"""``pgweyl sweep ENV --param NAME=VALUES ...``: convergence probabilities over a grid of
+params, on Dask, into a resumable Zarr store (:func:`pgweyl.sweep`).
+
+    pgweyl sweep ENV --param NAME=VALUES [--param ...] [--store PATH.zarr]
+                 [--workers N | --scheduler ADDRESS] [--runs N] [--updates N] [--lr A]
+                 [--theta0 ...] [--eps E] [--rule R] [--method auto|mc|chain|both]
+                 [--grid N] [--seed S] [--plot FILE] [--json [FILE]] [--quiet]
+
+VALUES is ``a,b,c`` or an integer range ``start:stop[:step]`` (both ends included);
+``theta0`` takes vectors ``a,b;c,d``. ``--workers 0`` runs in this process without Dask.
+The JSON is the store's content: its settings, ``pgweyl_version`` and versions, and one
+row per point.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from pgweyl.cli.options import add_run_options, count, real, run_keywords
+from pgweyl.cli.output import EXIT_OK, Outcome
+from pgweyl.errors import ArgumentError
+from pgweyl.serialize import figure_paths, jsonable
+
+#: The ENV argument is declared here (main adds it for the others).
+ENV = False
+
+HELP = "convergence probabilities over a grid of params (Dask, Zarr)"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("env", metavar="ENV", help="catalog name with knobs, or a TOML file")
+    parser.add_argument(
+        "--param",
+        action="append",
+        required=True,
+        metavar="NAME=VALUES",
+        help="a knob or lr/theta0/rule/eps/n_updates with values a,b,c or start:stop[:step]; "
+        "repeat for a grid",
+    )
+    parser.add_argument("--store", default=None, metavar="PATH", help="Zarr store (resumable)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=count,
+        default=None,
+        metavar="N",
+        help="local Dask worker processes (default: one per core; 0: in this process)",
+    )
+    where.add_argument(
+        "--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler"
+    )
+    parser.add_argument("--lr", type=real, default=None, help="step size (default 1.0)")
+    parser.add_argument("--rule", default=None, help="update rule (default vanilla)")
+    add_run_options(parser)
+
+
+def run(args) -> Outcome:
+    """Run the sweep; the figure (``--plot``) and the JSON are written by the caller."""
+    from pgweyl.study.sweep import parse_param, sweep
+
+    params = {}
+    for text in args.param:
+        name, values = parse_param(text)
+        if name in params:
+            raise ArgumentError(f"--param {name} is given twice")
+        params[name] = values
+    if args.plot:
+        several = [n for n, v in params.items() if len(v) > 1]
+        if len(several) > 2:
+            raise ArgumentError(
+                f"--plot draws one or two swept params against each other; {', '.join(several)} "
+                "have several values (use pgweyl plot-sweep with --select)"
+            )
+    keywords = run_keywords(args)
+    ds = sweep(
+        args.env,
+        params,
+        runs=keywords.pop("n_runs"),
+        store=args.store,
+        client=args.scheduler,
+        workers=args.workers,
+        progress=False if args.quiet else None,
+        **keywords,
+    )
+    data = dataset_summary(ds, args.store)
+    figure = None
+    if args.plot:
+        from pgweyl.study.sweep.figure import plot_sweep
+
+        figure = plot_sweep(ds)
+        data["figures"] = [str(p) for p in figure_paths(args.plot)]
+    text = summary_text(ds, args.store)
+    return Outcome(data, lambda _d: text.splitlines(), EXIT_OK, figure)
+
+
+def dataset_summary(ds, store=None) -> dict:
+    """The store's content as JSON-ready data: description and one row per point."""
+    params = [d for d in ds["done"].dims]
+    rows = []
+    done = ds["done"].values
+    for index in np.ndindex(*done.shape):
+        if not done[index]:
+            continue
+        at = {p: ds[p].values[i].item() for p, i in zip(params, index)}
+        n = int(ds["n_maxima"].values[index])
+        row = {"index": list(index), "params": at, "n_maxima": n}
+        for name in ("value", "probability", "ci_low", "ci_high", "chain", "grid_error"):
+            row[name] = ds[name].values[index][:n]
+        row["support"] = [str(s) for s in ds["support"].values[index][:n]]
+        row["unresolved"] = float(ds["unresolved"].values[index])
+        row["global_maximum"] = int(ds["global_maximum"].values[index])
+        row["point_seed"] = int(ds["point_seed"].values[index])
+        rows.append(row)
+    return jsonable(
+        {
+            "pgweyl_version": json.loads(ds.attrs["versions"]).get("pgweyl"),
+            "store": None if store is None else str(store),
+            "env": ds.attrs.get("env_spec"),
+            "params": json.loads(ds.attrs["params"]),
+            "settings": json.loads(ds.attrs["settings"]),
+            "versions": json.loads(ds.attrs["versions"]),
+            "maxima": ds.attrs.get("maxima"),
+            "points": int(done.size),
+            "done": int(done.sum()),
+            "rows": rows,
+        }
+    )
+
+
+def summary_text(ds, store=None) -> str:
+    """A table: one line per point with P(global maximum) by Monte Carlo and chain."""
+    params = [d for d in ds["done"].dims]
+    done = ds["done"].values
+    widths = [max(len(p), 8) for p in params]
+    head = " ".join(f"{p:>{w}s}" for p, w in zip(params, widths))
+    lines = [
+        f"{ds.attrs.get('env_spec', 'sweep')}: P(policy gradient ends at the global maximum)",
+        f"{head} {'V*':>9s} {'MC':>8s} {'95% CI':>17s} {'unres.':>7s} {'chain':>8s} {'± grid':>7s}",
+    ]
+    for index in np.ndindex(*done.shape):
+        if not done[index]:
+            continue
+        g = int(ds["global_maximum"].values[index])
+        cells = " ".join(
+            f"{_cell(ds[p].values[i]):>{w}s}" for p, i, w in zip(params, index, widths)
+        )
+
+        def at(name, g=g, index=index):
+            return float(ds[name].values[index][g])
+
+        lines.append(
+            f"{cells} {at('value'):9.5f} {at('probability'):8.4f} "
+            f"[{at('ci_low'):.4f}, {at('ci_high'):.4f}] "
+            f"{float(ds['unresolved'].values[index]):7.4f} {at('chain'):8.4f} "
+            f"{at('grid_error'):7.4f}"
+        )
+    where = f"store {store}" if store is not None else "in memory (no --store)"
+    lines.append(f"{int(done.sum())} of {done.size} points done; {where}")
+    return "\n".join(lines)
+
+
+def _cell(v) -> str:
+    v = v.item() if isinstance(v, np.generic) else v
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+__all__ = ["add_arguments", "dataset_summary", "run", "summary_text"]

@@ -1,0 +1,119 @@
+"""P(policy gradient from θ_0 ends at each local maximum), by both routes.
+
+The studies that tabulate this number — :func:`pgweyl.study.difficulty.difficulty_sweep` over
+a knob, :func:`pgweyl.compare` over rules and step sizes, and each point of
+:func:`pgweyl.sweep` — share one record of its columns, :class:`GlobalOdds`, and one
+computation, :func:`point_odds`: the Monte Carlo share of runs absorbed near each
+maximum (:func:`pgweyl.convergence_probabilities`, with its Wilson 95% interval and the
+unresolved share) and the θ-chain solver's absorption probability there
+(:func:`pgweyl.chain_absorption`, with its grid error).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from pgweyl.landscape.chain import chain_absorption
+from pgweyl.landscape.convergence import convergence_probabilities
+from pgweyl.landscape.settings import RunSettings
+from pgweyl.progress import enabled
+
+#: The columns of :class:`GlobalOdds`: Monte Carlo, then the chain solver.
+ODDS = ("p_mc", "ci_low", "ci_high", "unresolved", "p_chain", "grid_error")
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class GlobalOdds:
+    """P(ends at the global maximum), arrays of one shape (NaN where a route did not run):
+    ``p_mc``, ``ci_low``, ``ci_high`` (Wilson 95%), ``unresolved`` (share of runs near
+    no maximum) by Monte Carlo; ``p_chain`` and ``grid_error`` by the chain solver."""
+
+    p_mc: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    unresolved: np.ndarray
+    p_chain: np.ndarray
+    grid_error: np.ndarray
+
+
+def chain_grid(chain) -> int:
+    """Nodes per axis of the finest grid a chain solve used (its resolved ``grid``)."""
+    return int(chain.levels[0].size)
+
+
+def solve_chain(env, settings: RunSettings, maxima, progress=None):
+    """:func:`pgweyl.chain_absorption` of ``env`` for ``maxima`` at the step size, ε, rule
+    and grid of ``settings``, refined (with its grid error); it does not depend on θ_0,
+    the update budget or the number of runs."""
+    return chain_absorption(
+        env,
+        settings.lr,
+        grid=settings.grid,
+        eps=settings.eps,
+        maxima=maxima,
+        refine=True,
+        rule=settings.rule,
+        progress=enabled(progress),
+    )
+
+
+def point_odds(env, settings: RunSettings, maxima, *, mc=True, chain=None, progress=None) -> dict:
+    """P(policy gradient from θ_0 ends at each of ``maxima``) by both routes:
+    {column of :data:`ODDS`: array aligned with ``maxima``} (``unresolved`` a float), NaN
+    for a route not run, and ``grid``: the chain grid used (None when it did not run).
+
+    ``settings`` (trusted: a :class:`RunSettings`): θ_0, the step size, the rule, the
+    Monte Carlo budget and seed, ε (the absorbing radius of both routes) and the chain
+    grid. ``mc``: run Monte Carlo (:func:`pgweyl.convergence_probabilities`). ``chain``:
+    None skips the chain solver; True runs :func:`pgweyl.chain_absorption` (refined, for
+    these maxima); a :class:`pgweyl.ChainResult` already computed (for these maxima,
+    step size, rule and ε) is read at θ_0."""
+    theta0 = settings.theta_for(env)
+    nan = np.full(len(maxima), math.nan)
+    out = {k: nan.copy() for k in ODDS}
+    out["unresolved"] = math.nan
+    out["grid"] = None
+    if mc:
+        res = convergence_probabilities(env, settings=settings, maxima=maxima, progress=progress)
+        out["p_mc"] = np.asarray(res.probabilities, dtype=float)
+        out["ci_low"] = np.asarray(res.ci_low, dtype=float)
+        out["ci_high"] = np.asarray(res.ci_high, dtype=float)
+        out["unresolved"] = float(res.unresolved)
+    if chain is True:
+        chain = solve_chain(env, settings, maxima, progress)
+    if chain is not None:
+        out["p_chain"] = np.asarray(chain.at(theta0, env), dtype=float)
+        out["grid_error"] = np.asarray(chain.grid_error(theta0, env), dtype=float)
+        out["grid"] = chain_grid(chain)
+    return out
+
+
+def global_odds(env, settings: RunSettings, maxima, index: int, **routes) -> dict:
+    """{column of :data:`ODDS`: float}: :func:`point_odds` at the maximum
+    ``maxima[index]`` (the global one of a study), and ``grid``; ``routes``: ``mc``,
+    ``chain``, ``progress`` as there."""
+    odds = point_odds(env, settings, maxima, **routes)
+    return {k: v if k in ("unresolved", "grid") else float(v[index]) for k, v in odds.items()}
+
+
+def resolved_grid(settings: RunSettings, grids) -> RunSettings:
+    """``settings`` with ``grid`` resolved: the one grid every chain solve of a study used
+    (``grids``, None where the chain did not run). Where they used several (the solver's
+    default depends on the environment's dimension and the rule), ``grid`` stays None,
+    which resolves to each of them again on a rerun."""
+    used = {g for g in grids if g is not None}
+    return settings.replace(grid=used.pop()) if len(used) == 1 else settings
+
+
+__all__ = [
+    "ODDS",
+    "GlobalOdds",
+    "chain_grid",
+    "global_odds",
+    "point_odds",
+    "resolved_grid",
+    "solve_chain",
+]
