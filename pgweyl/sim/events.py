@@ -72,7 +72,7 @@ from pgweyl import validate
 from pgweyl.errors import ArgumentError, PgweylError
 from pgweyl.sim import records
 from pgweyl.sim.arrays import check_env, payoff, stream_states, walk_arrays
-from pgweyl.sim.config import DEFAULT_TV_EPS, NJIT
+from pgweyl.sim.config import NJIT
 from pgweyl.sim.kernels import (
     _exit_reward,
     _match_target,
@@ -481,7 +481,7 @@ def reinforce_events(
     baseline=None,
     seed=0,
     targets=None,
-    eps=DEFAULT_TV_EPS,
+    eps=None,
     target_flat=None,
     run_offset=0,
     max_move=MAX_MOVE,

@@ -136,10 +136,10 @@ def test_convergence_probabilities_scheme(corridor):
     auto = pw.convergence_probabilities(
         corridor, [0.0, 0.0], 1.0, 10**9, 40, eps=1e-7, progress=False
     )
-    assert auto.settings["scheme"] == "event"
+    assert auto.settings.scheme == "event"
     assert auto.unresolved == 0.0
     plain = pw.convergence_probabilities(corridor, [0.0, 0.0], 1.0, 1000, 20, progress=False)
-    assert plain.settings["scheme"] == "plain"
+    assert plain.settings.scheme == "plain"
 
 
 @pytest.mark.slow
