@@ -63,6 +63,7 @@ import numpy as np
 
 from pgweyl import validate
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape.chain.limit import depth_walk
 from pgweyl.landscape.chain.result import ChainLevel, ChainResult
 from pgweyl.landscape.chain.solve import MIN_NODES, plan, solve_levels
 from pgweyl.landscape.maxima import local_maxima
@@ -79,11 +80,40 @@ DEFAULT_MIN_PROB = {1: 1e-12, 2: 1e-8}
 #: Default box margin beyond log((1−ε)/ε), per effective dimension.
 DEFAULT_MARGIN = {1: 0.0, 2: 4.0}
 
+#: Default half width of the box of the ε → 0 limit (1-D): beyond it the depth walk's
+#: tail e^{−R x} (:mod:`pgweyl.landscape.chain.limit`) is the boundary condition.
+LIMIT_DEPTH = 24.0
+
 #: Refinement solves this many grids (spacings Δ, 2Δ, 4Δ).
 REFINEMENT_LEVELS = 3
 
 ORDERS = (1, 2, 3)
 SOLVERS = ("auto", "direct", "iterative")
+
+
+def _is_limit(eps) -> bool:
+    """True for ``eps=0`` (the ε → 0 limit), False for anything else (validated later)."""
+    if eps is None or isinstance(eps, (bool, np.bool_)):
+        return False
+    try:
+        return float(eps) == 0.0
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_limit(env, dim, rule) -> None:
+    """Refuse (ArgumentError) what the ε → 0 limit is not built for."""
+    if dim != 1:
+        raise ArgumentError(
+            f"the ε → 0 limit (eps=0) is built for effective dimension 1, not {dim} "
+            "(in 2-D the chain creeps along the edges of the policy simplex toward flat "
+            "faces, which have no one-dimensional depth walk); pass eps > 0"
+        )
+    if rule.kind == "entropy":
+        raise ArgumentError(
+            "the ε → 0 limit does not exist under the entropy rule: its maxima are "
+            "interior and the chain keeps moving around them; pass eps > 0"
+        )
 
 
 def effective_map(env) -> np.ndarray:
@@ -217,7 +247,8 @@ def chain_absorption(
     0.37
     """
     lr = validate.positive_real("lr", lr)
-    eps = validate.eps(eps)
+    limit = _is_limit(eps)
+    eps = 0.0 if limit else validate.eps(eps)
     baseline = validate.finite_real("baseline", baseline)
     tol = validate.tol(tol)
     if min_prob is not None:
@@ -241,8 +272,13 @@ def chain_absorption(
         raise ArgumentError(why)
     if min_prob is None:
         min_prob = DEFAULT_MIN_PROB[dim]
+    if limit:
+        _check_limit(env, dim, rule)
     if bounds is None:
-        half = default_half_width(2 if rule.kind == "entropy" else dim, eps)
+        if limit:
+            half = LIMIT_DEPTH
+        else:
+            half = default_half_width(2 if rule.kind == "entropy" else dim, eps)
         bounds = (-half, half)
     lo, hi = _check_bounds(bounds, dim)
     n_levels = REFINEMENT_LEVELS if refine else 1
@@ -264,7 +300,22 @@ def chain_absorption(
     maxima = list(maxima)
     if not maxima:
         raise ArgumentError("the environment has no local maximum to be absorbed at")
+    walks = ()
+    tails = None
+    if limit:
+        walks = tuple(
+            depth_walk(env, maxima, j, lr=lr, baseline=baseline, rule=rule, L=L)
+            for j in range(len(maxima))
+        )
+        if sorted(w.side for w in walks) != [-1, 1]:
+            raise ArgumentError(
+                "the ε → 0 limit needs one vertex maximum at each end of the 1-D chain, got "
+                f"{len(walks)} maxima"
+            )
+        tails = {w.side: (w.maximum, w.root) for w in walks}
     settings = dict(
+        tails=tails,
+        relative=dim == 1,
         eps=eps,
         lr=lr,
         baseline=baseline,
@@ -289,7 +340,7 @@ def chain_absorption(
             tol=tol,
             min_prob=min_prob,
         )
-        answers, (leak, lumped), (expected_axes, expected) = solve_levels(
+        answers, (leak, lumped, defect_ratio), (expected_axes, expected, events) = solve_levels(
             env, maxima, p, settings, bar
         )
     finally:
@@ -311,6 +362,10 @@ def chain_absorption(
         expected_axes=expected_axes,
         seconds=time.perf_counter() - t_start,
         rule=str(rule),
+        expected_events=events,
+        defect_ratio=float(defect_ratio),
+        limit=bool(limit),
+        walks=walks,
     )
 
 

@@ -107,6 +107,10 @@ class ChainResult:
     estimate: str = "finest grid"
     seconds: float = float("nan")
     rule: str = "vanilla"
+    expected_events: np.ndarray | None = None
+    defect_ratio: float = 0.0
+    limit: bool = False
+    walks: tuple = ()
 
     # -- the grids ---------------------------------------------------------------------
     @property
@@ -237,12 +241,18 @@ class ChainResult:
         return d + self.leak_error(theta)
 
     def leak_error(self, theta) -> float:
-        """(leak + lumped) × E_θ[number of updates] (smallest grid): the most the
-        probability per update not represented exactly can move an answer."""
+        """The most the probability not represented exactly (the truncated tail and the
+        lumped cells) can move an answer: per update it misplaces at most a fraction
+        ``defect_ratio`` of σ (the mass of the episodes that are not quiet), so the
+        answer moves by at most defect_ratio × E_θ[Σ_k σ(θ_k)] (smallest grid); without
+        that record, (leak + lumped) × E_θ[number of updates]."""
         if self.expected_updates is None:
             return 0.0
         grid = Grid(tuple(self.expected_axes))
         y = self.effective(theta)
+        if self.expected_events is not None:
+            events = grid.interpolate(self.expected_events.reshape(1, -1), y[None, :], 1)[0, 0]
+            return float(self.defect_ratio * max(events, 1.0))
         steps = grid.interpolate(self.expected_updates.reshape(1, -1), y[None, :], 1)[0, 0]
         return float((self.leak + self.lumped) * max(steps, 1.0))
 
@@ -302,8 +312,10 @@ class ChainResult:
                 v = [m.to_dict() for m in v]
             elif f.name == "expected_axes":
                 v = None if v is None else [a.tolist() for a in v]
+            elif f.name == "walks":
+                v = [w.to_dict() for w in v]
             elif isinstance(v, np.ndarray):
-                if not values and f.name == "expected_updates":
+                if not values and f.name in ("expected_updates", "expected_events"):
                     continue
                 v = v.tolist()
             out[f.name] = v

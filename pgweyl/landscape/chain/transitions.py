@@ -29,8 +29,21 @@ def first_within(maxima, policies, eps) -> np.ndarray:
     else −1: the absorbing label of the chain, wherever it is needed."""
     out = np.full(len(policies), -1, dtype=np.int64)
     for j, m in enumerate(maxima):
-        out[(m.distances(policies) <= eps) & (out < 0)] = j
+        out[(distances(m, policies) <= eps) & (out < 0)] = j
     return out
+
+
+def distances(maximum, policies) -> np.ndarray:
+    """:meth:`LocalMaximum.distances` with the distance to a vertex written as the mass
+    off the vertex, Σ_{s≠s*} π_s (= the total variation ½ Σ|π − δ_{s*}|, whose term
+    |1 − π_{s*}| cancels to 0 or to a rounding error once the mass off s* falls below
+    ulp(1); ε down to 1e−300 needs the small probabilities summed directly)."""
+    policies = np.asarray(policies, dtype=float)
+    if len(maximum.support) == 1:
+        outside = np.ones(policies.shape[-1], dtype=bool)
+        outside[list(maximum.support)] = False
+        return policies[..., outside].sum(axis=-1)
+    return maximum.distances(policies)
 
 
 def _labels(env, thetas, maxima, eps) -> np.ndarray:
@@ -133,6 +146,7 @@ class System:
     diag: np.ndarray | None = None
     sigma: np.ndarray | None = None
     defect: np.ndarray | None = None
+    scaled: bool = False
 
     @property
     def transient(self) -> np.ndarray:
@@ -275,7 +289,7 @@ def assemble(
         lab = _labels(env, env.lift(mesh[nodes][r] + dl), maxima, eps)
         hit = lab >= 0
         np.add.at(b, (start + r[hit], lab[hit]), p[hit])
-        absorbed = np.bincount(r[hit], weights=p[hit], minlength=n_rows)
+        absorbed = np.bincount(r[hit], weights=p[hit], minlength=n_rows).astype(float)
         r, p, dl = r[~hit], p[~hit], dl[~hit]
         origin = multi[nodes][r]
         offset = dl / spacing
@@ -406,4 +420,4 @@ def _add_stencil(
     return int(out.any(axis=1).sum())
 
 
-__all__ = ["System", "assemble", "estimate_bytes", "first_within", "ghost_band"]
+__all__ = ["System", "assemble", "distances", "estimate_bytes", "first_within", "ghost_band"]
