@@ -193,4 +193,37 @@ def depth_walk(env, maxima, j, *, lr, baseline, rule, L, tol=1e-12) -> DepthWalk
     )
 
 
-__all__ = ["REFERENCE_DEPTH", "DepthWalk", "depth_walk", "lundberg_root"]
+def boundary_step(env, maxima, j, settings, lo, hi):
+    """(η, δ) at the edge of the ε-ball of vertex maximum ``j`` in 1-D: η the probability
+    of an episode other than the quiet one, δ the quiet move toward the vertex; None when
+    the edge lies outside [lo, hi] or the quiet move does not point inward."""
+    from pgweyl.landscape.chain.transitions import _chunk_probs, _displacements
+
+    eps = settings["eps"]
+    L = settings["L"]
+    m = maxima[j]
+    star = env.steps.vectors[m.support[0]].astype(float)
+    side = 1 if float((L @ star)[0]) > 0 else -1
+    edge = side * math.log((1 - eps) / eps)
+    if not lo <= edge <= hi:
+        return None
+    th = env.lift(np.array([[edge]]))
+    n0 = env.solver.common_truncation(th, settings["tol"])
+    cells, prob, top, sigma, _, _ = _chunk_probs(env.solver, th, n0, settings["tol"], True)
+    dy = _displacements(
+        env,
+        th,
+        cells,
+        prob,
+        lr=settings["lr"],
+        baseline=settings["baseline"],
+        L=L,
+        rule=settings["rule"],
+    )
+    delta = side * float(dy[0, int(top[0]), 0])
+    if not delta > 0:
+        return None
+    return float(sigma[0]), delta
+
+
+__all__ = ["REFERENCE_DEPTH", "DepthWalk", "boundary_step", "depth_walk", "lundberg_root"]

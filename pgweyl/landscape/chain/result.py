@@ -111,6 +111,9 @@ class ChainResult:
     defect_ratio: float = 0.0
     limit: bool = False
     walks: tuple = ()
+    box_check: ChainLevel | None = None
+    eps_tail: float = 0.0
+    staircase: float = 0.0
 
     # -- the grids ---------------------------------------------------------------------
     @property
@@ -238,7 +241,30 @@ class ChainResult:
         self._need_refinement(3)
         a = self.levels_at(theta)
         d = 2.0 * np.abs(a[0] - a[1]) + 0.25 * np.abs(a[1] - a[2])
-        return d + self.leak_error(theta)
+        d = d + self.leak_error(theta) + self.box_error(theta) + self.eps_tail + self.staircase
+        return np.minimum(d, 1.0)
+
+    def bound_capped(self, theta) -> bool:
+        """True when :meth:`grid_error` at θ was capped at 1 (the bound says nothing)."""
+        self._need_refinement(3)
+        a = self.levels_at(theta)
+        d = 2.0 * np.abs(a[0] - a[1]) + 0.25 * np.abs(a[1] - a[2])
+        d = d + self.leak_error(theta) + self.box_error(theta) + self.eps_tail + self.staircase
+        return bool((d > 1.0).any())
+
+    def box_error(self, theta) -> np.ndarray:
+        """2 |a₂ − a₂'| per maximum, a₂ the coarsest answered grid and a₂' the same grid
+        on a box deeper by ``LIMIT_EXTRA`` per side (only where the box carries the
+        depth walk's tail; 0 elsewhere)."""
+        if self.box_check is None:
+            return np.zeros(len(self.maxima))
+        y = self.effective(theta)
+        here = self.at_effective(y, level=len(self.levels) - 1)
+        lev = self.box_check
+        there = lev.grid.interpolate(
+            lev.extended.reshape(len(self.maxima), -1), y[None, :], self.order
+        )
+        return 2.0 * np.abs(here - there[:, 0])
 
     def leak_error(self, theta) -> float:
         """The most the probability not represented exactly (the truncated tail and the
@@ -278,6 +304,10 @@ class ChainResult:
             "error_estimate": self.error_estimate(theta).tolist(),
             "grid_error": self.grid_error(theta).tolist(),
             "leak_error": self.leak_error(theta),
+            "box_error": self.box_error(theta).tolist(),
+            "eps_tail": self.eps_tail,
+            "staircase": self.staircase,
+            "capped": self.bound_capped(theta),
         }
 
     @property
@@ -314,6 +344,8 @@ class ChainResult:
                 v = None if v is None else [a.tolist() for a in v]
             elif f.name == "walks":
                 v = [w.to_dict() for w in v]
+            elif f.name == "box_check":
+                v = None if v is None else v.to_dict(values)
             elif isinstance(v, np.ndarray):
                 if not values and f.name in ("expected_updates", "expected_events"):
                     continue
