@@ -44,7 +44,9 @@ relative to the boundaries.
 
 **Errors.** With ``refine`` (default) the same chain is solved on grids of spacing Δ, 2Δ,
 4Δ (answers a₀, a₁, a₂); :meth:`ChainResult.grid_error` is 2|a₀ − a₁| + |a₁ − a₂|/4 plus
-the leak bound — an empirical bound, checked against long Monte Carlo runs at several
+the leak bound, the box error of the ε → 0 limit, the ε-tail of tiny ε and, in 1-D where
+the grid is coarser than the last quiet step into a ball, the staircase term
+(docs/theory.md §12; capped at 1, :meth:`ChainResult.error_report` says when) — an empirical bound, checked against long Monte Carlo runs at several
 step sizes and radii (tests/landscape/test_chain_mc.py); the Richardson estimate is
 reported (:meth:`ChainResult.error_report`) only where the observed order is asymptotic.
 Cells below ``min_prob`` at a node are lumped into one landing point at their mean (mass
@@ -247,6 +249,15 @@ def chain_absorption(
     since the maxima are interior and the chain may leave the box on either side of
     them. The displacement of each rule is in
     :func:`pgweyl.landscape.chain.transitions._displacements`.
+
+    ``eps=0.0`` (1-D, vanilla with a constant baseline) gives the ε → 0 limit,
+    P(θ_n → maximum j as n → ∞): the box is ±``LIMIT_DEPTH`` and beyond it each vertex's
+    depth walk (:mod:`pgweyl.landscape.chain.limit`) continues h geometrically at the
+    Lundberg rate; the result's ``walks`` hold the walks and :meth:`ChainResult.grid_error`
+    adds the box error. In 1-D any ε > 0 works down to 1e−300 at bounded cost: below
+    e^{−``EPS_BOX_MAX``} the box is the limit's and the bound adds ``eps_tail``. Step sizes
+    the grid cannot resolve are refused (ArgumentError, see ``MAX_PECLET``). The meaning
+    of the three numbers — first entry at ε, the limit, finite n — is docs/theory.md §12.
 
     >>> import pgweyl as pw
     >>> env = pw.make_env("corridor")
@@ -481,10 +492,12 @@ def _eps_tail(level, walks, depth, lo, hi) -> float:
 def _staircase(env, maxima, level, settings, lo, hi) -> float:
     """The error of a grid that does not resolve the last quiet steps into a vertex
     ball (docs/theory.md, "The scale of the creep"): Σ_j η_j over the vertex maxima j
-    whose quiet step δ_j at the ball's edge is shorter than 4Δ, with η_j the probability
+    whose quiet step δ_j at the ball's edge is shorter than 2Δ, with η_j the probability
     of a non-quiet episode there. Approaching the ball in quiet steps of length δ, the
     chain's h is a staircase with a step of at most η at every quiet step; a grid coarser
-    than δ sees its smooth envelope, which differs from it by less than one step."""
+    than δ sees its smooth envelope, which differs from it by less than one step. (With
+    δ ≥ 2Δ the finest grid follows the steps and the coarser grids' differences show the
+    rest.)"""
     from pgweyl.landscape.chain.limit import boundary_step
 
     spacing = float(level.axes[0][1] - level.axes[0][0])
@@ -496,7 +509,7 @@ def _staircase(env, maxima, level, settings, lo, hi) -> float:
         if got is None:
             continue
         eta, delta = got
-        if delta < 4.0 * spacing:
+        if delta < 2.0 * spacing:
             out += eta
     return out
 

@@ -88,6 +88,15 @@ class ChainResult:
         :meth:`extrapolated` gives the Richardson value where its assumptions hold).
     seconds : wall time of the whole computation.
     rule : the update rule (:mod:`pgweyl.rules`) whose chain was solved.
+    expected_events : E_y[Σ_k σ(θ_k)] on the smallest grid, σ the probability of the
+        non-quiet episodes (the updates that move θ by O(α)); with ``defect_ratio``, the
+        largest (truncated + lumped mass)/σ of a row, it gives :meth:`leak_error`.
+    limit : True for the ε → 0 limit (``eps=0``).
+    walks : the :class:`pgweyl.landscape.chain.limit.DepthWalk` of each vertex where the
+        box carries their tails (the limit, and 1-D ε below e^{−EPS_BOX_MAX}).
+    box_check : the coarsest grid solved on a deeper box (:meth:`box_error`), or None.
+    eps_tail : bound of |first entry at ε − limit| where the box stops short of the balls.
+    staircase : the 1-D term for grids coarser than the last quiet step into a ball.
     """
 
     levels: tuple
