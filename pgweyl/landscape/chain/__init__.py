@@ -46,10 +46,13 @@ relative to the boundaries.
 4Δ (answers a₀, a₁, a₂); :meth:`ChainResult.grid_error` is 2|a₀ − a₁| + |a₁ − a₂|/4 plus
 the leak bound, the box error of the ε → 0 limit, the ε-tail of tiny ε and, in 1-D where
 the grid is coarser than the last quiet step into a ball, the staircase term
-(docs/theory.md §12; capped at 1, :meth:`ChainResult.error_report` says when) — an empirical bound, checked against long Monte Carlo runs at several
-step sizes and radii (tests/landscape/test_chain_mc.py); the Richardson estimate is
+(docs/theory.md §12; capped at 1, :meth:`ChainResult.error_report` says when) — an
+empirical bound, checked against long Monte Carlo runs at several step sizes and radii
+(tests/landscape/test_chain_mc.py) and against an independent first-entry solver and
+4× finer grids in 1-D (tests/landscape/test_chain_limit.py); the Richardson estimate is
 reported (:meth:`ChainResult.error_report`) only where the observed order is asymptotic.
-Cells below ``min_prob`` at a node are lumped into one landing point at their mean (mass
+Cells below ``min_prob`` at a node (in 1-D: below ``min_prob`` times σ, the probability
+of the non-quiet episodes there) are lumped into one landing point at their mean (mass
 kept; the answer moves by < 10⁻⁷ between 10⁻¹⁰ and 10⁻⁸ on the triangle).
 
 **Solvers** (:mod:`pgweyl.landscape.chain.linear`): sparse LU on small grids, GMRES with
