@@ -351,3 +351,13 @@ def test_one_dimensional_bound_covers_a_four_times_finer_solve(level, lr):
     diff = np.abs(res.at(t0) - fine.at(t0))
     bound = res.grid_error(t0)
     assert np.all(diff <= bound) and np.all(bound < 1e-2)
+
+
+def test_beyond_the_box_the_limit_follows_the_tail(limit_result):
+    res = limit_result
+    walk = next(w for w in res.walks if w.maximum == 0)
+    end = res.axes[0][-1]
+    inside = res.at_effective([end])
+    far = res.at_effective([end + 10.0])
+    assert 1 - far[0] == pytest.approx((1 - inside[0]) * math.exp(-10 * walk.root), rel=1e-12)
+    assert far.sum() == pytest.approx(1.0, abs=1e-12)

@@ -169,6 +169,17 @@ class ChainResult:
         lev = self.levels[level]
         flat = lev.extended.reshape(len(self.maxima), -1)
         out = lev.grid.interpolate(flat, ys, self.order)
+        # beyond an end that carries a depth walk's tail: e_j + e^{−R x} (h(end) − e_j)
+        ax = lev.axes[0]
+        for w in self.walks if dim == 1 else ():
+            end = ax[-1] if w.side > 0 else ax[0]
+            x = (ys[:, 0] - end) * w.side
+            far = x > 0
+            if far.any():
+                e = np.zeros(len(self.maxima))
+                e[w.maximum] = 1.0
+                edge = flat[:, -1 if w.side > 0 else 0]
+                out[:, far] = e[:, None] + np.exp(-w.root * x[far])[None, :] * (edge - e)[:, None]
         labels = self._labels(ys)
         hit = labels >= 0
         out[:, hit] = np.eye(len(self.maxima))[:, labels[hit]]
@@ -177,7 +188,8 @@ class ChainResult:
     def at_effective(self, y, level: int = 0) -> np.ndarray:
         """Absorption probabilities from the effective point y (aligned with ``maxima``):
         e_j when π(y) is within ε of maximum j, else the degree-``order`` interpolation of
-        the ``level``'s extended field (y clamped into the box, as the chain clamps)."""
+        the ``level``'s extended field (y clamped into the box, as the chain clamps;
+        beyond an end that carries a depth walk, its geometric tail)."""
         y = validate.real_vector("y", y, len(self.levels[0].axes))
         return self.at_points(y[None, :], level)[:, 0]
 
