@@ -494,13 +494,15 @@ def _eps_tail(level, walks, depth, lo, hi) -> float:
 
 def _staircase(env, maxima, level, settings, lo, hi) -> float:
     """The error of a grid that does not resolve the last quiet steps into a vertex
-    ball (docs/theory.md, "The scale of the creep"): Σ_j η_j over the vertex maxima j
-    whose quiet step δ_j at the ball's edge is shorter than 2Δ, with η_j the probability
-    of a non-quiet episode there. Approaching the ball in quiet steps of length δ, the
-    chain's h is a staircase with a step of at most η at every quiet step; a grid coarser
-    than δ sees its smooth envelope, which differs from it by less than one step. (With
-    δ ≥ 2Δ the finest grid follows the steps and the coarser grids' differences show the
-    rest.)"""
+    ball (docs/theory.md §12, "The scale of the creep"): Σ_j η_j / 2 over the vertex
+    maxima j whose quiet step δ_j at the ball's edge is shorter than 2Δ, with η_j the
+    probability of a non-quiet episode there. Approaching the ball in quiet steps of
+    length δ, the chain's h at distance x is v + (1 − v)(1 − η)^⌈x/δ⌉ — a staircase; a
+    run arrives at a uniform phase, so on average (1 − η/2)(1 − η)^{x/δ}. A grid coarser
+    than δ sees a smooth envelope that leaves the ball's edge somewhere between 1 − η
+    (the value one quiet step out, which its ghost nodes carry) and 1, so it is off by at
+    most η/2 of (1 − v) ≤ 1. (With δ ≥ 2Δ the finest grid follows the steps and the
+    coarser grids' differences show the rest.)"""
     from pgweyl.landscape.chain.limit import boundary_step
 
     spacing = float(level.axes[0][1] - level.axes[0][0])
@@ -513,7 +515,7 @@ def _staircase(env, maxima, level, settings, lo, hi) -> float:
             continue
         eta, delta = got
         if delta < 2.0 * spacing:
-            out += eta
+            out += 0.5 * eta
     return out
 
 
