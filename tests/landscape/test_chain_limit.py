@@ -330,8 +330,6 @@ def test_the_limit_is_refused_where_it_is_not_built(corridor):
         chain_absorption(pw.make_env("triangle"), 1.0, eps=0.0, grid=41, progress=False)
     with pytest.raises(pw.ArgumentError, match="entropy"):
         chain_absorption(env, 1.0, eps=0.0, rule="entropy:tau=0.1", progress=False)
-    with pytest.raises(pw.ArgumentError, match="depth walk"):
-        chain_absorption(env, 1.0, eps=0.0, maxima=maxima, rule="natural", progress=False)
 
 
 @pytest.mark.slow
@@ -361,3 +359,24 @@ def test_beyond_the_box_the_limit_follows_the_tail(limit_result):
     far = res.at_effective([end + 10.0])
     assert 1 - far[0] == pytest.approx((1 - inside[0]) * math.exp(-10 * walk.root), rel=1e-12)
     assert far.sum() == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.slow
+def test_natural_gradient_limit_against_deeper_boxes(corridor):
+    # Under the natural rule a quiet update moves y by a fixed c = α G* (F⁺ cancels the
+    # O(q) score) and a rare one throws θ across the line: ψ(z) ∝ q(z), R = 1. The first
+    # entry on boxes absorbing at |y| = b approaches the limit like e^{−b}.
+    env, maxima = corridor
+    kw = dict(maxima=maxima, rule="natural", progress=False)
+    lim = chain_absorption(env, 1.0, eps=0.0, **kw)
+    treasure = next(w for w in lim.walks if w.maximum == 0)
+    assert treasure.root == pytest.approx(1.0, rel=1e-9)
+    assert treasure.push == pytest.approx(0.95**5, rel=1e-9)  # c = α G*
+    p0 = lim.at([0.0, 0.0])[0]
+    gaps = [
+        chain_absorption(env, 1.0, eps=1 / (1 + math.exp(b)), **kw).at([0.0, 0.0])[0] - p0
+        for b in (12.0, 20.0)
+    ]
+    assert gaps[0] > 0 and gaps[1] > 0
+    assert math.log(gaps[0] / gaps[1]) / 8.0 == pytest.approx(1.0, rel=0.05)
+    assert p0 == pytest.approx(0.5301, abs=5e-4) and lim.grid_error([0.0, 0.0])[0] < 1e-4

@@ -253,7 +253,7 @@ def chain_absorption(
     them. The displacement of each rule is in
     :func:`pgweyl.landscape.chain.transitions._displacements`.
 
-    ``eps=0.0`` (1-D, vanilla with a constant baseline) gives the ε → 0 limit,
+    ``eps=0.0`` (1-D; vanilla with a constant baseline, or natural) gives the ε → 0 limit,
     P(θ_n → maximum j as n → ∞): the box is ±``LIMIT_DEPTH`` and beyond it each vertex's
     depth walk (:mod:`pgweyl.landscape.chain.limit`) continues h geometrically at the
     Lundberg rate; the result's ``walks`` hold the walks and :meth:`ChainResult.grid_error`

@@ -143,10 +143,12 @@ def depth_walk(env, maxima, j, *, lr, baseline, rule, L, tol=1e-12) -> DepthWalk
         rare &= prob[0] > 1e-9 * sigma[0]  # O(q²) cells vanish in the limit
         k_c = prob[0, rare] / q
         kicks = -side * dy[0, rare, 0]
-        return push, k_c, kicks
+        return push, k_c, kicks, q
 
-    push, k_c, kicks = read(REFERENCE_DEPTH)
-    push2, k_c2, kicks2 = read(REFERENCE_DEPTH + 4.0)
+    if rule is not None and rule.kind == "natural":
+        return _natural_walk(j, side, read)
+    push, k_c, kicks, _ = read(REFERENCE_DEPTH)
+    push2, k_c2, kicks2, _ = read(REFERENCE_DEPTH + 4.0)
     same = (
         len(k_c) == len(k_c2)
         and abs(push - push2) <= 1e-9 * abs(push)
@@ -156,8 +158,8 @@ def depth_walk(env, maxima, j, *, lr, baseline, rule, L, tol=1e-12) -> DepthWalk
     if not same:
         raise ArgumentError(
             f"the chain near maximum {j} has no depth walk with fixed kicks under rule "
-            f"{rule}: its moves change with depth (the natural gradient rescales them by "
-            "1/q); the ε → 0 limit is built for vanilla REINFORCE with a constant baseline"
+            f"{rule}: its moves change with depth; the ε → 0 limit is built for vanilla "
+            "REINFORCE with a constant baseline and for the natural gradient"
         )
     if not push > 0:
         raise ArgumentError(
@@ -190,6 +192,48 @@ def depth_walk(env, maxima, j, *, lr, baseline, rule, L, tol=1e-12) -> DepthWalk
         drift=drift,
         root=root,
         constant=constant,
+    )
+
+
+def _natural_walk(j, side, read) -> DepthWalk:
+    """The natural gradient near a vertex: F(θ)⁺ = O(1/q) turns the O(q) quiet score
+    into a fixed move c = O(α) per update (``push``), and an O(1) rare score into a kick
+    of O(α/q) that throws θ across the whole line, deep into the other vertex. From depth
+    z the chain thus escapes with probability ψ(z) = Σ_i k q(z + i c) ≈ k q(z)/(1 − e^{−c})
+    (and then converges elsewhere), so ψ falls like q: R = −d log q/dz (1 on the
+    corridor), read off the two reference depths; ``kicks`` holds q·D_c, ``rate`` and
+    ``constant`` are NaN, ``drift`` is c."""
+    push, k_c, kicks, q = read(REFERENCE_DEPTH)
+    push2, k_c2, kicks2, q2 = read(REFERENCE_DEPTH + 4.0)
+    c, c2 = push * q, push2 * q2  # the quiet move itself, not per unit q
+    same = (
+        len(k_c) == len(k_c2)
+        and abs(c - c2) <= 1e-9 * abs(c)
+        and np.allclose(k_c, k_c2, rtol=1e-9, atol=0)
+        and np.allclose(kicks * q, kicks2 * q2, rtol=1e-9, atol=1e-12)
+    )
+    if not same:
+        raise ArgumentError(
+            f"the natural-gradient chain near maximum {j} does not settle into fixed "
+            "quiet moves and 1/q kicks; the ε → 0 limit is not built for it"
+        )
+    if not c > 0:
+        raise ArgumentError(
+            f"quiet episodes push the chain out of maximum {j} (quiet move {c:.3g}): "
+            "it is not an attractor of the chain under this rule and baseline"
+        )
+    hazard = float(k_c.sum())
+    return DepthWalk(
+        maximum=j,
+        side=side,
+        push=c,
+        hazard=hazard,
+        rate=math.nan,
+        kicks=kicks * q,
+        weights=k_c / hazard,
+        drift=c,
+        root=math.log(q / q2) / 4.0,
+        constant=math.nan,
     )
 
 
