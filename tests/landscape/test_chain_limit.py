@@ -380,3 +380,13 @@ def test_natural_gradient_limit_against_deeper_boxes(corridor):
     assert gaps[0] > 0 and gaps[1] > 0
     assert math.log(gaps[0] / gaps[1]) / 8.0 == pytest.approx(1.0, rel=0.05)
     assert p0 == pytest.approx(0.5301, abs=5e-4) and lim.grid_error([0.0, 0.0])[0] < 1e-4
+
+
+def test_the_bound_never_exceeds_one_without_saying_so(limit_result):
+    import dataclasses
+
+    t0 = [0.0, 0.0]
+    assert not limit_result.error_report(t0)["capped"]
+    wide = dataclasses.replace(limit_result, staircase=3.0)  # a bound that says nothing
+    assert wide.grid_error(t0).tolist() == [1.0, 1.0]
+    assert wide.error_report(t0)["capped"] and wide.bound_capped(t0)
