@@ -536,8 +536,12 @@ def theta_chain(
         )
         import scipy.sparse as sp
 
-        # Q = I − A; the explicit zeros left where I and −P cancel are dropped.
+        # Q = I − A; the explicit zeros left where I and −P cancel are dropped. A's
+        # diagonal is the mass that leaves a node, so Q_ii = 1 − leave is exact to an ulp
+        # of 1; where nearly everything leaves that ulp can come out −4e−16 — clipped, as
+        # P_ii = Σ_c p_c w_self,c ≥ 0 (w_self ≥ 3/4 for every stencil degree used).
         Q = (sp.identity(s.A.shape[0], format="csr") - s.A).tocsr()
+        Q.setdiag(np.maximum(Q.diagonal(), 0.0))
         Q.eliminate_zeros()
         levels.append(
             ChainLevel(
