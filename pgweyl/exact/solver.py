@@ -170,6 +170,7 @@ class ExactSolver:
         self._vectors_ld = self.vectors_f.astype(np.longdouble)
         self._log_k_ld = np.log(np.longdouble(self.k))
         self._prefix = {}
+        self._dist_parts = {}
         self._orders = {}
         self._scratch = np.zeros(env.alcove.dim)
 
@@ -281,24 +282,26 @@ class ExactSolver:
 
     def log_cell_probs(self, thetas, n_max: int):
         """(cells, log P) with log P[i, j] = log P_{θ_i}(cell j) for the cells n ≤ n_max."""
-        from pgweyl.exact.kernels import log_probs_many
+        from pgweyl.exact.kernels import log_probs_many, log_probs_rows, use_threads
 
         tc, abar = self.tilt(thetas)
         cells = self.cells(n_max)
         out = np.empty((len(tc), len(cells)))
         require(out.nbytes, f"log probabilities of {len(tc)} policies × {len(cells)} cells")
-        log_probs_many(tc, abar, cells.n, cells.logq, cells.delta, out)
+        kernel = log_probs_many if use_threads(len(tc), len(cells)) else log_probs_rows
+        kernel(tc, abar, cells.n, cells.logq, cells.delta, out)
         return cells, out
 
     def log_tails(self, thetas, n: int) -> np.ndarray:
         """log P_θ(T > n) for each θ of a stack (from the survival row n)."""
-        from pgweyl.exact.kernels import log_tails_many
+        from pgweyl.exact.kernels import log_tails_many, log_tails_rows, use_threads
 
         tc, abar = self.tilt(thetas)
         self.ensure_rows(n + 1)
         idx, logq = self.table.survival_row(n)
         out = np.empty(len(tc))
-        log_tails_many(tc, abar, n, idx, logq, self.state_delta, out)
+        kernel = log_tails_many if use_threads(len(tc), len(idx)) else log_tails_rows
+        kernel(tc, abar, n, idx, logq, self.state_delta, out)
         return out
 
     def common_truncation(self, thetas, tol, guess: int = 64) -> int:
@@ -680,7 +683,8 @@ class ExactSolver:
             self._too_long(tail, tol, N, True)
         _, logp = self.log_cell_probs(theta[None, :], N)
         cells = self.cells(N)
-        return self._result(theta, cells.n, cells.exit, np.exp(logp[0]), tail, N, tol)
+        key = (self._cells.n_max, N)  # the cells n ≤ N of the current cell table
+        return self._result(theta, cells.n, cells.exit, np.exp(logp[0]), tail, N, tol, key=key)
 
     @staticmethod
     def _too_long(tail, tol, n, explicit: bool) -> None:
@@ -696,18 +700,36 @@ class ExactSolver:
             "raise tol, or pass n_max to accept a truncated law"
         )
 
-    def _result(self, theta, times, idx, probs, tail, n_max, tol) -> ValueDistribution:
+    def _result(self, theta, times, idx, probs, tail, n_max, tol, key=None) -> ValueDistribution:
+        """The law as a ValueDistribution. ``key`` (the table route's cell-table size and
+        truncation N) names θ-independent parts — points, rewards, returns of the cells
+        n ≤ N — computed once and copied into later results (they were most of a one-θ
+        call)."""
         env = self.env
-        rewards = env.exit_rewards[idx]
+        parts = self._dist_parts.get(key) if key is not None else None
+        if parts is None:
+            rewards = env.exit_rewards[idx]
+            parts = (
+                env.full_points(env.exit_points[idx], times),
+                np.asarray(times, dtype=np.int64),
+                np.asarray(idx, dtype=np.int64),
+                rewards,
+                env.returns(rewards, times),
+            )
+            if key is not None:
+                if len(self._dist_parts) >= 8:  # a few truncations are in use at a time
+                    self._dist_parts.pop(next(iter(self._dist_parts)))
+                self._dist_parts[key] = parts
+        points, times, idx, rewards, returns = (a.copy() for a in parts)
         return ValueDistribution(
             theta=np.array(theta, dtype=float),
-            points=env.full_points(env.exit_points[idx], times),
-            times=np.asarray(times, dtype=np.int64),
+            points=points,
+            times=times,
             probs=probs,
             tail=float(tail),
-            exit_index=np.asarray(idx, dtype=np.int64),
+            exit_index=idx,
             rewards=rewards,
-            returns=env.returns(rewards, times),
+            returns=returns,
             exit_points=env.exit_points,
             exit_walls=env.exit_walls,
             n_max=int(n_max),
