@@ -19,6 +19,8 @@ error is at most 2ε Σ|x_i| (first order), whatever the number of terms.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -170,27 +172,15 @@ def survival_moments(theta_c, abar, n, idx, logq, state_delta, mean_delta):
     return top + np.log(z)
 
 
+#: What :func:`value_grad_pass` needs of the policy: Ā = A(θ) − log|S| as a double-double
+#: (``abar_hi`` + ``abar_lo``) with its error bound, and ∇A(θ).
+PassPolicy = namedtuple("PassPolicy", "abar_hi abar_lo abar_error grad_a")
+#: The cells' arrays :func:`value_grad_pass` reads (see :class:`pgweyl.exact.solver.Cells`).
+PassCells = namedtuple("PassCells", "n w scale disp delta ret mag dnorm")
+
+
 @njit(**_NJIT)
-def value_grad_pass(
-    theta,
-    abar_hi,
-    abar_lo,
-    abar_error,
-    grad_a,
-    n_cells,
-    cell_n,
-    cell_w,
-    cell_scale,
-    cell_disp,
-    cell_delta,
-    cell_ret,
-    cell_mag,
-    cell_dnorm,
-    table_error,
-    eps_v,
-    eps_g,
-    grad_out,
-):
+def value_grad_pass(theta, policy, cells, n_cells, table_error, eps_v, eps_g, grad_out):
     """One pass over the first ``n_cells`` cells: V_N = Σ P G and Σ P G (δ − n ∇A).
 
     Each cell's probability P = w · 2^scale · exp((θ, b − λ) − n Ā) uses the table's
@@ -206,7 +196,17 @@ def value_grad_pass(
     rounding bound of the gradient): Σ P_j (|G_j| (η_j + eps_v) + 2ε mag_j) for V and the
     same with eps_g, weighted by ‖δ_j‖ + n_j ‖∇A‖, for the gradient (``eps_v``/``eps_g``:
     the products and the compensated sums; ``mag`` bounds |G|); the gradient goes into
-    ``grad_out``."""
+    ``grad_out``. ``policy`` is a :data:`PassPolicy`, ``cells`` a :data:`PassCells`."""
+    # Fields are read out of the records once (a field read in the loop is a reference
+    # count pair per read).
+    abar_hi, abar_lo, abar_error, grad_a = (
+        policy.abar_hi,
+        policy.abar_lo,
+        policy.abar_error,
+        policy.grad_a,
+    )
+    cell_n, cell_w, cell_scale, cell_disp = cells.n, cells.w, cells.scale, cells.disp
+    cell_delta, cell_ret, cell_mag, cell_dnorm = cells.delta, cells.ret, cells.mag, cells.dnorm
     d = theta.shape[0]
     eps = 1.1102230246251565e-16
     norm_ga = 0.0
@@ -295,30 +295,16 @@ def _dd_add(hi, lo, bh, bl):
     return _two_sum(s, e + lo + bl)
 
 
+#: The walk's working state for :func:`advance_rows` (mutated in place).
+RowWork = namedtuple("RowWork", "w active w_next mark exit_acc exit_mark exit_list")
+#: The table's CSR output arrays :func:`advance_rows` writes rows into.
+RowOut = namedtuple(
+    "RowOut", "surv_ptr surv_idx surv_val exit_ptr exit_idx exit_val exit_w row_scale"
+)
+
+
 @njit(**_NJIT)
-def advance_rows(
-    succ,
-    k,
-    w,
-    scale,
-    active,
-    n_active,
-    w_next,
-    mark,
-    exit_acc,
-    exit_mark,
-    exit_list,
-    row0,
-    n_rows,
-    surv_ptr,
-    surv_idx,
-    surv_val,
-    exit_ptr,
-    exit_idx,
-    exit_val,
-    exit_w,
-    row_scale,
-):
+def advance_rows(succ, k, scale, n_active, row0, n_rows, work, out):
     """Advance the uniform walk by up to ``n_rows`` rows, writing the rows sparsely.
 
     State: ``w[x] = (hi, lo)`` holds P_unif(X_n = x, T > n) / 2^scale in double-double for
@@ -331,7 +317,13 @@ def advance_rows(
 
     Returns (rows done, n_active, scale, entries used in surv_idx, in exit_idx). Sums and
     divisions are double-double (relative error O(n ε²)); each stored value is rounded
-    once to float64; masses are renormalised by exact powers of two (no underflow)."""
+    once to float64; masses are renormalised by exact powers of two (no underflow).
+    ``work`` is a :data:`RowWork`, ``out`` a :data:`RowOut` (arrays named as above)."""
+    w, active, w_next, mark = work.w, work.active, work.w_next, work.mark
+    exit_acc, exit_mark, exit_list = work.exit_acc, work.exit_mark, work.exit_list
+    surv_ptr, surv_idx, surv_val = out.surv_ptr, out.surv_idx, out.surv_val
+    exit_ptr, exit_idx, exit_val = out.exit_ptr, out.exit_idx, out.exit_val
+    exit_w, row_scale = out.exit_w, out.row_scale
     n_exit_total = exit_acc.shape[0]
     s_used = surv_ptr[row0]
     e_used = exit_ptr[row0]
@@ -403,6 +395,10 @@ def advance_rows(
 
 
 __all__ = [
+    "PassCells",
+    "PassPolicy",
+    "RowOut",
+    "RowWork",
     "advance_rows",
     "cell_log_prob",
     "log_mass",

@@ -486,7 +486,7 @@ class ExactSolver:
 
     def _table_at(self, theta, n_max: int, pol=None):
         """(:meth:`table_value_at`'s result, (rounding bound of V, of ∇V))."""
-        from pgweyl.exact.kernels import value_grad_pass
+        from pgweyl.exact.kernels import PassCells, PassPolicy, value_grad_pass
 
         self._require_exp("method 'table'")
         env = self.env
@@ -498,19 +498,18 @@ class ExactSolver:
         grad = np.zeros(d)
         v_n, _, _, round_v, round_g = value_grad_pass(
             np.asarray(theta, dtype=float),
-            ab_hi,
-            ab_lo,
-            _ABAR_ERROR * (abs(ab_hi) + 1.0),
-            grad_a,
+            PassPolicy(ab_hi, ab_lo, _ABAR_ERROR * (abs(ab_hi) + 1.0), grad_a),
+            PassCells(
+                cells.n,
+                cells.w,
+                cells.scale,
+                cells.disp,
+                cells.delta,
+                cells.ret,
+                cells.mag,
+                cells.dnorm,
+            ),
             len(cells),
-            cells.n,
-            cells.w,
-            cells.scale,
-            cells.disp,
-            cells.delta,
-            cells.ret,
-            cells.mag,
-            cells.dnorm,
             self.table.relative_error(N),
             3 * _EPS,
             (self.k + 6) * _EPS,
