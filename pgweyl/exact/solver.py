@@ -682,8 +682,7 @@ class ExactSolver:
             self._too_long(tail, tol, N, True)
         _, logp = self.log_cell_probs(theta[None, :], N)
         cells = self.cells(N)
-        key = (self._cells.n_max, N)  # the cells n ≤ N of the current cell table
-        return self._result(theta, cells.n, cells.exit, np.exp(logp[0]), tail, N, tol, key=key)
+        return self._result(theta, cells.n, cells.exit, np.exp(logp[0]), tail, N, tol, cells)
 
     @staticmethod
     def _too_long(tail, tol, n, explicit: bool) -> None:
@@ -699,14 +698,27 @@ class ExactSolver:
             "raise tol, or pass n_max to accept a truncated law"
         )
 
-    def _result(self, theta, times, idx, probs, tail, n_max, tol, key=None) -> ValueDistribution:
-        """The law as a ValueDistribution. ``key`` (the table route's cell-table size and
-        truncation N) names θ-independent parts — points, rewards, returns of the cells
-        n ≤ N — computed once and copied into later results (they were most of a one-θ
-        call)."""
+    def _result(self, theta, times, idx, probs, tail, n_max, tol, cells=None) -> ValueDistribution:
+        """The law as a ValueDistribution. With ``cells`` (the table route's prefix of the
+        cell table) the θ-independent parts — points, rewards, returns — are sliced from
+        arrays computed once per cell table and copied into the result (computing them
+        was most of a one-θ call)."""
         env = self.env
-        parts = self._dist_parts.get(key) if key is not None else None
-        if parts is None:
+        if cells is not None:
+            full = self._dist_parts.get(self._cells.n_max)
+            if full is None:
+                c = self._cells
+                rewards = env.exit_rewards[c.exit]
+                full = (
+                    env.full_points(env.exit_points[c.exit], c.n),
+                    np.asarray(c.n, dtype=np.int64),
+                    np.asarray(c.exit, dtype=np.int64),
+                    rewards,
+                    env.returns(rewards, c.n),
+                )
+                self._dist_parts = {self._cells.n_max: full}  # only the current table
+            parts = tuple(a[: len(cells)] for a in full)
+        else:
             rewards = env.exit_rewards[idx]
             parts = (
                 env.full_points(env.exit_points[idx], times),
@@ -715,10 +727,6 @@ class ExactSolver:
                 rewards,
                 env.returns(rewards, times),
             )
-            if key is not None:
-                if len(self._dist_parts) >= 8:  # a few truncations are in use at a time
-                    self._dist_parts.pop(next(iter(self._dist_parts)))
-                self._dist_parts[key] = parts
         points, times, idx, rewards, returns = (a.copy() for a in parts)
         return ValueDistribution(
             theta=np.array(theta, dtype=float),
