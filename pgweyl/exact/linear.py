@@ -336,6 +336,7 @@ class LinearRoute:
         value = float(value_ld)
         err_v = ry_u * av + float(np.sum(np.abs(y[0]) * err_v_res)) * (1 + n * _EPS)
         err_v += corr_err + 2 * _EPS_LD * abs(float(value_ld)) + y_l1 * (err_r + err_p * v_inf)
+        err_v += 2 * _EPS_LD * y_l1 * av  # ŷ rounded to longdouble in the correction
         err_v += abs(float(value_ld - _LD(value)))  # the final rounding to float64
         if jac is None:
             return LinearResult(value, None, err_v, 0.0, float(tau[0][0] + tau[1][0]))
@@ -357,7 +358,7 @@ class LinearRoute:
                 q_true * ry_u  # (y − ŷ)ᵀ q_s
                 + gamma * av * shift_u  # γ ŷᵀ P_s (v − v̂)
                 + ea
-                + 4 * _EPS_LD * y_l1 * q_inf  # q̂ = γ P_s v̂ − c rounded
+                + 6 * _EPS_LD * y_l1 * q_inf  # q̂ = γ P_s v̂ − c rounded; ŷ, v̂ in longdouble
                 + y_l1 * gamma * dv_data  # data: v
                 + 2 * err_p * gamma * u_max * y_l1 * q_true  # data: y
             )
