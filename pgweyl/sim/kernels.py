@@ -203,17 +203,20 @@ def _policy_probs(kind, vectors_f, theta, logits, p, cdf):
     k = p.shape[0]
     top = -np.inf
     m = 0
-    for i in range(k):
-        if kind == POLICY_EXP:
+    if kind == POLICY_EXP:  # one branch per call, not per step
+        for i in range(k):
             v = 0.0
             for c in range(theta.shape[0]):
                 v += vectors_f[i, c] * theta[c]
-        else:
+            logits[i] = v
+            m = i if v > top else m
+            top = v if v > top else top
+    else:
+        for i in range(k):
             v = theta[i]
-        logits[i] = v
-        if v > top:
-            top = v
-            m = i
+            logits[i] = v
+            m = i if v > top else m
+            top = v if v > top else top
     total = 0.0
     rest = 0.0
     for i in range(k):
@@ -227,11 +230,11 @@ def _policy_probs(kind, vectors_f, theta, logits, p, cdf):
     last = 0
     acc = 0.0
     for i in range(k):
-        p[i] /= total
-        acc += p[i]
+        q = p[i] / total
+        p[i] = q
+        acc += q
         cdf[i] = acc
-        if p[i] > 0.0:
-            last = i
+        last = i if q > 0.0 else last
     for i in range(last, k):
         cdf[i] = 1.0
     return rest / total
