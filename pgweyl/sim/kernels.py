@@ -263,30 +263,61 @@ def _match_target(p, targets, target_flat, eps):
 
 
 # -- samplers ----------------------------------------------------------------------------
+@njit(**NJIT_INLINE)
+def _walk_stream(start, vectors, delta, slack0, cdf, states, s, per_stream, points, times):
+    """Episodes [s·per_stream, (s+1)·per_stream) ∩ [0, n) from stream s of ``states``."""
+    n = times.shape[0]
+    st = states[s].copy()
+    slack = np.empty(slack0.shape[0], np.int64)
+    counts = np.empty(vectors.shape[0], np.int64)
+    x = np.empty(vectors.shape[1], np.int64)
+    for e in range(s * per_stream, min(n, (s + 1) * per_stream)):
+        times[e] = _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x)
+        for c in range(x.shape[0]):
+            points[e, c] = x[c]
+
+
+@njit(**NJIT)
+def _simulate_walk_rows(
+    start, vectors, delta, slack0, cdf, states, per_stream, points, times, lo, hi
+):
+    """Streams ``lo``..``hi − 1`` (see :func:`_walk_stream`), serially and outside the
+    GIL: :func:`pgweyl.sim.threads.run_rows` spreads the streams over threads. Compiles
+    in a fraction of :func:`_simulate_walk`'s time (no ``prange``)."""
+    for s in range(lo, hi):
+        _walk_stream(start, vectors, delta, slack0, cdf, states, s, per_stream, points, times)
+
+
 @njit(**NJIT_PARALLEL)
 def _simulate_walk(start, vectors, delta, slack0, cdf, states, per_stream, points, times):
-    """Episodes [s·per_stream, (s+1)·per_stream) are drawn from stream s of ``states``."""
-    n = times.shape[0]
-    n_walls, k, d = slack0.shape[0], vectors.shape[0], vectors.shape[1]
+    """Every stream of ``states`` (see :func:`_walk_stream`), over ``prange``."""
     for s in prange(states.shape[0]):
-        st = states[s].copy()
-        slack = np.empty(n_walls, np.int64)
-        counts = np.empty(k, np.int64)
-        x = np.empty(d, np.int64)
-        for e in range(s * per_stream, min(n, (s + 1) * per_stream)):
-            times[e] = _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x)
-            for c in range(d):
-                points[e, c] = x[c]
+        _walk_stream(start, vectors, delta, slack0, cdf, states, s, per_stream, points, times)
+
+
+@njit(**NJIT_INLINE)
+def _table_stream(cdf, states, s, per_stream, out):
+    """Inverse-CDF draws of cell indices, out[e] = first j with u < cdf[j], for the
+    episodes of stream s."""
+    n = out.shape[0]
+    st = states[s].copy()
+    for e in range(s * per_stream, min(n, (s + 1) * per_stream)):
+        out[e] = np.searchsorted(cdf, _uniform(st), side="right")
+
+
+@njit(**NJIT)
+def _simulate_table_rows(cdf, states, per_stream, out, lo, hi):
+    """Streams ``lo``..``hi − 1`` of :func:`_table_stream`, serially (see
+    :func:`_simulate_walk_rows`)."""
+    for s in range(lo, hi):
+        _table_stream(cdf, states, s, per_stream, out)
 
 
 @njit(**NJIT_PARALLEL)
 def _simulate_table(cdf, states, per_stream, out):
-    """Inverse-CDF draws of cell indices: out[e] = first j with u < cdf[j]."""
-    n = out.shape[0]
+    """Every stream of :func:`_table_stream`, over ``prange``."""
     for s in prange(states.shape[0]):
-        st = states[s].copy()
-        for e in range(s * per_stream, min(n, (s + 1) * per_stream)):
-            out[e] = np.searchsorted(cdf, _uniform(st), side="right")
+        _table_stream(cdf, states, s, per_stream, out)
 
 
 # -- exact sampler inside REINFORCE ------------------------------------------------------
