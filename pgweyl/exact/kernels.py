@@ -295,6 +295,22 @@ def _dd_add(hi, lo, bh, bl):
     return _two_sum(s, e + lo + bl)
 
 
+@njit(**_NJIT)
+def _sort_ints(a, n):
+    """Sort a[:n] in place (Shell's sort, gaps n/2, n/4, …): a hand loop, because
+    compiling np.sort was about half of advance_rows' cold compile."""
+    gap = n // 2
+    while gap > 0:
+        for i in range(gap, n):
+            v = a[i]
+            j = i
+            while j >= gap and a[j - gap] > v:
+                a[j] = a[j - gap]
+                j -= gap
+            a[j] = v
+        gap //= 2
+
+
 #: The walk's working state for :func:`advance_rows` (mutated in place).
 RowWork = namedtuple("RowWork", "w active w_next mark exit_acc exit_mark exit_list")
 #: The table's CSR output arrays :func:`advance_rows` writes rows into.
@@ -378,9 +394,9 @@ def advance_rows(succ, k, scale, n_active, row0, n_rows, work, out):
             surv_idx[s_used] = t
             surv_val[s_used] = np.log(w[t, 0] + w[t, 1]) + (scale - shift) * _LN2
             s_used += 1
-        ex_sorted = np.sort(exit_list[:n_ex])
+        _sort_ints(exit_list, n_ex)
         for q in range(n_ex):
-            j = ex_sorted[q]
+            j = exit_list[q]
             m = exit_acc[j, 0] + exit_acc[j, 1]
             exit_idx[e_used] = j
             exit_w[e_used] = m
@@ -492,22 +508,32 @@ def truncation_search(
     when even n = hi fails. S_n is the largest tail of the stack, from the survival row n
     (:func:`log_mass`), inflated by 1e−9 for its own rounding. γ = 1, cost 0, R_max = 1
     make the criterion the tail alone: S_n ≤ budget."""
-
-    def ok(n):
-        a, b = surv_ptr[n], surv_ptr[n + 1]
-        top = -np.inf
-        for i in range(thetas_c.shape[0]):
-            lm = log_mass(thetas_c[i], abars[i], n, surv_val[a:b], surv_idx[a:b], state_delta)
-            top = max(top, lm)
-        ev, eg = truncation_bounds_nb(n, np.exp(top) * (1.0 + 1e-9), gamma, cost, r_max, d_max)
-        return ev <= budget and ((not need_grad) or eg <= budget)
-
-    if not ok(hi):
+    # The test is a kernel of its own, not a closure: a closure is inlined at each call
+    # site, which doubled its compile time.
+    crit = (gamma, cost, r_max, d_max, budget, need_grad)
+    surv = (surv_ptr, surv_idx, surv_val)
+    if not _truncation_ok(thetas_c, abars, hi, surv, state_delta, crit):
         return -1
     while lo < hi:
         mid = (lo + hi) // 2
-        if ok(mid):
+        if _truncation_ok(thetas_c, abars, mid, surv, state_delta, crit):
             hi = mid
         else:
             lo = mid + 1
     return hi
+
+
+@njit(**_NJIT)
+def _truncation_ok(thetas_c, abars, n, surv, state_delta, crit):
+    """Whether the truncation bounds at n are ≤ budget for every θ of the stack (see
+    :func:`truncation_search`; ``surv`` = (ptr, idx, val), ``crit`` = (γ, cost, R_max,
+    D, budget, need ∇))."""
+    surv_ptr, surv_idx, surv_val = surv
+    gamma, cost, r_max, d_max, budget, need_grad = crit
+    a, b = surv_ptr[n], surv_ptr[n + 1]
+    top = -np.inf
+    for i in range(thetas_c.shape[0]):
+        lm = log_mass(thetas_c[i], abars[i], n, surv_val[a:b], surv_idx[a:b], state_delta)
+        top = max(top, lm)
+    ev, eg = truncation_bounds_nb(n, np.exp(top) * (1.0 + 1e-9), gamma, cost, r_max, d_max)
+    return ev <= budget and ((not need_grad) or eg <= budget)
