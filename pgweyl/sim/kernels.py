@@ -14,8 +14,14 @@ type, level, step set and reward rule (nothing is closed over as a constant):
 
 Random numbers: xoshiro256** (Blackman & Vigna 2018) on a 4-word uint64 state owned by
 one run or one block of episodes; u = (next() >> 11) · 2^−53. Streams never share
-state, so results do not depend on how ``prange`` (episodes) or
-:func:`pgweyl.sim.threads.run_rows` (REINFORCE runs) spread them over threads.
+state, so results do not depend on how :func:`pgweyl.sim.threads.run_rows` (blocks of
+episodes, REINFORCE runs) or ``prange`` (the benchmarks' episode kernels) spread them
+over threads.
+
+REINFORCE has two kernels: :func:`_run` for every rule, batch and sampler, and
+:func:`_run_lean` for batch 1, the vanilla rule, policy "exp" and the lattice walk
+(what ``convergence_probabilities`` runs), which gives the same bits and compiles in a
+fraction of the time.
 """
 
 from __future__ import annotations
