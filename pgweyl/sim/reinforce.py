@@ -121,6 +121,12 @@ def _graph_for(env, rule):
     return records.Graph(np.ascontiguousarray(env.graph.succ, dtype=np.int64), n)
 
 
+def _lean(rule, batch: int, sampler: str, env) -> bool:
+    """Whether :func:`pgweyl.sim.kernels._run_lean` covers the runs: batch 1, the vanilla
+    rule, the lattice walk, policy "exp" (it gives the same bits as the general kernel)."""
+    return batch == 1 and rule.kind == "vanilla" and sampler == "walk" and env.policy_kind == "exp"
+
+
 def _check_baseline(baseline):
     if baseline is None:
         return records.BASELINE_NONE, 0.0, None
@@ -279,21 +285,16 @@ def reinforce(
         np.empty((n_runs, n_records, dim)),
         np.zeros(n_runs, dtype=np.int64),
     )
-    run_rows(
-        kernels._reinforce_rows,
-        n_runs,
-        walk,
-        payoff(env),
-        rule_rec,
-        graph,
-        records.Targets(target_arr, flat_arr, eps),
-        sampler_rec,
-        np.ascontiguousarray(theta0, dtype=np.float64),
-        n_updates,
-        record_every,
-        states,
-        out,
-    )
+    target_rec = records.Targets(target_arr, flat_arr, eps)
+    theta0_arr = np.ascontiguousarray(theta0, dtype=np.float64)
+    if _lean(rule, batch, sampler, env):
+        # The lean twin: same bits, and it compiles without the rules and sampler it
+        # does not use (what convergence_probabilities runs first).
+        args = (walk, payoff(env), rule_rec, target_rec, theta0_arr)
+        run_rows(kernels._reinforce_rows_lean, n_runs, *args, n_updates, record_every, states, out)
+    else:
+        args = (walk, payoff(env), rule_rec, graph, target_rec, sampler_rec, theta0_arr)
+        run_rows(kernels._reinforce_rows, n_runs, *args, n_updates, record_every, states, out)
     errors = out.errors
     if np.any(errors):
         bad = int(np.flatnonzero(errors)[0])
