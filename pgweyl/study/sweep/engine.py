@@ -48,7 +48,8 @@ def sweep(
     Every point of the cartesian grid of ``params`` ({name: values}; knobs of the
     environment and the run settings ``lr``, ``theta0``, ``rule``, ``eps``,
     ``n_updates``) gets its local maxima, the Monte Carlo convergence probabilities
-    (``runs`` REINFORCE runs, seed ``SeedSequence(seed, spawn_key=point index)``) and,
+    (``runs`` REINFORCE runs, seed :func:`~pgweyl.study.sweep.grid.point_seed` of the
+    point's values) and,
     where it applies (policy exp, effective dimension ≤ 2), the θ-chain solver
     (``method``: "auto" — MC everywhere and the chain where it applies; "mc"; "chain";
     "both"). Settings not swept are fixed by the keywords ``run`` (``lr``, ``theta0``,
@@ -56,8 +57,8 @@ def sweep(
     (:class:`pgweyl.landscape.settings.RunSettings`; its ``n_runs`` are ``runs`` and its
     ``seed`` the sweep's), defaults as there; ``grid``: chain nodes per axis (None: the
     solver's default), refined ×2 and ×4 for the grid error. The point ``index`` runs
-    ``grid.task(index).settings`` of :func:`make_grid` — its own seed
-    ``SeedSequence(seed, spawn_key=index)`` put in.
+    ``grid.task(index).settings`` of :func:`make_grid` — its own seed, keyed by the sweep
+    seed and the point's values (not its index), put in.
 
     Returns the xarray Dataset (:mod:`pgweyl.study.sweep.store` has the layout): coordinates
     are the params and ``maximum`` (0 = the global maximum at that point, then the
