@@ -179,7 +179,7 @@ def test_open_sweep_errors(tmp_path):
 
 def test_a_store_too_small_for_a_point_is_refused(tiny, tmp_path):
     grid = make_grid("corridor", {"level": [6]}, runs=10, n_updates=10)
-    store = SweepStore.create(tmp_path / "s.zarr", grid, n_max=1, width=1)
+    store = SweepStore.create(tmp_path / "s.zarr", grid, n_max=1)
     result = {"index": (0,), "n_maxima": 2, "support": ["0", "1"]}
     with pytest.raises(StoreError, match="room for 1"):
         store.write(result)
