@@ -2,12 +2,15 @@
 params, on Dask, into a resumable Zarr store (:func:`pgweyl.sweep`).
 
     pgweyl sweep ENV --param NAME=VALUES [--param ...] [--store PATH.zarr]
+                 [--extend NAME=VALUES ...] [--follow global|treasure|LABEL]
                  [--workers N | --scheduler ADDRESS] [--runs N] [--updates N] [--lr A]
                  [--theta0 ...] [--eps E] [--rule R] [--method auto|mc|chain|both]
                  [--grid N] [--seed S] [--plot FILE] [--json [FILE]] [--quiet]
 
 VALUES is ``a,b,c`` or an integer range ``start:stop[:step]`` (both ends included);
 ``theta0`` takes vectors ``a,b;c,d``. ``--workers 0`` runs in this process without Dask.
+``--extend NAME=VALUES`` adds the values after those of param NAME in the store (the
+rest of the command as it made the store); only the new points run.
 The JSON is the store's content: its settings, ``pgweyl_version`` and versions, and one
 row per point.
 """
@@ -40,6 +43,13 @@ def add_arguments(parser) -> None:
         "repeat for a grid",
     )
     parser.add_argument("--store", default=None, metavar="PATH", help="Zarr store (resumable)")
+    parser.add_argument(
+        "--extend",
+        action="append",
+        default=None,
+        metavar="NAME=VALUES",
+        help="add these values of a swept param to the store (after the stored ones); repeat",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
@@ -66,8 +76,18 @@ def run(args) -> Outcome:
         if name in params:
             raise ArgumentError(f"--param {name} is given twice")
         params[name] = values
+    extend = None
+    if args.extend:
+        if args.store is None:
+            raise ArgumentError("--extend adds points to a store: give --store PATH")
+        extend = {}
+        for text in args.extend:
+            name, values = parse_param(text)
+            if name in extend:
+                raise ArgumentError(f"--extend {name} is given twice")
+            extend[name] = values
     if args.plot:
-        several = [n for n, v in params.items() if len(v) > 1]
+        several = [n for n, v in params.items() if len(v) > 1 or n in (extend or {})]
         if len(several) > 2:
             raise ArgumentError(
                 f"--plot draws one or two swept params against each other; {', '.join(several)} "
@@ -79,6 +99,7 @@ def run(args) -> Outcome:
         params,
         runs=keywords.pop("n_runs"),
         store=args.store,
+        extend=extend,
         client=args.scheduler,
         workers=args.workers,
         progress=False if args.quiet else None,

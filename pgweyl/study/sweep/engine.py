@@ -119,8 +119,11 @@ def sweep(
     target = path
     stored = SweepStore.stored(path) if path is not None else None
     existing, old = None, None
-    if stored is not None and extend is not None and stored_record(stored)["params"] != (
-        json.loads(json.dumps(spec_grid.record()["params"]))
+    if (
+        stored is not None
+        and extend is not None
+        and stored_record(stored)["params"]
+        != (json.loads(json.dumps(spec_grid.record()["params"])))
     ):
         SweepStore.existing(path, base_grid, stored)  # refuses a store of other settings
         old = stored  # copied into the extended store when it is made
