@@ -138,7 +138,9 @@ def difficulty_figure(sweep, ax=None):
     if np.all(x == np.round(x)):
         ax.set_xticks(x) if len(x) <= 12 else integer_axis(ax.xaxis)
     follow = getattr(sweep, "follow", "global")
-    what = "the global maximum" if follow == "global" else f"maximum {follow}"
+    what = {"global": "the global maximum", "treasure": "the treasure"}.get(
+        follow, f"the maximum on steps {follow}"
+    )  # as pgweyl.study.follow.describe (plot does not import study)
     ax.set_ylabel(f"P(ends at {what})")
     ax.set_ylim(-0.02, 1.02)
     mark_changes(ax, x, getattr(sweep, "global_changes", ()))
@@ -154,7 +156,7 @@ def difficulty_figure(sweep, ax=None):
     return fig
 
 
-def mark_changes(ax, x, at, label="global maximum changes") -> list:
+def mark_changes(ax, x, at, label="global maximum changes", color="0.35") -> list:
     """Dotted vertical lines halfway between each value of ``at`` and the value of ``x``
     before it (where the global maximum changes); the first carries ``label``. Returns
     the x positions drawn."""
@@ -163,7 +165,7 @@ def mark_changes(ax, x, at, label="global maximum changes") -> list:
     for v in at:
         k = int(np.flatnonzero(x == float(v))[0])
         pos = 0.5 * (x[k - 1] + x[k]) if k > 0 else x[k]
-        ax.axvline(pos, color="0.35", ls=":", lw=1.2, label=None if drawn else label)
+        ax.axvline(pos, color=color, ls=":", lw=1.2, label=None if drawn else label)
         drawn.append(pos)
     return drawn
 

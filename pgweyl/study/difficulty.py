@@ -73,8 +73,9 @@ class SweepResult(GlobalOdds):
         return dataclass_to_dict(self)
 
     def __repr__(self) -> str:
-        rows = ", ".join(f"{v}: {p:.3f}" for v, p in zip(self.values.tolist(), self.p_mc))
-        what = "global max" if self.follow == "global" else f"maximum {self.follow}"
+        p = self.p_mc if np.isfinite(self.p_mc).any() else self.p_chain
+        rows = ", ".join(f"{v}: {q:.3f}" for v, q in zip(self.values.tolist(), p))
+        what = "global max" if self.follow == "global" else self.follow
         return f"SweepResult({self.family}, {self.param} -> P({what}): {rows})"
 
 

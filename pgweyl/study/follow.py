@@ -67,6 +67,15 @@ def parse_follow(follow) -> str:
     return support_label(steps)
 
 
+def describe(follow) -> str:
+    """Words for the followed maximum: "the global maximum", "the treasure", "the maximum
+    on steps 1,2"."""
+    follow = parse_follow(follow)
+    if follow in ("global", "treasure"):
+        return f"the {follow} maximum" if follow == "global" else "the treasure"
+    return f"the maximum on steps {follow}"
+
+
 def wall_share(env, maximum, wall: int = 0) -> float:
     """P(the walk ends on ``wall``) under the policy of ``maximum`` (clipped to
     :data:`CLIP` off its support). Needs the policy family ``exp`` (θ_i = log π_i)."""
@@ -114,6 +123,7 @@ def changes(values, supports) -> list:
 __all__ = [
     "CLIP",
     "changes",
+    "describe",
     "follow_index",
     "parse_follow",
     "support_label",

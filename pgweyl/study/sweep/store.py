@@ -13,7 +13,8 @@
   solver and |fine − coarse grid|), ``value`` (V at the maximum), ``support`` (its steps
   as indices of ``env.steps.vectors``, "0" or "1,2");
 - per point (dims: params…): ``unresolved`` (Monte Carlo share of runs at no maximum),
-  ``n_maxima``, ``global_maximum`` (its index, 0 by the ordering), ``point_seed`` (the
+  ``n_maxima``, ``global_maximum`` (its index, 0 by the ordering), ``treasure`` (the
+  index of the maximum whose walk ends on wall 0 most often), ``point_seed`` (the
   Monte Carlo seed, keyed by the sweep seed and the point's values:
   :func:`pgweyl.study.sweep.grid.point_seed`) and ``done``; a point whose ``done`` is
   False has not been computed (its other variables are NaN or 0);
@@ -60,7 +61,7 @@ from pgweyl.errors import MissingDependencyError, PgweylError
 #: (format 1: Zarr format 2, one chunk per point, seeds keyed by grid index).
 FORMAT = 2
 MAXIMUM_VARS = ("probability", "ci_low", "ci_high", "chain", "grid_error", "value")
-POINT_VARS = ("unresolved", "n_maxima", "global_maximum", "point_seed")
+POINT_VARS = ("unresolved", "n_maxima", "global_maximum", "treasure", "point_seed")
 LABELLING = (
     "maximum j is the j-th best local maximum by value at that point (0 = the global "
     "maximum); support lists its steps as indices into env.steps.vectors; NaN and '' "
@@ -118,6 +119,11 @@ VARIABLE_ATTRS = {
     "global_maximum": (
         "index of the global maximum",
         "index along maximum of the best maximum (0: maxima are sorted by value)",
+    ),
+    "treasure": (
+        "index of the treasure",
+        "index along maximum of the maximum whose walk ends on wall 0 most often (-1: not "
+        "determined, policy family not exp)",
     ),
     "point_seed": (
         "Monte Carlo seed of the point",
@@ -217,6 +223,28 @@ def check_path(store) -> Path | None:
     if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise StoreError(f"store {str(store)!r}: not writable")
     return path
+
+
+def followed(ds, follow="global"):
+    """The index along ``maximum`` of the followed maximum at every point (a DataArray
+    over the params; −1 where it is absent): ``follow`` is "global" (``global_maximum``),
+    "treasure" (``treasure``) or a support label ("0", "1,2"), as in
+    :mod:`pgweyl.study.follow`."""
+    from pgweyl.study.follow import parse_follow
+
+    follow = parse_follow(follow)
+    if follow == "global":
+        return ds["global_maximum"]
+    if follow == "treasure":
+        return ds["treasure"]
+    hit = ds["support"] == follow
+    return hit.argmax("maximum").where(hit.any("maximum"), -1).astype(np.int64)
+
+
+def at_followed(ds, name: str, index):
+    """``ds[name]`` at the maximum ``index`` (:func:`followed`) of every point, NaN where
+    it is absent."""
+    return ds[name].isel(maximum=index.clip(0)).where(index >= 0)
 
 
 def _stored_attrs(path: Path) -> dict | None:
@@ -409,6 +437,7 @@ class SweepStore:
         data["unresolved"] = (names, _lazy(shape, shards, np.nan, float))
         for name in ("n_maxima", "global_maximum"):
             data[name] = (names, _lazy(shape, shards, 0, np.int64))
+        data["treasure"] = (names, _lazy(shape, shards, -1, np.int64))
         data["point_seed"] = (names, _lazy(shape, shards, 0, np.uint64))
         data["done"] = (names, _lazy(shape, shards, False, bool))
         coords = {**grid.coords(), "maximum": np.arange(n_max)}
@@ -480,6 +509,7 @@ class SweepStore:
         columns["unresolved"] = np.float64(result["unresolved"])
         columns["n_maxima"] = np.int64(n)
         columns["global_maximum"] = np.int64(result["global_maximum"])
+        columns["treasure"] = np.int64(result.get("treasure", -1))
         columns["point_seed"] = np.uint64(result["point_seed"])
         arrays = self._arrays()
         with _hold_interrupts():
@@ -593,8 +623,10 @@ __all__ = [
     "require",
     "StoreError",
     "SweepStore",
+    "at_followed",
     "cf_attrs",
     "check_path",
+    "followed",
     "shard_shape",
     "open_sweep",
     "stored_record",
