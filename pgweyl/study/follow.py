@@ -9,8 +9,8 @@ instead follow one maximum by name:
 - ``"global"`` — the best maximum at each point (ties by support);
 - ``"treasure"`` — the maximum whose walk ends on wall 0 most often: at the maximum's
   policy π*, argmax over maxima of P_{π*}(the exit point lies on wall 0) (the catalog
-  puts the treasure at wall 0; a one-step support is a deterministic walk, evaluated at
-  π clipped to :data:`CLIP` so its exit law is finite);
+  puts the treasure at wall 0; a one-step support is a deterministic straight walk, a
+  larger face is evaluated at π* clipped to :data:`CLIP` off the face);
 - a support label ``"0"`` or ``"1,2"`` — the maximum on that face of the steps (indices
   into ``env.steps.vectors``), absent (NaN) where the point has no such maximum.
 
@@ -76,15 +76,28 @@ def describe(follow) -> str:
     return f"the maximum on steps {follow}"
 
 
+def straight_exit(env, step) -> tuple:
+    """The walls where the deterministic walk start, start + s, start + 2s, … first
+    leaves the open alcove (() if it does not within 10·level + 10 steps)."""
+    x = np.array(env.start, dtype=np.int64)
+    s = np.asarray(step, dtype=np.int64)
+    for _ in range(10 * int(env.alcove.level) + 10):
+        x = x + s
+        if not env.alcove.is_interior(x):
+            return tuple(env.alcove.walls_at(x))
+    return ()
+
+
 def wall_share(env, maximum, wall: int = 0) -> float:
-    """P(the walk ends on ``wall``) under the policy of ``maximum`` (clipped to
-    :data:`CLIP` off its support). Needs the policy family ``exp`` (θ_i = log π_i)."""
-    n_steps = len(env.steps.vectors)
-    if env.theta_dim != n_steps:
-        raise ArgumentError(
-            "follow='treasure' needs the exp policy (one θ per step); follow a support "
-            "label instead"
-        )
+    """P(the walk ends on ``wall``) under the policy of ``maximum``. A one-step support is
+    a deterministic straight walk (:func:`straight_exit`: 1 or 0); a larger face is
+    evaluated exactly at its policy clipped to :data:`CLIP` off the face, which needs the
+    exp family with one θ per step (NaN otherwise)."""
+    steps = np.asarray(env.steps.vectors)
+    if len(maximum.support) == 1:
+        return float(wall in straight_exit(env, steps[int(maximum.support[0])]))
+    if env.theta_dim != len(steps) or env.policy_kind != "exp":
+        return float("nan")
     p = np.clip(np.asarray(maximum.policy, dtype=float), CLIP, None)
     theta = np.log(p / p.sum())
     dist = env.value_distribution(theta - theta.mean(), tol=TREASURE_TOL)
@@ -93,10 +106,11 @@ def wall_share(env, maximum, wall: int = 0) -> float:
 
 def treasure_index(env, maxima) -> int:
     """Index in ``maxima`` of the treasure: the maximum whose walk ends on wall 0 most
-    often (ties: the first)."""
-    if not maxima:
+    often (ties: the first; −1 when no maximum reaches wall 0 or none can be told)."""
+    shares = np.array([wall_share(env, m, 0) for m in maxima], dtype=float)
+    if not np.any(shares > 0):
         return -1
-    return int(np.argmax([wall_share(env, m, 0) for m in maxima]))
+    return int(np.nanargmax(shares))
 
 
 def follow_index(env, maxima, follow) -> int:
@@ -126,6 +140,7 @@ __all__ = [
     "describe",
     "follow_index",
     "parse_follow",
+    "straight_exit",
     "support_label",
     "treasure_index",
     "wall_share",

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from pgweyl._version import __version__
-from pgweyl.errors import ArgumentError
+from pgweyl.errors import PgweylError
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.study.follow import support_label, treasure_index
 from pgweyl.study.odds import point_odds, solve_chain
@@ -49,13 +49,13 @@ def numeric_versions() -> dict:
 
 
 def env_treasure(spec, maxima) -> int:
-    """Index in ``maxima`` of the treasure (−1 where the policy family is not ``exp``),
-    once per environment and process."""
+    """Index in ``maxima`` of the treasure (−1 where it cannot be told), once per
+    environment and process."""
     key = (spec_key(spec), tuple((support_label(m.support), m.value) for m in maxima))
     if key not in _TREASURES:
         try:
             _TREASURES[key] = treasure_index(spec.build(), maxima)
-        except ArgumentError:
+        except PgweylError:  # e.g. an exit law that cannot be cut at its tolerance
             _TREASURES[key] = -1
     return _TREASURES[key]
 

@@ -74,3 +74,14 @@ def test_cli_follow(tmp_path):
     d = json.loads((tmp_path / "s.json").read_text())
     assert d["follow"] == "treasure" and d["global_changes"] == [7]
     assert [row["followed"] for row in d["rows"]] == [0, 0, 1, 1]
+
+
+def test_the_treasure_of_the_triangle_is_the_walk_to_wall_0():
+    from pgweyl.study.follow import straight_exit, treasure_index
+
+    # Start (2, 1, 0) in x1 > x2 > x3 > x1 − level: step e1 raises x1 − x3 to the level
+    # (wall 0), e2 meets x1 = x2 (wall 1) at once, e3 meets x2 = x3 (wall 2).
+    env = pw.make_env("triangle", level=6)
+    assert [straight_exit(env, e) for e in np.eye(3, dtype=int)] == [(0,), (1,), (2,)]
+    maxima = pw.local_maxima(env, basin_samples=0)
+    assert maxima[treasure_index(env, maxima)].support == (0,)
