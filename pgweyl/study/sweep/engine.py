@@ -119,12 +119,9 @@ def sweep(
     target = path
     stored = SweepStore.stored(path) if path is not None else None
     existing, old = None, None
-    if (
-        stored is not None
-        and extend is not None
-        and stored_record(stored)["params"]
-        != (json.loads(json.dumps(spec_grid.record()["params"])))
-    ):
+    wanted = json.loads(json.dumps(spec_grid.record()["params"]))  # as stored (JSON)
+    if stored is not None and extend is not None and stored_record(stored)["params"] != wanted:
+        # Not yet extended: the store must be the one ``params`` made.
         SweepStore.existing(path, base_grid, stored)  # refuses a store of other settings
         old = stored  # copied into the extended store when it is made
     elif stored is not None:
