@@ -26,7 +26,13 @@ import pgweyl
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-EXECUTABLE_PAGES = ["index.md", "tutorial.md", "rules.md", "api.md"]
+# The tutorial runs every study once (about 15 s): slow, run by CI with -m slow.
+EXECUTABLE_PAGES = [
+    "index.md",
+    pytest.param("tutorial.md", marks=pytest.mark.slow),
+    "rules.md",
+    "api.md",
+]
 NOT_RUN = "# not run"
 
 _BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)

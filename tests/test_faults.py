@@ -506,6 +506,7 @@ def test_demo_output_name_taken_by_a_directory(tmp_path):
     assert listing(out) == ["summary.json"]
 
 
+@pytest.mark.slow
 def test_demo_full_disk_leaves_no_partial_output(tmp_path):
     """A file-size limit of 80 kB lets the first figures through and stops a later one;
     the demo stages into a temporary folder, so OUT keeps only what was there before."""
@@ -529,6 +530,7 @@ def test_full_disk_json_keeps_the_old_file(tmp_path):
     assert listing(tmp_path) == ["v.json"] and old.read_text() == "old\n"  # no temp file left
 
 
+@pytest.mark.slow
 def test_full_disk_plot_writes_neither_figure(tmp_path):
     r = run(
         [
@@ -615,6 +617,7 @@ def test_a_file_named_like_a_catalog_entry_does_not_shadow_it(tmp_path):
     assert json.loads(r.stdout)["env"]["level"] == 8
 
 
+@pytest.mark.slow
 def test_sweep_accepts_a_toml_family(inputs, tmp_path):
     r = run(
         [
@@ -653,6 +656,7 @@ def test_check_rare_event_is_no_disagreement(tmp_path):
     assert "binom k=0 p=1" in r.stdout and r.stdout.rstrip().endswith("agree")
 
 
+@pytest.mark.slow
 def test_converge_auto_on_simplex_runs_monte_carlo_only(tmp_path):
     r = run(
         ["converge", "simplex", "--runs", "100", "--updates", "2000", "--quiet", "--json"], tmp_path

@@ -32,6 +32,7 @@ def run(*argv):
     return out.data, "\n".join(out.format(out.data))
 
 
+@pytest.mark.slow
 def test_reference_agent_on_a_spec():
     data, text = run(
         "corridor:level=4,trap_distance=1",

@@ -221,6 +221,7 @@ def test_bad_input_one_line_exit_2_no_files(args, fragment, bad_files, tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing written (the cwd stays empty)
 
 
+@pytest.mark.slow
 def test_converge_and_sweep_plots(tmp_path):
     r = run(
         "converge",
@@ -270,6 +271,7 @@ def test_converge_auto_runs_both_routes_and_says_so():
         assert re.fullmatch(r"0\.0*[1-9]|[1-9]e-\d+", part.split("± ")[1]), part
 
 
+@pytest.mark.slow
 def test_converge_with_a_rule_runs_its_chain_and_names_the_objective():
     r = run(
         "converge",

@@ -57,6 +57,7 @@ def _follow_across_the_switch(levels, switch, trap_reward):
     return treasure
 
 
+@pytest.mark.slow
 def test_following_the_treasure_across_the_switch_of_the_global_maximum():
     _follow_across_the_switch([5, 6, 7, 8], 7, trap_reward=0.9)  # 0.95^4 < 0.855 < 0.95^3
 

@@ -103,6 +103,7 @@ def test_a_200_point_store_has_fewer_than_200_files(tmp_path):
     assert ds.support.values[19, 9].tolist() == ["0", "1"]
 
 
+@pytest.mark.slow
 def test_extension_equals_a_fresh_sweep(tmp_path, monkeypatch):
     store = tmp_path / "s.zarr"
     params = {"level": [5, 6], "lr": [0.5]}
