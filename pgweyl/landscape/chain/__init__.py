@@ -67,6 +67,7 @@ import time
 import numpy as np
 
 from pgweyl import validate
+from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain.limit import depth_walk
 from pgweyl.landscape.chain.result import ChainLevel, ChainResult
@@ -172,10 +173,7 @@ def chain_refusal(env, rule="vanilla") -> str | None:
     if dim > 2:
         return f"the chain solver handles effective dimension 1 or 2, not {dim}"
     if not rule.markov():
-        return (
-            f"the chain solver needs θ to be a Markov chain, which it is not under rule "
-            f"{rule} (a running-mean baseline or a decaying step); use Monte Carlo"
-        )
+        return _not_markov(rule)
     if rule.kind == "natural" and dim == 2:
         # F(θ)⁺ grows like 1/min π along the faces of the policy simplex, where the 2-D
         # chain is transient out to infinity: steps leave any box, and clamping them
@@ -189,16 +187,21 @@ def chain_refusal(env, rule="vanilla") -> str | None:
     return None
 
 
+def _not_markov(rule) -> str:
+    """The one refusal text of a rule under which θ is not a Markov chain."""
+    return (
+        f"the chain solver needs θ to be a Markov chain, which it is not under rule "
+        f"{rule} (a running-mean baseline or a decaying step); use Monte Carlo"
+    )
+
+
 def _chain_rule(rule):
     """The parsed rule, refused (:class:`pgweyl.rules.RuleError`) unless θ is Markov."""
     from pgweyl.rules import RuleError, parse_rule
 
     rule = parse_rule("vanilla" if rule is None else rule)
     if not rule.markov():
-        raise RuleError(
-            f"the chain solver needs θ to be a Markov chain, which it is not under rule "
-            f"{rule} (a running-mean baseline or a decaying step); use Monte Carlo"
-        )
+        raise RuleError(_not_markov(rule))
     return rule
 
 
@@ -220,7 +223,7 @@ def chain_absorption(
     bounds=None,
     maxima=None,
     baseline=0.0,
-    tol=1e-12,
+    tol=DEFAULT_TOL,
     min_prob=None,
     refine=True,
     chunk=512,

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
 
 #: Depth (in y) at which the depth walk's parameters are read off the exact kernel.
@@ -113,7 +114,7 @@ def lundberg_root(rate: float, kicks, weights) -> float:
     return float(brentq(f, lo, hi, xtol=1e-300, rtol=1e-15, maxiter=200))
 
 
-def depth_walk(env, maxima, j, *, lr, baseline, rule, L, tol=1e-12) -> DepthWalk:
+def depth_walk(env, maxima, j, *, lr, baseline, rule, L, tol=DEFAULT_TOL) -> DepthWalk:
     """The :class:`DepthWalk` of vertex maximum ``j`` of a 1-D chain, read off the exact
     kernel at depth :data:`REFERENCE_DEPTH` and checked there against depth + 4 (the
     parameters must agree to 1e−9; a rule whose kicks grow with depth, such as the
