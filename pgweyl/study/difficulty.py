@@ -4,8 +4,10 @@ For each value of one catalog knob (the family's difficulty knob, ``level`` by
 default) build the environment, find its local maxima, and compute the probability that
 policy gradient from θ_0 ends at the *global* maximum (the best value): by Monte Carlo
 (Wilson 95% interval) and, where the effective dimension is 1 or 2, by the θ-chain
-solver (with its grid error). The trap/treasure story of THEORY §3 is this curve
-falling as the treasure moves away.
+solver (with its grid error), both as the first entry into the ε-ball; beside them, where
+the chain's ε → 0 limit applies (effective dimension 1, no entropy), P(θ_n → the global
+maximum as n → ∞) with its bound (:mod:`pgweyl.study.odds`). The trap/treasure story of
+THEORY §3 is this curve falling as the treasure moves away.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ def difficulty_sweep(
     param: str | None = None,
     knobs: dict | None = None,
     settings: RunSettings | None = None,
+    limit: bool = True,
     progress=None,
     **run,
 ) -> SweepResult:
@@ -94,11 +97,16 @@ def difficulty_sweep(
     first computation.
 
     ``param``: the knob swept (default the family's difficulty knob ``level``); other
-    knobs from ``knobs``.
+    knobs from ``knobs``. ``limit``: also solve the ε → 0 limit wherever the chain runs
+    and the limit applies (:func:`pgweyl.study.odds.solve_limit`, on ``grid`` nodes
+    over the limit's box; NaN elsewhere); False skips it (about as costly again as the
+    chain at ε).
 
     >>> sweep = difficulty_sweep("corridor", [4, 8], method="chain", grid=101, progress=False)
-    >>> sweep.p_chain.round(3)
+    >>> sweep.p_chain.round(3)                 # first entry into the σ(−8)-ball
     array([0.711, 0.371])
+    >>> bool((sweep.p_limit < sweep.p_chain).all())   # the ε → 0 limit is lower
+    True
     """
     settings = settings_of(settings, **run)
     if family not in FAMILIES:
@@ -117,6 +125,8 @@ def difficulty_sweep(
         )
     if not values:
         raise ArgumentError("the sweep needs at least one value")
+    if not isinstance(limit, (bool, np.bool_)):
+        raise ArgumentError(f"limit must be True or False, got {limit!r}")
     knobs = dict(knobs or {})
     # Build every environment first, the hardest (largest value) first: a value that is
     # invalid or too large for the memory budget is refused before any long work.
@@ -141,7 +151,14 @@ def difficulty_sweep(
         out["global_value"][i] = maxima[best].value
         mc, chain = routes[i]
         odds = global_odds(
-            env, settings, maxima, best, mc=mc, chain=chain or None, progress=progress
+            env,
+            settings,
+            maxima,
+            best,
+            mc=mc,
+            chain=chain or None,
+            limit="auto" if chain and limit else None,
+            progress=progress,
         )
         grids.append(odds.pop("grid"))
         for k, v in odds.items():
