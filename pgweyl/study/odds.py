@@ -52,7 +52,11 @@ LIMIT_LABEL = "limit n → ∞ (ε → 0)"
 
 def first_entry_label(eps: float) -> str:
     """What the first-entry columns hold at radius ``eps``, for tables and JSON."""
-    return f"first entry into the ε-ball (ε = {eps:.3g})"
+    return (
+        f"first entry into the ε-ball (ε = {eps:.3g})"
+        if eps >= 0.01
+        else (f"first entry into the ε-ball (ε = {eps:.2e})")
+    )
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
