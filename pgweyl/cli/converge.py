@@ -95,7 +95,7 @@ def run(args) -> Outcome:
             env, settings=settings.replace(method="mc"), maxima=maxima, progress=progress(args)
         )
         out["monte_carlo"] = {
-            "quantity": first_entry,  # within the update budget: "unresolved" says
+            "quantity": first_entry,  # within the update budget; "unresolved" is the rest
             **res.to_dict(),
         }
     out["limit"] = {"quantity": LIMIT_LABEL, **_limit(args, env, settings, maxima, chain_runs)}
