@@ -552,12 +552,19 @@ def test_difficulty_figure(tmp_path, sweep):
     assert "global maximum" in ax2.get_ylabel()
     assert np.allclose(ax2.lines[0].get_ydata(), sweep.global_value)
     assert ax.get_xticks().tolist() == [4.0, 6.0]
+    # first entry and the ε → 0 limit, each named, the limit's markers at p_limit
+    labels = ax.get_legend_handles_labels()[1]
+    assert "chain solver, first entry into the ε-ball (± grid error)" in labels
+    assert "chain solver, limit n → ∞ (ε → 0)" in labels
+    assert np.isfinite(sweep.p_limit).all()
+    marks = [c for c in ax.containers if c.get_label() == "chain solver, limit n → ∞ (ε → 0)"]
+    assert np.allclose(marks[0].lines[0].get_ydata(), sweep.p_limit)
     check_saved(fig, tmp_path, "difficulty")
 
 
 def test_difficulty_figure_without_chain_values(tmp_path, sweep):
     nan = np.full(len(sweep.values), np.nan)
-    mc_only = dataclasses.replace(sweep, p_chain=nan, grid_error=nan)
+    mc_only = dataclasses.replace(sweep, p_chain=nan, grid_error=nan, p_limit=nan, limit_error=nan)
     fig = plot.difficulty_figure(mc_only)
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert "Monte Carlo" in labels and not any("chain" in s for s in labels)

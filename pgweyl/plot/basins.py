@@ -108,8 +108,9 @@ def difficulty_figure(sweep, ax=None):
 
     Drawn from a :class:`pgweyl.study.SweepResult`: the Monte Carlo share with its
     Wilson 95% band (``ci_low``..``ci_high``), the chain solver's absorption
-    probability as markers with error bars = its grid error (fine − coarse grid), and on
-    a second y-axis the value of the followed maximum (the global one by default). A
+    probability (first entry into the ε-ball) as markers with error bars = its grid
+    error, the ε → 0 limit where the sweep solved it (``p_limit`` ± ``limit_error``), and
+    on a second y-axis the value of the followed maximum (the global one by default). A
     dotted vertical line marks each value where the global maximum changes (between that
     value and the one before). Points where a method was not run (NaN) are left out; an
     integer knob (the level) gets integer ticks."""
@@ -132,7 +133,20 @@ def difficulty_figure(sweep, ax=None):
             ms=6,
             mfc="none",
             capsize=3,
-            label="chain solver (± grid error)",
+            label="chain solver, first entry into the ε-ball (± grid error)",
+        )
+    p_lim = np.asarray(getattr(sweep, "p_limit", np.full(len(x), np.nan)), dtype=float)
+    if np.isfinite(p_lim).any():
+        ax.errorbar(
+            x,
+            p_lim,
+            yerr=np.nan_to_num(np.asarray(sweep.limit_error, dtype=float)),
+            fmt="^",
+            color="tab:purple",
+            ms=6,
+            mfc="none",
+            capsize=3,
+            label="chain solver, limit n → ∞ (ε → 0)",
         )
     ax.set_xlabel(sweep.param)
     if np.all(x == np.round(x)):

@@ -5,9 +5,12 @@ default) build the environment, find its local maxima, and compute the probabili
 policy gradient from θ_0 ends at the *global* maximum (the best value) — or at one
 maximum followed by name across the values (``follow``: "treasure" or a support label,
 :mod:`pgweyl.study.follow`) — by Monte Carlo (Wilson 95% interval) and, where the
-effective dimension is 1 or 2, by the θ-chain solver (with its grid error). The
-trap/treasure story of THEORY §3 is this curve falling as the treasure moves away; the
-values where the global maximum changes are recorded (``global_changes``).
+effective dimension is 1 or 2, by the θ-chain solver (with its grid error), both as the
+first entry into the ε-ball; beside them, where the chain's ε → 0 limit applies
+(effective dimension 1, no entropy), P(θ_n → that maximum as n → ∞) with its bound
+(:mod:`pgweyl.study.odds`). The trap/treasure story of THEORY §3 is this curve falling as
+the treasure moves away; the values where the global maximum changes are recorded
+(``global_changes``).
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ def difficulty_sweep(
     knobs: dict | None = None,
     settings: RunSettings | None = None,
     follow: str = "global",
+    limit: bool = True,
     progress=None,
     **run,
 ) -> SweepResult:
@@ -113,10 +117,16 @@ def difficulty_sweep(
     (default: the best at each value, which may change along the sweep: see
     ``global_changes``), "treasure" (the one ending on wall 0) or a support label ("0",
     "1,2"; NaN where no maximum has that support).
+    ``limit``: also solve the ε → 0 limit wherever the chain runs
+    and the limit applies (:func:`pgweyl.study.odds.solve_limit`, on ``grid`` nodes
+    over the limit's box; NaN elsewhere); False skips it (about as costly again as the
+    chain at ε).
 
     >>> sweep = difficulty_sweep("corridor", [4, 8], method="chain", grid=101, progress=False)
-    >>> sweep.p_chain.round(3)
+    >>> sweep.p_chain.round(3)                 # first entry into the σ(−8)-ball
     array([0.711, 0.371])
+    >>> bool((sweep.p_limit < sweep.p_chain).all())   # the ε → 0 limit is lower
+    True
     """
     settings = settings_of(settings, **run)
     follow = parse_follow(follow)
@@ -136,6 +146,8 @@ def difficulty_sweep(
         )
     if not values:
         raise ArgumentError("the sweep needs at least one value")
+    if not isinstance(limit, (bool, np.bool_)):
+        raise ArgumentError(f"limit must be True or False, got {limit!r}")
     knobs = dict(knobs or {})
     # Build every environment first, the hardest (largest value) first: a value that is
     # invalid or too large for the memory budget is refused before any long work.
@@ -165,7 +177,16 @@ def difficulty_sweep(
             continue
         out["followed_value"][i] = maxima[j].value
         mc, chain = routes[i]
-        odds = global_odds(env, settings, maxima, j, mc=mc, chain=chain or None, progress=progress)
+        odds = global_odds(
+            env,
+            settings,
+            maxima,
+            j,
+            mc=mc,
+            chain=chain or None,
+            limit="auto" if chain and limit else None,
+            progress=progress,
+        )
         grids.append(odds.pop("grid"))
         for k, v in odds.items():
             out[k][i] = v

@@ -265,10 +265,13 @@ def test_converge_auto_runs_both_routes_and_says_so():
     assert "methods: mc, chain" in r.stdout
     # the grid error is printed with one significant digit, never as ± 0.0000
     assert "± 0.0000" not in r.stdout
-    chain_parts = [ln.split("chain ")[1] for ln in r.stdout.splitlines() if "chain 0." in ln]
-    assert len(chain_parts) == 2
-    for part in chain_parts:  # one significant digit: 0.002 or 4e-05
-        assert re.fullmatch(r"0\.0*[1-9]|[1-9]e-\d+", part.split("± ")[1]), part
+    rows = [ln for ln in r.stdout.splitlines() if "chain 0." in ln]
+    assert len(rows) == 2
+    for row in rows:  # one significant digit: 0.002 or 4e-05 (first entry, then the limit)
+        errors = [part.split()[0] for part in row.split("± ")[1:]]
+        assert len(errors) == 2, row
+        for err in errors:
+            assert re.fullmatch(r"0\.0*[1-9]|[1-9]e-\d+", err), row
 
 
 @pytest.mark.slow
