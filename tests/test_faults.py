@@ -762,9 +762,10 @@ def test_a_bug_shows_its_traceback(tmp_path):
     must propagate (Python exits 1 with the traceback)."""
     code = (
         "import sys, pgweyl.cli as c\n"
+        "from pgweyl.cli import envs\n"
         "def bug(args):\n"
         "    raise TypeError('planted bug')\n"
-        "c.cmd_envs = bug\n"
+        "envs.run = bug\n"
         "sys.exit(c.main(['envs']))\n"
     )
     r = subprocess.run(
