@@ -185,13 +185,13 @@ def test_absorbing_start_and_infinite_mean(corridor, maxima):
     res = chain.absorbed_by([9.0, 0.0], 5)
     assert res.probabilities[0].tolist() == [1.0, 0.0]
     assert chain.mean_updates([9.0, 0.0]).value == 0.0
-    # a chain that is never absorbed: no absorbing state reachable (B = 0, Q = I)
+    # a chain that is never absorbed: no absorbing state reachable (B = 0, A = I − Q = 0)
     import dataclasses
 
     import scipy.sparse as sp
 
     levels = tuple(
-        dataclasses.replace(lev, Q=sp.identity(lev.n_states, format="csr"), B=np.zeros_like(lev.B))
+        dataclasses.replace(lev, A=sp.csr_matrix(lev.A.shape), B=np.zeros_like(lev.B))
         for lev in chain.levels
     )
     stuck = dataclasses.replace(chain, levels=levels)

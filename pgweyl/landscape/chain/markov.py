@@ -67,6 +67,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -77,6 +78,7 @@ from pgweyl.landscape.chain import (
     DEFAULT_MIN_PROB,
     _chain_rule,
     _check_bounds,
+    _is_limit,
     chain_refusal,
     default_grid,
     default_half_width,
@@ -107,24 +109,46 @@ SURE_TOL = 1e-9
 
 @dataclass(frozen=True, eq=False, repr=False)
 class ChainLevel:
-    """The chain on one grid: ``grid``, ``Q`` (CSR, unknowns × unknowns: the transient
-    block), ``B`` (unknowns × maxima: one-step absorption), ``unknown`` (flat node index
-    of each row), ``pos`` (row of each node, −1 for absorbing nodes beyond the ghost band),
-    ``label`` (−1 transient, j absorbing at maximum j, per node), ``tail`` (largest
-    P(T > N) left out of a row), ``lumped`` (largest mass of cells lumped in one row)."""
+    """The chain on one grid: ``grid``, ``A`` (CSR, unknowns × unknowns: the solver's
+    I − P, unscaled, its diagonal the probability of leaving the node, written without
+    cancellation), ``B`` (unknowns × maxima: one-step absorption), ``unknown`` (flat node
+    index of each row), ``pos`` (row of each node, −1 for absorbing nodes beyond the ghost
+    band), ``label`` (−1 transient, j absorbing at maximum j, per node), ``tail`` (largest
+    P(T > N) left out of a row), ``lumped`` (largest mass of cells lumped in one row),
+    ``order`` (stencil degree). :attr:`Q` (the transient block, I − A) is derived."""
 
     grid: Grid
-    Q: object
+    A: object
     B: np.ndarray
     unknown: np.ndarray
     pos: np.ndarray
     label: np.ndarray
     tail: float
     lumped: float
+    order: int
 
     @property
     def n_states(self) -> int:
-        return int(self.Q.shape[0])
+        return int(self.A.shape[0])
+
+    @cached_property
+    def Q(self):
+        """The transient block I − A (CSR). Off the diagonal Q_ij = −A_ij exactly; on it
+        Q_ii = P_ii = 1 − leave_i, exact to an ulp of 1 (Sterbenz for leave ∈ [½, 2]).
+        With degree ≥ 2 P_ii may be negative: a landing point a node or more away puts
+        the origin at the far end of its stencil, whose Lagrange weight is negative
+        (−0.094 on the corridor at 65 nodes), and that entry is kept, or the row would
+        no longer sum to 1 − tail. With degree 1 every weight is ≥ 0, so P_ii ≥ 0 and a
+        rounding to −1e−16 where nearly all the mass leaves is clipped to 0."""
+        import scipy.sparse as sp
+
+        d = 1.0 - self.A.diagonal()
+        if self.order == 1:
+            d = np.maximum(d, 0.0)
+        Q = (-self.A).tocsr()
+        Q.setdiag(d)
+        Q.eliminate_zeros()
+        return Q
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -408,9 +432,9 @@ class ThetaChain:
                 values.append(0.0)
                 absorbed.append(float(a0.sum()))
                 continue
-            A = (sp.identity(lev.n_states, format="csc") - lev.Q).tocsc()
+            # the solver's I − P itself (its diagonal is the leaving mass, not 1 − P_ii)
             try:
-                lu = splu(A)
+                lu = splu(sp.csc_matrix(lev.A))
                 rhs = np.column_stack([np.ones(lev.n_states), lev.B.sum(axis=1)])
                 x = lu.solve(rhs)
             except RuntimeError:  # exactly singular: a closed transient class
@@ -484,6 +508,13 @@ def theta_chain(
     from pgweyl.landscape.maxima import local_maxima
 
     lr = validate.positive_real("lr", lr)
+    if _is_limit(eps):
+        # absorbed_by(θ₀, n) at finite n is a first entry at a radius ε > 0; the limit
+        # ε → 0 is reached only as n → ∞, which chain_absorption solves directly
+        raise ArgumentError(
+            "theta_chain needs eps > 0 (absorption by update n is first entry at radius ε); "
+            "for the ε → 0 limit use chain_absorption(env, lr, eps=0)"
+        )
     eps = validate.eps(eps)
     tol = validate.tol(tol)
     order = int(validate.choice("order", str(order), ("1", "2", "3")))
@@ -501,6 +532,9 @@ def theta_chain(
         min_prob = validate.finite_real("min_prob", min_prob, 0.0, 1.0, hi_open=True)
     if bounds is None:
         half = default_half_width(2 if rule.kind == "entropy" else dim, eps)
+        # as chain_absorption: a few ulps beyond log((1−ε)/ε), so that the end nodes are
+        # surely absorbing and the box is the solver's
+        half += 16 * math.ulp(half)
         bounds = (-half, half)
     lo, hi = _check_bounds(bounds, dim)
     smallest = order * 2 ** (LEVELS - 1) + 1
@@ -533,26 +567,21 @@ def theta_chain(
             min_prob=min_prob,
             chunk=chunk,
             linear=False,
+            # as chain_absorption: in 1-D truncation and lumping relative to σ, the mass
+            # of the non-quiet episodes (an absolute tol would swamp them near a vertex)
+            relative=dim == 1,
         )
-        import scipy.sparse as sp
-
-        # Q = I − A; the explicit zeros left where I and −P cancel are dropped. A's
-        # diagonal is the mass that leaves a node, so Q_ii = 1 − leave is exact to an ulp
-        # of 1; where nearly everything leaves that ulp can come out −4e−16 — clipped, as
-        # P_ii = Σ_c p_c w_self,c ≥ 0 (w_self ≥ 3/4 for every stencil degree used).
-        Q = (sp.identity(s.A.shape[0], format="csr") - s.A).tocsr()
-        Q.setdiag(np.maximum(Q.diagonal(), 0.0))
-        Q.eliminate_zeros()
         levels.append(
             ChainLevel(
                 grid=g,
-                Q=Q,
+                A=s.A,
                 B=s.b,
                 unknown=s.unknown,
                 pos=s.pos,
                 label=s.label,
                 tail=float(s.tail),
                 lumped=float(s.lumped),
+                order=order,
             )
         )
     return ThetaChain(
