@@ -140,7 +140,6 @@ class ChainLevel:
         (−0.094 on the corridor at 65 nodes), and that entry is kept, or the row would
         no longer sum to 1 − tail. With degree 1 every weight is ≥ 0, so P_ii ≥ 0 and a
         rounding to −1e−16 where nearly all the mass leaves is clipped to 0."""
-        import scipy.sparse as sp
 
         d = 1.0 - self.A.diagonal()
         if self.order == 1:
