@@ -36,7 +36,11 @@ Qⁿ is never built from n products: the transient block is squared, Q^{2^{j+1}}
 (Q^{2^j})², with S_{2^{j+1}} = S_{2^j} + Q^{2^j} S_{2^j}, and n is read bit by bit from
 the lowest (v S_{m + 2^j} = v S_m + (v Q^m) S_{2^j}; powers of Q commute): ⌈log₂ n⌉
 dense squarings, whatever n (fewer once the rows of |Q^{2^j}| sum below
-``POWER_FLOOR``: the higher powers vanish in double precision). Why dense squaring: the
+``POWER_FLOOR``: the higher powers vanish in double precision). Near-deterministic
+policies are the normal case: deep in a vertex a node leaves at a rate far below ulp(1),
+so the squaring starts from E = I − Q = A (the solver's matrix, whose diagonal is the
+leaving mass, never 1 − P_ii) and squares E_{2m} = 2E_m − E_m² until every node has
+left with probability ≥ ½ over m updates; only then is Q^m = I − E_m formed. Why dense squaring: the
 transient block's powers fill in (after ~10³ updates θ_n may be anywhere in the box), so
 sparse squaring gains nothing;
 Krylov methods for Qⁿv (there is no uniformisation for a discrete-time chain) need a
@@ -331,25 +335,48 @@ class ThetaChain:
         Acc = np.tile(a0, (len(ns), 1))
         if m == 0:
             return W, Acc
-        Qj = lev.Q.toarray()  # Q^{2^j}
+        # While some node still keeps most of its mass over 2^j updates, the power is
+        # carried as E_j = I − Q^{2^j} (E_0 = A, the leaving mass on its diagonal): a node
+        # deep in a vertex leaves at a rate far below ulp(1), which Q_ii = 1 − leave would
+        # round away. E_{j+1} = 2E_j − E_j² holds those rates (I − (1 − δ)² = 2δ − δ²
+        # with δ itself stored), and vQ^{2^j} = v − vE_j. Once every diagonal entry of
+        # E_j is ≥ ½, I − E_j is exact on the diagonal (Sterbenz) and the squaring goes
+        # on with Q^{2^j} itself, whose entries can then fall below POWER_FLOOR.
+        Ej = lev.A.toarray()
+        Qj = None  # Q^{2^j} once switched
         Sj = np.asarray(lev.B, dtype=float).copy()  # S_{2^j} = Σ_{k<2^j} Q^k B
         rest = ns.astype(np.int64).copy()
         while rest.any():
             odd = (rest & 1).astype(bool)
             if odd.any():
                 Acc[odd] += W[odd] @ Sj
-                W[odd] = W[odd] @ Qj
+                W[odd] = W[odd] @ Qj if Qj is not None else W[odd] - W[odd] @ Ej
             rest >>= 1
-            if rest.any():
+            if not rest.any():
+                break
+            if Qj is None:
+                # S_{2m} = S_m + Q^m S_m = 2S_m − E_m S_m; E_{2m} = 2E_m − E_m²
+                Sj = 2.0 * Sj - Ej @ Sj
+                sq = Ej @ Ej
+                sq -= Ej
+                sq -= Ej
+                np.negative(sq, out=sq)
+                Ej = sq
+                if Ej.diagonal().min() >= 0.5:
+                    Qj = Ej
+                    np.negative(Qj, out=Qj)
+                    Qj[np.diag_indices(m)] += 1.0  # exact: −E_ii + 1 with E_ii ∈ [½, 2]
+                    Ej = None
+            else:
                 Sj = Sj + Qj @ Sj
                 Qj = Qj @ Qj
-                if np.abs(Qj).sum(axis=1).max() < POWER_FLOOR:
-                    # Q^{2^j} is below rounding: every higher power is 0 and S_{2^j} = S_∞
-                    # to double precision, whatever bits of n are left.
-                    left = rest > 0
-                    Acc[left] += W[left] @ Sj
-                    W[left] = 0.0
-                    break
+            if Qj is not None and np.abs(Qj).sum(axis=1).max() < POWER_FLOOR:
+                # Q^{2^j} is below rounding: every higher power is 0 and S_{2^j} = S_∞ to
+                # double precision, whatever bits of n are left.
+                left = rest > 0
+                Acc[left] += W[left] @ Sj
+                W[left] = 0.0
+                break
         return W, Acc
 
     def _check_ns(self, n) -> tuple[np.ndarray, bool]:
