@@ -12,11 +12,18 @@ and the kernel
 
     K = [[Q, B], [0, I]],   Q = I − A (u × u),   B = b (u × maxima),
 
-where A, b are the solver's system (I − P) x = b. A row of Q plus the same row of B sums
-to 1 − (the tail P(T > N) of the node's value distribution, ≤ ``tol``). With ``order=2``
-(the solver's stencils and the default here) K has entries of both signs (the Lagrange
-weights of a short step, e.g. −0.08 in :mod:`pgweyl.landscape.chain.grid`), rows still
-sum to 1 − tail, and the "law" on the nodes is a signed measure whose integrals against
+where A, b are the solver's system (I − P) x = b as :func:`assemble` writes it (before
+the 1-D solver divides its rows by the diagonal): the same box and, in 1-D, the same
+truncation and lumping relative to σ, the mass of the non-quiet episodes. A's diagonal
+is the mass that leaves the node, written without cancellation; it is kept
+(:attr:`ChainLevel.A`) and used wherever 1 − P_ii would lose it (the LU of
+:meth:`ThetaChain.mean_updates`, the first squarings of the powers). A row of Q plus the
+same row of B sums to 1 − (the tail P(T > N) of the node's value distribution, ≤
+``tol``, in 1-D ≤ ``tol``·σ). With ``order=2`` (the solver's stencils and the default
+here) K has entries of both signs (the Lagrange weights of a short step, e.g. −0.08 in
+:mod:`pgweyl.landscape.chain.grid`; on the diagonal too, where a step of a node or more
+leaves the origin at the far end of its stencil), rows still sum to 1 − tail, and the
+"law" on the nodes is a signed measure whose integrals against
 smooth functions (absorbed mass, means) are accurate to high order; single node masses
 need not lie in [0, 1]. With ``order=1`` every entry is ≥ 0: K is a stochastic matrix
 (the multilinear discretisation) and the law of θ_n a probability vector, at the price
