@@ -19,17 +19,17 @@ is the mass that leaves the node, written without cancellation; it is kept
 (:attr:`ChainLevel.A`) and used wherever 1 − P_ii would lose it (the LU of
 :meth:`ThetaChain.mean_updates`, the first squarings of the powers). A row of Q plus the
 same row of B sums to 1 − (the tail P(T > N) of the node's value distribution, ≤
-``tol``, in 1-D ≤ ``tol``·σ). With ``order=2`` (the solver's stencils and the default
-here) K has entries of both signs (the Lagrange weights of a short step, e.g. −0.08 in
-:mod:`pgweyl.landscape.chain.grid`; on the diagonal too, where a step of a node or more
-leaves the origin at the far end of its stencil), rows still sum to 1 − tail, and the
-"law" on the nodes is a signed measure whose integrals against
-smooth functions (absorbed mass, means) are accurate to high order; single node masses
-need not lie in [0, 1]. With ``order=1`` every entry is ≥ 0: K is a stochastic matrix
-(the multilinear discretisation) and the law of θ_n a probability vector, at the price
-of numerical diffusion where the chain creeps by steps shorter than Δ. Measured on the
-corridor (lr 1, ε = σ(−8), 2001 nodes): E[updates] = 2722 ± 58 with order 1 against
-2737.55 ± 0.53 with order 2 (Monte Carlo, 6·10⁴ runs: 2753 ± 10).
+``tol``; in 1-D also ≤ ``tol``·σ within the table's rows). With ``order=2`` (the
+solver's stencils and the default here) K has entries of both signs (the Lagrange
+weights of a short step, e.g. −0.08 in :mod:`pgweyl.landscape.chain.grid`; on the
+diagonal too, where a step of a node or more leaves the origin at the far end of its
+stencil), rows still sum to 1 − tail, and the "law" on the nodes is a signed measure
+whose integrals against smooth functions (absorbed mass, means) are accurate to high
+order; single node masses need not lie in [0, 1]. With ``order=1`` every entry is ≥ 0: K
+is a stochastic matrix (the multilinear discretisation) and the law of θ_n a probability
+vector, at the price of numerical diffusion where the chain creeps by steps shorter than
+Δ. Measured on the corridor (lr 1, ε = σ(−8), 2001 nodes): E[updates] = 2722 ± 58 with
+order 1 against 2737.55 ± 0.53 with order 2 (Monte Carlo, 6·10⁴ runs: 2753 ± 10).
 
 A ghost node (an absorbing node next to the boundary) is a state of this chain, not an
 absorbed one: the solver gives it the smooth continuation of h, and so mass there moves
