@@ -51,12 +51,31 @@ def test_rows_sum_to_one(small, small2):
     # order 1 is a stochastic matrix; degree 2 has negative Lagrange weights
     assert small.kernel.data.min() >= 0.0
     assert small2.kernel.data.min() < 0.0
+    # degree 2: a landing point a node or more away puts the origin at the far end of
+    # its stencil, so P_ii itself can be negative (and must be kept for the row sums)
+    assert small2.kernel.diagonal().min() < -1e-3
+
+
+def _weights_by_hand(axis, yc, order):
+    """(nodes, weights) of degree-``order`` Lagrange interpolation at yc on ``axis``
+    (1 or 2; the stencil rule of pgweyl.landscape.chain.grid, written out again)."""
+    h = axis[1] - axis[0]
+    u = (yc - axis[0]) / h
+    if order == 1:
+        i = min(int(math.floor(u)), len(axis) - 2)
+        return [i, i + 1], [1.0 - (u - i), u - i]
+    i0 = min(max(int(np.rint(u)) - 1, 0), len(axis) - 3)
+    t = u - i0
+    w = [(t - 1) * (t - 2) / 2, -t * (t - 2), t * (t - 1) / 2]
+    return [i0, i0 + 1, i0 + 2], w
 
 
 def _row_by_hand(env, maxima, chain, y, n_max=400):
     """The kernel's row at node y built from the exact integer table F (not the solver's
     log-probabilities): P(b, n) = F_n(λ, b) e^{(θ, b−λ) − n A(θ)}, Δθ = α G (b − λ −
-    n ∇A), the landing label by total variation, linear interpolation weights."""
+    n ∇A), the landing label by total variation, Lagrange weights of the chain's degree
+    at the landing point y + Δy formed as a sum (the short steps of these nodes are far
+    above ulp(y))."""
     lev = chain.levels[0]
     axis = lev.grid.axes[0]
     theta = np.array([y, 0.0])
@@ -89,9 +108,7 @@ def _row_by_hand(env, maxima, chain, y, n_max=400):
                 absorbed[hit[0]] += p
                 continue
             yc = min(max(y2, axis[0]), axis[-1])
-            i = min(int(math.floor((yc - axis[0]) / (axis[1] - axis[0]))), len(axis) - 2)
-            t = (yc - axis[i]) / (axis[1] - axis[0])
-            for node, w in ((i, 1.0 - t), (i + 1, t)):
+            for node, w in zip(*_weights_by_hand(axis, yc, chain.order)):
                 if lev.pos[node] >= 0:
                     row[node] = row.get(node, 0.0) + p * w
                 else:  # beyond the ghost band: its maximum's value
@@ -112,6 +129,24 @@ def test_kernel_row_matches_construction_by_hand(corridor, maxima, small, node):
         expected[lev.pos[nd]] += v
     assert np.abs(Q - expected).max() < 1e-11
     assert np.abs(lev.B[r] - absorbed).max() < 1e-11
+
+
+def test_degree2_rows_match_construction_by_hand(corridor, maxima):
+    """Degree 2, every cell kept: Q's diagonal (P_ii, negative where the origin is the far
+    end of a stencil) and off-diagonal entries against the construction by hand."""
+    chain = theta_chain(corridor, 1.0, grid=65, order=2, maxima=maxima, min_prob=0.0)
+    lev = chain.levels[0]
+    diag = lev.Q.diagonal()
+    negative = int(np.argmin(diag))
+    assert diag[negative] < -1e-3
+    for r in sorted({negative, lev.pos[32], lev.pos[47]}):
+        node = int(lev.unknown[r])
+        row, absorbed = _row_by_hand(corridor, maxima, chain, float(lev.grid.axes[0][node]))
+        expected = np.zeros(lev.n_states)
+        for nd, v in row.items():
+            expected[lev.pos[nd]] += v
+        assert np.abs(lev.Q.getrow(r).toarray().ravel() - expected).max() < 1e-11
+        assert np.abs(lev.B[r] - absorbed).max() < 1e-11
 
 
 @pytest.mark.parametrize("chain_name", ["small", "small2"])
@@ -185,13 +220,13 @@ def test_absorbing_start_and_infinite_mean(corridor, maxima):
     res = chain.absorbed_by([9.0, 0.0], 5)
     assert res.probabilities[0].tolist() == [1.0, 0.0]
     assert chain.mean_updates([9.0, 0.0]).value == 0.0
-    # a chain that is never absorbed: no absorbing state reachable (B = 0, Q = I)
+    # a chain that is never absorbed: no absorbing state reachable (B = 0, A = I − Q = 0)
     import dataclasses
 
     import scipy.sparse as sp
 
     levels = tuple(
-        dataclasses.replace(lev, Q=sp.identity(lev.n_states, format="csr"), B=np.zeros_like(lev.B))
+        dataclasses.replace(lev, A=sp.csr_matrix(lev.A.shape), B=np.zeros_like(lev.B))
         for lev in chain.levels
     )
     stuck = dataclasses.replace(chain, levels=levels)
@@ -211,6 +246,36 @@ def test_refusals(corridor):
         chain.law_after([0.0, 0.0], [1, 2])
     with pytest.raises(pw.ArgumentError):
         theta_chain(corridor, 1.0, rule="vanilla:baseline=mean")
+
+
+def test_deep_vertex_keeps_leaving_rates_below_ulp(corridor, maxima):
+    """ε = 1e−17: nodes deep in a vertex leave at rates below ulp(1), so Q_ii rounds to 1.
+    The squaring (carried as I − Q^m from the solver's leaving mass) and the LU of
+    mean_updates (the solver's matrix itself) must keep those rates: P(absorbed by update
+    2⁶²) ≫ E[updates] equals the solver's linear solve on the same grid, and
+    E[updates] at a node equals the solver's (I − P) t = 1 (rows scaled by the leaving
+    mass, another factorisation). Squaring Q itself gives absorbed mass 10¹⁵ here."""
+    eps = 1e-17
+    chain = theta_chain(corridor, 1.0, grid=129, eps=eps, maxima=maxima)
+    lev = chain.levels[0]
+    assert lev.A.diagonal().min() < 1e-16 and lev.Q.diagonal().max() == 1.0
+    solver = pw.chain_absorption(
+        corridor, 1.0, grid=129, eps=eps, maxima=maxima, refine=False, progress=False
+    )
+    mean = chain.mean_updates([0.0, 0.0])
+    assert 1e16 < mean.value < 2.0**62 / 20  # so that 2⁶² updates absorb all but e^{−20}
+    got = chain.absorbed_by([0.0, 0.0], 2**62).probabilities[0]
+    assert np.abs(got - solver.at([0.0, 0.0])).max() < 1e-8
+    (axis,) = solver.expected_axes
+    assert len(axis) == 129 and axis[64] == 0.0  # the solver's smallest grid is this one
+    assert mean.levels[0] == pytest.approx(solver.expected_updates.ravel()[64], rel=1e-9)
+
+
+def test_eps_zero_is_refused_with_a_pointer_to_the_limit(corridor):
+    with pytest.raises(pw.ArgumentError, match=r"chain_absorption\(env, lr, eps=0\)"):
+        theta_chain(corridor, 1.0, eps=0.0, grid=33)
+    with pytest.raises(pw.ArgumentError):
+        theta_chain(corridor, 1.0, eps=-1e-3, grid=33)
 
 
 def _mc_compare(env, chain, theta0, eps, n_runs, seed, ns, n_updates):

@@ -12,17 +12,24 @@ and the kernel
 
     K = [[Q, B], [0, I]],   Q = I − A (u × u),   B = b (u × maxima),
 
-where A, b are the solver's system (I − P) x = b. A row of Q plus the same row of B sums
-to 1 − (the tail P(T > N) of the node's value distribution, ≤ ``tol``). With ``order=2``
-(the solver's stencils and the default here) K has entries of both signs (the Lagrange
-weights of a short step, e.g. −0.08 in :mod:`pgweyl.landscape.chain.grid`), rows still
-sum to 1 − tail, and the "law" on the nodes is a signed measure whose integrals against
-smooth functions (absorbed mass, means) are accurate to high order; single node masses
-need not lie in [0, 1]. With ``order=1`` every entry is ≥ 0: K is a stochastic matrix
-(the multilinear discretisation) and the law of θ_n a probability vector, at the price
-of numerical diffusion where the chain creeps by steps shorter than Δ. Measured on the
-corridor (lr 1, ε = σ(−8), 2001 nodes): E[updates] = 2722 ± 58 with order 1 against
-2737.55 ± 0.53 with order 2 (Monte Carlo, 6·10⁴ runs: 2753 ± 10).
+where A, b are the solver's system (I − P) x = b as :func:`assemble` writes it (before
+the 1-D solver divides its rows by the diagonal): the same box and, in 1-D, the same
+truncation and lumping relative to σ, the mass of the non-quiet episodes. A's diagonal
+is the mass that leaves the node, written without cancellation; it is kept
+(:attr:`ChainLevel.A`) and used wherever 1 − P_ii would lose it (the LU of
+:meth:`ThetaChain.mean_updates`, the first squarings of the powers). A row of Q plus the
+same row of B sums to 1 − (the tail P(T > N) of the node's value distribution, ≤
+``tol``; in 1-D also ≤ ``tol``·σ within the table's rows). With ``order=2`` (the
+solver's stencils and the default here) K has entries of both signs (the Lagrange
+weights of a short step, e.g. −0.08 in :mod:`pgweyl.landscape.chain.grid`; on the
+diagonal too, where a step of a node or more leaves the origin at the far end of its
+stencil), rows still sum to 1 − tail, and the "law" on the nodes is a signed measure
+whose integrals against smooth functions (absorbed mass, means) are accurate to high
+order; single node masses need not lie in [0, 1]. With ``order=1`` every entry is ≥ 0: K
+is a stochastic matrix (the multilinear discretisation) and the law of θ_n a probability
+vector, at the price of numerical diffusion where the chain creeps by steps shorter than
+Δ. Measured on the corridor (lr 1, ε = σ(−8), 2001 nodes): E[updates] = 2722 ± 58 with
+order 1 against 2737.55 ± 0.53 with order 2 (Monte Carlo, 6·10⁴ runs: 2753 ± 10).
 
 A ghost node (an absorbing node next to the boundary) is a state of this chain, not an
 absorbed one: the solver gives it the smooth continuation of h, and so mass there moves
@@ -36,7 +43,11 @@ Qⁿ is never built from n products: the transient block is squared, Q^{2^{j+1}}
 (Q^{2^j})², with S_{2^{j+1}} = S_{2^j} + Q^{2^j} S_{2^j}, and n is read bit by bit from
 the lowest (v S_{m + 2^j} = v S_m + (v Q^m) S_{2^j}; powers of Q commute): ⌈log₂ n⌉
 dense squarings, whatever n (fewer once the rows of |Q^{2^j}| sum below
-``POWER_FLOOR``: the higher powers vanish in double precision). Why dense squaring: the
+``POWER_FLOOR``: the higher powers vanish in double precision). Near-deterministic
+policies are the normal case: deep in a vertex a node leaves at a rate far below ulp(1),
+so the squaring starts from E = I − Q = A (the solver's matrix, whose diagonal is the
+leaving mass, never 1 − P_ii) and squares E_{2m} = 2E_m − E_m² until every node has
+left with probability ≥ ½ over m updates; only then is Q^m = I − E_m formed. Why dense squaring: the
 transient block's powers fill in (after ~10³ updates θ_n may be anywhere in the box), so
 sparse squaring gains nothing;
 Krylov methods for Qⁿv (there is no uniformisation for a discrete-time chain) need a
@@ -67,6 +78,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -77,6 +89,7 @@ from pgweyl.landscape.chain import (
     DEFAULT_MIN_PROB,
     _chain_rule,
     _check_bounds,
+    _is_limit,
     chain_refusal,
     default_grid,
     default_half_width,
@@ -107,24 +120,45 @@ SURE_TOL = 1e-9
 
 @dataclass(frozen=True, eq=False, repr=False)
 class ChainLevel:
-    """The chain on one grid: ``grid``, ``Q`` (CSR, unknowns × unknowns: the transient
-    block), ``B`` (unknowns × maxima: one-step absorption), ``unknown`` (flat node index
-    of each row), ``pos`` (row of each node, −1 for absorbing nodes beyond the ghost band),
-    ``label`` (−1 transient, j absorbing at maximum j, per node), ``tail`` (largest
-    P(T > N) left out of a row), ``lumped`` (largest mass of cells lumped in one row)."""
+    """The chain on one grid: ``grid``, ``A`` (CSR, unknowns × unknowns: the solver's
+    I − P, unscaled, its diagonal the probability of leaving the node, written without
+    cancellation), ``B`` (unknowns × maxima: one-step absorption), ``unknown`` (flat node
+    index of each row), ``pos`` (row of each node, −1 for absorbing nodes beyond the ghost
+    band), ``label`` (−1 transient, j absorbing at maximum j, per node), ``tail`` (largest
+    P(T > N) left out of a row), ``lumped`` (largest mass of cells lumped in one row),
+    ``order`` (stencil degree). :attr:`Q` (the transient block, I − A) is derived."""
 
     grid: Grid
-    Q: object
+    A: object
     B: np.ndarray
     unknown: np.ndarray
     pos: np.ndarray
     label: np.ndarray
     tail: float
     lumped: float
+    order: int
 
     @property
     def n_states(self) -> int:
-        return int(self.Q.shape[0])
+        return int(self.A.shape[0])
+
+    @cached_property
+    def Q(self):
+        """The transient block I − A (CSR). Off the diagonal Q_ij = −A_ij exactly; on it
+        Q_ii = P_ii = 1 − leave_i, exact to an ulp of 1 (Sterbenz for leave ∈ [½, 2]).
+        With degree ≥ 2 P_ii may be negative: a landing point a node or more away puts
+        the origin at the far end of its stencil, whose Lagrange weight is negative
+        (−0.094 on the corridor at 65 nodes), and that entry is kept, or the row would
+        no longer sum to 1 − tail. With degree 1 every weight is ≥ 0, so P_ii ≥ 0 and a
+        rounding to −1e−16 where nearly all the mass leaves is clipped to 0."""
+
+        d = 1.0 - self.A.diagonal()
+        if self.order == 1:
+            d = np.maximum(d, 0.0)
+        Q = (-self.A).tocsr()
+        Q.setdiag(d)
+        Q.eliminate_zeros()
+        return Q
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -308,25 +342,48 @@ class ThetaChain:
         Acc = np.tile(a0, (len(ns), 1))
         if m == 0:
             return W, Acc
-        Qj = lev.Q.toarray()  # Q^{2^j}
+        # While some node still keeps most of its mass over 2^j updates, the power is
+        # carried as E_j = I − Q^{2^j} (E_0 = A, the leaving mass on its diagonal): a node
+        # deep in a vertex leaves at a rate far below ulp(1), which Q_ii = 1 − leave would
+        # round away. E_{j+1} = 2E_j − E_j² holds those rates (I − (1 − δ)² = 2δ − δ²
+        # with δ itself stored), and vQ^{2^j} = v − vE_j. Once every diagonal entry of
+        # E_j is ≥ ½, I − E_j is exact on the diagonal (Sterbenz) and the squaring goes
+        # on with Q^{2^j} itself, whose entries can then fall below POWER_FLOOR.
+        Ej = lev.A.toarray()
+        Qj = None  # Q^{2^j} once switched
         Sj = np.asarray(lev.B, dtype=float).copy()  # S_{2^j} = Σ_{k<2^j} Q^k B
         rest = ns.astype(np.int64).copy()
         while rest.any():
             odd = (rest & 1).astype(bool)
             if odd.any():
                 Acc[odd] += W[odd] @ Sj
-                W[odd] = W[odd] @ Qj
+                W[odd] = W[odd] @ Qj if Qj is not None else W[odd] - W[odd] @ Ej
             rest >>= 1
-            if rest.any():
+            if not rest.any():
+                break
+            if Qj is None:
+                # S_{2m} = S_m + Q^m S_m = 2S_m − E_m S_m; E_{2m} = 2E_m − E_m²
+                Sj = 2.0 * Sj - Ej @ Sj
+                sq = Ej @ Ej
+                sq -= Ej
+                sq -= Ej
+                np.negative(sq, out=sq)
+                Ej = sq
+                if Ej.diagonal().min() >= 0.5:
+                    Qj = Ej
+                    np.negative(Qj, out=Qj)
+                    Qj[np.diag_indices(m)] += 1.0  # exact: −E_ii + 1 with E_ii ∈ [½, 2]
+                    Ej = None
+            else:
                 Sj = Sj + Qj @ Sj
                 Qj = Qj @ Qj
-                if np.abs(Qj).sum(axis=1).max() < POWER_FLOOR:
-                    # Q^{2^j} is below rounding: every higher power is 0 and S_{2^j} = S_∞
-                    # to double precision, whatever bits of n are left.
-                    left = rest > 0
-                    Acc[left] += W[left] @ Sj
-                    W[left] = 0.0
-                    break
+            if Qj is not None and np.abs(Qj).sum(axis=1).max() < POWER_FLOOR:
+                # Q^{2^j} is below rounding: every higher power is 0 and S_{2^j} = S_∞ to
+                # double precision, whatever bits of n are left.
+                left = rest > 0
+                Acc[left] += W[left] @ Sj
+                W[left] = 0.0
+                break
         return W, Acc
 
     def _check_ns(self, n) -> tuple[np.ndarray, bool]:
@@ -408,9 +465,9 @@ class ThetaChain:
                 values.append(0.0)
                 absorbed.append(float(a0.sum()))
                 continue
-            A = (sp.identity(lev.n_states, format="csc") - lev.Q).tocsc()
+            # the solver's I − P itself (its diagonal is the leaving mass, not 1 − P_ii)
             try:
-                lu = splu(A)
+                lu = splu(sp.csc_matrix(lev.A))
                 rhs = np.column_stack([np.ones(lev.n_states), lev.B.sum(axis=1)])
                 x = lu.solve(rhs)
             except RuntimeError:  # exactly singular: a closed transient class
@@ -484,6 +541,13 @@ def theta_chain(
     from pgweyl.landscape.maxima import local_maxima
 
     lr = validate.positive_real("lr", lr)
+    if _is_limit(eps):
+        # absorbed_by(θ₀, n) at finite n is a first entry at a radius ε > 0; the limit
+        # ε → 0 is reached only as n → ∞, which chain_absorption solves directly
+        raise ArgumentError(
+            "theta_chain needs eps > 0 (absorption by update n is first entry at radius ε); "
+            "for the ε → 0 limit use chain_absorption(env, lr, eps=0)"
+        )
     eps = validate.eps(eps)
     tol = validate.tol(tol)
     order = int(validate.choice("order", str(order), ("1", "2", "3")))
@@ -501,6 +565,9 @@ def theta_chain(
         min_prob = validate.finite_real("min_prob", min_prob, 0.0, 1.0, hi_open=True)
     if bounds is None:
         half = default_half_width(2 if rule.kind == "entropy" else dim, eps)
+        # as chain_absorption: a few ulps beyond log((1−ε)/ε), so that the end nodes are
+        # surely absorbing and the box is the solver's
+        half += 16 * math.ulp(half)
         bounds = (-half, half)
     lo, hi = _check_bounds(bounds, dim)
     smallest = order * 2 ** (LEVELS - 1) + 1
@@ -533,26 +600,21 @@ def theta_chain(
             min_prob=min_prob,
             chunk=chunk,
             linear=False,
+            # as chain_absorption: in 1-D truncation and lumping relative to σ, the mass
+            # of the non-quiet episodes (an absolute tol would swamp them near a vertex)
+            relative=dim == 1,
         )
-        import scipy.sparse as sp
-
-        # Q = I − A; the explicit zeros left where I and −P cancel are dropped. A's
-        # diagonal is the mass that leaves a node, so Q_ii = 1 − leave is exact to an ulp
-        # of 1; where nearly everything leaves that ulp can come out −4e−16 — clipped, as
-        # P_ii = Σ_c p_c w_self,c ≥ 0 (w_self ≥ 3/4 for every stencil degree used).
-        Q = (sp.identity(s.A.shape[0], format="csr") - s.A).tocsr()
-        Q.setdiag(np.maximum(Q.diagonal(), 0.0))
-        Q.eliminate_zeros()
         levels.append(
             ChainLevel(
                 grid=g,
-                Q=Q,
+                A=s.A,
                 B=s.b,
                 unknown=s.unknown,
                 pos=s.pos,
                 label=s.label,
                 tail=float(s.tail),
                 lumped=float(s.lumped),
+                order=order,
             )
         )
     return ThetaChain(
