@@ -826,7 +826,6 @@ def _run_lean(walk, payoff, rule, targets, theta0, n_updates, record_every, st, 
     d = vectors.shape[1]  # = θ's dimension for policy "exp"
     theta, logits, p, cdf, slack, counts, x = _run_buffers(theta0, vectors, slack0.shape[0])
     mean_step = np.empty(d)
-    grad = np.empty(d)
     ret_sum = 0.0
     ret_count = 0
     stop = -1
@@ -855,10 +854,14 @@ def _run_lean(walk, payoff, rule, targets, theta0, n_updates, record_every, st, 
         G = _payoff_return(gamma, step_cost, gpow, reward, T)
         w = G - beta
         _mean_step(p, vectors_f, mean_step)
+        # The score and the step fused in one loop, not _run's grad buffer and _ascend
+        # (measured: those cost 10 % of an update here). 0.0 + …: _run's score starts
+        # from 0 (same bits, signed zeros included); α/B with B = 1.
+        finite = True
         for c in range(d):
-            # 0.0 + …: _run's score starts from 0 (same bits, signed zeros included).
-            grad[c] = 0.0 + w * ((x[c] - start[c]) - T * mean_step[c])
-        if not _ascend(theta, alpha, grad):  # α/B with B = 1
+            theta[c] += alpha * (0.0 + w * ((x[c] - start[c]) - T * mean_step[c]))
+            finite &= np.isfinite(theta[c])
+        if not finite:
             errors[r] = ERROR_NONFINITE
             break
         ret_sum += 0.0 + G
