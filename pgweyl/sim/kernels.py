@@ -633,7 +633,7 @@ def _ascend(theta, scale, grad):
     return finite
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _write_run(theta, stop, hit, r, out):
     """Row r of ``out`` (:data:`pgweyl.sim.records.Outputs` or the event-driven twin):
     the final θ, the stop index (−1: none) and the target reached (−1: none)."""
@@ -643,7 +643,7 @@ def _write_run(theta, stop, hit, r, out):
     out.target_index[r] = hit if stop >= 0 else -1
 
 
-@njit(**NJIT)
+@njit(**NJIT_INLINE)
 def _finish_run(theta, last_record, stop, hit, r, out):
     """:func:`_write_run`, after freezing the trajectory at θ past the last record."""
     trajectory = out.trajectory
