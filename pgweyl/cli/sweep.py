@@ -78,28 +78,32 @@ def add_follow_option(parser) -> None:
     )
 
 
+def _param_values(option: str, texts) -> dict:
+    """{name: values} from the NAME=VALUES texts of one repeated option (``--param``,
+    ``--extend``); a name given twice is an error."""
+    from pgweyl.study.sweep import parse_param
+
+    values = {}
+    for text in texts:
+        name, vals = parse_param(text)
+        if name in values:
+            raise ArgumentError(f"{option} {name} is given twice")
+        values[name] = vals
+    return values
+
+
 def run(args) -> Outcome:
     """Run the sweep; the figure (``--plot``) and the JSON are written by the caller."""
     from pgweyl.study.follow import parse_follow
-    from pgweyl.study.sweep import parse_param, sweep
+    from pgweyl.study.sweep import sweep
 
     follow = parse_follow(args.follow)  # a bad --follow fails before any work
-    params = {}
-    for text in args.param:
-        name, values = parse_param(text)
-        if name in params:
-            raise ArgumentError(f"--param {name} is given twice")
-        params[name] = values
+    params = _param_values("--param", args.param)
     extend = None
     if args.extend:
         if args.store is None:
             raise ArgumentError("--extend adds points to a store: give --store PATH")
-        extend = {}
-        for text in args.extend:
-            name, values = parse_param(text)
-            if name in extend:
-                raise ArgumentError(f"--extend {name} is given twice")
-            extend[name] = values
+        extend = _param_values("--extend", args.extend)
     if args.plot:
         several = [n for n, v in params.items() if len(v) > 1 or n in (extend or {})]
         if len(several) > 2:

@@ -69,7 +69,7 @@ import numpy as np
 from numba import njit
 
 from pgweyl import validate
-from pgweyl.errors import ArgumentError, PgweylError
+from pgweyl.errors import ArgumentError
 from pgweyl.sim import records
 from pgweyl.sim.arrays import check_env, payoff, stream_states, walk_arrays
 from pgweyl.sim.config import NJIT
@@ -78,10 +78,18 @@ from pgweyl.sim.kernels import (
     _match_target,
     _payoff_return,
     _policy_probs,
+    _run_buffers,
     _uniform,
     _walk_episode,
+    _write_run,
 )
-from pgweyl.sim.reinforce import _check_target_flat, _check_targets
+from pgweyl.sim.reinforce import (
+    _check_target_flat,
+    _check_targets,
+    _raise_run_errors,
+    _run_settings,
+    _target_settings,
+)
 from pgweyl.sim.threads import run_rows
 
 #: Above this non-dominant probability every update is a plain one.
@@ -247,10 +255,7 @@ def _event_run(walk, payoff, quiet, params, targets, theta0, n_updates, st, r, o
     policies, flat, eps = targets.policies, targets.flat, targets.eps
     n_targets = policies.shape[0]
     k, d = vectors.shape
-    theta = theta0.copy()
-    logits = np.empty(k)
-    p = np.empty(k)
-    cdf = np.empty(k)
+    theta, logits, p, cdf, slack, counts, x = _run_buffers(theta0, vectors, walk.slack0.shape[0])
     z = np.empty(k)
     zb = np.empty(k)
     f = np.empty(d)
@@ -259,9 +264,6 @@ def _event_run(walk, payoff, quiet, params, targets, theta0, n_updates, st, r, o
     end = np.empty(d)
     cand = np.empty(d)
     dcdf = np.empty(k)
-    slack = np.empty(walk.slack0.shape[0], np.int64)
-    counts = np.empty(k, np.int64)
-    x = np.empty(d, np.int64)
     it = 0
     stop = -1
     hit = -1
@@ -386,10 +388,7 @@ def _event_run(walk, payoff, quiet, params, targets, theta0, n_updates, st, r, o
             for c in range(d):
                 theta[c] += f[c]
         it += 1
-    for c in range(d):
-        out.final_theta[r, c] = theta[c]
-    out.stopped_at[r] = stop
-    out.target_index[r] = hit if stop >= 0 else -1
+    _write_run(theta, stop, hit, r, out)
     out.work[r, 0] = n_plain
     out.work[r, 1] = n_stretch
     out.work[r, 2] = n_event
@@ -531,22 +530,11 @@ def reinforce_events(
         stream_states(seed, n_runs, run_offset),
         out,
     )
-    if np.any(out.errors):
-        bad = int(np.flatnonzero(out.errors)[0])
-        if out.errors[bad] == records.ERROR_NONFINITE:
-            raise ArgumentError(f"run {bad}: theta overflowed to a non-finite value; lower lr")
-        raise PgweylError(f"run {bad}: internal error {int(out.errors[bad])}")
-    settings = {
-        "env": env.to_dict(),
-        "theta0": [float(v) for v in theta0],
-        "lr": lr,
-        "n_updates": n_updates,
-        "n_runs": n_runs,
+    _raise_run_errors(out.errors)
+    settings = _run_settings(env, theta0, lr, n_updates, n_runs) | {
         "baseline": baseline,
         "seed": seed,
-        "targets": None if targets is None else target_arr.tolist(),
-        "eps": eps,
-        "target_flat": None if target_flat is None else [bool(v) for v in flat_arr],
+        **_target_settings(targets, target_arr, eps, target_flat, flat_arr),
         "run_offset": run_offset,
         "max_move": max_move,
     }
