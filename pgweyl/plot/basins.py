@@ -122,32 +122,24 @@ def difficulty_figure(sweep, ax=None):
             x, sweep.ci_low, sweep.ci_high, color="tab:blue", alpha=0.25, label="Wilson 95% band"
         )
         ax.plot(x, p_mc, "o-", color="tab:blue", ms=4, label="Monte Carlo")
-    if np.isfinite(p_ch).any():
-        err = np.nan_to_num(np.asarray(sweep.grid_error, dtype=float))
-        ax.errorbar(
-            x,
-            p_ch,
-            yerr=err,
-            fmt="s",
-            color="tab:red",
-            ms=6,
-            mfc="none",
-            capsize=3,
-            label="chain solver, first entry into the ε-ball (± grid error)",
-        )
     p_lim = np.asarray(getattr(sweep, "p_limit", np.full(len(x), np.nan)), dtype=float)
-    if np.isfinite(p_lim).any():
-        ax.errorbar(
-            x,
-            p_lim,
-            yerr=np.nan_to_num(np.asarray(sweep.limit_error, dtype=float)),
-            fmt="^",
-            color="tab:purple",
-            ms=6,
-            mfc="none",
-            capsize=3,
-            label="chain solver, limit n → ∞ (ε → 0)",
-        )
+    # the chain solver's two numbers: first entry (squares) and the ε → 0 limit (triangles)
+    for p, err, fmt, color, label in (
+        (p_ch, sweep.grid_error, "s", "tab:red", "first entry into the ε-ball (± grid error)"),
+        (p_lim, getattr(sweep, "limit_error", None), "^", "tab:purple", "limit n → ∞ (ε → 0)"),
+    ):
+        if np.isfinite(p).any():
+            ax.errorbar(
+                x,
+                p,
+                yerr=np.nan_to_num(np.asarray(err, dtype=float)),
+                fmt=fmt,
+                color=color,
+                ms=6,
+                mfc="none",
+                capsize=3,
+                label=f"chain solver, {label}",
+            )
     ax.set_xlabel(sweep.param)
     if np.all(x == np.round(x)):
         ax.set_xticks(x) if len(x) <= 12 else integer_axis(ax.xaxis)

@@ -83,7 +83,13 @@ def _mc(env, rule, lr, runs, seed):
 
 
 @pytest.mark.parametrize(
-    "spec, lr", [("natural", 1.0), ("entropy:tau=0.1", 1.0), ("vanilla:baseline=0.5", 0.5)]
+    "spec, lr",
+    [
+        # about 10 s each (Monte Carlo under the natural and entropy rules): in -m slow
+        pytest.param("natural", 1.0, marks=pytest.mark.slow),
+        pytest.param("entropy:tau=0.1", 1.0, marks=pytest.mark.slow),
+        ("vanilla:baseline=0.5", 0.5),
+    ],
 )
 def test_chain_matches_monte_carlo_on_the_corridor(spec, lr):
     env = pw.make_env("corridor")
