@@ -88,6 +88,7 @@ def _interval(expr, values: dict, iv, memo: dict):
     """An mpmath interval enclosing ``expr`` with its symbols set to ``values`` (exact
     binary numbers). Every operation rounds outward, so the enclosure is rigorous
     whatever the cancellation: the width is the certified error."""
+    import mpmath
     import sympy
 
     if expr in memo:
@@ -99,7 +100,7 @@ def _interval(expr, values: dict, iv, memo: dict):
     elif expr.is_Rational:
         out = iv.mpf(int(expr.p)) / iv.mpf(int(expr.q))
     elif expr.is_Float:
-        out = iv.mpf(expr._mpf_)  # a binary float: exact
+        out = iv.mpf(mpmath.mp.make_mpf(expr._mpf_))  # a binary float, rounded outward
     elif expr is sympy.E:
         out = iv.e
     elif expr is sympy.pi:
