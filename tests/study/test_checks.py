@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import pgweyl as pw
-from pgweyl.study import checks
 from pgweyl.progress import Progress
+from pgweyl.study import checks
 from pgweyl.study.checks import check_closed_forms, chi_square_law, mean_row, proportion_row
 
 
