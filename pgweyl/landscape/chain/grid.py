@@ -98,8 +98,9 @@ class Grid:
         idx, w = per_idx[0], per_w[0]
         for k in range(1, self.dim):
             n = self.shape[k]
-            idx = (idx[:, :, None] * n + per_idx[k][:, None, :]).reshape(len(pts), -1)
-            w = (w[:, :, None] * per_w[k][:, None, :]).reshape(len(pts), -1)
+            width = idx.shape[1] * m  # explicit: reshape(0, -1) is ambiguous (no points)
+            idx = (idx[:, :, None] * n + per_idx[k][:, None, :]).reshape(len(pts), width)
+            w = (w[:, :, None] * per_w[k][:, None, :]).reshape(len(pts), width)
         return idx, w
 
     def interpolate(self, values: np.ndarray, pts: np.ndarray, order: int):
