@@ -738,10 +738,10 @@ class ExactSolver:
         env = self.env
         return self.linear.solve(probs, jac, gamma=env.gamma, cost=env.step_cost).grad
 
-    def symbolic_value(self, symbolic_params=False):
+    def symbolic_value(self, symbolic_params=False, binary=False):
         from pgweyl.exact.symbolic import symbolic_value
 
-        return symbolic_value(self.env, symbolic_params)
+        return symbolic_value(self.env, symbolic_params, binary=binary)
 
 
 def score_weighted_sum(env, dist: ValueDistribution, weights) -> np.ndarray:

@@ -48,15 +48,35 @@ def theta_symbols(env):
     return sympy.symbols(f"theta_0:{env.theta_dim}", real=True)
 
 
-def symbolic_value(env, symbolic_params: bool = False):
+def symbolic_value(env, symbolic_params: bool = False, binary: bool = False):
     """V(θ) as a sympy expression in theta_0, theta_1, … (policies ``exp`` and ``softmax``).
 
     ``symbolic_params=True`` keeps γ (``gamma``), the step cost (``c``) and the rewards
-    (``r_0``, … or ``R_(point)``) as symbols; V stays regular at γ = 1."""
-    from pgweyl.exact.closed_forms import closed_form_value, policy_probabilities, step_symbols
+    (``r_0``, … or ``R_(point)``) as symbols; V stays regular at γ = 1. Otherwise they are
+    the env's floats read as their shortest decimals (γ = 0.95 is 19/20), or with
+    ``binary=True`` as the exact binary values the numerics and the simulation use
+    (0.95 is 8556839201071923/9007199254740992): the model to hold the numerics against
+    to the last digit (at γ = 1 − 2⁻⁵³ the decimal reading moves V by 1e-16)."""
+    from fractions import Fraction
 
-    given = None if symbolic_params else "env"
-    value = closed_form_value(env, None, gamma=given, step_cost=given, rewards=given)
+    from pgweyl.exact.closed_forms import (
+        _keys,
+        closed_form_value,
+        policy_probabilities,
+        step_symbols,
+    )
+
+    if symbolic_params:
+        gamma = cost = rewards = None
+    elif binary:  # Fraction(float) is the float's exact value
+        gamma, cost = Fraction(env.gamma), Fraction(env.step_cost)
+        if env.wall_rewards is None:
+            rewards = {k: Fraction(env.reward_table.get(k, 0.0)) for k in _keys(env)}
+        else:
+            rewards = [Fraction(r) for r in env.wall_rewards]
+    else:
+        gamma = cost = rewards = "env"
+    value = closed_form_value(env, None, gamma=gamma, step_cost=cost, rewards=rewards)
     probs = policy_probabilities(env, theta_symbols(env))
     return value.xreplace(dict(zip(step_symbols(env), probs)))
 

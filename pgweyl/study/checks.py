@@ -228,7 +228,8 @@ class _CellIndex:
 def symbolic_row(env, theta, tol: float = NUMERIC_TOL) -> CheckRow:
     """The closed form of V against the numeric V at θ, within the bound of both sides.
 
-    The closed form (:meth:`symbolic_value`, exact rationals in exp((θ, s))) is enclosed
+    The closed form (:meth:`symbolic_value` with γ, c and the rewards at the exact values
+    of their floats, rational in exp((θ, s))) is enclosed
     rigorously in interval arithmetic (:func:`pgweyl.exact.symbolic.certified_value`:
     V ∈ [v_sym ± r_sym]); the numeric route returns V with its guaranteed bound
     (|V − v_num| ≤ e_num, :class:`pgweyl.exact.solver.ExactValue`). Both hold for the same V,
@@ -237,7 +238,8 @@ def symbolic_row(env, theta, tol: float = NUMERIC_TOL) -> CheckRow:
     closed form loses 6–8 digits on a corridor of 40 states)."""
     from pgweyl.exact.symbolic import certified_value
 
-    v_sym, r_sym = certified_value(env.symbolic_value(), theta)
+    # the floats' exact binary values: the model the numeric route solves
+    v_sym, r_sym = certified_value(env.symbolic_value(binary=True), theta)
     num = env.solver.value_and_grad(np.asarray(theta, dtype=float), tol, need_grad=False)
     diff = v_sym - num.value
     # the float subtraction rounds by at most ulp(diff)/2; count it on the tolerance side

@@ -118,7 +118,7 @@ def test_check_exits_1_on_a_planted_wrong_closed_form():
         import sys
         import pgweyl.exact.solver as s
         orig = s.ExactSolver.symbolic_value
-        s.ExactSolver.symbolic_value = lambda self, p=False: orig(self, p) * (1 + 10**-10)
+        s.ExactSolver.symbolic_value = lambda self, *a, **k: orig(self, *a, **k) * (1 + 10**-10)
         from pgweyl.cli import main
         sys.exit(main(["check", "corridor", "--episodes", "1000", "--quiet"]))
     """)

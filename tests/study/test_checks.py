@@ -182,6 +182,20 @@ def test_symbolic_row_on_a_60_level_corridor_near_gamma_1():
         assert row.ok and row.tolerance < 1e-12, row
 
 
+def test_symbolic_row_holds_the_floats_the_numerics_use():
+    """γ = 0.9999999999999999 is 1 − 2⁻⁵³ + … in binary, 1 − 10⁻¹⁶ as a decimal: the two
+    models differ in V by about 1e-16, more than the certified bound of both sides. The
+    row compares the closed form of the binary model (what the numeric route solves),
+    so it passes; the decimal model would cry wolf."""
+    from pgweyl.exact.symbolic import certified_value
+
+    env = pw.make_env("corridor", gamma=0.9999999999999999)
+    row = checks.symbolic_row(env, np.zeros(2))
+    assert row.ok, row
+    v_dec, r_dec = certified_value(env.symbolic_value(), np.zeros(2))
+    assert abs(v_dec - row.simulated) > row.tolerance  # the trap the binary model avoids
+
+
 def test_symbolic_row_detects_a_planted_error_just_above_its_bound():
     """Planted bug: the closed form off by a relative 1e-12 — fails, since the certified
     bound of both sides is below that; and a correct closed form passes."""
@@ -189,8 +203,8 @@ def test_symbolic_row_detects_a_planted_error_just_above_its_bound():
     theta = np.array([0.3, -0.3])
     good = checks.symbolic_row(env, theta)
     assert good.ok and good.tolerance < 1e-13
-    expr = env.symbolic_value()
-    env.symbolic_value = lambda symbolic_params=False: expr * (1 + 10**-12)  # this instance
+    expr = env.symbolic_value(binary=True)
+    env.symbolic_value = lambda *a, **k: expr * (1 + 10**-12)  # this instance only
     bad = checks.symbolic_row(env, theta)
     assert not bad.ok and abs(bad.value) > bad.tolerance
 
