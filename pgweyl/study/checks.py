@@ -41,7 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl import validate
+from pgweyl import config, validate
+from pgweyl.errors import AccuracyError
 from pgweyl.progress import Progress
 from pgweyl.serialize import dataclass_to_dict
 
@@ -50,8 +51,10 @@ Z_MAX = 4.5
 #: Expected counts below this (np or n(1 − p)) use the exact binomial test.
 RARE_COUNT = 100
 SYMBOLIC_MAX_STATES = 40  # the closed form is built only for alcoves this small
-#: The numeric V of the symbolic row is computed to this guaranteed accuracy.
-NUMERIC_TOL = 1e-13
+#: The numeric V of the symbolic row is computed to this guaranteed accuracy (to the
+#: package default where no route reaches it): the row's tolerance is this plus the
+#: enclosure of the closed form (~1e-17).
+NUMERIC_TOL = 1e-14
 #: Lattice steps simulated per chunk (≈ 0.1–0.6 s at 30–60 million steps per second).
 STEPS_PER_CHUNK = 1 << 24
 MIN_CHUNK, MAX_CHUNK = 1 << 12, 1 << 20
@@ -225,7 +228,7 @@ class _CellIndex:
         return np.where(found, self.key_order[pos], -1)
 
 
-def symbolic_row(env, theta, tol: float = NUMERIC_TOL) -> CheckRow:
+def symbolic_row(env, theta, tol: float = NUMERIC_TOL, expr=None) -> CheckRow:
     """The closed form of V against the numeric V at θ, within the bound of both sides.
 
     The closed form (:meth:`symbolic_value` with γ, c and the rewards at the exact values
@@ -235,12 +238,20 @@ def symbolic_row(env, theta, tol: float = NUMERIC_TOL) -> CheckRow:
     (|V − v_num| ≤ e_num, :class:`pgweyl.exact.solver.ExactValue`). Both hold for the same V,
     so the row fails only when |v_sym − v_num| > r_sym + e_num (``tolerance``): a
     disagreement is then certain, not a rounding artefact (float evaluation of the same
-    closed form loses 6–8 digits on a corridor of 40 states)."""
+    closed form loses 6–8 digits on a corridor of 40 states). ``expr``: the closed form
+    ``env.symbolic_value(binary=True)`` when already built (it takes seconds on alcoves
+    of 40–60 states: the binary γ has a 53-bit denominator)."""
     from pgweyl.exact.symbolic import certified_value
 
     # the floats' exact binary values: the model the numeric route solves
-    v_sym, r_sym = certified_value(env.symbolic_value(binary=True), theta)
-    num = env.solver.value_and_grad(np.asarray(theta, dtype=float), tol, need_grad=False)
+    if expr is None:
+        expr = env.symbolic_value(binary=True)
+    v_sym, r_sym = certified_value(expr, theta)
+    theta = np.asarray(theta, dtype=float)
+    try:
+        num = env.solver.value_and_grad(theta, tol, need_grad=False)
+    except AccuracyError:  # no route certifies tol here: the default bound, stated in the row
+        num = env.solver.value_and_grad(theta, max(tol, config.DEFAULT_TOL), need_grad=False)
     diff = v_sym - num.value
     # the float subtraction rounds by at most ulp(diff)/2; count it on the tolerance side
     bound = (r_sym + num.error_value) * (1.0 + 2.0**-50) + abs(diff) * 2.0**-52
