@@ -14,9 +14,11 @@ import functools
 import json
 import time
 
+from bench_events import bench_events
 from bench_exact import bench_exact, bench_peer, bench_samplers
 from bench_landscape import bench_landscape
 from bench_sim import bench_convergence, bench_reinforce, bench_walk
+from bench_speed import bench_speed
 
 import pgweyl as pw
 
@@ -67,10 +69,12 @@ def main() -> None:
     results.update(bench_walk(args.quick))
     results.update(bench_reinforce(args.quick))
     results.update(bench_convergence(args.quick))
+    results.update(bench_events(args.quick))
     results.update(bench_peer(args.quick))
     results.update(bench_exact(args.quick))
     results.update(bench_samplers(args.quick))
     results.update(bench_landscape(args.quick))
+    results.update(bench_speed(rounds=1 if args.quick else 3))
     print(json.dumps(results))
 
 

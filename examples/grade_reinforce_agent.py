@@ -167,7 +167,11 @@ def main(argv=None) -> int:
         ax_v.axvline(m.value, color="k", ls="--", lw=1)
     ax_v.set_xlabel("V(final policy) of each agent (dashed: the local maxima)")
     ax_v.set_ylabel("agents")
-    ax_v.set_title(f"regret E[V* − V(final)] = {res.regret:.4f} ± {res.regret_se:.4f}", fontsize=10)
+    lo, hi = res.regret_ci
+    ax_v.set_title(
+        f"regret E[V* − V(final)] = {res.regret:.4f}, 95% t-interval [{lo:.4f}, {hi:.4f}]",
+        fontsize=10,
+    )
     fig.tight_layout()
     paths = save_figure(fig, args.outdir / "grade_reinforce_agent")
     plt.close(fig)
@@ -180,6 +184,8 @@ def main(argv=None) -> int:
         "rows": rows,
         "regret": res.regret,
         "regret_se": res.regret_se,
+        "regret_ci": list(res.regret_ci),
+        "regret_ci_method": pgweyl.gym.grading.REGRET_CI,
         "global_value": res.global_value,
         "agrees": bool(np.all(np.abs(z) < 4)),
         "grade": res.to_dict(),

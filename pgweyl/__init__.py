@@ -42,10 +42,12 @@ from pgweyl.landscape import (
     ChainResult,
     ConvergenceResult,
     LocalMaximum,
+    ThetaChain,
     chain_absorption,
     convergence_probabilities,
     deterministic_basin,
     local_maxima,
+    theta_chain,
 )
 from pgweyl.rules import Rule, RuleError, expected_update, parse_rule
 from pgweyl.weyl import (
@@ -108,6 +110,7 @@ __all__ = [
     "StartError",
     "StepSet",
     "StepSetError",
+    "ThetaChain",
     "TruncationWarning",
     "ValueDistribution",
     "WeylGroup",
@@ -137,4 +140,5 @@ __all__ = [
     "simulate_episodes",
     "sweep",
     "survival",
+    "theta_chain",
 ]

@@ -36,6 +36,8 @@ def require(needed_bytes: float, what: str, hint: str = "") -> None:
 
     ``what`` names the request ("the interior of A1 at level 100000000 (99999999
     points)"); ``hint`` says what to change."""
+    if config.MEMORY_BUDGET_ERROR is not None:
+        raise ArgumentError(config.MEMORY_BUDGET_ERROR)
     budget = config.MEMORY_BUDGET
     if needed_bytes > budget:
         tail = f"; {hint}" if hint else ""

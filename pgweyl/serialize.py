@@ -324,12 +324,22 @@ def write_json(path, data, what: str = "JSON") -> str:
     return write_text(path, json_text(data), what)
 
 
+#: Matplotlib settings of every figure pgweyl writes: TrueType (Type 42) fonts in PDF and
+#: PostScript, not Matplotlib's default Type 3, which journals refuse and which
+#: viewers render as bitmaps (pgweyl.plot sets them too, for figures its users save).
+TRUETYPE_FONTS = {"pdf.fonttype": 42, "ps.fonttype": 42}
+
+
 def figure_bytes(fig, fmt: str, dpi: int = 150) -> bytes:
-    """A Matplotlib figure rendered to bytes (``fmt`` "png" or "pdf")."""
+    """A Matplotlib figure rendered to bytes (``fmt`` "png" or "pdf"; fonts embedded as
+    TrueType, :data:`TRUETYPE_FONTS`, whatever the caller's rcParams)."""
     import io
 
+    import matplotlib
+
     buf = io.BytesIO()
-    fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+    with matplotlib.rc_context(TRUETYPE_FONTS):
+        fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
     return buf.getvalue()
 
 
@@ -419,6 +429,7 @@ def staged_folder(out, what: str = "output"):
 
 __all__ = [
     "OutputError",
+    "TRUETYPE_FONTS",
     "check_output_path",
     "dataclass_to_dict",
     "figure_bytes",

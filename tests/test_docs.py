@@ -6,6 +6,9 @@
     part of the ``test`` extra).
 (c) The API page, generated from the docstrings by mkdocstrings, has a heading for every
     name in ``pgweyl.__all__``.
+(d) The site works offline: no page, stylesheet or script loads anything from another
+    host, and code blocks are highlighted when the site is built (Pygments spans, with the
+    stylesheet served beside the pages).
 """
 
 from __future__ import annotations
@@ -23,7 +26,13 @@ import pgweyl
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-EXECUTABLE_PAGES = ["index.md", "tutorial.md", "rules.md", "api.md"]
+# The tutorial runs every study once (about 15 s): slow, run by CI with -m slow.
+EXECUTABLE_PAGES = [
+    "index.md",
+    pytest.param("tutorial.md", marks=pytest.mark.slow),
+    "rules.md",
+    "api.md",
+]
 NOT_RUN = "# not run"
 
 _BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.S | re.M)
@@ -198,3 +207,68 @@ def test_cli_page_states_the_limits_the_code_uses():
     assert f"up to {SYMBOLIC_MAX_STATES} states" in text
     # the old, wrong limit of the sweep section is gone
     assert "at most 100 values" not in text
+
+
+# -- the site works offline ---------------------------------------------------------------
+# What a browser *loads* (hyperlinks that a reader may follow, <a href>, are not loads):
+# src= of any element, href= of <link> (stylesheets, icons), CSS url(...) and @import, and
+# absolute URLs in JavaScript string literals (fetch, importScripts, src assignments).
+_HOST = r"(?:https?:)?//[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+
+
+def _loads(pattern: str) -> re.Pattern:
+    """A pattern whose group 1 is a URL on another host ({host} marks where it starts)."""
+    return re.compile(pattern.replace("{host}", _HOST), re.I)
+
+
+_HTML_LOADS = [
+    _loads(r"""\ssrc\s*=\s*["']?({host}[^"' >]*)"""),
+    _loads(r"""<link\b[^>]*\shref\s*=\s*["']?({host}[^"' >]*)"""),
+    _loads(r"""url\(\s*["']?({host}[^"')]*)"""),
+    _loads(r"""@import\s+(?:url\()?\s*["']?({host}[^"')\s;]*)"""),
+]
+_CSS_LOADS = _HTML_LOADS[2:]
+_JS_LOADS = [_loads(r"""["'`]({host}[^"'`]*)""")]
+
+
+def external_loads(name: str, text: str) -> set[str]:
+    """URLs on other hosts that the file ``name`` (.html, .css or .js) makes a browser load."""
+    suffix = name.rsplit(".", 1)[-1].lower()
+    patterns = {"html": _HTML_LOADS, "css": _CSS_LOADS, "js": _JS_LOADS}.get(suffix, [])
+    return {m.group(1) for p in patterns for m in p.finditer(text)}
+
+
+def test_external_load_detection_has_teeth():
+    cdn = "https://cdnjs.cloudflare.com/ajax/libs/highlight.js/11.8.0/highlight.min.js"
+    page = (
+        f'<script src="{cdn}"></script>'
+        '<link rel="stylesheet" href="//fonts.example.org/css?family=Lato">'
+        '<a href="https://www.mkdocs.org/">MkDocs</a><img src="../img/x.png">'
+    )
+    assert external_loads("x.html", page) == {cdn, "//fonts.example.org/css?family=Lato"}
+    css = "@import url('https://fonts.example.org/a.css'); .x { background: url(../img/y.png) }"
+    assert external_loads("x.css", css) == {"https://fonts.example.org/a.css"}
+    js = 'var a = "https://cdn.example.com/lib.js"; // see http://lunrjs.com\nx = p + "//" + h;'
+    assert external_loads("x.js", js) == {"https://cdn.example.com/lib.js"}
+
+
+def test_site_loads_nothing_from_another_host(site):
+    site, _ = site
+    found = {}
+    for path in sorted(site.rglob("*")):
+        if path.suffix.lower() in (".html", ".css", ".js"):
+            urls = external_loads(path.name, path.read_text(encoding="utf-8", errors="replace"))
+            if urls:
+                found[str(path.relative_to(site))] = sorted(urls)
+    assert found == {}
+
+
+def test_code_is_highlighted_at_build_time(site):
+    site, _ = site
+    html = (site / "tutorial" / "index.html").read_text(encoding="utf-8")
+    assert '<span class="kn">import</span>' in html  # Pygments' spans, no script needed
+    assert "hljs" not in html and "highlight.min.js" not in html
+    sheet = re.search(r'<link href="([^"]*pygments\.css)" rel="stylesheet"', html)
+    assert sheet, "the Pygments stylesheet is not linked"
+    css = (site / "tutorial" / sheet.group(1)).resolve()
+    assert css.is_file() and ".highlight .kn" in css.read_text(encoding="utf-8")

@@ -1,8 +1,10 @@
 """Every script in examples/ runs with --quick, writes its figures and a JSON with its
 numbers, and the numbers are the ones the theory predicts at the quick settings.
 
-The seven quick runs take about 50 s together (measured), so the module is not marked
-slow."""
+The quick runs take about 50 s together on two idle cores (each pays a fresh process and
+its compilation), so all but one are marked slow — the default run keeps
+closed_form_vs_simulation as its smoke test; CI runs the rest with ``-m slow``. The
+Stable-Baselines3 example needs an optional extra (CI installs it)."""
 
 import json
 import os
@@ -62,7 +64,26 @@ CASES = {
         "grade_reinforce_agent.json",
         {"example", "theory", "quick", "settings", "rows", "regret", "agrees", "figures"},
     ),
+    "train_sb3_ppo": (
+        ["train_sb3_ppo"],
+        "train_sb3_ppo.json",
+        {"example", "theory", "quick", "settings", "rows", "final_values", "regret", "figures"},
+    ),
 }
+
+# Examples that need an optional extra: run only when it is installed, and marked slow
+# (Stable-Baselines3 imports torch and trains a network: about 20 s with --quick).
+OPTIONAL = {"train_sb3_ppo": "stable_baselines3"}
+
+
+#: The one example the default (fast) run keeps.
+FAST = {"closed_form_vs_simulation"}
+
+
+def _example_param(name):
+    if name in FAST:
+        return name
+    return pytest.param(name, marks=pytest.mark.slow)
 
 
 def run_example(name, outdir):
@@ -77,9 +98,11 @@ def run_example(name, outdir):
     )
 
 
-@pytest.fixture(scope="module", params=sorted(CASES))
+@pytest.fixture(scope="module", params=[_example_param(n) for n in sorted(CASES)])
 def ran(request, tmp_path_factory):
     name = request.param
+    if name in OPTIONAL:
+        pytest.importorskip(OPTIONAL[name])
     outdir = tmp_path_factory.mktemp(name) / "out"  # not there yet: the script creates it
     proc = run_example(name, outdir)
     data = None
@@ -167,6 +190,16 @@ def test_example_numbers(ran):
         assert abs(sum(r["pgweyl_mc"] for r in data["rows"]) - 1) < 1e-12
         assert abs(data["global_value"] - 0.95**2) < 1e-12  # level 4: 3 steps to the treasure
         assert 0 < data["regret"] < data["global_value"] - 0.5  # some at the trap, some not
+    elif name == "train_sb3_ppo":
+        # PPO's final policies, scored exactly: V* − V(final) ≥ 0 on the corridor (every
+        # policy's V is at most the treasure's), the shares and the regret consistent
+        assert abs(data["global_value"] - 0.95**2) < 1e-12
+        values = np.array(data["final_values"])
+        assert np.all(values <= data["global_value"] + 1e-12)
+        assert data["regret"] == pytest.approx(data["global_value"] - values.mean(), abs=1e-12)
+        assert sum(r["share"] for r in data["rows"]) == pytest.approx(1, abs=1e-12)
+        for p in data["final_policies"]:
+            assert sum(p) == pytest.approx(1, abs=1e-6) and min(p) >= 0
 
 
 def test_every_example_is_tested_and_documented():

@@ -121,6 +121,52 @@ def test_import_does_not_load_matplotlib_and_agg_without_display():
     assert out.stdout.strip().lower() == "agg"
 
 
+# -- fonts in PDFs ---------------------------------------------------------------------------
+def pdf_font_subtypes(data: bytes) -> set[str]:
+    """The ``/Subtype`` of every font object of a PDF written by Matplotlib (its font
+    dictionaries are plain, uncompressed objects: ``/Type /Font /Subtype /Type3``)."""
+    import re
+
+    found = set()
+    for obj in re.findall(rb"<<(.*?)>>", data, re.S):
+        if b"/Type /Font" in obj:
+            m = re.search(rb"/Subtype /(\w+)", obj)
+            if m:
+                found.add(m.group(1).decode())
+    return found
+
+
+TRUETYPE_SUBTYPES = {"TrueType", "Type0", "CIDFontType2"}
+
+
+def test_pdfs_embed_truetype_fonts_not_type3(tmp_path):
+    """Every PDF written through save_figure embeds TrueType (Type 42) fonts: a pgweyl
+    figure, a plain pyplot figure with text (as the examples draw), and one saved after
+    the caller set pdf.fonttype = 3 (save_figure applies TrueType itself). The check has
+    teeth: Matplotlib's default Type 3 is found in the same figure saved directly."""
+    import matplotlib
+
+    fig = plot.alcove_figure(corridor(), theta=[0.3, -0.3], n_walks=2, seed=1)
+    _, pdf = check_saved(fig, tmp_path, "fonts_pgweyl")
+    fonts = pdf_font_subtypes(pdf.read_bytes())
+    # Type 42 as Matplotlib writes it: TrueType, or a Type0 font over a CIDFontType2
+    assert fonts and fonts <= TRUETYPE_SUBTYPES
+    assert b"/FontFile2" in pdf.read_bytes()  # the TrueType program is embedded
+    assert matplotlib.rcParams["pdf.fonttype"] == 42  # set by pgweyl.plot for its users
+    with matplotlib.rc_context({"pdf.fonttype": 3}):
+        raw = tmp_path / "default.pdf"
+        ascii_fig, ax = plt.subplots()
+        ax.set_title("plain pyplot, saved directly")
+        ascii_fig.savefig(raw)
+        assert "Type3" in pdf_font_subtypes(raw.read_bytes())
+        other, ax = plt.subplots()
+        ax.set_title("θ − π, plain pyplot")
+        ax.plot([0, 1], [1, 0])
+        _, pdf = plot.save_figure(other, tmp_path / "fonts_plain")
+    fonts = pdf_font_subtypes(pdf.read_bytes())
+    assert fonts and fonts <= TRUETYPE_SUBTYPES
+
+
 # -- alcove geometry -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "cartan, level", [("A1", 8), ("A2", 6), ("A2", 7), ("B2", 6), ("B2", 8), ("C2", 6), ("C2", 8)]
@@ -506,12 +552,19 @@ def test_difficulty_figure(tmp_path, sweep):
     assert "global maximum" in ax2.get_ylabel()
     assert np.allclose(ax2.lines[0].get_ydata(), sweep.global_value)
     assert ax.get_xticks().tolist() == [4.0, 6.0]
+    # first entry and the ε → 0 limit, each named, the limit's markers at p_limit
+    labels = ax.get_legend_handles_labels()[1]
+    assert "chain solver, first entry into the ε-ball (± grid error)" in labels
+    assert "chain solver, limit n → ∞ (ε → 0)" in labels
+    assert np.isfinite(sweep.p_limit).all()
+    marks = [c for c in ax.containers if c.get_label() == "chain solver, limit n → ∞ (ε → 0)"]
+    assert np.allclose(marks[0].lines[0].get_ydata(), sweep.p_limit)
     check_saved(fig, tmp_path, "difficulty")
 
 
 def test_difficulty_figure_without_chain_values(tmp_path, sweep):
     nan = np.full(len(sweep.values), np.nan)
-    mc_only = dataclasses.replace(sweep, p_chain=nan, grid_error=nan)
+    mc_only = dataclasses.replace(sweep, p_chain=nan, grid_error=nan, p_limit=nan, limit_error=nan)
     fig = plot.difficulty_figure(mc_only)
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert "Monte Carlo" in labels and not any("chain" in s for s in labels)

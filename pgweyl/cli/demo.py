@@ -17,7 +17,9 @@ HELP = "the main job on the built-in default"
 
 def add_arguments(parser) -> None:
     parser.add_argument("out", nargs="?", metavar="OUT", help="output folder (./pgweyl-demo)")
-    parser.add_argument("--quick", action="store_true", help="small budgets (about 30 s)")
+    parser.add_argument(
+        "--quick", action="store_true", help="small budgets and coarse grids (about a minute)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress, no summary")
     parser.add_argument("--seed", type=count, default=0, help="random seed (default 0)")
 

@@ -110,10 +110,7 @@ def main(argv=None) -> int:
             print(f"pgweyl {__version__}")
             return EXIT_OK
         if args.command is None:
-            raise InputError(
-                "missing command; one of envs, value, check, maxima, converge, "
-                "compare, sweep, plot-sweep, grade, demo (see pgweyl --help)"
-            )
+            raise InputError(f"missing command; one of {', '.join(COMMANDS)} (see pgweyl --help)")
         check_outputs(args)
         validate_numbers(args)
         outcome = args.func(args)

@@ -1,12 +1,14 @@
 """``pgweyl plot-sweep PATH``: a figure from a sweep store (:func:`pgweyl.study.sweep.plot_sweep`).
 
-pgweyl plot-sweep PATH [--x PARAM] [--hue PARAM] [--select NAME=VALUE] [--plot FILE]
+pgweyl plot-sweep PATH [--x PARAM] [--hue PARAM] [--select NAME=VALUE]
+                  [--follow global|treasure|LABEL] [--plot FILE]
 """
 
 from __future__ import annotations
 
 from pgweyl._version import __version__
 from pgweyl.cli.output import EXIT_OK, Outcome
+from pgweyl.cli.sweep import add_follow_option
 from pgweyl.env.spec import parse_scalar
 from pgweyl.errors import ArgumentError
 from pgweyl.serialize import check_output_path, figure_paths
@@ -28,6 +30,7 @@ def add_arguments(parser) -> None:
         metavar="NAME=VALUE",
         help="fix another param (repeat)",
     )
+    add_follow_option(parser)
     parser.add_argument(
         "--plot", default=None, metavar="FILE", help="figure (default: beside the store)"
     )
@@ -35,9 +38,11 @@ def add_arguments(parser) -> None:
 
 def run(args) -> Outcome:
     """Draw the figure (written by the caller, beside the store unless --plot says)."""
+    from pgweyl.study.follow import parse_follow
     from pgweyl.study.sweep.figure import plot_sweep
     from pgweyl.study.sweep.store import open_sweep
 
+    follow = parse_follow(args.follow)
     if args.plot is None:  # beside the store; checked here as the others were before
         stem = str(args.store).rstrip("/")
         args.plot = stem[: -len(".zarr")] if stem.endswith(".zarr") else stem
@@ -50,7 +55,12 @@ def run(args) -> Outcome:
             raise ArgumentError(f"--select {text!r}: expected NAME=VALUE")
         select[name.strip()] = parse_scalar(value)
     ds = open_sweep(args.store)
-    fig = plot_sweep(ds, x=args.x, hue=args.hue, select=select)
+    fig = plot_sweep(ds, x=args.x, hue=args.hue, select=select, follow=follow)
     paths = [str(p) for p in figure_paths(args.plot)]
-    data = {"pgweyl_version": __version__, "store": str(args.store), "figures": paths}
+    data = {
+        "pgweyl_version": __version__,
+        "store": str(args.store),
+        "follow": follow,
+        "figures": paths,
+    }
     return Outcome(data, lambda _d: [f"wrote {paths[0]} and {paths[1]}"], EXIT_OK, fig)

@@ -2,12 +2,15 @@
 params, on Dask, into a resumable Zarr store (:func:`pgweyl.sweep`).
 
     pgweyl sweep ENV --param NAME=VALUES [--param ...] [--store PATH.zarr]
+                 [--extend NAME=VALUES ...] [--follow global|treasure|LABEL]
                  [--workers N | --scheduler ADDRESS] [--runs N] [--updates N] [--lr A]
                  [--theta0 ...] [--eps E] [--rule R] [--method auto|mc|chain|both]
                  [--grid N] [--seed S] [--plot FILE] [--json [FILE]] [--quiet]
 
 VALUES is ``a,b,c`` or an integer range ``start:stop[:step]`` (both ends included);
 ``theta0`` takes vectors ``a,b;c,d``. ``--workers 0`` runs in this process without Dask.
+``--extend NAME=VALUES`` adds the values after those of param NAME in the store (the
+rest of the command as it made the store); only the new points run.
 The JSON is the store's content: its settings, ``pgweyl_version`` and versions, and one
 row per point.
 """
@@ -40,6 +43,13 @@ def add_arguments(parser) -> None:
         "repeat for a grid",
     )
     parser.add_argument("--store", default=None, metavar="PATH", help="Zarr store (resumable)")
+    parser.add_argument(
+        "--extend",
+        action="append",
+        default=None,
+        metavar="NAME=VALUES",
+        help="add these values of a swept param to the store (after the stored ones); repeat",
+    )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
         "--workers",
@@ -51,23 +61,51 @@ def add_arguments(parser) -> None:
     where.add_argument(
         "--scheduler", default=None, metavar="ADDRESS", help="an existing Dask scheduler"
     )
+    add_follow_option(parser)
     parser.add_argument("--lr", type=real, default=None, help="step size (default 1.0)")
     parser.add_argument("--rule", default=None, help="update rule (default vanilla)")
     add_run_options(parser)
 
 
+def add_follow_option(parser) -> None:
+    """``--follow global|treasure|LABEL`` (sweep and plot-sweep)."""
+    parser.add_argument(
+        "--follow",
+        default="global",
+        metavar="WHICH",
+        help="the maximum reported: global (the best at each point, default), treasure "
+        "(the one ending on wall 0) or a support label such as 0 or 1,2",
+    )
+
+
+def _param_values(option: str, texts) -> dict:
+    """{name: values} from the NAME=VALUES texts of one repeated option (``--param``,
+    ``--extend``); a name given twice is an error."""
+    from pgweyl.study.sweep import parse_param
+
+    values = {}
+    for text in texts:
+        name, vals = parse_param(text)
+        if name in values:
+            raise ArgumentError(f"{option} {name} is given twice")
+        values[name] = vals
+    return values
+
+
 def run(args) -> Outcome:
     """Run the sweep; the figure (``--plot``) and the JSON are written by the caller."""
-    from pgweyl.study.sweep import parse_param, sweep
+    from pgweyl.study.follow import parse_follow
+    from pgweyl.study.sweep import sweep
 
-    params = {}
-    for text in args.param:
-        name, values = parse_param(text)
-        if name in params:
-            raise ArgumentError(f"--param {name} is given twice")
-        params[name] = values
+    follow = parse_follow(args.follow)  # a bad --follow fails before any work
+    params = _param_values("--param", args.param)
+    extend = None
+    if args.extend:
+        if args.store is None:
+            raise ArgumentError("--extend adds points to a store: give --store PATH")
+        extend = _param_values("--extend", args.extend)
     if args.plot:
-        several = [n for n, v in params.items() if len(v) > 1]
+        several = [n for n, v in params.items() if len(v) > 1 or n in (extend or {})]
         if len(several) > 2:
             raise ArgumentError(
                 f"--plot draws one or two swept params against each other; {', '.join(several)} "
@@ -79,27 +117,32 @@ def run(args) -> Outcome:
         params,
         runs=keywords.pop("n_runs"),
         store=args.store,
+        extend=extend,
         client=args.scheduler,
         workers=args.workers,
         progress=False if args.quiet else None,
         **keywords,
     )
-    data = dataset_summary(ds, args.store)
+    data = dataset_summary(ds, args.store, follow)
     figure = None
     if args.plot:
         from pgweyl.study.sweep.figure import plot_sweep
 
-        figure = plot_sweep(ds)
+        figure = plot_sweep(ds, follow=follow)
         data["figures"] = [str(p) for p in figure_paths(args.plot)]
-    text = summary_text(ds, args.store)
+    text = summary_text(ds, args.store, follow)
     return Outcome(data, lambda _d: text.splitlines(), EXIT_OK, figure)
 
 
-def dataset_summary(ds, store=None) -> dict:
-    """The store's content as JSON-ready data: description and one row per point."""
+def dataset_summary(ds, store=None, follow="global") -> dict:
+    """The store's content as JSON-ready data: description and one row per point (with
+    ``followed``: the index of the followed maximum, None where it is absent)."""
+    from pgweyl.study.sweep.store import followed
+
     params = [d for d in ds["done"].dims]
     rows = []
     done = ds["done"].values
+    index_of = np.asarray(followed(ds, follow).values)
     for index in np.ndindex(*done.shape):
         if not done[index]:
             continue
@@ -111,6 +154,8 @@ def dataset_summary(ds, store=None) -> dict:
         row["support"] = [str(s) for s in ds["support"].values[index][:n]]
         row["unresolved"] = float(ds["unresolved"].values[index])
         row["global_maximum"] = int(ds["global_maximum"].values[index])
+        row["treasure"] = int(ds["treasure"].values[index])
+        row["followed"] = int(index_of[index]) if index_of[index] >= 0 else None
         row["point_seed"] = int(ds["point_seed"].values[index])
         rows.append(row)
     return jsonable(
@@ -122,6 +167,8 @@ def dataset_summary(ds, store=None) -> dict:
             "settings": json.loads(ds.attrs["settings"]),
             "versions": json.loads(ds.attrs["versions"]),
             "maxima": ds.attrs.get("maxima"),
+            "follow": follow,
+            "global_changes": _changes(ds),
             "points": int(done.size),
             "done": int(done.sum()),
             "rows": rows,
@@ -129,20 +176,33 @@ def dataset_summary(ds, store=None) -> dict:
     )
 
 
-def summary_text(ds, store=None) -> str:
-    """A table: one line per point with P(global maximum) by Monte Carlo and chain."""
+def summary_text(ds, store=None, follow="global") -> str:
+    """A table: one line per point with P(followed maximum) by Monte Carlo (Wilson 95%
+    interval) and chain; the followed maximum's support; where the global one changes."""
+    from pgweyl.study.follow import describe
+    from pgweyl.study.sweep.store import followed
+
     params = [d for d in ds["done"].dims]
     done = ds["done"].values
+    index_of = np.asarray(followed(ds, follow).values)
+    what = describe(follow)
     widths = [max(len(p), 8) for p in params]
     head = " ".join(f"{p:>{w}s}" for p, w in zip(params, widths))
     lines = [
-        f"{ds.attrs.get('env_spec', 'sweep')}: P(policy gradient ends at the global maximum)",
-        f"{head} {'V*':>9s} {'MC':>8s} {'95% CI':>17s} {'unres.':>7s} {'chain':>8s} {'± grid':>7s}",
+        f"{ds.attrs.get('env_spec', 'sweep')}: P(policy gradient ends at {what})",
+        f"{head} {'max':>5s} {'V':>9s} {'MC':>8s} {'Wilson 95%':>17s} {'unres.':>7s} "
+        f"{'chain':>8s} {'± grid':>7s}",
     ]
     for index in np.ndindex(*done.shape):
         if not done[index]:
             continue
-        g = int(ds["global_maximum"].values[index])
+        g = int(index_of[index])
+        if g < 0:
+            cells = " ".join(
+                f"{_cell(ds[p].values[i]):>{w}s}" for p, i, w in zip(params, index, widths)
+            )
+            lines.append(f"{cells} {'-':>5s} (no such maximum at this point)")
+            continue
         cells = " ".join(
             f"{_cell(ds[p].values[i]):>{w}s}" for p, i, w in zip(params, index, widths)
         )
@@ -150,15 +210,31 @@ def summary_text(ds, store=None) -> str:
         def at(name, g=g, index=index):
             return float(ds[name].values[index][g])
 
+        support = str(ds["support"].values[index][g])
         lines.append(
-            f"{cells} {at('value'):9.5f} {at('probability'):8.4f} "
+            f"{cells} {support:>5s} {at('value'):9.5f} {at('probability'):8.4f} "
             f"[{at('ci_low'):.4f}, {at('ci_high'):.4f}] "
             f"{float(ds['unresolved'].values[index]):7.4f} {at('chain'):8.4f} "
             f"{at('grid_error'):7.4f}"
         )
+    changed = _changes(ds)
+    if changed:
+        name = params[0]
+        lines.append(f"the global maximum changes at {name} = {', '.join(map(_cell, changed))}")
     where = f"store {store}" if store is not None else "in memory (no --store)"
     lines.append(f"{int(done.sum())} of {done.size} points done; {where}")
     return "\n".join(lines)
+
+
+def _changes(ds) -> list:
+    """Values of the one param of a one-dimensional sweep where the global maximum's
+    support changes ([] for grids of several dimensions)."""
+    from pgweyl.study.sweep.figure import global_changes
+
+    params = [d for d in ds["done"].dims]
+    if len(params) != 1:
+        return []
+    return [v.item() if isinstance(v, np.generic) else v for v in global_changes(ds, params[0])]
 
 
 def _cell(v) -> str:
@@ -166,4 +242,4 @@ def _cell(v) -> str:
     return f"{v:g}" if isinstance(v, float) else str(v)
 
 
-__all__ = ["add_arguments", "dataset_summary", "run", "summary_text"]
+__all__ = ["add_arguments", "add_follow_option", "dataset_summary", "run", "summary_text"]

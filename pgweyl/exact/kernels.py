@@ -19,6 +19,8 @@ error is at most 2ε Σ|x_i| (first order), whatever the number of terms.
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import numpy as np
 from numba import njit, prange
 
@@ -79,6 +81,25 @@ def _neumaier(total, comp, x):
 
 
 # -- batched log probabilities (chain solver, plots) ------------------------------------------
+#: Below this many cell evaluations (θ rows × cells) a batch runs on the calling thread:
+#: waking the Numba thread pool costs more than it saves (one θ on the triangle of level
+#: 40 took 12 ms on two threads against 0.9 ms on one, on a loaded machine).
+PARALLEL_MIN_WORK = 1 << 20
+
+
+def use_threads(rows: int, cols: int) -> bool:
+    """Whether a batch of ``rows`` θ × ``cols`` entries is worth the thread pool."""
+    return rows > 1 and rows * cols >= PARALLEL_MIN_WORK
+
+
+@njit(**_NJIT)
+def log_probs_rows(thetas_c, abars, cell_n, cell_logq, cell_delta, out):
+    """out[i, j] = log P_{θ_i}(cell j), serially (a few θ: see :func:`use_threads`)."""
+    for i in range(thetas_c.shape[0]):
+        for j in range(cell_n.shape[0]):
+            out[i, j] = cell_log_prob(thetas_c[i], abars[i], cell_n[j], cell_logq[j], cell_delta[j])
+
+
 @njit(**{**_NJIT, "parallel": True})
 def log_probs_many(thetas_c, abars, cell_n, cell_logq, cell_delta, out):
     """out[i, j] = log P_{θ_i}(cell j) for a stack of gauge-fixed θ (rows of thetas_c)."""
@@ -110,6 +131,13 @@ def log_mass(theta_c, abar, n, logq, idx, state_delta):
     for e in range(idx.shape[0]):
         z += np.exp(cell_log_prob(theta_c, abar, n, logq[e], state_delta[idx[e]]) - top)
     return top + np.log(z)
+
+
+@njit(**_NJIT)
+def log_tails_rows(thetas_c, abars, n, idx, logq, state_delta, out):
+    """out[i] = log P_{θ_i}(T > n), serially (a few θ: see :func:`use_threads`)."""
+    for i in range(thetas_c.shape[0]):
+        out[i] = log_mass(thetas_c[i], abars[i], n, logq, idx, state_delta)
 
 
 @njit(**{**_NJIT, "parallel": True})
@@ -144,27 +172,15 @@ def survival_moments(theta_c, abar, n, idx, logq, state_delta, mean_delta):
     return top + np.log(z)
 
 
+#: What :func:`value_grad_pass` needs of the policy: Ā = A(θ) − log|S| as a double-double
+#: (``abar_hi`` + ``abar_lo``) with its error bound, and ∇A(θ).
+PassPolicy = namedtuple("PassPolicy", "abar_hi abar_lo abar_error grad_a")
+#: The cells' arrays :func:`value_grad_pass` reads (see :class:`pgweyl.exact.solver.Cells`).
+PassCells = namedtuple("PassCells", "n w scale disp delta ret mag dnorm")
+
+
 @njit(**_NJIT)
-def value_grad_pass(
-    theta,
-    abar_hi,
-    abar_lo,
-    abar_error,
-    grad_a,
-    n_cells,
-    cell_n,
-    cell_w,
-    cell_scale,
-    cell_disp,
-    cell_delta,
-    cell_ret,
-    cell_mag,
-    cell_dnorm,
-    table_error,
-    eps_v,
-    eps_g,
-    grad_out,
-):
+def value_grad_pass(theta, policy, cells, n_cells, table_error, eps_v, eps_g, grad_out):
     """One pass over the first ``n_cells`` cells: V_N = Σ P G and Σ P G (δ − n ∇A).
 
     Each cell's probability P = w · 2^scale · exp((θ, b − λ) − n Ā) uses the table's
@@ -180,7 +196,17 @@ def value_grad_pass(
     rounding bound of the gradient): Σ P_j (|G_j| (η_j + eps_v) + 2ε mag_j) for V and the
     same with eps_g, weighted by ‖δ_j‖ + n_j ‖∇A‖, for the gradient (``eps_v``/``eps_g``:
     the products and the compensated sums; ``mag`` bounds |G|); the gradient goes into
-    ``grad_out``."""
+    ``grad_out``. ``policy`` is a :data:`PassPolicy`, ``cells`` a :data:`PassCells`."""
+    # Fields are read out of the records once (a field read in the loop is a reference
+    # count pair per read).
+    abar_hi, abar_lo, abar_error, grad_a = (
+        policy.abar_hi,
+        policy.abar_lo,
+        policy.abar_error,
+        policy.grad_a,
+    )
+    cell_n, cell_w, cell_scale, cell_disp = cells.n, cells.w, cells.scale, cells.disp
+    cell_delta, cell_ret, cell_mag, cell_dnorm = cells.delta, cells.ret, cells.mag, cells.dnorm
     d = theta.shape[0]
     eps = 1.1102230246251565e-16
     norm_ga = 0.0
@@ -270,29 +296,31 @@ def _dd_add(hi, lo, bh, bl):
 
 
 @njit(**_NJIT)
-def advance_rows(
-    succ,
-    k,
-    w,
-    scale,
-    active,
-    n_active,
-    w_next,
-    mark,
-    exit_acc,
-    exit_mark,
-    exit_list,
-    row0,
-    n_rows,
-    surv_ptr,
-    surv_idx,
-    surv_val,
-    exit_ptr,
-    exit_idx,
-    exit_val,
-    exit_w,
-    row_scale,
-):
+def _sort_ints(a, n):
+    """Sort a[:n] in place (Shell's sort, gaps n/2, n/4, …): a hand loop, because
+    compiling np.sort was about half of advance_rows' cold compile."""
+    gap = n // 2
+    while gap > 0:
+        for i in range(gap, n):
+            v = a[i]
+            j = i
+            while j >= gap and a[j - gap] > v:
+                a[j] = a[j - gap]
+                j -= gap
+            a[j] = v
+        gap //= 2
+
+
+#: The walk's working state for :func:`advance_rows` (mutated in place).
+RowWork = namedtuple("RowWork", "w active w_next mark exit_acc exit_mark exit_list")
+#: The table's CSR output arrays :func:`advance_rows` writes rows into.
+RowOut = namedtuple(
+    "RowOut", "surv_ptr surv_idx surv_val exit_ptr exit_idx exit_val exit_w row_scale"
+)
+
+
+@njit(**_NJIT)
+def advance_rows(succ, k, scale, n_active, row0, n_rows, work, out):
     """Advance the uniform walk by up to ``n_rows`` rows, writing the rows sparsely.
 
     State: ``w[x] = (hi, lo)`` holds P_unif(X_n = x, T > n) / 2^scale in double-double for
@@ -305,7 +333,13 @@ def advance_rows(
 
     Returns (rows done, n_active, scale, entries used in surv_idx, in exit_idx). Sums and
     divisions are double-double (relative error O(n ε²)); each stored value is rounded
-    once to float64; masses are renormalised by exact powers of two (no underflow)."""
+    once to float64; masses are renormalised by exact powers of two (no underflow).
+    ``work`` is a :data:`RowWork`, ``out`` a :data:`RowOut` (arrays named as above)."""
+    w, active, w_next, mark = work.w, work.active, work.w_next, work.mark
+    exit_acc, exit_mark, exit_list = work.exit_acc, work.exit_mark, work.exit_list
+    surv_ptr, surv_idx, surv_val = out.surv_ptr, out.surv_idx, out.surv_val
+    exit_ptr, exit_idx, exit_val = out.exit_ptr, out.exit_idx, out.exit_val
+    exit_w, row_scale = out.exit_w, out.row_scale
     n_exit_total = exit_acc.shape[0]
     s_used = surv_ptr[row0]
     e_used = exit_ptr[row0]
@@ -360,9 +394,9 @@ def advance_rows(
             surv_idx[s_used] = t
             surv_val[s_used] = np.log(w[t, 0] + w[t, 1]) + (scale - shift) * _LN2
             s_used += 1
-        ex_sorted = np.sort(exit_list[:n_ex])
+        _sort_ints(exit_list, n_ex)
         for q in range(n_ex):
-            j = ex_sorted[q]
+            j = exit_list[q]
             m = exit_acc[j, 0] + exit_acc[j, 1]
             exit_idx[e_used] = j
             exit_w[e_used] = m
@@ -377,15 +411,59 @@ def advance_rows(
 
 
 __all__ = [
+    "PassCells",
+    "PassPolicy",
+    "RowOut",
+    "RowWork",
     "advance_rows",
     "cell_log_prob",
+    "dd_residual",
     "log_mass",
     "log_probs_many",
+    "log_probs_rows",
     "log_tails_many",
+    "log_tails_rows",
     "survival_moments",
     "tilt",
+    "use_threads",
     "value_grad_pass",
 ]
+
+
+# -- residuals of the linear route -------------------------------------------------------------
+#: Relative rounding unit of the double-double residuals (2^−104: two halves of 53 bits,
+#: with a factor 4 of room for the renormalisations).
+DD_UNIT = 2.0**-104
+
+
+@njit(**_NJIT)
+def dd_residual(table, c_hi, c_lo, b_hi, b_lo, x_hi, x_lo, out_hi, out_lo, out_err):
+    """ρ = b − (x − Σ_s c_s x[table[·, s]]) in double-double, one row per state.
+
+    With the outgoing table (``table[x, s]`` = x + s, −1 when the step exits) this is
+    b − A x for A = I − Σ_s c_s P_s; with the incoming table (the x with x + s = y) it is
+    b − Aᵀx. Every number is a double-double hi + lo; the products and sums are
+    error-free transformations, so ρ̂ = out_hi + out_lo is the residual of the stored x
+    up to ``out_err`` (per row: (2k + 8)·2^−104 times |b| + |x| + Σ_s |c_s x_{s}|)."""
+    n = table.shape[0]
+    k = table.shape[1]
+    rel = (2 * k + 8) * DD_UNIT
+    for i in range(n):
+        sh, sl = _two_sum(b_hi[i], -x_hi[i])
+        sl += b_lo[i] - x_lo[i]
+        mag = abs(b_hi[i]) + abs(x_hi[i])
+        for s in range(k):
+            t = table[i, s]
+            if t >= 0:
+                ph, pl = _two_prod(c_hi[s], x_hi[t])
+                pl += c_hi[s] * x_lo[t] + c_lo[s] * x_hi[t]
+                sh, e = _two_sum(sh, ph)
+                sl += e + pl
+                mag += abs(ph)
+        h, lo = _two_sum(sh, sl)
+        out_hi[i] = h
+        out_lo[i] = lo
+        out_err[i] = rel * mag + 1e-300  # the absolute floor covers underflow in the products
 
 
 # -- the truncation search of the table route --------------------------------------------------
@@ -430,22 +508,32 @@ def truncation_search(
     when even n = hi fails. S_n is the largest tail of the stack, from the survival row n
     (:func:`log_mass`), inflated by 1e−9 for its own rounding. γ = 1, cost 0, R_max = 1
     make the criterion the tail alone: S_n ≤ budget."""
-
-    def ok(n):
-        a, b = surv_ptr[n], surv_ptr[n + 1]
-        top = -np.inf
-        for i in range(thetas_c.shape[0]):
-            lm = log_mass(thetas_c[i], abars[i], n, surv_val[a:b], surv_idx[a:b], state_delta)
-            top = max(top, lm)
-        ev, eg = truncation_bounds_nb(n, np.exp(top) * (1.0 + 1e-9), gamma, cost, r_max, d_max)
-        return ev <= budget and ((not need_grad) or eg <= budget)
-
-    if not ok(hi):
+    # The test is a kernel of its own, not a closure: a closure is inlined at each call
+    # site, which doubled its compile time.
+    crit = (gamma, cost, r_max, d_max, budget, need_grad)
+    surv = (surv_ptr, surv_idx, surv_val)
+    if not _truncation_ok(thetas_c, abars, hi, surv, state_delta, crit):
         return -1
     while lo < hi:
         mid = (lo + hi) // 2
-        if ok(mid):
+        if _truncation_ok(thetas_c, abars, mid, surv, state_delta, crit):
             hi = mid
         else:
             lo = mid + 1
     return hi
+
+
+@njit(**_NJIT)
+def _truncation_ok(thetas_c, abars, n, surv, state_delta, crit):
+    """Whether the truncation bounds at n are ≤ budget for every θ of the stack (see
+    :func:`truncation_search`; ``surv`` = (ptr, idx, val), ``crit`` = (γ, cost, R_max,
+    D, budget, need ∇))."""
+    surv_ptr, surv_idx, surv_val = surv
+    gamma, cost, r_max, d_max, budget, need_grad = crit
+    a, b = surv_ptr[n], surv_ptr[n + 1]
+    top = -np.inf
+    for i in range(thetas_c.shape[0]):
+        lm = log_mass(thetas_c[i], abars[i], n, surv_val[a:b], surv_idx[a:b], state_delta)
+        top = max(top, lm)
+    ev, eg = truncation_bounds_nb(n, np.exp(top) * (1.0 + 1e-9), gamma, cost, r_max, d_max)
+    return ev <= budget and ((not need_grad) or eg <= budget)

@@ -170,6 +170,7 @@ class ExactSolver:
         self._vectors_ld = self.vectors_f.astype(np.longdouble)
         self._log_k_ld = np.log(np.longdouble(self.k))
         self._prefix = {}
+        self._dist_parts = {}
         self._orders = {}
         self._scratch = np.zeros(env.alcove.dim)
 
@@ -281,24 +282,26 @@ class ExactSolver:
 
     def log_cell_probs(self, thetas, n_max: int):
         """(cells, log P) with log P[i, j] = log P_{θ_i}(cell j) for the cells n ≤ n_max."""
-        from pgweyl.exact.kernels import log_probs_many
+        from pgweyl.exact.kernels import log_probs_many, log_probs_rows, use_threads
 
         tc, abar = self.tilt(thetas)
         cells = self.cells(n_max)
         out = np.empty((len(tc), len(cells)))
         require(out.nbytes, f"log probabilities of {len(tc)} policies × {len(cells)} cells")
-        log_probs_many(tc, abar, cells.n, cells.logq, cells.delta, out)
+        kernel = log_probs_many if use_threads(len(tc), len(cells)) else log_probs_rows
+        kernel(tc, abar, cells.n, cells.logq, cells.delta, out)
         return cells, out
 
     def log_tails(self, thetas, n: int) -> np.ndarray:
         """log P_θ(T > n) for each θ of a stack (from the survival row n)."""
-        from pgweyl.exact.kernels import log_tails_many
+        from pgweyl.exact.kernels import log_tails_many, log_tails_rows, use_threads
 
         tc, abar = self.tilt(thetas)
         self.ensure_rows(n + 1)
         idx, logq = self.table.survival_row(n)
         out = np.empty(len(tc))
-        log_tails_many(tc, abar, n, idx, logq, self.state_delta, out)
+        kernel = log_tails_many if use_threads(len(tc), len(idx)) else log_tails_rows
+        kernel(tc, abar, n, idx, logq, self.state_delta, out)
         return out
 
     def common_truncation(self, thetas, tol, guess: int = 64) -> int:
@@ -483,7 +486,7 @@ class ExactSolver:
 
     def _table_at(self, theta, n_max: int, pol=None):
         """(:meth:`table_value_at`'s result, (rounding bound of V, of ∇V))."""
-        from pgweyl.exact.kernels import value_grad_pass
+        from pgweyl.exact.kernels import PassCells, PassPolicy, value_grad_pass
 
         self._require_exp("method 'table'")
         env = self.env
@@ -495,19 +498,18 @@ class ExactSolver:
         grad = np.zeros(d)
         v_n, _, _, round_v, round_g = value_grad_pass(
             np.asarray(theta, dtype=float),
-            ab_hi,
-            ab_lo,
-            _ABAR_ERROR * (abs(ab_hi) + 1.0),
-            grad_a,
+            PassPolicy(ab_hi, ab_lo, _ABAR_ERROR * (abs(ab_hi) + 1.0), grad_a),
+            PassCells(
+                cells.n,
+                cells.w,
+                cells.scale,
+                cells.disp,
+                cells.delta,
+                cells.ret,
+                cells.mag,
+                cells.dnorm,
+            ),
             len(cells),
-            cells.n,
-            cells.w,
-            cells.scale,
-            cells.disp,
-            cells.delta,
-            cells.ret,
-            cells.mag,
-            cells.dnorm,
             self.table.relative_error(N),
             3 * _EPS,
             (self.k + 6) * _EPS,
@@ -682,7 +684,7 @@ class ExactSolver:
             self._too_long(tail, tol, N, True)
         _, logp = self.log_cell_probs(theta[None, :], N)
         cells = self.cells(N)
-        return self._result(theta, cells.n, cells.exit, np.exp(logp[0]), tail, N, tol)
+        return self._result(theta, cells.n, cells.exit, np.exp(logp[0]), tail, N, tol, cells)
 
     @staticmethod
     def _too_long(tail, tol, n, explicit: bool) -> None:
@@ -698,18 +700,45 @@ class ExactSolver:
             "raise tol, or pass n_max to accept a truncated law"
         )
 
-    def _result(self, theta, times, idx, probs, tail, n_max, tol) -> ValueDistribution:
+    def _result(self, theta, times, idx, probs, tail, n_max, tol, cells=None) -> ValueDistribution:
+        """The law as a ValueDistribution. With ``cells`` (the table route's prefix of the
+        cell table) the θ-independent parts — points, rewards, returns — are sliced from
+        arrays computed once per cell table and copied into the result (computing them
+        was most of a one-θ call)."""
         env = self.env
-        rewards = env.exit_rewards[idx]
+        if cells is not None:
+            full = self._dist_parts.get(self._cells.n_max)
+            if full is None:
+                c = self._cells
+                rewards = env.exit_rewards[c.exit]
+                full = (
+                    env.full_points(env.exit_points[c.exit], c.n),
+                    np.asarray(c.n, dtype=np.int64),
+                    np.asarray(c.exit, dtype=np.int64),
+                    rewards,
+                    env.returns(rewards, c.n),
+                )
+                self._dist_parts = {self._cells.n_max: full}  # only the current table
+            parts = tuple(a[: len(cells)] for a in full)
+        else:
+            rewards = env.exit_rewards[idx]
+            parts = (
+                env.full_points(env.exit_points[idx], times),
+                np.asarray(times, dtype=np.int64),
+                np.asarray(idx, dtype=np.int64),
+                rewards,
+                env.returns(rewards, times),
+            )
+        points, times, idx, rewards, returns = (a.copy() for a in parts)
         return ValueDistribution(
             theta=np.array(theta, dtype=float),
-            points=env.full_points(env.exit_points[idx], times),
-            times=np.asarray(times, dtype=np.int64),
+            points=points,
+            times=times,
             probs=probs,
             tail=float(tail),
-            exit_index=np.asarray(idx, dtype=np.int64),
+            exit_index=idx,
             rewards=rewards,
-            returns=env.returns(rewards, times),
+            returns=returns,
             exit_points=env.exit_points,
             exit_walls=env.exit_walls,
             n_max=int(n_max),

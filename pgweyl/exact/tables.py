@@ -189,7 +189,7 @@ class LogTable:
 
     def extend(self, rows: int) -> None:
         """Grow the table to at least ``rows`` rows (capped by :meth:`max_rows`)."""
-        from pgweyl.exact.kernels import advance_rows
+        from pgweyl.exact.kernels import RowOut, RowWork, advance_rows
 
         rows = min(int(rows), self.max_rows())
         g = self.graph
@@ -218,25 +218,29 @@ class LogTable:
             done, self._n_active, self._scale, _, _ = advance_rows(
                 g.succ,
                 self.k,
-                self._w,
                 self._scale,
-                self._active,
                 self._n_active,
-                self._w_next,
-                self._mark,
-                self._exit_acc,
-                self._exit_mark,
-                self._exit_list,
                 self._rows,
                 todo,
-                self.surv_ptr,
-                self.surv_idx,
-                self.surv_val,
-                self.exit_ptr,
-                self.exit_idx,
-                self.exit_val,
-                self.exit_w,
-                self.row_scale,
+                RowWork(
+                    self._w,
+                    self._active,
+                    self._w_next,
+                    self._mark,
+                    self._exit_acc,
+                    self._exit_mark,
+                    self._exit_list,
+                ),
+                RowOut(
+                    self.surv_ptr,
+                    self.surv_idx,
+                    self.surv_val,
+                    self.exit_ptr,
+                    self.exit_idx,
+                    self.exit_val,
+                    self.exit_w,
+                    self.row_scale,
+                ),
             )
             self._rows += done
             if done == 0:  # no room for even one row: force a larger buffer next time

@@ -8,7 +8,11 @@ first wall touched minus a step cost per step, so Σ γ^t r_t = G) and carries
 ``env.unwrapped.pgweyl_env`` and ``env.unwrapped.exact`` (V, ∇V, the law of (exit
 point, exit time), local maxima, convergence probabilities: :mod:`pgweyl.gym.exact`).
 :func:`grade` trains an agent per seed and sets its final policies beside pgweyl's
-predictions (:mod:`pgweyl.gym.grading`); :class:`ReinforceAgent` is a reference agent.
+predictions (:mod:`pgweyl.gym.grading`); :func:`seeds_needed` tells how many seeds tell
+two shares apart, :func:`score_matrix` stacks normalised scores for rliable;
+:class:`ReinforceAgent` is a reference agent. ``render_mode="rgb_array"`` draws the walk
+(:mod:`pgweyl.gym.render`); Stable-Baselines3 takes the ids as they are
+(``PPO("MlpPolicy", "pgweyl/Corridor-v0")``; extra ``pgweyl[sb3]``).
 
 Needs gymnasium (``pip install 'pgweyl[gym]'``); ``import pgweyl`` does not import it.
 Without gymnasium this package still imports (so :mod:`pgweyl.cli.grade` can declare
@@ -32,7 +36,7 @@ else:
     from pgweyl.gym.agents import ReinforceAgent
     from pgweyl.gym.envs import OBSERVATIONS, AlcoveWalkGymEnv, build_pgweyl_env
     from pgweyl.gym.exact import SUPPORTED_RULES, ExactAnswers
-    from pgweyl.gym.grading import GradeResult, grade
+    from pgweyl.gym.grading import GradeResult, grade, score_matrix, seeds_needed
     from pgweyl.gym.registration import GYM_IDS, register_envs
 
     register_envs()
@@ -58,4 +62,6 @@ __all__ = [
     "grade",
     "register_envs",
     "require_gymnasium",
+    "score_matrix",
+    "seeds_needed",
 ]

@@ -17,7 +17,19 @@ One episode is one blind walk from the start λ:
   (``Box(−m, m, (d,), int64)``; on A_n the representative with last coordinate 0): an
   MDP, for which pgweyl's exact answers (blind memoryless policies) do **not** hold;
 - ``info`` is empty except on the terminating step: ``wall`` (tuple of wall ids, 0 = the
-  far wall), ``exit_point`` (full coordinates of b, int64) and ``T`` (the exit time).
+  far wall), ``exit_point`` (full coordinates of b, int64) and ``T`` (the exit time);
+- actions: exactly what ``action_space.contains`` accepts — a Python int, a NumPy
+  integer or a 0-d integer array such as ``model.predict(obs)[0]`` (floats and arrays
+  of shape (1,) are refused);
+- rendering: ``"rgb_array"`` returns an ``H×W×3`` ``uint8`` picture of the alcove, its
+  walls in colour and the walk so far (:mod:`pgweyl.gym.render`; a strip for rank 1, the
+  triangle for rank 2, a projection for rank ≥ 3), ``"ansi"`` one line of text,
+  ``"human"`` prints that line on stdout at every reset and step (a text display: no
+  window; Gymnasium's ``HumanRendering`` wrapper shows ``rgb_array`` frames in one).
+  An unsupported mode is warned about, as Gymnasium does, and ``render()`` then
+  returns None;
+- the environment pickles and deep-copies at any point of its life (mid-episode, after
+  its exact answers are computed), as subprocess vector environments and Dask need.
 
 The transitions are deterministic given the actions, so all randomness is the agent's;
 ``reset(seed=...)`` seeds ``self.np_random`` as Gymnasium requires (the blind walk draws
@@ -46,7 +58,7 @@ spaces = gym.spaces
 
 #: Observation modes: "blind" is the exactly solvable POMDP, "position" is not.
 OBSERVATIONS = ("blind", "position")
-RENDER_MODES = ("ansi",)
+RENDER_MODES = ("ansi", "rgb_array", "human")
 
 
 def build_pgweyl_env(family=None, spec=None, pgweyl_env=None, **kwargs) -> AlcoveWalkEnv:
@@ -110,7 +122,9 @@ class AlcoveWalkGymEnv(gym.Env):
     family, spec, pgweyl_env, **kwargs : the environment (:func:`build_pgweyl_env`);
         the registered ids fix ``family`` and take its knobs as ``gym.make`` kwargs.
     observation : "blind" (default; exactly solvable) or "position" (not).
-    render_mode : None or "ansi" (``render()`` returns one line of text).
+    render_mode : None, "rgb_array" (``render()`` returns a picture, ``uint8`` H×W×3),
+        "ansi" (one line of text) or "human" (that line printed at every step); another
+        value is warned about and renders nothing.
 
     Attributes
     ----------
@@ -132,8 +146,13 @@ class AlcoveWalkGymEnv(gym.Env):
         **kwargs,
     ):
         self.observation = validate.choice("observation", observation, OBSERVATIONS)
-        if render_mode is not None:
-            validate.choice("render_mode", render_mode, RENDER_MODES)
+        if render_mode is not None and render_mode not in RENDER_MODES:
+            # Gymnasium warns (gym.make too) and goes on; Stable-Baselines3 asks for
+            # "rgb_array" whether or not anything will be rendered.
+            gym.logger.warn(
+                f"render_mode {render_mode!r} is not supported by {type(self).__name__} "
+                f"(supported: {', '.join(RENDER_MODES)}); render() will return None"
+            )
         self.render_mode = render_mode
         penv = build_pgweyl_env(family, spec, pgweyl_env, **kwargs)
         self.pgweyl_env = penv
@@ -163,6 +182,9 @@ class AlcoveWalkGymEnv(gym.Env):
         self._x = None
         self._t = 0
         self._done = False
+        self._path = None  # positions of this episode, kept only for rgb_array frames
+        self._episode = 0  # resets so far: tells the picture that a new walk began
+        self._picture = None  # the WalkPicture, built at the first rgb_array frame
 
     # -- exact answers -----------------------------------------------------------------
     @property
@@ -197,7 +219,24 @@ class AlcoveWalkGymEnv(gym.Env):
         self._x = self._start
         self._t = 0
         self._done = False
+        self._episode += 1
+        if self.render_mode == "rgb_array":
+            self._path = [self._start]
+        if self.render_mode == "human":
+            self.render()
         return self._observe(), {}
+
+    def _action_index(self, action) -> int:
+        """The index of ``action``: accepted exactly when ``action_space.contains`` it (an
+        int, a NumPy integer, a 0-d integer array such as ``model.predict(obs)[0]``)."""
+        if type(action) is int and 0 <= action < len(self._steps):  # the common case, fast
+            return action
+        if not self.action_space.contains(action):
+            raise ArgumentError(
+                f"action must be an integer in 0..{len(self._steps) - 1} "
+                f"(a row of step_vectors), got {action!r}"
+            )
+        return int(action)
 
     def step(self, action):
         """One lattice step; reward −c, plus R(b) when the step reaches a wall."""
@@ -205,25 +244,20 @@ class AlcoveWalkGymEnv(gym.Env):
             raise ArgumentError("call reset() before step()")
         if self._done:
             raise ArgumentError("the episode has terminated; call reset() before step()")
-        if (
-            isinstance(action, (bool, np.bool_))
-            or not isinstance(action, (int, np.integer))
-            or not 0 <= action < len(self._steps)
-        ):
-            raise ArgumentError(
-                f"action must be an integer in 0..{len(self._steps) - 1} "
-                f"(a row of step_vectors), got {action!r}"
-            )
-        s = self._steps[int(action)]
+        s = self._steps[self._action_index(action)]
         x = tuple(a + b for a, b in zip(self._x, s))
         self._x = x
         self._t += 1
+        if self._path is not None:
+            self._path.append(x)
         rep = self._rep(x)
         inside = self._interior.get(rep)
         if inside is None:
             inside = bool(self.pgweyl_env.alcove.is_interior(rep))
             self._interior[rep] = inside
         if inside:
+            if self.render_mode == "human":
+                self.render()
             return self._observe(), self._step_reward, False, False, {}
         self._done = True
         if rep not in self._exit_reward:  # R3 guarantees exits are listed exit points
@@ -234,15 +268,41 @@ class AlcoveWalkGymEnv(gym.Env):
             "T": self._t,
         }
         reward = self._exit_reward[rep] - self.step_cost
+        if self.render_mode == "human":
+            self.render()
         return self._observe(), reward, True, False, info
 
+    def _walls_now(self) -> tuple:
+        if not self._done:
+            return ()
+        return tuple(self.pgweyl_env.alcove.walls_at(self._rep(self._x)))
+
     def render(self):
-        """One line of text (``render_mode="ansi"``): time, position, walls touched."""
-        if self.render_mode is None or self._x is None:
+        """The frame of ``render_mode``: a ``uint8`` H×W×3 picture ("rgb_array"; the alcove
+        alone before the first reset), one line of text — time, position, walls touched —
+        ("ansi"; None before the first reset), or None after printing that line ("human")."""
+        mode = self.render_mode
+        if mode == "rgb_array":
+            if self._picture is None:
+                from pgweyl.gym.render import WalkPicture
+
+                self._picture = WalkPicture(self.pgweyl_env.alcove)
+            return self._picture.frame(self._path or [], self._walls_now(), self._episode)
+        if mode not in ("ansi", "human"):
+            gym.logger.warn(
+                "render() called with render_mode "
+                f"{mode!r}; pass render_mode='rgb_array', 'ansi' or 'human' to gym.make"
+            )
             return None
-        walls = self.pgweyl_env.alcove.walls_at(self._rep(self._x)) if self._done else ()
-        where = f" on wall(s) {tuple(walls)}" if walls else ""
-        return f"t={self._t} x={list(self._x)}{where}"
+        if self._x is None:
+            return None
+        walls = self._walls_now()
+        where = f" on wall(s) {walls}" if walls else ""
+        text = f"t={self._t} x={list(self._x)}{where}"
+        if mode == "human":
+            print(text)
+            return None
+        return text
 
     def __repr__(self) -> str:
         return f"AlcoveWalkGymEnv({self.pgweyl_env!r}, observation='{self.observation}')"

@@ -19,8 +19,8 @@ log p(s) = (θ, s) − A for θ (least squares, refusing p outside the family):
 
 Update rules. Predictions are made for the update rule the agent uses, spelt as in
 :mod:`pgweyl.rules` ("vanilla", "natural", "entropy:tau=0.1", "vanilla:baseline=0.5",
-schedules …). :func:`rule_arguments` turns a spec into pgweyl arguments — the one place
-that maps a rule to a call; the chain solver takes only rules under which θ is Markov.
+schedules …), parsed once into the :class:`pgweyl.landscape.settings.RunSettings` of the
+predictions; the chain solver takes only rules under which θ is Markov.
 
 >>> import pgweyl as pw
 >>> ex = ExactAnswers(pw.make_env("corridor", level=4, trap_distance=1))
@@ -178,18 +178,24 @@ class ExactAnswers:
         """The best local maximum (its ``value`` is V*)."""
         return self.local_maxima()[0]
 
-    def classify(self, probs, eps: float, rule="vanilla") -> np.ndarray:
-        """Index of the nearest local maximum (of ``rule``'s objective) within total
-        variation ``eps`` of each policy (rows of ``probs``), else −1 (unresolved). A flat
-        face of maxima counts the mass outside the face
-        (:meth:`pgweyl.LocalMaximum.distances`)."""
-        eps = validate.finite_real("eps", eps, lo=0.0, hi=1.0, lo_open=True)
+    def nearest(self, probs, rule="vanilla") -> tuple[np.ndarray, np.ndarray]:
+        """(index, distance) of the nearest local maximum (of ``rule``'s objective) to each
+        policy (rows of ``probs``), however far: the distance is the total variation
+        ½ Σ_s |p(s) − π_j(s)|, or for a flat face of maxima the mass outside the face
+        (:meth:`pgweyl.LocalMaximum.distances`); ties go to the better maximum."""
         p = np.atleast_2d(np.asarray(probs, dtype=float))
         maxima = self.local_maxima(rule)
         dist = np.stack([m.distances(p) for m in maxima], axis=1)
         nearest = dist.argmin(axis=1)
-        ok = dist[np.arange(len(p)), nearest] <= eps
-        return np.where(ok, nearest, -1)
+        return nearest, dist[np.arange(len(p)), nearest]
+
+    def classify(self, probs, eps: float, rule="vanilla") -> np.ndarray:
+        """Index of the nearest local maximum (of ``rule``'s objective) within total
+        variation ``eps`` of each policy (rows of ``probs``), else −1 (unresolved)
+        (:meth:`nearest`)."""
+        eps = validate.finite_real("eps", eps, lo=0.0, hi=1.0, lo_open=True)
+        nearest, dist = self.nearest(probs, rule)
+        return np.where(dist <= eps, nearest, -1)
 
     @property
     def chain_applies(self) -> bool:

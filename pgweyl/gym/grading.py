@@ -6,9 +6,21 @@ builds an agent and trains it, reads its final policy and classifies it:
     label = argmin_j d_TV(p, π_j)  if that distance ≤ ε,  else "unresolved",
 
 with π_j the local maxima of V (``env.unwrapped.exact.local_maxima()``, best first; a
-flat face of maxima counts the mass outside the face). It reports the share of seeds at
-each maximum with Wilson 95% intervals, the unresolved share (always), and the regret
-E[V* − V(p_final)] against the global maximum V*, with V(p) exact for any p.
+flat face of maxima counts the mass outside the face). It reports
+
+- for every seed, resolved or not: its nearest maximum and the TV distance to it
+  (``nearest``, ``nearest_distance``), V of its final policy, exact for any p;
+- the share of seeds at each maximum and the unresolved share (always), each with a
+  **Wilson score 95% interval** (:data:`SHARE_CI`);
+- the regret E[V* − V(p_final)] against the global maximum V*, with its standard error
+  and a **Student t 95% interval** for the mean over seeds, n − 1 degrees of freedom
+  (:data:`REGRET_CI`): mean ± t_{0.975, n−1} · s/√n;
+- normalised scores, one per seed, s = (V(p_final) − V_u) / (V* − V_u) with V_u the
+  value of the uniform policy (the "random agent"): 1 at the global maximum, 0 for the
+  random agent, negative below it; :func:`score_matrix` stacks tasks into the runs ×
+  tasks array that rliable takes (docs/grading.md has the recipe).
+
+:func:`seeds_needed` tells how many seeds tell two shares apart.
 
 **Agent protocol** — ``make_agent(env)`` returns an object with
 
@@ -40,8 +52,10 @@ E[V* − V(p_final)] against the global maximum V*, with V(p) exact for any p.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
+from statistics import NormalDist
 
 import numpy as np
 
@@ -54,7 +68,7 @@ from pgweyl.gym.envs import step_label
 from pgweyl.landscape import chain_absorption, convergence_probabilities
 from pgweyl.landscape.settings import RunSettings, settings_of
 from pgweyl.landscape.shares import Shares, share_fields
-from pgweyl.progress import Progress, enabled
+from pgweyl.progress import Progress, enabled, resolve
 from pgweyl.serialize import jsonable
 
 #: Absorbing radius of the "mc" prediction: far inside any ε, so runs are classified at
@@ -66,6 +80,11 @@ PREDICTIONS = ("mc", "chain")
 #: Default classification radius (total variation) of a final policy: far larger than
 #: the studies' absorbing radius, since an agent stops after a fixed budget.
 CLASSIFY_EPS = 0.05
+
+#: What the intervals are (also written into ``to_dict()``).
+SHARE_CI = "Wilson score interval, 95%"
+REGRET_CI = "Student t interval for the mean over seeds, 95%, n - 1 degrees of freedom"
+SCORE = "(V(final) - V(uniform)) / (V* - V(uniform))"
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -80,10 +99,15 @@ class GradeResult(Shares):
     maxima : the local maxima (best first); ``labels`` their supports as step names.
     final_policies : seeds × |A| probabilities; ``assignments`` the maximum of each
         seed (−1: unresolved); ``final_values`` V of each final policy.
+    nearest, nearest_distance : every seed's nearest maximum (index into ``maxima``) and
+        its TV distance to it, whether within ``eps`` or not.
+    normalized_scores : (V(final) − V_u) / (V* − V_u) per seed; ``random_value`` V_u, the
+        value of the uniform policy.
     counts, probabilities, ci_low, ci_high, unresolved, unresolved_ci : the
-        :class:`pgweyl.landscape.shares.Shares` of the seeds (at each maximum, Wilson
-        95%; near no maximum).
-    global_value : V*.   regret, regret_se : mean of V* − V(final) and its standard error.
+        :class:`pgweyl.landscape.shares.Shares` of the seeds (at each maximum and
+        near none), with Wilson score 95% intervals.
+    global_value : V*.   regret, regret_se : mean of V* − V(final) and its standard error;
+        ``regret_ci`` its Student t 95% interval (n − 1 degrees of freedom; NaN for 1 seed).
     predicted : {"mc": {...}, "chain": {...}} — shares predicted by pgweyl (see module).
     seconds : wall time of the training loop.
     """
@@ -99,9 +123,14 @@ class GradeResult(Shares):
     final_policies: np.ndarray
     assignments: np.ndarray
     final_values: np.ndarray
+    nearest: np.ndarray
+    nearest_distance: np.ndarray
+    normalized_scores: np.ndarray
+    random_value: float
     global_value: float
     regret: float
     regret_se: float
+    regret_ci: tuple
     predicted: dict = field(default_factory=dict)
     seconds: float = 0.0
 
@@ -112,6 +141,30 @@ class GradeResult(Shares):
     def shares(self) -> np.ndarray:
         """Shares at each maximum, then the unresolved share (sums to 1)."""
         return np.append(self.probabilities, self.unresolved)
+
+    def per_seed(self) -> list[dict]:
+        """One record per seed: its nearest maximum (index and label) and TV distance to
+        it, whether that is within ``eps`` (``resolved``), V(final) and the normalised
+        score."""
+        return [
+            {
+                "seed": int(seed),
+                "nearest": int(j),
+                "label": self.labels[j],
+                "distance": float(d),
+                "resolved": bool(a >= 0),
+                "value": float(v),
+                "normalized_score": float(sc),
+            }
+            for seed, j, d, a, v, sc in zip(
+                self.seeds,
+                self.nearest,
+                self.nearest_distance,
+                self.assignments,
+                self.final_values,
+                self.normalized_scores,
+            )
+        ]
 
     def z_scores(self, source: str = "mc") -> np.ndarray:
         """(agent share − predicted share) / SE under the null "the agent's final policies
@@ -148,15 +201,23 @@ class GradeResult(Shares):
                 "final_policies": self.final_policies,
                 "assignments": self.assignments,
                 "final_values": self.final_values,
+                "nearest": self.nearest,
+                "nearest_distance": self.nearest_distance,
+                "normalized_scores": self.normalized_scores,
+                "normalized_score_formula": SCORE,
+                "random_value": self.random_value,
                 "counts": self.counts,
                 "probabilities": self.probabilities,
                 "ci_low": self.ci_low,
                 "ci_high": self.ci_high,
                 "unresolved": self.unresolved,
                 "unresolved_ci": list(self.unresolved_ci),
+                "ci_method": SHARE_CI,
                 "global_value": self.global_value,
                 "regret": self.regret,
                 "regret_se": self.regret_se,
+                "regret_ci": list(self.regret_ci),
+                "regret_ci_method": REGRET_CI,
                 "predicted": self.predicted,
                 "z_scores": {s: self.z_scores(s) for s in self.predicted},
                 "seconds": self.seconds,
@@ -172,11 +233,12 @@ class GradeResult(Shares):
             f"; {s}: " + ", ".join(f"{x:.3f}" for x in self.predicted[s]["probabilities"])
             for s in self.predicted
         )
+        lo, hi = self.regret_ci
         return (
             f"GradeResult({self.env_id}, {self.n_seeds} seeds, eps={self.eps:g}; "
             + "; ".join(parts)
             + f"; unresolved: {self.unresolved:.3f}{pred}; regret {self.regret:.4g} "
-            f"± {self.regret_se:.2g})"
+            f"[95% t: {lo:.4g}, {hi:.4g}])"
         )
 
     def format_table(self) -> str:
@@ -195,9 +257,9 @@ class GradeResult(Shares):
                 parts.append(f"{s['n_updates']} updates")
             parts.append(f"theta0 {_vec(s['theta0'])}")
             head.append("prediction settings: " + ", ".join(parts))
-        cols = ["maximum", "V", "agent [95% CI]"]
+        cols = ["maximum", "V", "agent [Wilson 95%]"]
         if "mc" in self.predicted:
-            cols += [f"pgweyl MC, n={self.predicted['mc']['n_runs']} [95% CI]", "z"]
+            cols += [f"pgweyl MC, n={self.predicted['mc']['n_runs']} [Wilson 95%]", "z"]
         if "chain" in self.predicted:
             cols += ["chain (first entry)"]
         rows = []
@@ -229,9 +291,24 @@ class GradeResult(Shares):
         widths = [max(len(c), *(len(r[k]) for r in rows)) for k, c in enumerate(cols)]
         fmt = "  ".join(f"{{:<{w}}}" for w in widths)
         lines = head + ["", fmt.format(*cols).rstrip()] + [fmt.format(*r).rstrip() for r in rows]
+        unres = self.assignments < 0
+        if unres.any():
+            near = np.bincount(self.nearest[unres], minlength=len(self.labels))
+            where = ", ".join(f"[{j}] x{int(c)}" for j, c in enumerate(near) if c)
+            d = self.nearest_distance[unres]
+            lines.append(
+                f"unresolved seeds: {int(unres.sum())}; nearest maximum {where}; "
+                f"TV distance to it {d.min():.3f} to {d.max():.3f}"
+            )
+        lo, hi = self.regret_ci
+        n = self.n_seeds
         lines.append(
-            f"regret E[V* - V(final)] = {self.regret:.6f} ± {self.regret_se:.6f} "
-            f"(V* = {self.global_value:.6f})"
+            f"regret E[V* - V(final)] = {self.regret:.6f}, 95% CI [{lo:.6f}, {hi:.6f}] "
+            f"(Student t, {n - 1} df; SE {self.regret_se:.6f}; V* = {self.global_value:.6f})"
+        )
+        lines.append(
+            f"normalised score (V - V_u)/(V* - V_u): mean {self.normalized_scores.mean():.4f} "
+            f"(V_u = {self.random_value:.6f}, the uniform policy)"
         )
         return "\n".join(lines)
 
@@ -411,8 +488,10 @@ def grade(
     settings : instead of ``eps`` … ``chain_grid``, one :class:`RunSettings` (``eps`` the
         classification radius, ``n_runs``/``seed`` the "mc" prediction's, ``grid`` the
         chain's) — ``RunSettings.from_dict`` of a result's record reruns it.
-    progress : None (a bar on a terminal), True/"bar", False/"off" or "lines" — a line
-        per seed at a modest rate (:mod:`pgweyl.progress`).
+    progress : over seeds (and the "mc" prediction's runs), on stderr: None (a bar on a
+        terminal, else nothing), True/"bar", False/"off", or "lines" — a plain line at
+        most every 10 s, for logs (:mod:`pgweyl.progress`; ``pgweyl grade`` uses it when
+        stderr is piped, ``--quiet`` turns it off).
 
     Returns
     -------
@@ -443,12 +522,13 @@ def grade(
     elif eps is None:  # the grader's own radius, not the studies' absorbing one
         given["eps"] = CLASSIFY_EPS
     eps = CLASSIFY_EPS if settings is None and eps is None else probe.eps
+    progress = resolve(progress)
     if not isinstance(env_id, str) or env_id not in gym.registry:
         hint = "" if not isinstance(env_id, str) or "/" in env_id else " (import pgweyl.gym first)"
         raise ArgumentError(f"unknown Gymnasium id {env_id!r}{hint}")
     exact = settings = None
     policies = []
-    bar = None
+    bar = None  # made once the first seed's settings are checked
     start = time.perf_counter()
     for i, seed in enumerate(seeds):
         env = gym.make(env_id, **env_kwargs)
@@ -465,32 +545,42 @@ def grade(
                 bar = Progress(len(seeds), f"training on {env_id}", "seed", progress)
             agent.train(env, seed)
             probs = agent.policy()
+        except BaseException:
+            if bar is not None:  # no final "100%" line for a failed or interrupted run
+                bar.close(finished=False)
+            raise
         finally:
             env.close()
-        policies.append(exact.check_probs(probs))
-        if bar is not None:
-            bar.update(1)
+        try:
+            policies.append(exact.check_probs(probs))
+        except Exception:
+            bar.close(finished=False)
+            raise
+        bar.update(1)
     seconds = time.perf_counter() - start
-    if bar is not None:
-        bar.close()
+    bar.close()
     final = np.array(policies)
     # the agent's policies are judged against the maxima of the objective its rule
     # ascends (V, or J_τ for entropy), as pgweyl's predictions are; regret is against V*
     rule_used = settings.rule if settings is not None else "vanilla"
     maxima = tuple(exact.local_maxima(rule_used))
-    assign = exact.classify(final, eps, rule_used)
+    nearest, nearest_distance = exact.nearest(final, rule_used)
+    assign = np.where(nearest_distance <= eps, nearest, -1)
     counts = np.bincount(assign[assign >= 0], minlength=len(maxima))
     n = len(seeds)
     n_unres = int((assign < 0).sum())
     values = np.array([exact.value_of_policy(p) for p in final])
     v_star = float(exact.global_maximum.value)
+    v_uniform = float(exact.value_of_policy(np.full(exact.n_actions, 1.0 / exact.n_actions)))
+    scores = (values - v_uniform) / (v_star - v_uniform)
     regret = v_star - values
+    regret_se, regret_ci = _mean_interval(regret)
     predicted = _predict(exact, settings, predict, progress) if predict else {}
     if "chain" in predicted and settings.grid is None:  # recorded as resolved
         settings = settings.replace(grid=predicted["chain"]["grid"])
     vectors = exact.env.steps.vectors
     labels = tuple("{" + ", ".join(step_label(vectors[s]) for s in m.support) + "}" for m in maxima)
-    for arr in (final, assign, values):
+    for arr in (final, assign, values, nearest, nearest_distance, scores):
         arr.setflags(write=False)
     return GradeResult(
         env_id=env_id,
@@ -504,13 +594,105 @@ def grade(
         final_policies=final,
         assignments=assign,
         final_values=values,
+        nearest=nearest,
+        nearest_distance=nearest_distance,
+        normalized_scores=scores,
+        random_value=v_uniform,
         **share_fields(counts, n_unres, n),
         global_value=v_star,
         regret=float(regret.mean()),
-        regret_se=float(regret.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan"),
+        regret_se=regret_se,
+        regret_ci=regret_ci,
         predicted=predicted,
         seconds=seconds,
     )
 
 
-__all__ = ["FINAL_ABSORB_EPS", "PREDICTIONS", "GradeResult", "grade"]
+def _mean_interval(x) -> tuple[float, tuple]:
+    """(standard error, Student t 95% interval) of the mean of ``x``:
+    mean ± t_{0.975, n−1} · s/√n with s the sample standard deviation (ddof 1); NaN for
+    n = 1."""
+    n = len(x)
+    if n < 2:
+        return float("nan"), (float("nan"), float("nan"))
+    from scipy.stats import t
+
+    mean = float(np.mean(x))
+    se = float(np.std(x, ddof=1) / math.sqrt(n))
+    half = float(t.ppf(0.975, n - 1)) * se
+    return se, (mean - half, mean + half)
+
+
+def seeds_needed(p1, p2, alpha=0.05, power=0.8, two_sample=False) -> int:
+    """Seeds needed to tell a share p₁ from a share p₂ with a two-sided z-test at level
+    ``alpha`` and power ``power`` = 1 − β (normal approximation; Fleiss, Levin & Paik,
+    *Statistical Methods for Rates and Proportions*, 3rd ed., §4.2).
+
+    - ``two_sample=False`` (the agent against a prediction taken as exact, e.g. the
+      θ-chain or a Monte Carlo with many more runs than seeds): under H0 the agent's
+      share is p₁, the truth is p₂, and
+
+          n = ⌈ (z_{1−α/2} √(p₁(1−p₁)) + z_{1−β} √(p₂(1−p₂)))² / (p₁ − p₂)² ⌉;
+
+    - ``two_sample=True`` (two agents, n seeds each; pooled z-test), p̄ = (p₁ + p₂)/2:
+
+          n = ⌈ (z_{1−α/2} √(2 p̄(1−p̄)) + z_{1−β} √(p₁(1−p₁) + p₂(1−p₂)))² / (p₁ − p₂)² ⌉
+
+      seeds per agent.
+
+    The tests hold the answer against the exact binomial power of the same test.
+
+    >>> seeds_needed(0.37, 0.5), seeds_needed(0.37, 0.5, two_sample=True)
+    (111, 228)
+    """
+    p1 = validate.finite_real("p1", p1, lo=0.0, hi=1.0)
+    p2 = validate.finite_real("p2", p2, lo=0.0, hi=1.0)
+    alpha = validate.finite_real("alpha", alpha, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    power = validate.finite_real("power", power, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    if p1 == p2:
+        raise ArgumentError(
+            f"p1 and p2 must differ (both {p1:g}): no number of seeds tells them apart"
+        )
+    if not two_sample and p1 in (0.0, 1.0):
+        raise ArgumentError(
+            f"the null share p1 must lie strictly between 0 and 1 for the z-test, got {p1:g}"
+        )
+    z = NormalDist()
+    za, zb = z.inv_cdf(1 - alpha / 2), z.inv_cdf(power)
+    v1, v2 = p1 * (1 - p1), p2 * (1 - p2)
+    if two_sample:
+        pbar = (p1 + p2) / 2
+        root = za * math.sqrt(2 * pbar * (1 - pbar)) + zb * math.sqrt(v1 + v2)
+    else:
+        root = za * math.sqrt(v1) + zb * math.sqrt(v2)
+    return max(1, math.ceil(root * root / (p1 - p2) ** 2 - 1e-9))
+
+
+def score_matrix(results) -> np.ndarray:
+    """The runs × tasks array of normalised scores of several :class:`GradeResult` (one
+    per task, the same number of seeds each) — the layout rliable takes per algorithm:
+    ``{"my agent": score_matrix([res_a, res_b])}``. Column k is
+    ``results[k].normalized_scores``, (V(final) − V_u) / (V* − V_u)."""
+    results = list(results)
+    if not results or not all(isinstance(r, GradeResult) for r in results):
+        raise ArgumentError("score_matrix needs a non-empty sequence of GradeResult (one per task)")
+    sizes = sorted({r.n_seeds for r in results})
+    if len(sizes) > 1:
+        raise ArgumentError(
+            "every task needs the same number of seeds (runs) for a runs x tasks array, "
+            f"got {sizes}"
+        )
+    return np.column_stack([np.asarray(r.normalized_scores, dtype=float) for r in results])
+
+
+__all__ = [
+    "FINAL_ABSORB_EPS",
+    "PREDICTIONS",
+    "REGRET_CI",
+    "SCORE",
+    "SHARE_CI",
+    "GradeResult",
+    "grade",
+    "score_matrix",
+    "seeds_needed",
+]

@@ -12,7 +12,8 @@ id                          environment (``gym.make`` kwargs)
 ==========================  ===================================================
 
 Every id also takes ``observation`` ("blind" or "position") and ``render_mode``
-("ansi"); ``max_episode_steps`` is Gymnasium's own step limit (none by default).
+("rgb_array", "ansi" or "human"); ``max_episode_steps`` is Gymnasium's own step limit
+(none by default).
 
 >>> sorted(GYM_IDS)[0]
 'pgweyl/AlcoveWalk-v0'

@@ -2,6 +2,7 @@
 solver. The studies built on it are in :mod:`pgweyl.study`."""
 
 from pgweyl.landscape.chain import ChainResult, chain_absorption
+from pgweyl.landscape.chain.markov import ThetaChain, theta_chain
 from pgweyl.landscape.convergence import ConvergenceResult, convergence_probabilities
 from pgweyl.landscape.maxima import (
     LocalMaximum,
@@ -15,10 +16,12 @@ __all__ = [
     "ChainResult",
     "ConvergenceResult",
     "LocalMaximum",
+    "ThetaChain",
     "chain_absorption",
     "convergence_probabilities",
     "deterministic_basin",
     "local_maxima",
+    "theta_chain",
     "total_variation",
     "wilson_interval",
 ]

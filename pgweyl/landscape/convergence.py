@@ -86,6 +86,32 @@ class ConvergenceResult(Shares):
         )
 
 
+#: ``scheme="auto"`` runs the event-driven scheme below this ε (it applies only to vanilla
+#: REINFORCE with batch 1, a constant step and baseline, and the walk sampler).
+EVENT_EPS = 1e-5
+
+
+def _choose_scheme(env, scheme, rule, batch, sampler, eps) -> str:
+    """The scheme to run, "plain" or "event" (refusing "event" where it does not apply)."""
+    from pgweyl.sim.events import event_refusal  # Numba: loaded when runs are simulated
+
+    why = event_refusal(env, rule, batch, sampler)
+    if scheme == "event" and why is not None:
+        raise ArgumentError(why)
+    if scheme == "auto":
+        return "event" if why is None and eps < EVENT_EPS else "plain"
+    return scheme
+
+
+def _reinforce_events(env, theta0, lr, n_updates, n_runs, *, batch, rule, sampler, **kw):
+    """:func:`pgweyl.sim.events.reinforce_events` called as :func:`pgweyl.reinforce`
+    (batch, rule and sampler were checked by :func:`_choose_scheme`)."""
+    from pgweyl.sim.events import reinforce_events
+
+    del batch, sampler
+    return reinforce_events(env, theta0, lr, n_updates, n_runs, baseline=rule.baseline, **kw)
+
+
 def convergence_probabilities(
     env,
     theta0=None,
@@ -129,6 +155,12 @@ def convergence_probabilities(
     ``classify_tol`` (default ``eps``), else counted as unresolved. ``maxima`` default:
     :func:`local_maxima` (of the rule's objective).
 
+    ``scheme`` (a run keyword; the result records the one that ran): "plain" (every
+    update simulated, :func:`pgweyl.reinforce`), "event" (quiet stretches near a vertex
+    in one move, :mod:`pgweyl.sim.events`: vanilla, batch 1, constant step and baseline,
+    sampler "walk") or "auto": "event" when it applies and ``eps`` < ``EVENT_EPS``
+    (where plain runs need ~1/ε updates), else "plain".
+
     >>> import pgweyl as pw
     >>> env = pw.make_env("corridor")
     >>> mc = convergence_probabilities(env, [0.0, 0.0], 1.0, 100_000, 500)  # doctest: +SKIP
@@ -155,6 +187,8 @@ def _convergence(env, settings: RunSettings, maxima, chunks, progress) -> Conver
     theta0 = settings.theta_for(env)
     rule, eps, n_runs = settings.rule, settings.eps, settings.n_runs
     classify_tol = eps if settings.classify_tol is None else settings.classify_tol
+    scheme = _choose_scheme(env, settings.scheme, rule, settings.batch, settings.sampler, eps)
+    settings = settings.replace(scheme=scheme)  # recorded as resolved
     maxima = local_maxima(env, basin_samples=0, rule=rule) if maxima is None else list(maxima)
     targets = np.array([m.policy for m in maxima])
     flat = [m.flat for m in maxima]
@@ -172,7 +206,8 @@ def _convergence(env, settings: RunSettings, maxima, chunks, progress) -> Conver
                 size = min(end - done, max_chunk)
             size = min(size, n_runs - done)
             t_chunk = time.perf_counter()
-            res = reinforce(
+            run = reinforce if scheme == "plain" else _reinforce_events
+            res = run(
                 env,
                 theta0,
                 settings.lr,
@@ -217,4 +252,4 @@ def _convergence(env, settings: RunSettings, maxima, chunks, progress) -> Conver
     )
 
 
-__all__ = ["ConvergenceResult", "convergence_probabilities"]
+__all__ = ["EVENT_EPS", "ConvergenceResult", "convergence_probabilities"]

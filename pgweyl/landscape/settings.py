@@ -17,6 +17,7 @@ bit-identically. The defaults live here, once:
   absorbing regions of both routes; ``classify_tol`` None: ``eps``;
 - ``method`` "auto" (:data:`METHODS`): Monte Carlo, and the θ-chain solver where it
   applies (:meth:`RunSettings.routes`);
+- ``scheme`` "auto" (:data:`SCHEMES`): how Monte Carlo runs are simulated;
 - ``grid`` None: the chain solver's own default (:func:`pgweyl.chain_absorption`),
   resolved per environment; a result whose chain ran records the grid it used.
 
@@ -51,6 +52,11 @@ DEFAULT_N_RUNS = 10_000
 #: solver must apply.
 METHODS = ("auto", "mc", "chain", "both")
 
+#: How Monte Carlo runs are simulated: plain — every update; event — quiet stretches near a
+#: vertex in one move (:mod:`pgweyl.sim.events`); auto — event below
+#: :data:`pgweyl.landscape.convergence.EVENT_EPS` where it applies, else plain.
+SCHEMES = ("auto", "plain", "event")
+
 #: Smallest chain grid: a degree-2 stencil on each of the three refinement grids.
 MIN_GRID = 9
 
@@ -62,7 +68,8 @@ class RunSettings:
     Attributes: ``theta0`` (a tuple of floats, or None for θ_0 = 0), ``lr``, ``rule``
     (a parsed :class:`pgweyl.Rule`; a spec string is parsed), ``n_updates``,
     ``n_runs``, ``seed``, ``eps`` (None is resolved to σ(−8)), ``method``, ``grid``
-    (None: the chain solver's default), ``batch``, ``sampler``, ``classify_tol``.
+    (None: the chain solver's default), ``batch``, ``sampler``, ``classify_tol``,
+    ``scheme`` (:data:`SCHEMES`; a result records the one that ran).
     :meth:`replace` gives a changed (revalidated) copy."""
 
     theta0: tuple | None = None
@@ -77,6 +84,7 @@ class RunSettings:
     batch: int = 1
     sampler: str = "walk"
     classify_tol: float | None = None
+    scheme: str = "auto"
 
     def __post_init__(self):
         def put(name, value):
@@ -105,6 +113,7 @@ class RunSettings:
         if self.classify_tol is not None:  # a classification radius, not an absorbing one
             tol = validate.finite_real("classify_tol", self.classify_tol, 0.0, 1.0, lo_open=True)
             put("classify_tol", tol)
+        put("scheme", validate.choice("scheme", self.scheme, SCHEMES))
 
     def replace(self, **changes) -> RunSettings:
         """A copy with ``changes`` (validated like the original)."""
@@ -197,6 +206,7 @@ __all__ = [
     "METHODS",
     "MIN_GRID",
     "RunSettings",
+    "SCHEMES",
     "provenance",
     "settings_of",
 ]

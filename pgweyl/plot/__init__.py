@@ -12,7 +12,9 @@ matplotlib and returns plain arrays in a small dataclass —
 - :func:`landscape_figure` (:mod:`pgweyl.plot.landscape`),
 - :func:`basin_figure`, :func:`difficulty_figure` (:mod:`pgweyl.plot.basins`),
 - :func:`compare_figure` (:mod:`pgweyl.plot.rules`; the data is a
-  :class:`pgweyl.CompareResult`).
+  :class:`pgweyl.CompareResult`),
+- :func:`absorbed_by_figure`, :func:`eps_figure` (:mod:`pgweyl.plot.chain`; the θ-chain
+  in time and in ε).
 
 Every figure function returns the :class:`matplotlib.figure.Figure` it drew on (the
 figure of ``ax`` when one is given); :func:`save_figure` writes it as PNG and PDF.
@@ -38,6 +40,7 @@ from __future__ import annotations
 from pgweyl.plot._base import save_figure
 from pgweyl.plot.alcove import alcove_figure
 from pgweyl.plot.basins import basin_figure, difficulty_figure
+from pgweyl.plot.chain import absorbed_by_figure, eps_figure
 from pgweyl.plot.data import (
     BasinData,
     LandscapeData,
@@ -68,11 +71,13 @@ __all__ = [
     "MaximumMark",
     "ValueDistributionData",
     "WalkData",
+    "absorbed_by_figure",
     "alcove_figure",
     "alcove_geometry",
     "basin_data",
     "basin_figure",
     "difficulty_figure",
+    "eps_figure",
     "face_direction",
     "landscape_data",
     "landscape_figure",

@@ -12,12 +12,17 @@ COLORS = ("tab:red", "tab:blue", "tab:green", "tab:purple", "tab:orange", "tab:b
 
 
 def pyplot():
-    """pyplot, with the Agg backend when there is no display.
+    """pyplot, with the Agg backend when there is no display, and TrueType fonts in PDFs.
 
     Agg is chosen only when ``DISPLAY`` is empty, pyplot is not loaded yet and no
     ``MPLBACKEND`` is set: switching the backend after pyplot is loaded would close the
-    caller's figures (and would break a notebook's inline backend)."""
+    caller's figures (and would break a notebook's inline backend). ``pdf.fonttype`` and
+    ``ps.fonttype`` are set to 42 (TrueType, :data:`pgweyl.serialize.TRUETYPE_FONTS`), so
+    a pgweyl figure that its user saves with ``fig.savefig("x.pdf")`` embeds no Type 3
+    font either; :func:`save_figure` applies them itself whatever the rcParams."""
     import matplotlib
+
+    from pgweyl.serialize import TRUETYPE_FONTS
 
     if (
         not os.environ.get("DISPLAY")
@@ -25,6 +30,7 @@ def pyplot():
         and "matplotlib.pyplot" not in sys.modules
     ):
         matplotlib.use("Agg")
+    matplotlib.rcParams.update(TRUETYPE_FONTS)
     import matplotlib.pyplot as plt
 
     return plt

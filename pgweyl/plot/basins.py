@@ -104,13 +104,16 @@ def basin_figure(chain, env=None, index=0, ax=None):
 
 
 def difficulty_figure(sweep, ax=None):
-    """P(policy gradient ends at the global maximum) against a difficulty knob.
+    """P(policy gradient ends at the followed maximum) against a difficulty knob.
 
     Drawn from a :class:`pgweyl.study.SweepResult`: the Monte Carlo share with its
     Wilson 95% band (``ci_low``..``ci_high``), the chain solver's absorption
-    probability as markers with error bars = its grid error (fine − coarse grid), and on
-    a second y-axis the value of the global maximum. Points where a method was not run
-    (NaN) are left out; an integer knob (the level) gets integer ticks."""
+    probability (first entry into the ε-ball) as markers with error bars = its grid
+    error, the ε → 0 limit where the sweep solved it (``p_limit`` ± ``limit_error``), and
+    on a second y-axis the value of the followed maximum (the global one by default). A
+    dotted vertical line marks each value where the global maximum changes (between that
+    value and the one before). Points where a method was not run (NaN) are left out; an
+    integer knob (the level) gets integer ticks."""
     fig, ax = figure_and_axes(ax)
     x = np.asarray(sweep.values, dtype=float)
     p_mc, p_ch = np.asarray(sweep.p_mc, float), np.asarray(sweep.p_chain, float)
@@ -130,24 +133,55 @@ def difficulty_figure(sweep, ax=None):
             ms=6,
             mfc="none",
             capsize=3,
-            label="chain solver (± grid error)",
+            label="chain solver, first entry into the ε-ball (± grid error)",
+        )
+    p_lim = np.asarray(getattr(sweep, "p_limit", np.full(len(x), np.nan)), dtype=float)
+    if np.isfinite(p_lim).any():
+        ax.errorbar(
+            x,
+            p_lim,
+            yerr=np.nan_to_num(np.asarray(sweep.limit_error, dtype=float)),
+            fmt="^",
+            color="tab:purple",
+            ms=6,
+            mfc="none",
+            capsize=3,
+            label="chain solver, limit n → ∞ (ε → 0)",
         )
     ax.set_xlabel(sweep.param)
     if np.all(x == np.round(x)):
         ax.set_xticks(x) if len(x) <= 12 else integer_axis(ax.xaxis)
-    ax.set_ylabel("P(ends at the global maximum)")
+    follow = getattr(sweep, "follow", "global")
+    what = {"global": "the global maximum", "treasure": "the treasure"}.get(
+        follow, f"the maximum on steps {follow}"
+    )  # as pgweyl.study.follow.describe (plot does not import study)
+    ax.set_ylabel(f"P(ends at {what})")
     ax.set_ylim(-0.02, 1.02)
+    mark_changes(ax, x, getattr(sweep, "global_changes", ()))
     ax2 = ax.twinx()
-    ax2.plot(x, sweep.global_value, "d--", color="tab:green", ms=5, label="V of global maximum")
-    ax2.set_ylabel("V of the global maximum", color="tab:green")
+    v = sweep.global_value if follow == "global" else sweep.followed_value
+    ax2.plot(x, v, "d--", color="tab:green", ms=5, label=f"V of {what}")
+    ax2.set_ylabel(f"V of {what}", color="tab:green")
     ax2.tick_params(axis="y", colors="tab:green")
     h1, l1 = ax.get_legend_handles_labels()
     h2, l2 = ax2.get_legend_handles_labels()
     ax.legend(h1 + h2, l1 + l2, fontsize=8, loc="best")
-    ax.set_title(
-        f"{sweep.family}: convergence to the global maximum against {sweep.param}", fontsize=10
-    )
+    ax.set_title(f"{sweep.family}: convergence to {what} against {sweep.param}", fontsize=10)
     return fig
 
 
-__all__ = ["basin_figure", "difficulty_figure"]
+def mark_changes(ax, x, at, label="global maximum changes", color="0.35") -> list:
+    """Dotted vertical lines halfway between each value of ``at`` and the value of ``x``
+    before it (where the global maximum changes); the first carries ``label``. Returns
+    the x positions drawn."""
+    x = np.asarray(x, dtype=float)
+    drawn = []
+    for v in at:
+        k = int(np.flatnonzero(x == float(v))[0])
+        pos = 0.5 * (x[k - 1] + x[k]) if k > 0 else x[k]
+        ax.axvline(pos, color=color, ls=":", lw=1.2, label=None if drawn else label)
+        drawn.append(pos)
+    return drawn
+
+
+__all__ = ["basin_figure", "difficulty_figure", "mark_changes"]

@@ -36,6 +36,7 @@ from pgweyl.sim.arrays import (
     walk_arrays,
 )
 from pgweyl.sim.config import EPISODES_PER_STREAM, EXACT_SAMPLER_TOL, SAMPLERS
+from pgweyl.sim.threads import run_rows
 
 
 def simulate_episodes(env, theta, n, seed=0, sampler="walk"):
@@ -63,9 +64,10 @@ def simulate_episodes(env, theta, n, seed=0, sampler="walk"):
     points = np.empty((n, len(w.start)), dtype=np.int64)
     times = np.empty(n, dtype=np.int64)
     cdf = step_cdf(env.policy(theta))
-    kernels._simulate_walk(
-        w.start, w.vectors, w.delta, w.slack0, cdf, states, EPISODES_PER_STREAM, points, times
-    )
+    # Streams dealt to threads by run_rows (a serial kernel compiles in a fraction of the
+    # prange one's time); each stream owns its episodes, so the draws do not depend on it.
+    args = (w.start, w.vectors, w.delta, w.slack0, cdf, states, EPISODES_PER_STREAM)
+    run_rows(kernels._simulate_walk_rows, n_streams, *args, points, times)
     return points, times
 
 
@@ -81,7 +83,7 @@ def _simulate_exact(env, theta, n, states):
         )
     cdf = step_cdf(probs)
     idx = np.empty(n, dtype=np.int64)
-    kernels._simulate_table(cdf, states, EPISODES_PER_STREAM, idx)
+    run_rows(kernels._simulate_table_rows, len(states), cdf, states, EPISODES_PER_STREAM, idx)
     return cells[idx], cell_times[idx]
 
 

@@ -121,6 +121,12 @@ def _graph_for(env, rule):
     return records.Graph(np.ascontiguousarray(env.graph.succ, dtype=np.int64), n)
 
 
+def _lean(rule, batch: int, sampler: str, env) -> bool:
+    """Whether :func:`pgweyl.sim.kernels._run_lean` covers the runs: batch 1, the vanilla
+    rule, the lattice walk, policy "exp" (it gives the same bits as the general kernel)."""
+    return batch == 1 and rule.kind == "vanilla" and sampler == "walk" and env.policy_kind == "exp"
+
+
 def _check_baseline(baseline):
     if baseline is None:
         return records.BASELINE_NONE, 0.0, None
@@ -166,6 +172,41 @@ def _check_target_flat(target_flat, n_targets: int) -> np.ndarray:
     if len(f) != n_targets:
         raise ArgumentError(f"target_flat must have one entry per target ({n_targets})")
     return f.astype(np.int64)
+
+
+def _raise_run_errors(errors) -> None:
+    """Raise for the first run whose kernel wrote an error code (``records.ERROR_*``)."""
+    if not np.any(errors):
+        return
+    bad = int(np.flatnonzero(errors)[0])
+    if errors[bad] == records.ERROR_NONFINITE:
+        raise ArgumentError(f"run {bad}: theta overflowed to a non-finite value; lower lr")
+    if errors[bad] == records.ERROR_NO_REWARD:
+        raise PgweylError(
+            f"run {bad}: the walk exited at a point missing from env.exit_points (internal error)"
+        )
+    raise PgweylError(f"run {bad}: internal error {int(errors[bad])}")
+
+
+def _run_settings(env, theta0, lr, n_updates, n_runs) -> dict:
+    """The settings every result of runs records first (the rest follow, so that it can
+    be rerun): ``env`` as its dict, θ_0 as floats, lr, n_updates, n_runs."""
+    return {
+        "env": env.to_dict(),
+        "theta0": [float(v) for v in theta0],
+        "lr": lr,
+        "n_updates": n_updates,
+        "n_runs": n_runs,
+    }
+
+
+def _target_settings(targets, target_arr, eps, target_flat, flat_arr) -> dict:
+    """The stopping settings as given: targets (None or rows), eps, target_flat."""
+    return {
+        "targets": None if targets is None else target_arr.tolist(),
+        "eps": eps,
+        "target_flat": None if target_flat is None else [bool(v) for v in flat_arr],
+    }
 
 
 def reinforce(
@@ -279,37 +320,20 @@ def reinforce(
         np.empty((n_runs, n_records, dim)),
         np.zeros(n_runs, dtype=np.int64),
     )
-    run_rows(
-        kernels._reinforce_rows,
-        n_runs,
-        walk,
-        payoff(env),
-        rule_rec,
-        graph,
-        records.Targets(target_arr, flat_arr, eps),
-        sampler_rec,
-        np.ascontiguousarray(theta0, dtype=np.float64),
-        n_updates,
-        record_every,
-        states,
-        out,
-    )
-    errors = out.errors
-    if np.any(errors):
-        bad = int(np.flatnonzero(errors)[0])
-        if errors[bad] == records.ERROR_NONFINITE:
-            raise ArgumentError(f"run {bad}: theta overflowed to a non-finite value; lower lr")
-        raise PgweylError(
-            f"run {bad}: the walk exited at a point missing from env.exit_points (internal error)"
-        )
+    target_rec = records.Targets(target_arr, flat_arr, eps)
+    theta0_arr = np.ascontiguousarray(theta0, dtype=np.float64)
+    if _lean(rule, batch, sampler, env):
+        # The lean twin: same bits, and it compiles without the rules and sampler it
+        # does not use (what convergence_probabilities runs first).
+        args = (walk, payoff(env), rule_rec, target_rec, theta0_arr)
+        run_rows(kernels._reinforce_rows_lean, n_runs, *args, n_updates, record_every, states, out)
+    else:
+        args = (walk, payoff(env), rule_rec, graph, target_rec, sampler_rec, theta0_arr)
+        run_rows(kernels._reinforce_rows, n_runs, *args, n_updates, record_every, states, out)
+    _raise_run_errors(out.errors)
     for arr in out[:4]:
         arr.setflags(write=False)
-    settings = {
-        "env": env.to_dict(),
-        "theta0": [float(v) for v in theta0],
-        "lr": lr,
-        "n_updates": n_updates,
-        "n_runs": n_runs,
+    settings = _run_settings(env, theta0, lr, n_updates, n_runs) | {
         "batch": batch,
         "rule": str(rule),
         "baseline": baseline,
@@ -318,9 +342,7 @@ def reinforce(
         "schedule": schedule,
         "tau": tau,
         "power": power,
-        "targets": None if targets is None else [list(r) for r in target_arr.tolist()],
-        "eps": eps,
-        "target_flat": None if target_flat is None else [bool(v) for v in flat_arr],
+        **_target_settings(targets, target_arr, eps, target_flat, flat_arr),
         "record_every": record_every,
         "run_offset": run_offset,
     }

@@ -1,4 +1,5 @@
-"""Independent rows of a serial Numba kernel, spread over threads.
+"""Independent rows of a serial Numba kernel, spread over threads (REINFORCE runs, the
+streams of ``simulate_episodes``).
 
 A kernel compiled with ``nogil=True`` runs outside the GIL, so Python threads calling it
 at once use every core; :func:`run_rows` deals the rows out in blocks to a pool of

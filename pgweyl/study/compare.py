@@ -41,7 +41,9 @@ class CompareResult(GlobalOdds):
 
     The :class:`pgweyl.study.odds.GlobalOdds` columns ``p_mc``, ``ci_low``,
     ``ci_high``, ``unresolved`` (Monte Carlo), ``p_chain``, ``grid_error`` (the chain
-    solver; NaN where it did not run), ``global_value`` (V of the global maximum) and
+    solver; NaN where it did not run) — first entry into the ε-ball; ``p_limit`` and
+    ``limit_error`` (the ε → 0 limit) are NaN here (compare does not solve it),
+    ``global_value`` (V of the global maximum) and
     ``global_distance`` (TV from the rule's global maximum to V's) are arrays of shape
     (rules, x values). ``env`` is the environment's spec, ``settings`` the
     :class:`RunSettings` of the cells (each with its rule and, on the lr axis, its step

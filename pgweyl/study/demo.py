@@ -2,8 +2,14 @@
 
 1. closed forms against simulation (``pgweyl check``) at two policies per env;
 2. the local maxima with certificates and deterministic basins;
-3. THEORY §7's worked example: P(treasure) by the θ-chain solver and by Monte Carlo;
-4. convergence probability to the global maximum against the corridor's level;
+3. THEORY §7's worked example: P(treasure) by the θ-chain solver and by Monte Carlo —
+   the first entry into the σ(−8)-ball — and the limit n → ∞ (the chain at ε → 0,
+   ``chain_absorption(env, 1.0, eps=0.0)``), a different, lower number (docs/theory.md
+   §12); P(first entry) against ε from 1e−2 down to 1e−30 with the limit as a line
+   (``eps_corridor``), and P(absorbed at each maximum by update n) for n from 1 to 10⁶
+   at ε = σ(−8) (``absorbed_by_corridor``, :meth:`ThetaChain.absorbed_by`);
+4. convergence probability to the global maximum against the corridor's level (first
+   entry and limit);
 5. the triangle's convergence probabilities (2-D chain and Monte Carlo);
 6. figures (PNG + PDF) and ``summary.json`` in the output folder — all of them or none
    (they are staged in a temporary folder inside it and moved in at the end).
@@ -20,15 +26,18 @@ import time
 import numpy as np
 
 from pgweyl._version import __version__
+from pgweyl.config import DEFAULT_EPS
 from pgweyl.env import make_env
 from pgweyl.landscape import (
     chain_absorption,
     convergence_probabilities,
     local_maxima,
 )
+from pgweyl.landscape.chain.markov import theta_chain
 from pgweyl.serialize import OutputError, prepare_folder, staged_folder, write_json
 from pgweyl.study.checks import check_closed_forms
 from pgweyl.study.difficulty import difficulty_sweep
+from pgweyl.study.odds import LIMIT_LABEL, first_entry_label
 
 FULL = {
     "episodes": 200_000,
@@ -41,6 +50,11 @@ FULL = {
     "grid_2d": 97,
     "tri_runs": 10_000,
     "landscape_res": 161,
+    "grid_limit": None,  # the solver's default: 6001 nodes over the limit's box ±24
+    "eps_curve": [1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-8, 1e-10, 1e-12, 1e-15, 1e-20, 1e-25, 1e-30],
+    "grid_eps": None,  # the solver's default spacing over each ε's box
+    "grid_markov": None,  # theta_chain's default (half the solver's nodes)
+    "absorbed_n": 61,
 }
 QUICK = {
     "episodes": 20_000,
@@ -53,6 +67,11 @@ QUICK = {
     "grid_2d": 41,
     "tri_runs": 1000,
     "landscape_res": 61,
+    "grid_limit": 401,
+    "eps_curve": [1e-2, 1e-4, 1e-8, 1e-30],
+    "grid_eps": 401,
+    "grid_markov": 129,
+    "absorbed_n": 13,
 }
 
 
@@ -63,6 +82,8 @@ FIGURES = (
     "landscape_triangle",
     "difficulty_corridor",
     "basins_triangle",
+    "eps_corridor",
+    "absorbed_by_corridor",
 )
 #: Every file the demo writes into its folder.
 OUTPUT_NAMES = tuple(f"{n}.{ext}" for n in FIGURES for ext in ("png", "pdf")) + ("summary.json",)
@@ -201,6 +222,7 @@ def _run(stage, quick, seed, progress, log) -> dict:
     p_mc = float(mc.probabilities[0])
     ok, tol = routes_agree(p_chain, grid_error, p_mc, mc.n_runs, mc.unresolved)
     summary["worked_example"] = {
+        "first_entry": first_entry_label(DEFAULT_EPS),
         "p_treasure_chain": p_chain,
         "grid_error": grid_error,
         "p_treasure_mc": p_mc,
@@ -220,6 +242,7 @@ def _run(stage, quick, seed, progress, log) -> dict:
         f"vs {maxima['corridor'][1].value:.3f})"
     )
     log(f"    {_agreement_text(ok, abs(p_mc - p_chain), tol)}")
+    _limit_and_time(corridor, maxima["corridor"], budget, summary, save, log)
 
     sweep = difficulty_sweep(
         "corridor",
@@ -281,6 +304,78 @@ def _run(stage, quick, seed, progress, log) -> dict:
     summary["seconds"] = round(time.perf_counter() - t_start, 2)
     write_json(os.path.join(stage, "summary.json"), summary, "demo summary")
     return summary
+
+
+def _limit_and_time(corridor, maxima, budget, summary, save, log) -> None:
+    """The worked example beyond first entry: the limit n → ∞ (into ``worked_example``),
+    P(first entry) against ε with the limit (``eps_curve``, figure ``eps_corridor``)
+    and P(absorbed by update n) at ε = σ(−8) (``absorbed_by``, figure
+    ``absorbed_by_corridor``)."""
+    from pgweyl import plot
+
+    theta0 = np.zeros(2)
+    we = summary["worked_example"]
+    lim = chain_absorption(corridor, 1.0, grid=budget["grid_limit"], eps=0.0, maxima=maxima)
+    p_lim = lim.at(theta0)
+    err_lim = lim.grid_error(theta0)
+    we.update(
+        limit=LIMIT_LABEL,
+        p_treasure_limit=float(p_lim[0]),
+        limit_error=float(err_lim[0]),
+        limit_grid=int(lim.levels[0].size),
+    )
+    log(
+        f"  worked example, limit n → ∞ (ε → 0): P(treasure) = {p_lim[0]:.4f} ± "
+        f"{err_lim[0]:.1g}, below first entry into the σ(−8)-ball ({we['p_treasure_chain']:.4f}): "
+        "a run that enters the treasure's ball may still leave it"
+    )
+    eps = [float(e) for e in budget["eps_curve"]]
+    p_eps, err_eps = [], []
+    for e in eps:
+        res = chain_absorption(corridor, 1.0, grid=budget["grid_eps"], eps=e, maxima=maxima)
+        p_eps.append(float(res.at(theta0)[0]))
+        err_eps.append(float(res.grid_error(theta0)[0]))
+    summary["eps_curve"] = {
+        "quantity": "P(first entry into the treasure's ε-ball), chain solver",
+        "eps": eps,
+        "p_treasure": p_eps,
+        "error": err_eps,
+        "limit": float(p_lim[0]),
+        "limit_error": float(err_lim[0]),
+    }
+    log(
+        "  P(treasure) against ε: "
+        + ", ".join(f"{e:.0e}: {p:.4f}" for e, p in zip(eps, p_eps))
+        + f"; limit {p_lim[0]:.4f}"
+    )
+    fig = plot.eps_figure(
+        eps,
+        p_eps,
+        err_eps,
+        limit=float(p_lim[0]),
+        limit_error=float(err_lim[0]),
+        label="P(first entry into the treasure's ε-ball)",
+    )
+    fig.axes[0].set_title("corridor (worked example), α = 1, θ₀ = 0: first entry vs limit")
+    save("eps_corridor", fig)
+    chain = theta_chain(corridor, 1.0, grid=budget["grid_markov"], maxima=maxima)
+    ns = np.unique(np.geomspace(1, 1e6, budget["absorbed_n"]).round().astype(np.int64))
+    by = chain.absorbed_by(theta0, ns)
+    summary["absorbed_by"] = {
+        "quantity": "P(absorbed at each maximum by update n), ε = σ(−8)",
+        "eps": DEFAULT_EPS,
+        "n": ns.tolist(),
+        "probabilities": np.asarray(by.probabilities).tolist(),
+        "error": np.asarray(by.error).tolist(),
+    }
+    at = {int(n): float(by.probabilities[i][0]) for i, n in enumerate(ns)}
+    log(
+        "  P(absorbed at the treasure by update n), ε = σ(−8): "
+        + ", ".join(f"{n:.0e}: {at[n]:.4f}" for n in (100, 10_000, 1_000_000) if n in at)
+    )
+    fig = plot.absorbed_by_figure(by, maxima, corridor)
+    fig.axes[0].set_title("corridor (worked example), α = 1, θ₀ = 0, ε = σ(−8)")
+    save("absorbed_by_corridor", fig)
 
 
 __all__ = ["FIGURES", "OUTPUT_NAMES", "routes_agree", "run_demo"]

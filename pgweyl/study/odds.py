@@ -7,6 +7,17 @@ computation, :func:`point_odds`: the Monte Carlo share of runs absorbed near eac
 maximum (:func:`pgweyl.convergence_probabilities`, with its Wilson 95% interval and the
 unresolved share) and the θ-chain solver's absorption probability there
 (:func:`pgweyl.chain_absorption`, with its grid error).
+
+Two different numbers answer "converges to maximum j" (docs/theory.md §12):
+
+- **first entry** at ε (columns ``p_mc``, ``p_chain``): P(the run enters the ε-ball of
+  maximum j, {θ : TV(π_θ, π_j) ≤ ε}, before any other ball) — what both routes measure
+  at the settings' ε (default σ(−8));
+- **the limit** (columns ``p_limit``, ``limit_error``): P(θ_n → maximum j as n → ∞),
+  the ε → 0 limit of the first, ``chain_absorption(env, lr, eps=0.0)``. A run that
+  enters a ball may leave it again, so the two differ (on the worked example 0.371
+  against 0.325). The limit is solved where the chain applies in effective dimension 1
+  under a rule without entropy (:func:`limit_refusal`); NaN elsewhere.
 """
 
 from __future__ import annotations
@@ -16,20 +27,45 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain import chain_absorption
 from pgweyl.landscape.convergence import convergence_probabilities
 from pgweyl.landscape.settings import RunSettings
 from pgweyl.progress import enabled
 
-#: The columns of :class:`GlobalOdds`: Monte Carlo, then the chain solver.
-ODDS = ("p_mc", "ci_low", "ci_high", "unresolved", "p_chain", "grid_error")
+#: The columns of :class:`GlobalOdds`: Monte Carlo, the chain solver (first entry at ε),
+#: then the chain's ε → 0 limit.
+ODDS = (
+    "p_mc",
+    "ci_low",
+    "ci_high",
+    "unresolved",
+    "p_chain",
+    "grid_error",
+    "p_limit",
+    "limit_error",
+)
+
+#: What the limit columns hold, for tables and JSON.
+LIMIT_LABEL = "limit n → ∞ (ε → 0)"
+
+
+def first_entry_label(eps: float) -> str:
+    """What the first-entry columns hold at radius ``eps``, for tables and JSON."""
+    return (
+        f"first entry into the ε-ball (ε = {eps:.3g})"
+        if eps >= 0.01
+        else (f"first entry into the ε-ball (ε = {eps:.2e})")
+    )
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
 class GlobalOdds:
     """P(ends at the global maximum), arrays of one shape (NaN where a route did not run):
     ``p_mc``, ``ci_low``, ``ci_high`` (Wilson 95%), ``unresolved`` (share of runs near
-    no maximum) by Monte Carlo; ``p_chain`` and ``grid_error`` by the chain solver."""
+    no maximum) by Monte Carlo; ``p_chain`` and ``grid_error`` by the chain solver — both
+    the first entry into the ε-ball; ``p_limit`` and ``limit_error``: the ε → 0 limit,
+    P(θ_n → the maximum as n → ∞), with its bound (NaN where it was not solved)."""
 
     p_mc: np.ndarray
     ci_low: np.ndarray
@@ -37,6 +73,8 @@ class GlobalOdds:
     unresolved: np.ndarray
     p_chain: np.ndarray
     grid_error: np.ndarray
+    p_limit: np.ndarray
+    limit_error: np.ndarray
 
 
 def chain_grid(chain) -> int:
@@ -60,7 +98,63 @@ def solve_chain(env, settings: RunSettings, maxima, progress=None):
     )
 
 
-def point_odds(env, settings: RunSettings, maxima, *, mc=True, chain=None, progress=None) -> dict:
+def limit_refusal(env, rule) -> str | None:
+    """Why the ε → 0 limit is not solved for ``env`` under ``rule`` (one line), or None
+    when :func:`solve_limit` takes them: the chain applies (:func:`pgweyl.chain_refusal`),
+    in effective dimension 1 (2-D limits are refused by the solver: the chain creeps
+    along the simplex's edges toward flat faces, with no one-dimensional depth walk), and
+    the rule has no entropy term (its maxima are interior: θ keeps moving)."""
+    from pgweyl.landscape.chain import chain_refusal
+    from pgweyl.rules import parse_rule
+
+    rule = parse_rule("vanilla" if rule is None else rule)
+    why = chain_refusal(env, rule)
+    if why is not None:
+        return why
+    if env.effective_dim != 1:
+        return (
+            f"the chain solver refuses the ε → 0 limit in effective dimension "
+            f"{env.effective_dim} (it is built for 1-D chains, whose maxima are vertices)"
+        )
+    if rule.kind == "entropy":
+        return "the ε → 0 limit does not exist under the entropy rule (interior maxima)"
+    return None
+
+
+def solve_limit(env, settings: RunSettings, maxima, progress=None):
+    """The ε → 0 limit, :func:`pgweyl.chain_absorption` with ``eps=0.0``, at the step size,
+    rule and grid (nodes per axis over the limit's box, default the solver's) of
+    ``settings``, refined (its :meth:`~pgweyl.ChainResult.grid_error` covers grid, box and
+    ε-tail). Raises :class:`pgweyl.errors.ArgumentError` where it does not apply
+    (:func:`limit_refusal`, or a chain whose maxima are no attractors)."""
+    why = limit_refusal(env, settings.rule)
+    if why is not None:
+        raise ArgumentError(why)
+    return chain_absorption(
+        env,
+        settings.lr,
+        grid=settings.grid,
+        eps=0.0,
+        maxima=maxima,
+        refine=True,
+        rule=settings.rule,
+        progress=enabled(progress),
+    )
+
+
+def _limit_where_it_applies(env, settings, maxima, progress):
+    """:func:`solve_limit`, or None where it does not apply."""
+    if limit_refusal(env, settings.rule) is not None:
+        return None
+    try:
+        return solve_limit(env, settings, maxima, progress)
+    except ArgumentError:
+        return None
+
+
+def point_odds(
+    env, settings: RunSettings, maxima, *, mc=True, chain=None, limit=None, progress=None
+) -> dict:
     """P(policy gradient from θ_0 ends at each of ``maxima``) by both routes:
     {column of :data:`ODDS`: array aligned with ``maxima``} (``unresolved`` a float), NaN
     for a route not run, and ``grid``: the chain grid used (None when it did not run).
@@ -70,7 +164,11 @@ def point_odds(env, settings: RunSettings, maxima, *, mc=True, chain=None, progr
     grid. ``mc``: run Monte Carlo (:func:`pgweyl.convergence_probabilities`). ``chain``:
     None skips the chain solver; True runs :func:`pgweyl.chain_absorption` (refined, for
     these maxima); a :class:`pgweyl.ChainResult` already computed (for these maxima,
-    step size, rule and ε) is read at θ_0."""
+    step size, rule and ε) is read at θ_0. ``limit``: the same for the ε → 0 limit
+    (columns ``p_limit``, ``limit_error``): None skips it, True runs :func:`solve_limit`,
+    "auto" runs it where it applies (NaN where :func:`limit_refusal` or the solver
+    refuses, e.g. a baseline under which a maximum is no attractor), a
+    :class:`pgweyl.ChainResult` solved with ``eps=0.0`` is read at θ_0."""
     theta0 = settings.theta_for(env)
     nan = np.full(len(maxima), math.nan)
     out = {k: nan.copy() for k in ODDS}
@@ -88,13 +186,22 @@ def point_odds(env, settings: RunSettings, maxima, *, mc=True, chain=None, progr
         out["p_chain"] = np.asarray(chain.at(theta0, env), dtype=float)
         out["grid_error"] = np.asarray(chain.grid_error(theta0, env), dtype=float)
         out["grid"] = chain_grid(chain)
+    if isinstance(limit, str) and limit == "auto":
+        limit = _limit_where_it_applies(env, settings, maxima, progress)
+    elif limit is True:
+        limit = solve_limit(env, settings, maxima, progress)
+    if limit is not None:
+        if not limit.limit:
+            raise ArgumentError("limit must be a ChainResult solved with eps=0.0")
+        out["p_limit"] = np.asarray(limit.at(theta0, env), dtype=float)
+        out["limit_error"] = np.asarray(limit.grid_error(theta0, env), dtype=float)
     return out
 
 
 def global_odds(env, settings: RunSettings, maxima, index: int, **routes) -> dict:
     """{column of :data:`ODDS`: float}: :func:`point_odds` at the maximum
     ``maxima[index]`` (the global one of a study), and ``grid``; ``routes``: ``mc``,
-    ``chain``, ``progress`` as there."""
+    ``chain``, ``limit``, ``progress`` as there."""
     odds = point_odds(env, settings, maxima, **routes)
     return {k: v if k in ("unresolved", "grid") else float(v[index]) for k, v in odds.items()}
 
@@ -109,11 +216,15 @@ def resolved_grid(settings: RunSettings, grids) -> RunSettings:
 
 
 __all__ = [
+    "LIMIT_LABEL",
     "ODDS",
     "GlobalOdds",
     "chain_grid",
+    "first_entry_label",
     "global_odds",
+    "limit_refusal",
     "point_odds",
     "resolved_grid",
     "solve_chain",
+    "solve_limit",
 ]

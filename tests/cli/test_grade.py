@@ -32,6 +32,7 @@ def run(*argv):
     return out.data, "\n".join(out.format(out.data))
 
 
+@pytest.mark.slow
 def test_reference_agent_on_a_spec():
     data, text = run(
         "corridor:level=4,trap_distance=1",
@@ -133,3 +134,21 @@ def test_agent_module_in_the_current_folder_imports_from_the_console_script(tmp_
     r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["settings"]["n_updates"] == 5
+
+
+def test_progress_goes_to_stderr_when_piped_and_quiet_silences_it(capsys):
+    """Under pytest stderr is not a terminal: like every pgweyl command, ``grade`` then
+    writes plain progress lines (one per phase at least, at most one per 10 s while it
+    lasts); ``--quiet`` writes none."""
+    argv = ["corridor:level=4,trap_distance=1", "--seeds", "3", "--updates", "10"]
+    argv += ["--mc-runs", "50"]
+    command.run(grade_parser().parse_args(["grade", *argv]))
+    err = capsys.readouterr().err.splitlines()
+    assert any(
+        line.startswith("pgweyl: training on pgweyl/AlcoveWalk-v0: 3/3 seeds (100%)")
+        for line in err
+    ), err
+    assert any(line.startswith("pgweyl: policy gradient runs: 50/50 runs") for line in err), err
+    assert len(err) <= 6
+    command.run(grade_parser().parse_args(["grade", *argv, "--quiet"]))
+    assert capsys.readouterr().err == ""

@@ -251,6 +251,7 @@ def test_bad_input_one_line_exit_2_no_files(args, fragment, bad_files, tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing written (the cwd stays empty)
 
 
+@pytest.mark.slow
 def test_converge_and_sweep_plots(tmp_path):
     r = run(
         "converge",
@@ -294,12 +295,16 @@ def test_converge_auto_runs_both_routes_and_says_so():
     assert "methods: mc, chain" in r.stdout
     # the grid error is printed with one significant digit, never as ± 0.0000
     assert "± 0.0000" not in r.stdout
-    chain_parts = [ln.split("chain ")[1] for ln in r.stdout.splitlines() if "chain 0." in ln]
-    assert len(chain_parts) == 2
-    for part in chain_parts:  # one significant digit: 0.002 or 4e-05
-        assert re.fullmatch(r"0\.0*[1-9]|[1-9]e-\d+", part.split("± ")[1]), part
+    rows = [ln for ln in r.stdout.splitlines() if "chain 0." in ln]
+    assert len(rows) == 2
+    for row in rows:  # one significant digit: 0.002 or 4e-05 (first entry, then the limit)
+        errors = [part.split()[0] for part in row.split("± ")[1:]]
+        assert len(errors) == 2, row
+        for err in errors:
+            assert re.fullmatch(r"0\.0*[1-9]|[1-9]e-\d+", err), row
 
 
+@pytest.mark.slow
 def test_converge_with_a_rule_runs_its_chain_and_names_the_objective():
     r = run(
         "converge",

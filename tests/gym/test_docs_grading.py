@@ -36,12 +36,29 @@ def test_page_runs_and_shows_true_results(namespace):
         (1,),
         2,
     )
+    assert ns["frame"].shape == (256, 256, 3) and ns["frame"].dtype.name == "uint8"
     maxima = [(m.support, round(m.value, 4)) for m in ns["ex"].local_maxima()]
     assert maxima == [((0,), 0.7738), ((1,), 0.475)]
     res = ns["result"]
     assert res.n_seeds == 40 and "mc" in res.predicted
-    # the table printed on the page is this run's (same seeds, same pgweyl seed)
+    first = res.per_seed()[0]
+    assert set(first) == {
+        "seed",
+        "nearest",
+        "label",
+        "distance",
+        "resolved",
+        "value",
+        "normalized_score",
+    }
     page = PAGE.read_text()
+    import pgweyl.gym as pg
+
+    # the seed counts quoted on the page are the helper's
+    assert f"seeds_needed(0.371, 0.5)                   # -> {pg.seeds_needed(0.371, 0.5)}:" in page
+    n2 = pg.seeds_needed(0.371, 0.5, two_sample=True)
+    assert f"seeds_needed(0.371, 0.5, two_sample=True)  # -> {n2} seeds per agent" in page
+    # the table printed on the page is this run's (same seeds, same pgweyl seed)
     for line in res.format_table().splitlines()[2:]:
         assert line in page, line
 

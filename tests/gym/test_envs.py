@@ -295,3 +295,87 @@ def test_a_walk_off_the_exit_table_is_an_error(monkeypatch):
     env.step(1)
     with pytest.raises(PgweylError, match="not an exit point"):
         env.step(1)
+
+
+# -- actions as agents give them ------------------------------------------------------------
+def test_integer_like_actions_are_accepted_exactly_when_the_space_contains_them():
+    env = gym.make("pgweyl/Corridor-v0", level=40, trap_distance=20)
+    space = env.action_space
+    env.reset(seed=0)
+    accepted = [1, np.int64(0), np.int32(1), np.array(0), np.array(1, dtype=np.uint8)]
+    x = [20, 0]
+    for a in accepted:
+        assert space.contains(a)
+        env.step(a)
+        x[int(a)] += 1
+    assert env.unwrapped._x == tuple(x)
+    refused = [1.0, np.array([0]), np.array(0.0), np.float64(1), "0", None, 2, np.array(-1)]
+    for a in refused:
+        assert not space.contains(a)
+        with pytest.raises(ArgumentError, match=r"action must be an integer in 0\.\.1"):
+            env.step(a)
+
+
+def test_a_predicted_action_of_shape_zero_steps():
+    """What ``model.predict(obs)[0]`` returns for one Discrete observation: a 0-d int64."""
+    env = gym.make("pgweyl/Triangle-v0")
+    obs, _ = env.reset(seed=0)
+    action = np.array(np.argmax([0.7, 0.1, 0.2]))
+    assert action.shape == () and action.dtype.kind == "i"
+    out = env.step(action)
+    assert env.unwrapped._x == (3, 1, 0) and out[2] is False
+
+
+# -- pickling and deep copies at every point of the life of an environment ---------------------
+def _roundtrips(env):
+    """Pickle and deep-copy ``env``; both copies step on exactly as the original does."""
+    import copy
+    import pickle
+
+    twins = [pickle.loads(pickle.dumps(env)), copy.deepcopy(env)]
+    base = env.unwrapped
+    for twin in twins:
+        t = twin.unwrapped
+        assert (t._x, t._t, t._done) == (base._x, base._t, base._done)
+        assert t.pgweyl_env.to_dict() == base.pgweyl_env.to_dict()
+    return twins
+
+
+def test_environments_pickle_and_deepcopy_at_every_point_of_their_life():
+    """After construction, reset, mid-episode, an rgb_array frame, V and ∇V, the value of
+    a policy, the local maxima (the linear route once kept scipy.sparse on the instance)
+    and grading; each copy goes on like the original and its answers are the same."""
+    import pickle
+
+    env = gym.make("pgweyl/Corridor-v0", render_mode="rgb_array")
+    _roundtrips(env)
+    env.reset(seed=0)
+    env.step(0)
+    twins = _roundtrips(env)  # mid-episode: the copies continue the same walk
+    for _ in range(3):  # (3, 0) → (3, 3): on the trap wall x1 = x2 at T = 4
+        outs = [twin.step(1) for twin in twins]
+        out = env.step(1)
+        assert all(o[1:4] == out[1:4] for o in outs)
+    assert out[1:3] == (0.5, True) and all(o[4]["T"] == out[4]["T"] == 4 for o in outs)
+    env.render()
+    ex = env.unwrapped.exact
+    v = ex.value([0.3, -0.3])
+    g = ex.value_grad([0.3, -0.3])
+    vp = ex.value_of_policy([0.0, 1.0])
+    maxima = ex.local_maxima()
+    for twin in _roundtrips(env):
+        tex = twin.unwrapped.exact
+        assert tex.value([0.3, -0.3]) == v and np.array_equal(tex.value_grad([0.3, -0.3]), g)
+        assert tex.value_of_policy([0.0, 1.0]) == vp
+        assert [m.support for m in tex.local_maxima()] == [m.support for m in maxima]
+    made = []
+
+    def make_agent(e):
+        made.append(e)
+        return pg.ReinforceAgent(lr=1.0, n_updates=10, gamma=e.unwrapped.gamma)
+
+    res = pg.grade(make_agent, "pgweyl/Corridor-v0", seeds=2, mc_runs=50, level=4)
+    for e in made:
+        _roundtrips(e)
+    back = pickle.loads(pickle.dumps(res))
+    assert back.to_dict() == res.to_dict()

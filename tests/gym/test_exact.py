@@ -109,6 +109,7 @@ def test_rules_in_one_place():
             call()
 
 
+@pytest.mark.slow
 def test_rules_forward_to_pgweyl():
     """A rule reaches pgweyl unchanged: the same counts and the same chain answers."""
     ex = exact_of("pgweyl/Corridor-v0", level=4, trap_distance=1)

@@ -219,3 +219,160 @@ def test_explicit_settings_override_the_agents():
         "n_updates": 10,
         "theta0": [0.1, -0.1],
     }
+
+
+# -- every seed, intervals named, scores, power --------------------------------------------------
+def test_every_seed_gets_its_nearest_maximum_and_distance():
+    """The corridor's maxima are the vertices {+e1} (best, index 0) and {+e2}: the TV
+    distance of p to vertex e_j is 1 − p_j, so the nearest is argmax p (a tie goes to the
+    better maximum) — computed here by hand, for resolved and unresolved seeds alike."""
+    policies = {0: [0.01, 0.99], 1: [0.0, 1.0], 2: [0.5, 0.5], 3: [0.7, 0.3], 4: [0.96, 0.04]}
+    res = pg.grade(
+        lambda env: _Seeded(policies), "pgweyl/Corridor-v0", seeds=range(5), predict=(), **CORRIDOR
+    )
+    p = np.array([policies[s] for s in range(5)])
+    assert res.nearest.tolist() == [1, 1, 0, 0, 0]
+    np.testing.assert_allclose(res.nearest_distance, 1 - p.max(axis=1), rtol=0, atol=1e-15)
+    assert res.assignments.tolist() == [1, 1, -1, -1, 0]
+    records = res.per_seed()
+    assert [r["resolved"] for r in records] == [True, True, False, False, True]
+    assert records[3] == {
+        "seed": 3,
+        "nearest": 0,
+        "label": "{+e1}",
+        "distance": pytest.approx(0.3),
+        "resolved": False,
+        "value": pytest.approx(res.final_values[3]),
+        "normalized_score": pytest.approx(res.normalized_scores[3]),
+    }
+    table = res.format_table()
+    assert "unresolved seeds: 2; nearest maximum [0] x2; TV distance to it 0.300 to 0.500" in table
+    d = res.to_dict()
+    assert d["nearest"] == [1, 1, 0, 0, 0] and len(d["nearest_distance"]) == 5
+
+
+def test_regret_interval_is_students_t_and_scores_are_normalised():
+    """The regret's 95% interval is scipy's one-sample t confidence interval of the same
+    numbers; the normalised scores use V(uniform) from the exp-family route (θ = 0), not the
+    softmax twin the harness evaluates policies on."""
+    from scipy.stats import ttest_1samp
+
+    policies = {0: [0.01, 0.99], 1: [0.0, 1.0], 2: [0.5, 0.5], 3: [0.9, 0.1], 4: [1.0, 0.0]}
+    res = pg.grade(
+        lambda env: _Seeded(policies), "pgweyl/Corridor-v0", seeds=range(5), predict=(), **CORRIDOR
+    )
+    regret = res.global_value - res.final_values
+    ci = ttest_1samp(regret, 0.0).confidence_interval(0.95)
+    assert res.regret_ci == pytest.approx((ci.low, ci.high), abs=1e-12)
+    assert res.regret_ci[0] < res.regret < res.regret_ci[1]
+    penv = pw.make_env("corridor", **CORRIDOR)
+    v_u = penv.value([0.0, 0.0])
+    assert res.random_value == pytest.approx(v_u, abs=1e-12)
+    v_star = 0.95**2
+    expected = (res.final_values - v_u) / (v_star - v_u)
+    np.testing.assert_allclose(res.normalized_scores, expected, rtol=0, atol=1e-12)
+    assert res.normalized_scores[4] == pytest.approx(1.0, abs=1e-12)  # the treasure vertex
+    assert res.normalized_scores[2] == pytest.approx(0.0, abs=1e-12)  # the random agent
+    assert res.normalized_scores[1] == pytest.approx((0.5 - v_u) / (v_star - v_u), abs=1e-12)
+    d = res.to_dict()
+    assert d["regret_ci_method"].startswith("Student t") and "95%" in d["regret_ci_method"]
+    assert d["ci_method"] == "Wilson score interval, 95%"
+    table = res.format_table()
+    assert "agent [Wilson 95%]" in table and "95% CI [" in table and "Student t, 4 df" in table
+    one = pg.grade(
+        lambda env: _Seeded(policies), "pgweyl/Corridor-v0", seeds=[0], predict=(), **CORRIDOR
+    )
+    assert all(np.isnan(one.regret_ci))  # no interval from one seed
+
+
+def test_score_matrix_is_runs_by_tasks():
+    def fixed(p):
+        return lambda env: FixedAgent(p)
+
+    a = pg.grade(fixed([0.5, 0.5]), "pgweyl/Corridor-v0", seeds=3, predict=(), **CORRIDOR)
+    b = pg.grade(fixed([1 / 3] * 3), "pgweyl/Triangle-v0", seeds=3, predict=())
+    m = pg.score_matrix([a, b])
+    assert m.shape == (3, 2)
+    np.testing.assert_array_equal(m[:, 0], a.normalized_scores)
+    np.testing.assert_allclose(m, 0.0, atol=1e-12)  # both agents are the uniform policy
+    c = pg.grade(fixed([0.5, 0.5]), "pgweyl/Corridor-v0", seeds=2, predict=(), **CORRIDOR)
+    with pytest.raises(ArgumentError, match="same number of seeds"):
+        pg.score_matrix([a, c])
+    with pytest.raises(ArgumentError, match="non-empty sequence of GradeResult"):
+        pg.score_matrix([])
+
+
+# Cases (p1, p2, alpha, power) for the power helper.
+POWER_CASES = [
+    (0.37, 0.5, 0.05, 0.8),
+    (0.5, 0.3, 0.05, 0.8),
+    (0.2, 0.1, 0.05, 0.8),
+    (0.6, 0.75, 0.05, 0.8),
+    (0.37, 0.5, 0.01, 0.9),
+    (0.05, 0.2, 0.05, 0.8),
+    (0.9, 0.7, 0.05, 0.9),
+]
+POWER_TOL = 0.04  # the normal approximation against the exact binomial power (measured ≤ 0.035)
+
+
+def exact_power_one_sample(n, p1, p2, alpha):
+    """P(reject H0: share = p1) when the true share is p2: the two-sided z-test with the
+    null standard error, summed exactly over the binomial law of the count."""
+    from scipy.stats import binom, norm
+
+    k = np.arange(n + 1)
+    reject = np.abs(k / n - p1) > norm.ppf(1 - alpha / 2) * np.sqrt(p1 * (1 - p1) / n)
+    return float(binom.pmf(k, n, p2)[reject].sum())
+
+
+def exact_power_two_sample(n, p1, p2, alpha):
+    """The pooled two-sample z-test with n seeds per agent, summed exactly over both
+    binomial laws."""
+    from scipy.stats import binom, norm
+
+    k = np.arange(n + 1)
+    k1, k2 = np.meshgrid(k, k, indexing="ij")
+    pooled = (k1 + k2) / (2 * n)
+    se = np.sqrt(pooled * (1 - pooled) * 2 / n)
+    reject = (se > 0) & (np.abs(k1 - k2) / n > norm.ppf(1 - alpha / 2) * se)
+    return float(np.outer(binom.pmf(k, n, p1), binom.pmf(k, n, p2))[reject].sum())
+
+
+@pytest.mark.parametrize("p1, p2, alpha, power", POWER_CASES)
+def test_seeds_needed_gives_the_power_asked_for(p1, p2, alpha, power):
+    """The exact binomial power of the z-test at the returned n is the power asked for,
+    within POWER_TOL; at n/2 it is far below (n is not generous)."""
+    n = pg.seeds_needed(p1, p2, alpha, power)
+    assert abs(exact_power_one_sample(n, p1, p2, alpha) - power) < POWER_TOL
+    assert exact_power_one_sample(n // 2, p1, p2, alpha) < power - 0.15
+    n2 = pg.seeds_needed(p1, p2, alpha, power, two_sample=True)
+    assert abs(exact_power_two_sample(n2, p1, p2, alpha) - power) < POWER_TOL
+    assert n2 > n  # two estimated shares need more seeds than one against a known share
+
+
+def test_power_check_has_teeth():
+    """A planted bug — the one-sided quantile z_{1−α} for the two-sided test — gives an n
+    whose exact power misses by more than POWER_TOL in every α = 0.05 case."""
+    import math
+
+    from scipy.stats import norm
+
+    for p1, p2, alpha, power in POWER_CASES:
+        if alpha != 0.05:
+            continue
+        za, zb = norm.ppf(1 - alpha), norm.ppf(power)
+        root = za * math.sqrt(p1 * (1 - p1)) + zb * math.sqrt(p2 * (1 - p2))
+        n_bug = math.ceil(root**2 / (p1 - p2) ** 2)
+        assert exact_power_one_sample(n_bug, p1, p2, alpha) < power - POWER_TOL
+
+
+def test_seeds_needed_refuses_what_has_no_answer():
+    with pytest.raises(ArgumentError, match="p1 and p2 must differ"):
+        pg.seeds_needed(0.3, 0.3)
+    with pytest.raises(ArgumentError, match="strictly between 0 and 1"):
+        pg.seeds_needed(0.0, 0.2)
+    with pytest.raises(ArgumentError, match="power must be"):
+        pg.seeds_needed(0.3, 0.4, power=1.0)
+    with pytest.raises(ArgumentError, match="alpha must be"):
+        pg.seeds_needed(0.3, 0.4, alpha=0)
+    assert pg.seeds_needed(0.0, 0.2, two_sample=True) > 0

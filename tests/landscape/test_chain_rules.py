@@ -162,6 +162,7 @@ def test_refusals():
     assert "effective dimension" in chain_refusal(pw.make_env("simplex"), "vanilla")
 
 
+@pytest.mark.slow
 def test_chain_with_entropy_brackets_monte_carlo_on_the_triangle():
     # J_τ's two maxima on the triangle: near the vertex e1 and inside the edge e1–e2.
     # Runs still unresolved after the budget may end at either, so the chain's answer

@@ -84,6 +84,7 @@ def test_a_maximum_next_to_the_treasure_vertex_is_found():
     assert treasure.value > pw.local_maxima(env)[0].value + 1e-12
 
 
+@pytest.mark.slow
 def test_triangle_maxima_are_local_maxima_and_every_ascent_ends_at_one():
     env = pw.make_env("triangle")
     tau = 0.1

@@ -14,7 +14,7 @@ import pytest
 import pgweyl as pw
 from pgweyl.landscape.settings import RunSettings
 from pgweyl.landscape.shares import Shares, share_fields
-from pgweyl.study.odds import ODDS, global_odds, point_odds
+from pgweyl.study.odds import ODDS, global_odds, limit_refusal, point_odds
 
 SETTINGS = RunSettings(lr=0.5, n_updates=1500, n_runs=300, seed=7, eps=0.05, grid=101)
 
@@ -54,6 +54,46 @@ def test_a_route_not_run_is_nan_and_global_odds_picks_the_maximum(corridor):
         g = global_odds(env, settings, maxima, j, mc=False, chain=True, progress=False)
         assert set(g) == set(ODDS) | {"grid"}
         assert g["p_chain"] == only_chain["p_chain"][j] and math.isnan(g["p_mc"])
+
+
+def test_point_odds_carry_the_limit_beside_first_entry(corridor):
+    """The limit columns are ``chain_absorption(eps=0.0)`` read at θ_0 (wiring), and the
+    limit lies below first entry at the treasure (a run that enters the treasure's ball
+    may still leave it; never the other way on the corridor), beyond both bounds."""
+    env, maxima = corridor
+    settings = SETTINGS.replace(lr=1.0, grid=201)
+    t0 = np.zeros(env.theta_dim)
+    odds = point_odds(env, settings, maxima, mc=False, chain=True, limit=True, progress=False)
+    lim = pw.chain_absorption(env, 1.0, grid=201, eps=0.0, maxima=maxima, progress=False)
+    assert np.array_equal(odds["p_limit"], lim.at(t0, env))
+    assert np.array_equal(odds["limit_error"], lim.grid_error(t0, env))
+    assert np.isfinite(odds["p_chain"]).all()
+    treasure = int(np.argmax([m.value for m in maxima]))
+    gap = odds["p_chain"][treasure] - odds["p_limit"][treasure]
+    assert gap > odds["grid_error"][treasure] + odds["limit_error"][treasure]
+    # "auto" solves it where it applies; a solved limit is read as is
+    auto = point_odds(env, settings, maxima, mc=False, limit="auto", progress=False)
+    assert np.array_equal(auto["p_limit"], odds["p_limit"]) and np.isnan(auto["p_chain"]).all()
+    again = global_odds(env, settings, maxima, treasure, mc=False, limit=lim, progress=False)
+    assert again["p_limit"] == odds["p_limit"][treasure]
+    # a result at ε > 0 is not the limit
+    first = pw.chain_absorption(env, 1.0, grid=201, eps=0.05, maxima=maxima, progress=False)
+    with pytest.raises(pw.ArgumentError, match="eps=0.0"):
+        point_odds(env, settings, maxima, mc=False, limit=first, progress=False)
+
+
+def test_the_limit_is_nan_where_it_does_not_apply():
+    tri = pw.make_env("triangle", level=3)
+    maxima = pw.local_maxima(tri, basin_samples=0)
+    assert "dimension 2" in limit_refusal(tri, "vanilla")
+    settings = SETTINGS.replace(lr=1.0, eps=0.05, grid=25)
+    odds = point_odds(tri, settings, maxima, mc=False, limit="auto", progress=False)
+    assert np.isnan(odds["p_limit"]).all() and np.isnan(odds["limit_error"]).all()
+    with pytest.raises(pw.ArgumentError, match="dimension 2"):
+        point_odds(tri, settings, maxima, mc=False, limit=True, progress=False)
+    env = pw.make_env("corridor", level=4)
+    assert "entropy" in limit_refusal(env, "entropy:tau=0.1")
+    assert limit_refusal(env, "vanilla") is None
 
 
 def test_a_difficulty_sweep_reruns_from_its_settings():

@@ -44,10 +44,15 @@ relative to the boundaries.
 
 **Errors.** With ``refine`` (default) the same chain is solved on grids of spacing Δ, 2Δ,
 4Δ (answers a₀, a₁, a₂); :meth:`ChainResult.grid_error` is 2|a₀ − a₁| + |a₁ − a₂|/4 plus
-the leak bound — an empirical bound, checked against long Monte Carlo runs at several
-step sizes and radii (tests/landscape/test_chain_mc.py); the Richardson estimate is
+the leak bound, the box error of the ε → 0 limit, the ε-tail of tiny ε and, in 1-D where
+the grid is coarser than the last quiet step into a ball, the staircase term
+(docs/theory.md §12; capped at 1, :meth:`ChainResult.error_report` says when) — an
+empirical bound, checked against long Monte Carlo runs at several step sizes and radii
+(tests/landscape/test_chain_mc.py) and against an independent first-entry solver and
+4× finer grids in 1-D (tests/landscape/test_chain_limit.py); the Richardson estimate is
 reported (:meth:`ChainResult.error_report`) only where the observed order is asymptotic.
-Cells below ``min_prob`` at a node are lumped into one landing point at their mean (mass
+Cells below ``min_prob`` at a node (in 1-D: below ``min_prob`` times σ, the probability
+of the non-quiet episodes there) are lumped into one landing point at their mean (mass
 kept; the answer moves by < 10⁻⁷ between 10⁻¹⁰ and 10⁻⁸ on the triangle).
 
 **Solvers** (:mod:`pgweyl.landscape.chain.linear`): sparse LU on small grids, GMRES with
@@ -62,7 +67,9 @@ import time
 import numpy as np
 
 from pgweyl import validate
+from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape.chain.limit import depth_walk
 from pgweyl.landscape.chain.result import ChainLevel, ChainResult
 from pgweyl.landscape.chain.solve import MIN_NODES, plan, solve_levels
 from pgweyl.landscape.maxima import local_maxima
@@ -79,11 +86,47 @@ DEFAULT_MIN_PROB = {1: 1e-12, 2: 1e-8}
 #: Default box margin beyond log((1−ε)/ε), per effective dimension.
 DEFAULT_MARGIN = {1: 0.0, 2: 4.0}
 
+#: Default half width of the box of the ε → 0 limit (1-D): beyond it the depth walk's
+#: tail e^{−R x} (:mod:`pgweyl.landscape.chain.limit`) is the boundary condition.
+LIMIT_DEPTH = 24.0
+
+#: Below ε = e^{−EPS_BOX_MAX} (1-D) the box is the limit's, ±LIMIT_DEPTH, and the first
+#: entry is the limit within the bound ``eps_tail`` (the cost stays bounded as ε → 0).
+EPS_BOX_MAX = 80.0
+
+#: The box error of the limit: the coarsest grid solved again on a box this much deeper.
+LIMIT_EXTRA = 8.0
+
 #: Refinement solves this many grids (spacings Δ, 2Δ, 4Δ).
 REFINEMENT_LEVELS = 3
 
 ORDERS = (1, 2, 3)
 SOLVERS = ("auto", "direct", "iterative")
+
+
+def _is_limit(eps) -> bool:
+    """True for ``eps=0`` (the ε → 0 limit), False for anything else (validated later)."""
+    if eps is None or isinstance(eps, (bool, np.bool_)):
+        return False
+    try:
+        return float(eps) == 0.0
+    except (TypeError, ValueError):
+        return False
+
+
+def _check_limit(env, dim, rule) -> None:
+    """Refuse (ArgumentError) what the ε → 0 limit is not built for."""
+    if dim != 1:
+        raise ArgumentError(
+            f"the ε → 0 limit (eps=0) is built for effective dimension 1, not {dim} "
+            "(in 2-D the chain creeps along the edges of the policy simplex toward flat "
+            "faces, which have no one-dimensional depth walk); pass eps > 0"
+        )
+    if rule.kind == "entropy":
+        raise ArgumentError(
+            "the ε → 0 limit does not exist under the entropy rule: its maxima are "
+            "interior and the chain keeps moving around them; pass eps > 0"
+        )
 
 
 def effective_map(env) -> np.ndarray:
@@ -106,7 +149,7 @@ def default_half_width(dim: int, eps: float) -> float:
 def default_grid(dim: int, half: float) -> int:
     """Nodes per axis for ``DEFAULT_SPACING[dim]`` over [−half, half], rounded up to
     1 mod 8 (the three refinement grids are then nested and y = 0 is a node of each)."""
-    n = int(math.ceil(2 * half / DEFAULT_SPACING[dim])) + 1
+    n = int(math.ceil(2 * half / DEFAULT_SPACING[dim] - 1e-9)) + 1
     return n + (-(n - 1)) % 8
 
 
@@ -130,10 +173,7 @@ def chain_refusal(env, rule="vanilla") -> str | None:
     if dim > 2:
         return f"the chain solver handles effective dimension 1 or 2, not {dim}"
     if not rule.markov():
-        return (
-            f"the chain solver needs θ to be a Markov chain, which it is not under rule "
-            f"{rule} (a running-mean baseline or a decaying step); use Monte Carlo"
-        )
+        return _not_markov(rule)
     if rule.kind == "natural" and dim == 2:
         # F(θ)⁺ grows like 1/min π along the faces of the policy simplex, where the 2-D
         # chain is transient out to infinity: steps leave any box, and clamping them
@@ -147,16 +187,21 @@ def chain_refusal(env, rule="vanilla") -> str | None:
     return None
 
 
+def _not_markov(rule) -> str:
+    """The one refusal text of a rule under which θ is not a Markov chain."""
+    return (
+        f"the chain solver needs θ to be a Markov chain, which it is not under rule "
+        f"{rule} (a running-mean baseline or a decaying step); use Monte Carlo"
+    )
+
+
 def _chain_rule(rule):
     """The parsed rule, refused (:class:`pgweyl.rules.RuleError`) unless θ is Markov."""
     from pgweyl.rules import RuleError, parse_rule
 
     rule = parse_rule("vanilla" if rule is None else rule)
     if not rule.markov():
-        raise RuleError(
-            f"the chain solver needs θ to be a Markov chain, which it is not under rule "
-            f"{rule} (a running-mean baseline or a decaying step); use Monte Carlo"
-        )
+        raise RuleError(_not_markov(rule))
     return rule
 
 
@@ -178,7 +223,7 @@ def chain_absorption(
     bounds=None,
     maxima=None,
     baseline=0.0,
-    tol=1e-12,
+    tol=DEFAULT_TOL,
     min_prob=None,
     refine=True,
     chunk=512,
@@ -187,6 +232,7 @@ def chain_absorption(
     solver="auto",
     progress=None,
     rule=None,
+    _box_check=True,
 ) -> ChainResult:
     """Absorption probabilities of the θ-chain (batch 1, constant step size ``lr``).
 
@@ -210,6 +256,15 @@ def chain_absorption(
     them. The displacement of each rule is in
     :func:`pgweyl.landscape.chain.transitions._displacements`.
 
+    ``eps=0.0`` (1-D; vanilla with a constant baseline, or natural) gives the ε → 0 limit,
+    P(θ_n → maximum j as n → ∞): the box is ±``LIMIT_DEPTH`` and beyond it each vertex's
+    depth walk (:mod:`pgweyl.landscape.chain.limit`) continues h geometrically at the
+    Lundberg rate; the result's ``walks`` hold the walks and :meth:`ChainResult.grid_error`
+    adds the box error. In 1-D any ε > 0 works down to 1e−300 at bounded cost: below
+    e^{−``EPS_BOX_MAX``} the box is the limit's and the bound adds ``eps_tail``. Step sizes
+    the grid cannot resolve are refused (ArgumentError, see ``MAX_PECLET``). The meaning
+    of the three numbers — first entry at ε, the limit, finite n — is docs/theory.md §12.
+
     >>> import pgweyl as pw
     >>> env = pw.make_env("corridor")
     >>> res = chain_absorption(env, 1.0, grid=401, progress=False)
@@ -217,7 +272,8 @@ def chain_absorption(
     0.37
     """
     lr = validate.positive_real("lr", lr)
-    eps = validate.eps(eps)
+    limit = _is_limit(eps)
+    eps = 0.0 if limit else validate.eps(eps)
     baseline = validate.finite_real("baseline", baseline)
     tol = validate.tol(tol)
     if min_prob is not None:
@@ -241,8 +297,24 @@ def chain_absorption(
         raise ArgumentError(why)
     if min_prob is None:
         min_prob = DEFAULT_MIN_PROB[dim]
+    if limit:
+        _check_limit(env, dim, rule)
+    # Below ε = e^{−EPS_BOX_MAX} the 1-D box stops growing: it is the limit's box, and the
+    # first entry at ε differs from the limit by the depth walk's tail (eps_tail).
+    tail_mode = limit or (
+        dim == 1
+        and bounds is None
+        and rule.kind != "entropy"
+        and default_half_width(1, eps) > EPS_BOX_MAX
+    )
     if bounds is None:
-        half = default_half_width(2 if rule.kind == "entropy" else dim, eps)
+        if tail_mode:
+            half = LIMIT_DEPTH
+        else:
+            half = default_half_width(2 if rule.kind == "entropy" else dim, eps)
+            # a few ulps beyond log((1−ε)/ε), so that the end nodes are surely absorbing
+            # (a landing point past a transient end would be clamped onto it forever)
+            half += 16 * math.ulp(half)
         bounds = (-half, half)
     lo, hi = _check_bounds(bounds, dim)
     n_levels = REFINEMENT_LEVELS if refine else 1
@@ -264,7 +336,23 @@ def chain_absorption(
     maxima = list(maxima)
     if not maxima:
         raise ArgumentError("the environment has no local maximum to be absorbed at")
+    _check_resolution(env, maxima, lr, baseline, rule, L, eps, lo, hi, grid, tol)
+    walks = ()
+    tails = None
+    if tail_mode:
+        walks = tuple(
+            depth_walk(env, maxima, j, lr=lr, baseline=baseline, rule=rule, L=L)
+            for j in range(len(maxima))
+        )
+        if sorted(w.side for w in walks) != [-1, 1]:
+            raise ArgumentError(
+                "the ε → 0 limit needs one vertex maximum at each end of the 1-D chain, got "
+                f"{len(walks)} maxima"
+            )
+        tails = {w.side: (w.maximum, w.root) for w in walks}
     settings = dict(
+        tails=tails,
+        relative=dim == 1,
         eps=eps,
         lr=lr,
         baseline=baseline,
@@ -289,11 +377,20 @@ def chain_absorption(
             tol=tol,
             min_prob=min_prob,
         )
-        answers, (leak, lumped), (expected_axes, expected) = solve_levels(
+        answers, (leak, lumped, defect_ratio), (expected_axes, expected, events) = solve_levels(
             env, maxima, p, settings, bar
         )
+        box_check = None
+        if tail_mode and refine and _box_check:
+            box_check = _deeper_box(env, lr, p, maxima, settings, lo, hi, bar)
     finally:
         bar.close()
+    eps_tail = 0.0
+    if tail_mode and not limit:
+        eps_tail = _eps_tail(answers[0], walks, default_half_width(1, eps), lo, hi)
+    staircase = 0.0
+    if dim == 1 and not tail_mode and rule.kind != "entropy":
+        staircase = _staircase(env, maxima, answers[0], settings, lo, hi)
     return ChainResult(
         levels=tuple(answers),
         maxima=list(maxima),
@@ -311,7 +408,118 @@ def chain_absorption(
         expected_axes=expected_axes,
         seconds=time.perf_counter() - t_start,
         rule=str(rule),
+        expected_events=events,
+        defect_ratio=float(defect_ratio),
+        limit=bool(limit),
+        walks=walks,
+        box_check=box_check,
+        eps_tail=float(eps_tail),
+        staircase=float(staircase),
     )
+
+
+#: The grid must resolve the chain's diffusion length: Δ |E[dy]| / E[|dy|²] at most this.
+MAX_PECLET = 16.0
+
+
+def _check_resolution(env, maxima, lr, baseline, rule, L, eps, lo, hi, grid, tol) -> None:
+    """Refuse (ArgumentError) a step size whose chain the grid cannot resolve.
+
+    The chain moves by dy with mean m = E[dy] = α L∇V (to first order) and second moment
+    s = E[|dy|²] = O(α²); its absorption probabilities vary on the diffusion length
+    ℓ = s/|m| = O(α). Interpolating h on a grid of spacing Δ ≫ ℓ is a centred scheme for
+    a pure drift (cell Péclet number Δ/ℓ ≫ 1): its solution oscillates and leaves
+    [0, 1] (at α = 1e−300 every row of I − P vanishes and the system is singular). The
+    smallest Δ/ℓ over a probe of 33 nodes per axis must stay below ``MAX_PECLET``."""
+    from pgweyl.landscape.chain.solve import box_grid
+    from pgweyl.landscape.chain.transitions import _chunk_probs, _displacements, _labels
+
+    dim = L.shape[0]
+    probe = box_grid(dim, lo, hi, 33)
+    th = env.lift(probe.mesh())
+    th = th[_labels(env, th, maxima, eps) < 0]
+    if not len(th):
+        return
+    solver = env.solver
+    cells, prob, _, _, _, _ = _chunk_probs(
+        solver, th, solver.common_truncation(th, tol), tol, False
+    )
+    dy = _displacements(env, th, cells, prob, lr=lr, baseline=baseline, L=L, rule=rule)
+    mean = np.einsum("nc,ncd->nd", prob, dy)
+    second = np.einsum("nc,ncd,ncd->n", prob, dy, dy)
+    spacing = (hi - lo) / (grid - 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peclet = spacing * np.sqrt((mean**2).sum(axis=1)) / second
+    peclet = np.where(second > 0, peclet, np.inf)
+    # Where the chain is nearly deterministic (a slow creep) the degree-2 stencils follow
+    # it exactly; only a chain unresolved at every node is refused.
+    worst = float(np.min(peclet))
+    if not worst <= MAX_PECLET:
+        ell = spacing / worst
+        need = (hi - lo) * worst / MAX_PECLET / spacing
+        finer = f"grid ≥ {int(math.ceil(need)) + 1}" if need < 1e9 else "a finer grid"
+        raise ArgumentError(
+            f"lr {lr:g} is too small for the chain's grid: the chain diffuses over "
+            f"ℓ = E|dy|²/|E dy| ≈ {ell:.2g}, below the spacing Δ = {spacing:.2g} divided by "
+            f"{MAX_PECLET:g}; pass {finer} or use Monte Carlo"
+        )
+
+
+def _deeper_box(env, lr, p, maxima, settings, lo, hi, bar):
+    """The coarsest answered grid solved again on a box deeper by ``LIMIT_EXTRA`` on each
+    side (same spacing): its difference from the answer there bounds the box error."""
+    from pgweyl.landscape.chain.solve import Plan, box_grid, solve_levels
+
+    coarse = p.grids[p.n_answer - 1]
+    spacing = coarse.spacing
+    extra = int(math.ceil(LIMIT_EXTRA / spacing))
+    size = coarse.shape[0] + 2 * extra
+    g = box_grid(1, lo - extra * spacing, hi + extra * spacing, size)
+    deeper = Plan([g], [size], 1, [False], [False])
+    answers, _, _ = solve_levels(env, maxima, deeper, settings, bar)
+    return answers[0]
+
+
+def _eps_tail(level, walks, depth, lo, hi) -> float:
+    """Bound of |first entry at ε − limit| for a box that ends short of the ε-balls at
+    depth ``depth``: Σ_j 2 ψ_j(Y) e^{−R_j (depth − Y)}, ψ_j(Y) = 1 − h_j at the box end
+    of side j (the probability of ever leaving j from there, which the depth walk
+    continues geometrically; the factor 2 covers the Cramér–Lundberg approximation).
+    A run that first enters ball k but converges elsewhere must escape from depth ≥ the
+    ball's, and so must a run that converges to j without entering ball j first."""
+    out = 0.0
+    for w in walks:
+        end = hi if w.side > 0 else lo
+        psi = 1.0 - float(level.h[w.maximum][-1 if w.side > 0 else 0])
+        out += 2.0 * max(psi, 0.0) * math.exp(-w.root * (depth - abs(end)))
+    return out
+
+
+def _staircase(env, maxima, level, settings, lo, hi) -> float:
+    """The error of a grid that does not resolve the last quiet steps into a vertex
+    ball (docs/theory.md §12, "The scale of the creep"): Σ_j η_j / 2 over the vertex
+    maxima j whose quiet step δ_j at the ball's edge is shorter than 2Δ, with η_j the
+    probability of a non-quiet episode there. Approaching the ball in quiet steps of
+    length δ, the chain's h at distance x is v + (1 − v)(1 − η)^⌈x/δ⌉ — a staircase; a
+    run arrives at a uniform phase, so on average (1 − η/2)(1 − η)^{x/δ}. A grid coarser
+    than δ sees a smooth envelope that leaves the ball's edge somewhere between 1 − η
+    (the value one quiet step out, which its ghost nodes carry) and 1, so it is off by at
+    most η/2 of (1 − v) ≤ 1. (With δ ≥ 2Δ the finest grid follows the steps and the
+    coarser grids' differences show the rest.)"""
+    from pgweyl.landscape.chain.limit import boundary_step
+
+    spacing = float(level.axes[0][1] - level.axes[0][0])
+    out = 0.0
+    for j, m in enumerate(maxima):
+        if m.flat or len(m.support) != 1:
+            continue
+        got = boundary_step(env, maxima, j, settings, lo, hi)
+        if got is None:
+            continue
+        eta, delta = got
+        if delta < 2.0 * spacing:
+            out += 0.5 * eta
+    return out
 
 
 __all__ = [

@@ -103,6 +103,79 @@ class Grid:
             w = (w[:, :, None] * per_w[k][:, None, :]).reshape(len(pts), width)
         return idx, w
 
+    def offset_stencil(self, origin: np.ndarray, offset: np.ndarray, order: int):
+        """The stencil of :meth:`stencil` at the landing points y = node + δ, given as the
+        node's multi-index ``origin`` (P × dim ints) and the displacement in units of the
+        spacing ``offset`` = δ/Δ (P × dim), never as the sum y (a displacement far below
+        ulp(y) would be rounded away).
+
+        Per axis the offset is split into an integer m = round(δ/Δ) and a fraction
+        f = δ/Δ − m (exact in floating point), so the landing point is node i + m plus f;
+        each Lagrange factor (t − j) is formed as an integer plus f. Returns (flat
+        indices, weights, ``keep``) where ``keep`` = 1 − w_self is the weight *not* on the
+        origin node (the part of the cell's probability that leaves the node), computed
+        without cancellation: when the origin is the nearest node (m = 0) the weight on it
+        is Π_{j≠p} (1 + f/(p − j)) and 1 − w = −expm1(Σ log1p(f/(p − j))). Points beyond
+        the box are clamped onto its edge (f = 0 there), as :meth:`clamp` does."""
+        m_ = order + 1
+        n_pts = len(origin)
+        per_idx, per_w, per_self = [], [], []
+        for k, a in enumerate(self.axes):
+            n_ax = len(a)
+            o = offset[:, k]
+            m = np.rint(o)
+            f = o - m  # exact: |o| < 2^52
+            base = origin[:, k] + m.astype(np.int64)
+            out = (base < 0) | (base > n_ax - 1) | ((base == 0) & (f < 0))
+            out |= (base == n_ax - 1) & (f > 0)
+            base = np.clip(base, 0, n_ax - 1)
+            f = np.where(out, 0.0, f)
+            if order % 2:
+                # ⌊base + f⌋ − (order − 1)/2
+                start = base - (f < 0) - (order - 1) // 2
+            else:
+                start = base - order // 2
+            start = np.clip(start, 0, n_ax - m_)
+            pos = base - start  # integer position of the base node in the stencil
+            w = np.ones((n_pts, m_))
+            for i in range(m_):
+                for j in range(m_):
+                    if j != i:
+                        w[:, i] *= ((pos - j) + f) / (i - j)
+            # weight on the origin node, and 1 − it without cancellation
+            p_self = origin[:, k] - start
+            inside = (p_self >= 0) & (p_self < m_)
+            self_w = np.zeros(n_pts)
+            rows = np.flatnonzero(inside)
+            self_w[rows] = w[rows, p_self[rows]]
+            near = inside & (base == origin[:, k])
+            one_minus = 1.0 - self_w
+            if near.any():
+                r = np.flatnonzero(near)
+                ps = p_self[r]
+                s = np.zeros(len(r))
+                for j in range(m_):
+                    d = ps - j
+                    nz = d != 0
+                    s[nz] += np.log1p(f[r][nz] / d[nz])
+                one_minus[r] = -np.expm1(s)
+            per_idx.append(start[:, None] + np.arange(m_)[None, :])
+            per_w.append(w)
+            per_self.append((self_w, one_minus, inside))
+        idx, w = per_idx[0], per_w[0]
+        self_w, keep, inside = per_self[0]
+        for k in range(1, self.dim):
+            n = self.shape[k]
+            width = idx.shape[1] * per_idx[k].shape[1]  # reshape(0, -1) is ambiguous
+            idx = (idx[:, :, None] * n + per_idx[k][:, None, :]).reshape(n_pts, width)
+            w = (w[:, :, None] * per_w[k][:, None, :]).reshape(n_pts, width)
+            sw, om, ins = per_self[k]
+            # 1 − w_a w_b = (1 − w_a) + w_a (1 − w_b)
+            keep = np.where(inside & ins, keep + self_w * om, 1.0)
+            self_w = np.where(inside & ins, self_w * sw, 0.0)
+            inside = inside & ins
+        return idx, w, keep
+
     def interpolate(self, values: np.ndarray, pts: np.ndarray, order: int):
         """Σ_i w_i values[..., i] at each point: (…, P) for values (…, size)."""
         idx, w = self.stencil(np.atleast_2d(pts), order)

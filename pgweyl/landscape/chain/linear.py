@@ -115,7 +115,13 @@ def lu(A):
     """SuperLU factorisation of A (any sparse format)."""
     import scipy.sparse.linalg as sla
 
-    return sla.splu(A.tocsc())
+    try:
+        return sla.splu(A.tocsc())
+    except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
+        raise AccuracyError(
+            f"the chain's system (I − P) of {A.shape[0]} unknowns is singular ({exc}): "
+            "some nodes never leave and never absorb"
+        ) from None
 
 
 @dataclass

@@ -88,6 +88,15 @@ class ChainResult:
         :meth:`extrapolated` gives the Richardson value where its assumptions hold).
     seconds : wall time of the whole computation.
     rule : the update rule (:mod:`pgweyl.rules`) whose chain was solved.
+    expected_events : E_y[Σ_k σ(θ_k)] on the smallest grid, σ the probability of the
+        non-quiet episodes (the updates that move θ by O(α)); with ``defect_ratio``, the
+        largest (truncated + lumped mass)/σ of a row, it gives :meth:`leak_error`.
+    limit : True for the ε → 0 limit (``eps=0``).
+    walks : the :class:`pgweyl.landscape.chain.limit.DepthWalk` of each vertex where the
+        box carries their tails (the limit, and 1-D ε below e^{−EPS_BOX_MAX}).
+    box_check : the coarsest grid solved on a deeper box (:meth:`box_error`), or None.
+    eps_tail : bound of |first entry at ε − limit| where the box stops short of the balls.
+    staircase : the 1-D term for grids coarser than the last quiet step into a ball.
     """
 
     levels: tuple
@@ -107,6 +116,13 @@ class ChainResult:
     estimate: str = "finest grid"
     seconds: float = float("nan")
     rule: str = "vanilla"
+    expected_events: np.ndarray | None = None
+    defect_ratio: float = 0.0
+    limit: bool = False
+    walks: tuple = ()
+    box_check: ChainLevel | None = None
+    eps_tail: float = 0.0
+    staircase: float = 0.0
 
     # -- the grids ---------------------------------------------------------------------
     @property
@@ -153,6 +169,17 @@ class ChainResult:
         lev = self.levels[level]
         flat = lev.extended.reshape(len(self.maxima), -1)
         out = lev.grid.interpolate(flat, ys, self.order)
+        # beyond an end that carries a depth walk's tail: e_j + e^{−R x} (h(end) − e_j)
+        ax = lev.axes[0]
+        for w in self.walks if dim == 1 else ():
+            end = ax[-1] if w.side > 0 else ax[0]
+            x = (ys[:, 0] - end) * w.side
+            far = x > 0
+            if far.any():
+                e = np.zeros(len(self.maxima))
+                e[w.maximum] = 1.0
+                edge = flat[:, -1 if w.side > 0 else 0]
+                out[:, far] = e[:, None] + np.exp(-w.root * x[far])[None, :] * (edge - e)[:, None]
         labels = self._labels(ys)
         hit = labels >= 0
         out[:, hit] = np.eye(len(self.maxima))[:, labels[hit]]
@@ -161,7 +188,8 @@ class ChainResult:
     def at_effective(self, y, level: int = 0) -> np.ndarray:
         """Absorption probabilities from the effective point y (aligned with ``maxima``):
         e_j when π(y) is within ε of maximum j, else the degree-``order`` interpolation of
-        the ``level``'s extended field (y clamped into the box, as the chain clamps)."""
+        the ``level``'s extended field (y clamped into the box, as the chain clamps;
+        beyond an end that carries a depth walk, its geometric tail)."""
         y = validate.real_vector("y", y, len(self.levels[0].axes))
         return self.at_points(y[None, :], level)[:, 0]
 
@@ -234,17 +262,49 @@ class ChainResult:
         self._need_refinement(3)
         a = self.levels_at(theta)
         d = 2.0 * np.abs(a[0] - a[1]) + 0.25 * np.abs(a[1] - a[2])
-        return d + self.leak_error(theta)
+        d = d + self.leak_error(theta) + self.box_error(theta) + self.eps_tail + self.staircase
+        return np.minimum(d, 1.0)
+
+    def bound_capped(self, theta) -> bool:
+        """True when :meth:`grid_error` at θ was capped at 1 (the bound says nothing)."""
+        self._need_refinement(3)
+        a = self.levels_at(theta)
+        d = 2.0 * np.abs(a[0] - a[1]) + 0.25 * np.abs(a[1] - a[2])
+        d = d + self.leak_error(theta) + self.box_error(theta) + self.eps_tail + self.staircase
+        return bool((d > 1.0).any())
+
+    def box_error(self, theta) -> np.ndarray:
+        """2 |a₂ − a₂'| per maximum, a₂ the coarsest answered grid and a₂' the same grid
+        on a box deeper by ``LIMIT_EXTRA`` per side (only where the box carries the
+        depth walk's tail; 0 elsewhere)."""
+        if self.box_check is None:
+            return np.zeros(len(self.maxima))
+        y = self.effective(theta)
+        here = self.at_effective(y, level=len(self.levels) - 1)
+        lev = self.box_check
+        there = lev.grid.interpolate(
+            lev.extended.reshape(len(self.maxima), -1), y[None, :], self.order
+        )
+        return 2.0 * np.abs(here - there[:, 0])
 
     def leak_error(self, theta) -> float:
-        """(leak + lumped) × E_θ[number of updates] (smallest grid): the most the
-        probability per update not represented exactly can move an answer."""
+        """The most the probability not represented exactly (the truncated tail and the
+        lumped cells) can move an answer: per update it misplaces at most a fraction
+        ``defect_ratio`` of σ (the mass of the episodes that are not quiet), so the
+        answer moves by at most defect_ratio × E_θ[Σ_k σ(θ_k)] (smallest grid), and also by
+        at most (leak + lumped) × E_θ[number of updates]: the smaller of the two. (Near a
+        vertex the second is e^{depth} times the first.)"""
         if self.expected_updates is None:
             return 0.0
         grid = Grid(tuple(self.expected_axes))
         y = self.effective(theta)
         steps = grid.interpolate(self.expected_updates.reshape(1, -1), y[None, :], 1)[0, 0]
-        return float((self.leak + self.lumped) * max(steps, 1.0))
+        per_update = float((self.leak + self.lumped) * max(steps, 1.0))
+        if self.expected_events is None:
+            return per_update
+        events = grid.interpolate(self.expected_events.reshape(1, -1), y[None, :], 1)[0, 0]
+        # both bound the same sum Σ_k E[defect(θ_k)]; the smaller one holds
+        return min(per_update, float(self.defect_ratio * max(events, 1.0)))
 
     def extrapolated(self, theta, env=None) -> np.ndarray:
         """a₀ − :meth:`error_estimate`: the Richardson value in the asymptotic regime; the
@@ -268,6 +328,10 @@ class ChainResult:
             "error_estimate": self.error_estimate(theta).tolist(),
             "grid_error": self.grid_error(theta).tolist(),
             "leak_error": self.leak_error(theta),
+            "box_error": self.box_error(theta).tolist(),
+            "eps_tail": self.eps_tail,
+            "staircase": self.staircase,
+            "capped": self.bound_capped(theta),
         }
 
     @property
@@ -302,8 +366,12 @@ class ChainResult:
                 v = [m.to_dict() for m in v]
             elif f.name == "expected_axes":
                 v = None if v is None else [a.tolist() for a in v]
+            elif f.name == "walks":
+                v = [w.to_dict() for w in v]
+            elif f.name == "box_check":
+                v = None if v is None else v.to_dict(values)
             elif isinstance(v, np.ndarray):
-                if not values and f.name == "expected_updates":
+                if not values and f.name in ("expected_updates", "expected_events"):
                     continue
                 v = v.tolist()
             out[f.name] = v

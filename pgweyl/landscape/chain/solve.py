@@ -154,6 +154,7 @@ class _State:
     previous: tuple | None = None  # (grid, extended values) of the last answered grid
     leak: float = 0.0
     lumped: float = 0.0
+    defect_ratio: float = 0.0
     expected: tuple | None = None  # (axes, E[updates]) on the smallest grid
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -179,13 +180,21 @@ def solve_levels(env, maxima, p: Plan, settings: dict, bar):
             band=settings["order"] + 1,
             linear=p.linear[k] and answered,
             on_chunk=bar.update,
-            **{key: settings[key] for key in ("eps", "lr", "baseline", "L", "tol", "rule")},
+            **{
+                key: settings[key]
+                for key in ("eps", "lr", "baseline", "L", "tol", "rule", "tails", "relative")
+            },
             min_prob=settings["min_prob"],
             chunk=settings["chunk"],
         )
+        if g.dim == 1:
+            _scale_rows(sysk)
         st.systems[k] = sysk
         st.leak = max(st.leak, sysk.tail)
         st.lumped = max(st.lumped, sysk.lumped)
+        if len(sysk.sigma):
+            ratio = sysk.defect / np.maximum(sysk.sigma, np.finfo(float).tiny)
+            st.defect_ratio = max(st.defect_ratio, float(ratio.max()))
         if p.linear[k]:
             A_lin = sysk.A_linear if answered else sysk.A
             st.vlevels[k] = lin.Level(A_lin, A_lin.diagonal(), lin.gs_order(sysk))
@@ -200,7 +209,7 @@ def solve_levels(env, maxima, p: Plan, settings: dict, bar):
             st.expected = _expected_updates(sysk, factor)
         if answered:
             answers[k] = _answer(k, sysk, p, st, bar, t0)
-    return answers, (st.leak, st.lumped), st.expected
+    return answers, (st.leak, st.lumped, st.defect_ratio), st.expected
 
 
 def _answer(k, sysk, p: Plan, st: _State, bar, t0) -> ChainLevel:
@@ -252,14 +261,38 @@ def _answer(k, sysk, p: Plan, st: _State, bar, t0) -> ChainLevel:
     )
 
 
+def _scale_rows(sysk) -> None:
+    """Divide each row of the system by its diagonal (the probability of leaving the
+    node), in place. Deep in a vertex that probability is O(q) — 1e−300 at ε = 1e−300 —
+    and unscaled rows would leave the pivoting and the residual test blind to them."""
+    import scipy.sparse as sp
+
+    d = 1.0 / sysk.diag
+    D = sp.diags(d, format="csr")
+    sysk.A = (D @ sysk.A).tocsr()
+    if sysk.A_linear is not None:
+        sysk.A_linear = (D @ sysk.A_linear).tocsr()
+    sysk.b = sysk.b * d[:, None]
+    sysk.scaled = True
+
+
 def _expected_updates(sysk, factor) -> tuple:
-    """(axes, E_y[number of updates until absorption]) on the grid of ``sysk`` (0 on
-    absorbing nodes): (I − P) t = 1 with the factorisation ``factor`` of I − P."""
+    """(axes, E_y[number of updates until absorption], E_y[Σ_k σ(θ_k)]) on the grid of
+    ``sysk`` (0 on absorbing nodes): (I − P) t = 1 and (I − P) s = σ with the
+    factorisation ``factor`` of I − P (rows scaled as the system's). σ is the mass of the
+    episodes that are not quiet, so s counts the updates that move the chain by O(α):
+    finite even where the number of updates is astronomically large."""
     g = sysk.grid
-    t = np.zeros(g.size)
-    t[sysk.unknown] = factor.solve(np.ones(len(sysk.unknown)))
-    t[sysk.label >= 0] = 0.0
-    return g.axes, t.reshape(g.shape)
+    n_u = len(sysk.unknown)
+    scale = 1.0 / sysk.diag if getattr(sysk, "scaled", False) else np.ones(n_u)
+    sol = factor.solve(np.stack([scale, sysk.sigma * scale], axis=1)) if n_u else np.zeros((0, 2))
+    out = []
+    for c in range(2):
+        t = np.zeros(g.size)
+        t[sysk.unknown] = sol[:, c]
+        t[sysk.label >= 0] = 0.0
+        out.append(t.reshape(g.shape))
+    return g.axes, out[0], out[1]
 
 
 def _fields(sysk, X, k_max):

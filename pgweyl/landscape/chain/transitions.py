@@ -32,13 +32,53 @@ def first_within(maxima, policies, eps) -> np.ndarray:
     else −1: the absorbing label of the chain, wherever it is needed."""
     out = np.full(len(policies), -1, dtype=np.int64)
     for j, m in enumerate(maxima):
-        out[(m.distances(policies) <= eps) & (out < 0)] = j
+        out[(distances(m, policies) <= eps) & (out < 0)] = j
     return out
+
+
+def distances(maximum, policies) -> np.ndarray:
+    """:meth:`LocalMaximum.distances` with the distance to a vertex written as the mass
+    off the vertex, Σ_{s≠s*} π_s (= the total variation ½ Σ|π − δ_{s*}|, whose term
+    |1 − π_{s*}| cancels to 0 or to a rounding error once the mass off s* falls below
+    ulp(1); ε down to 1e−300 needs the small probabilities summed directly)."""
+    policies = np.asarray(policies, dtype=float)
+    if len(maximum.support) == 1:
+        outside = np.ones(policies.shape[-1], dtype=bool)
+        outside[list(maximum.support)] = False
+        return policies[..., outside].sum(axis=-1)
+    return maximum.distances(policies)
 
 
 def _labels(env, thetas, maxima, eps) -> np.ndarray:
     """:func:`first_within` at π(θ) for rows of θ."""
     return first_within(maxima, env.policies(thetas), eps)
+
+
+def _scores(env, pi, cells):
+    """(∇A(θ), score g(b, n)) for policies ``pi`` (rows) and cells, without cancellation.
+
+    With s* the most likely step of π, ∇A = Σ_s π_s s = s* + Σ_{s≠s*} π_s (s − s*) and
+
+        g(b, n) = (b − λ − n s*) − n Σ_{s≠s*} π_s (s − s*),
+
+    the first term an exact integer vector, the second formed from the small
+    probabilities themselves. Written as (b − λ) − n∇A(θ) the score of the episode that
+    only takes s* would be n s* − n(s* + O(q)): a difference of two numbers that agree to
+    the last bit once the off-vertex mass q falls below ulp(1), and so exactly 0 instead
+    of O(n q) — the quiet push that carries the chain into a vertex would vanish."""
+    points = env.full_points(env.exit_points[cells.exit], cells.n)
+    disp = (points - env.start).astype(float)  # b − λ, full coordinates
+    vectors = env.steps.vectors.astype(float)
+    top = np.argmax(pi, axis=1)
+    star = vectors[top]  # s* per θ
+    rest = np.where(np.arange(pi.shape[1])[None, :] == top[:, None], 0.0, pi)
+    lean = np.einsum("ts,tsi->ti", rest, vectors[None, :, :] - star[:, None, :])
+    grad_a = star + lean
+    n = cells.n.astype(float)
+    score = (disp[None, :, :] - n[None, :, None] * star[:, None, :]) - n[None, :, None] * lean[
+        :, None, :
+    ]
+    return grad_a, score
 
 
 def _displacements(env, thetas, cells, probs, *, lr, baseline, L, rule=None) -> np.ndarray:
@@ -59,12 +99,9 @@ def _displacements(env, thetas, cells, probs, *, lr, baseline, L, rule=None) -> 
     and dy = L Δθ, returned as an array (len(thetas) × len(cells) × dim). ``probs``
     (len(thetas) × len(cells)) are the cells' probabilities at each θ."""
     kind = "vanilla" if rule is None else rule.kind
-    points = env.full_points(env.exit_points[cells.exit], cells.n)
-    disp = (points - env.start).astype(float)  # b − λ, full coordinates
     vectors = env.steps.vectors.astype(float)
     pi = env.policies(thetas)
-    grad_a = pi @ vectors  # ∇A(θ) per θ
-    score = disp[None, :, :] - cells.n[None, :, None] * grad_a[:, None, :]
+    grad_a, score = _scores(env, pi, cells)
     dtheta = lr * (cells.ret - baseline)[None, :, None] * score
     if kind == "natural":
         centred = vectors[None, :, :] - grad_a[:, None, :]  # s − ∇A, per θ
@@ -90,7 +127,11 @@ class System:
     ``label`` (−1 transient, j absorbing for maximum j, per node), ``n_max`` (rows of the
     value distribution), ``tail`` (largest P(T > n_max) over the nodes), ``lumped``
     (largest probability lumped per row), ``fallback`` (landing points whose stencil
-    left the unknowns and used absorbing values instead), ``landing`` (landing points)."""
+    left the unknowns and used absorbing values instead), ``landing`` (landing points),
+    ``diag`` (the diagonal of I − P per row, written as the probability that leaves the
+    node: never 1 − P_ii), ``sigma`` (per row, the probability of every cell but the most
+    likely one: the rate of the episodes that are not quiet), ``defect`` (per row, the
+    probability truncated or lumped: what is not represented exactly)."""
 
     grid: object
     order: int
@@ -105,6 +146,10 @@ class System:
     lumped: float
     fallback: int
     landing: int
+    diag: np.ndarray | None = None
+    sigma: np.ndarray | None = None
+    defect: np.ndarray | None = None
+    scaled: bool = False
 
     @property
     def transient(self) -> np.ndarray:
@@ -153,6 +198,32 @@ def estimate_bytes(n_unknown: int, per_row: float, order: int, dim: int, linear:
     return 2 * 12 * n_unknown * (per_row * stencil + 1)
 
 
+def _chunk_probs(solver, th, n_max, tol, relative):
+    """(cells, P, σ, tail, n) at the nodes ``th``: cell probabilities up to n, σ the mass
+    of every cell but the most likely one (summed directly, never 1 − max), the tail
+    P(T > n). With ``relative`` the truncation n is raised until tail ≤ tol·σ at every
+    node (near a vertex σ ~ q, and an absolute tol would swamp the rare episodes that
+    are all the chain does there)."""
+    from pgweyl import config
+
+    n = int(n_max)
+    while True:
+        cells, logp = solver.log_cell_probs(th, n)
+        prob = np.exp(logp)
+        top = np.argmax(prob, axis=1)
+        rest = prob.copy()
+        rest[np.arange(len(prob)), top] = 0.0
+        sigma = rest.sum(axis=1)
+        log_tail = solver.log_tails(th, n)
+        if not relative:
+            break
+        floor = np.log(tol) + np.log(np.maximum(sigma, np.finfo(float).tiny))
+        if np.all(log_tail <= floor) or n + 2 >= config.MAX_TABLE_ROWS - 1:
+            break
+        n += 2
+    return cells, prob, top, sigma, np.exp(log_tail), n
+
+
 def assemble(
     env,
     grid,
@@ -170,8 +241,21 @@ def assemble(
     chunk,
     linear,
     on_chunk=None,
+    tails=None,
+    relative=False,
 ) -> System:
-    """The system of :class:`System` for one grid (see the module docstring)."""
+    """The system of :class:`System` for one grid (see the module docstring).
+
+    Every landing point is kept as (node, displacement) and its stencil formed from the
+    displacement in units of the spacing (:meth:`Grid.offset_stencil`), and the diagonal
+    of each row is the probability that leaves the node — the tail, the absorbed cells,
+    and 1 − w_self of every other cell — so rows stay exact when the chain barely moves.
+
+    ``tails`` (1-D, the ε → 0 limit): {side: (j, R)} with side +1 for the upper end of
+    the box and −1 for the lower; a landing point a distance x beyond that end takes
+    the value e_j + e^{−R x} (h(end) − e_j) (:mod:`pgweyl.landscape.chain.limit`): mass
+    (1 − e^{−Rx}) is absorbed into j and the rest lands on the end node. ``relative``:
+    truncation and lumping relative to σ (the non-quiet mass) instead of absolute."""
     import scipy.sparse as sp
 
     mesh = grid.mesh()
@@ -183,63 +267,110 @@ def assemble(
     pos[unknown] = np.arange(n_u)
     k_max = len(maxima)
     solver = env.solver
+    spacing = np.array([a[1] - a[0] for a in grid.axes])
+    multi = np.stack(np.unravel_index(np.arange(grid.size), grid.shape), axis=1)
     # One truncation N for all unknown nodes: P(T > N) ≤ tol at every node.
-    n_max = solver.common_truncation(thetas[unknown], tol)
-    tail = float(np.exp(solver.log_tails(thetas[unknown], n_max).max())) if n_u else 0.0
-    chunk = nodes_per_chunk(env, len(solver.cells(n_max).n), chunk)
+    n_max = solver.common_truncation(thetas[unknown], tol) if n_u else 1
+    n_used = n_max
+    # nodes per chunk sized to the budget by the common truncation's cells
+    chunk = nodes_per_chunk(env, len(solver.cells(n_max).n), chunk) if n_u else chunk
     b = np.zeros((n_u, k_max))
     b_unused = np.zeros_like(b) if linear else None
+    diag = np.zeros(n_u)
+    diag_lin = np.zeros(n_u) if linear else None
+    sigma_all = np.zeros(n_u)
+    defect = np.zeros(n_u)
     hi_parts, lin_parts = [], []
     lumped = 0.0
+    tail_max = 0.0
     fallback = 0
     landing = 0
     absorbing_value = np.zeros((grid.size, k_max))  # the h of absorbing nodes: e_j
     absorbing_value[label >= 0, label[label >= 0]] = 1.0
     for start in range(0, n_u, chunk):
         nodes = unknown[start : start + chunk]
+        n_rows = len(nodes)
         th = thetas[nodes]
-        cells, logp = solver.log_cell_probs(th, n_max)
-        prob = np.exp(logp)
+        cells, prob, top, sigma, tail, n_c = _chunk_probs(solver, th, n_max, tol, relative)
+        n_used = max(n_used, n_c)
+        tail_max = max(tail_max, float(tail.max()))
+        sigma_all[start : start + n_rows] = sigma
         dy = _displacements(env, th, cells, prob, lr=lr, baseline=baseline, L=L, rule=rule)
-        y = mesh[nodes][:, None, :] + dy  # landing points, nodes × cells × dim
-        big = prob >= min_prob
+        threshold = min_prob * (sigma if relative else np.ones(n_rows))
+        big = prob >= threshold[:, None]
+        big[np.arange(n_rows), top] = True  # the most likely cell is never lumped
         r, c = np.nonzero(big)
-        p, yl = prob[r, c], y[r, c]
+        p, dl = prob[r, c], dy[r, c]
         # Lump the small cells of each node into one landing point at their mean.
         small = np.where(big, 0.0, prob)
         mass = small.sum(axis=1)
         lumped = max(lumped, float(mass.max()) if len(mass) else 0.0)
+        defect[start : start + n_rows] = mass + tail
         has = mass > 0
         if has.any():
-            mean = np.einsum("nc,ncd->nd", small[has], y[has]) / mass[has, None]
+            mean = np.einsum("nc,ncd->nd", small[has], dy[has]) / mass[has, None]
             r = np.concatenate([r, np.flatnonzero(has)])
             p = np.concatenate([p, mass[has]])
-            yl = np.concatenate([yl, mean])
+            dl = np.concatenate([dl, mean])
         landing += len(r)
-        lab = _labels(env, env.lift(yl), maxima, eps)
+        lab = _labels(env, env.lift(mesh[nodes][r] + dl), maxima, eps)
         hit = lab >= 0
         np.add.at(b, (start + r[hit], lab[hit]), p[hit])
-        r, p, yl = r[~hit], p[~hit], grid.clamp(yl[~hit])
-        n_rows = len(nodes)
+        absorbed = np.bincount(r[hit], weights=p[hit], minlength=n_rows).astype(float)
+        r, p, dl = r[~hit], p[~hit], dl[~hit]
+        origin = multi[nodes][r]
+        offset = dl / spacing
+        if tails:
+            r, p, origin, offset, gone = _tail_landing(
+                grid, tails, r, p, origin, offset, b, start, n_rows
+            )
+            absorbed += gone
+        diag[start : start + n_rows] += tail + absorbed
         fallback += _add_stencil(
-            grid, yl, r, p, order, pos, absorbing_value, b, start, n_rows, hi_parts
+            grid,
+            origin,
+            offset,
+            r,
+            p,
+            order,
+            pos,
+            absorbing_value,
+            b,
+            start,
+            n_rows,
+            hi_parts,
+            diag,
         )
         if linear:  # the smoother's operator only: its right-hand side is not used
+            diag_lin[start : start + n_rows] += tail + absorbed
             _add_stencil(
-                grid, yl, r, p, 1, pos, absorbing_value, b_unused, start, n_rows, lin_parts
+                grid,
+                origin,
+                offset,
+                r,
+                p,
+                1,
+                pos,
+                absorbing_value,
+                b_unused,
+                start,
+                n_rows,
+                lin_parts,
+                diag_lin,
             )
         if on_chunk is not None:
-            on_chunk(len(nodes))
+            on_chunk(n_rows)
 
-    def system_matrix(parts):
+    def system_matrix(parts, d):
         A = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, n_u))
         parts.clear()
+        A = A + sp.diags(d, format="csr")
         A.sum_duplicates()
         A.sort_indices()
         return A
 
-    A = system_matrix(hi_parts)
-    A_lin = system_matrix(lin_parts) if linear else None
+    A = system_matrix(hi_parts, diag)
+    A_lin = system_matrix(lin_parts, diag_lin) if linear else None
     return System(
         grid,
         order,
@@ -249,38 +380,71 @@ def assemble(
         unknown,
         pos,
         label,
-        int(n_max),
-        tail,
+        int(n_used),
+        tail_max,
         lumped,
         fallback,
         landing,
+        diag,
+        sigma_all,
+        defect,
     )
 
 
-def _add_stencil(grid, yl, r, p, degree, pos, absorbing_value, b, start, n_rows, parts) -> int:
-    """Append rows start..start+n_rows of P for landing points ``yl`` (chunk rows ``r``,
-    mass ``p``) with degree-``degree`` weights. A stencil node outside the unknowns (beyond
-    the ghost band) contributes its known value e_j to ``b``; returns how many points had
-    one."""
+def _tail_landing(grid, tails, r, p, origin, offset, b, start, n_rows):
+    """Landing points beyond an end of a 1-D box that carries a tail (see
+    :func:`assemble`): absorb (1 − e^{−R x}) of their mass into the tail's maximum and
+    move the rest onto the end node. Returns the updated (r, p, origin, offset) and the
+    absorbed mass per chunk row."""
+    n_ax = grid.shape[0]
+    gone = np.zeros(n_rows)
+    spacing = grid.spacing
+    for side, (j, rate) in tails.items():
+        end = n_ax - 1 if side > 0 else 0
+        # distance beyond the end in units of Δ, formed as integer + offset
+        excess = ((origin[:, 0] - end) + offset[:, 0]) * side
+        beyond = excess > 0
+        if not beyond.any():
+            continue
+        x = excess[beyond] * spacing
+        stay = np.exp(-rate * x)
+        lost = p[beyond] * -np.expm1(-rate * x)
+        np.add.at(b, (start + r[beyond], j), lost)
+        np.add.at(gone, r[beyond], lost)
+        p = p.copy()
+        p[beyond] = p[beyond] * stay
+        offset = offset.copy()
+        offset[beyond, 0] = end - origin[beyond, 0]
+    return r, p, origin, offset, gone
+
+
+def _add_stencil(
+    grid, origin, offset, r, p, degree, pos, absorbing_value, b, start, n_rows, parts, diag
+) -> int:
+    """Append rows start..start+n_rows of −P (off the diagonal) for landing points
+    (``origin`` node, ``offset`` in units of Δ; chunk rows ``r``, mass ``p``) with
+    degree-``degree`` weights, and add to ``diag`` the mass that leaves each node,
+    p (1 − w_self). A stencil node outside the unknowns (beyond the ghost band)
+    contributes its known value e_j to ``b``; returns how many points had one."""
     import scipy.sparse as sp
 
-    idx, w = grid.stencil(yl, degree)
+    idx, w, keep = grid.offset_stencil(origin, offset, degree)
+    np.add.at(diag, start + r, p * keep)
     col = pos[idx]
     mass = p[:, None] * w
     out = col < 0
     if out.any():
         rows_out = np.broadcast_to(r[:, None], idx.shape)[out]
         np.add.at(b, start + rows_out, mass[out][:, None] * absorbing_value[idx[out]])
-    keep = ~out
-    rows = np.broadcast_to(r[:, None], idx.shape)[keep]
-    # The rows of I − P: the diagonal 1, then −P; CSR conversion sums the entries that land
-    # on the same node (duplicates merged).
-    diag = np.arange(n_rows)
-    data = np.concatenate([np.ones(n_rows), -mass[keep]])
-    rows = np.concatenate([diag, rows])
-    cols = np.concatenate([start + diag, col[keep]])
-    parts.append(sp.csr_matrix((data, (rows, cols)), shape=(n_rows, b.shape[0])))
+    rows = np.broadcast_to(r[:, None], idx.shape)
+    # the origin's own weight is on the diagonal already (as 1 − w_self)
+    keep_entry = ~out & (col != (start + rows))
+    parts.append(
+        sp.csr_matrix(
+            (-mass[keep_entry], (rows[keep_entry], col[keep_entry])), shape=(n_rows, b.shape[0])
+        )
+    )
     return int(out.any(axis=1).sum())
 
 
-__all__ = ["System", "assemble", "estimate_bytes", "first_within", "ghost_band"]
+__all__ = ["System", "assemble", "distances", "estimate_bytes", "first_within", "ghost_band"]

@@ -4,9 +4,10 @@
 the cartesian grid of ``params``, the local maxima, the Monte Carlo probability that
 policy gradient ends at each (Wilson interval, unresolved share) and, where it applies,
 the θ-chain solver; it runs on a Dask cluster (a local one by default), writes each
-point into the Zarr store as it finishes, and resumes an interrupted sweep.
-``pw.open_sweep(path)`` reads a store back as an xarray Dataset;
-:func:`plot_sweep` draws P(global maximum) from it.
+point into the Zarr store as it finishes, resumes an interrupted sweep and extends a
+store along any param (``extend=``). ``pw.open_sweep(path)`` reads a store back as an
+xarray Dataset; :func:`plot_sweep` draws P(global maximum) — or P(one maximum followed
+by name, ``follow=``) — from it.
 
 - :mod:`pgweyl.study.sweep.grid` — params, settings, points and their seeds;
 - :mod:`pgweyl.study.sweep.compute` — the work of one point (a Dask task);

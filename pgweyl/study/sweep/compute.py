@@ -8,7 +8,9 @@ order in which points run: that is what makes sweeps bit-identical across backen
 
 **Labelling of maxima.** At each point the local maxima are sorted by value, best
 first (ties by support); ``maximum = 0`` is the global maximum. ``support`` names a
-maximum by the indices of its steps in ``env.steps.vectors`` ("0", "1,2").
+maximum by the indices of its steps in ``env.steps.vectors`` ("0", "1,2"); ``treasure``
+is the index of the maximum whose walk ends on wall 0 most often
+(:func:`pgweyl.study.follow.treasure_index`), so a sweep can follow it.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ import time
 import numpy as np
 
 from pgweyl._version import __version__
+from pgweyl.errors import PgweylError
 from pgweyl.landscape.maxima import local_maxima
+from pgweyl.study.follow import support_label, treasure_index
 from pgweyl.study.odds import point_odds, solve_chain
-from pgweyl.study.sweep.grid import PointTask
+from pgweyl.study.sweep.grid import PointTask, spec_key
 
 
 def env_maxima(spec, rule: str = "vanilla") -> list:
@@ -44,9 +48,20 @@ def numeric_versions() -> dict:
     return {"pgweyl": __version__, "numpy": np.__version__, "numba": numba.__version__}
 
 
-def support_label(support) -> str:
-    """ "0" or "1,2": the step indices of a maximum's support."""
-    return ",".join(str(int(s)) for s in support)
+def env_treasure(spec, maxima) -> int:
+    """Index in ``maxima`` of the treasure (−1 where it cannot be told), once per
+    environment and process."""
+    key = (spec_key(spec), tuple((support_label(m.support), m.value) for m in maxima))
+    if key not in _TREASURES:
+        try:
+            _TREASURES[key] = treasure_index(spec.build(), maxima)
+        except PgweylError:  # e.g. an exit law that cannot be cut at its tolerance
+            _TREASURES[key] = -1
+    return _TREASURES[key]
+
+
+#: (spec, maxima) → treasure index, per process: points of one environment share it.
+_TREASURES: dict = {}
 
 
 def compute_point(task: PointTask, maxima, chain=None) -> dict:
@@ -54,7 +69,8 @@ def compute_point(task: PointTask, maxima, chain=None) -> dict:
 
     Returns a dict: ``index``; per maximum ``value``, ``support``, ``probability``,
     ``ci_low``, ``ci_high``, ``chain``, ``grid_error`` (NaN where a solver did not run);
-    ``unresolved``, ``n_maxima``, ``global_maximum`` (0), ``seconds`` and ``versions``
+    ``unresolved``, ``n_maxima``, ``global_maximum`` (0), ``treasure`` (index, −1 if
+    none), ``seconds`` and ``versions``
     (:func:`numeric_versions` where the point ran)."""
     start = time.perf_counter()
     env = task.spec.build()
@@ -71,6 +87,7 @@ def compute_point(task: PointTask, maxima, chain=None) -> dict:
         "unresolved": odds["unresolved"],
         "n_maxima": len(maxima),
         "global_maximum": 0,
+        "treasure": env_treasure(task.spec, maxima),
     }
     out["seconds"] = time.perf_counter() - start
     out["versions"] = numeric_versions()
@@ -80,6 +97,7 @@ def compute_point(task: PointTask, maxima, chain=None) -> dict:
 __all__ = [
     "compute_point",
     "env_chain",
+    "env_treasure",
     "env_maxima",
     "numeric_versions",
     "support_label",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -19,7 +20,14 @@ from pgweyl.progress import Progress
 from pgweyl.progress import resolve as resolve_progress
 from pgweyl.study.sweep.compute import compute_point, env_chain, env_maxima, numeric_versions
 from pgweyl.study.sweep.grid import make_grid, objective_key, spec_key
-from pgweyl.study.sweep.store import SweepStore, check_path, open_sweep, require
+from pgweyl.study.sweep.store import (
+    StoreError,
+    SweepStore,
+    check_path,
+    open_sweep,
+    require,
+    stored_record,
+)
 
 
 class ClusterError(PgweylError, RuntimeError):
@@ -41,6 +49,7 @@ def sweep(
     seed: int | None = None,
     *,
     settings: RunSettings | None = None,
+    extend: dict | None = None,
     progress=None,
     **run,
 ):
@@ -49,7 +58,8 @@ def sweep(
     Every point of the cartesian grid of ``params`` ({name: values}; knobs of the
     environment and the run settings ``lr``, ``theta0``, ``rule``, ``eps``,
     ``n_updates``) gets its local maxima, the Monte Carlo convergence probabilities
-    (``runs`` REINFORCE runs, seed ``SeedSequence(seed, spawn_key=point index)``) and,
+    (``runs`` REINFORCE runs, seed :func:`~pgweyl.study.sweep.grid.point_seed` of the
+    point's values) and,
     where it applies (policy exp, effective dimension ≤ 2), the θ-chain solver
     (``method``: "auto" — MC everywhere and the chain where it applies; "mc"; "chain";
     "both"). Settings not swept are fixed by the keywords ``run`` (``lr``, ``theta0``,
@@ -57,8 +67,8 @@ def sweep(
     (:class:`pgweyl.landscape.settings.RunSettings`; its ``n_runs`` are ``runs`` and its
     ``seed`` the sweep's), defaults as there; ``grid``: chain nodes per axis (None: the
     solver's default), refined ×2 and ×4 for the grid error. The point ``index`` runs
-    ``grid.task(index).settings`` of :func:`make_grid` — its own seed
-    ``SeedSequence(seed, spawn_key=index)`` put in.
+    ``grid.task(index).settings`` of :func:`make_grid` — its own seed, keyed by the sweep
+    seed and the point's values (not its index), put in.
 
     Returns the xarray Dataset (:mod:`pgweyl.study.sweep.store` has the layout): coordinates
     are the params and ``maximum`` (0 = the global maximum at that point, then the
@@ -72,7 +82,12 @@ def sweep(
     ``store``: a folder (``"sweep.zarr"``); points are written as they finish, and the
     same call on an existing store resumes it (computing only the points not ``done``;
     other settings are refused with :class:`pgweyl.study.sweep.StoreError`). None keeps the
-    results in memory. ``progress``: None — a bar on a terminal, one line per point on
+    results in memory. ``extend`` ({param: new values}): add points to the store — the new
+    values go after the stored ones of that param (any param; several at once), the points
+    already computed are kept and only the new ones run, each with the seed of its values,
+    so they equal a fresh sweep over them bit for bit. The store must have been made with
+    ``params`` (the same call without ``extend``), or already extended by this ``extend``
+    (then it resumes). ``progress``: None — a bar on a terminal, one line per point on
     stderr otherwise; False — nothing; "bar" or "lines" to choose (:mod:`pgweyl.progress`).
 
     >>> import pgweyl as pw
@@ -82,14 +97,14 @@ def sweep(
     ([2, 2], 0.37)
     """
     require()
-    spec_grid = make_grid(
-        env_spec,
-        params,
-        runs=runs,
-        seed=seed,
-        settings=settings,
-        **run,
-    )
+    base_grid = make_grid(env_spec, params, runs=runs, seed=seed, settings=settings, **run)
+    spec_grid = base_grid
+    if extend is not None:
+        spec_grid = make_grid(
+            env_spec, _extended(params, extend), runs=runs, seed=seed, settings=settings, **run
+        )
+        if store is None:
+            raise ArgumentError("extend adds points to a store: give store=PATH")
     if workers is not None:
         workers = validate.nonnegative_int("workers", workers)
         require_workers(workers)  # before any process starts
@@ -104,20 +119,38 @@ def sweep(
     resolve_progress(progress)
     path = check_path(store)
     target = path
-    existing = SweepStore.existing(path, spec_grid) if path is not None else None
+    stored = SweepStore.stored(path) if path is not None else None
+    existing, old = None, None
+    wanted = json.loads(json.dumps(spec_grid.record()["params"]))  # as stored (JSON)
+    if stored is not None and extend is not None and stored_record(stored)["params"] != wanted:
+        # Not yet extended: the store must be the one ``params`` made.
+        SweepStore.existing(path, base_grid, stored)  # refuses a store of other settings
+        old = stored  # copied into the extended store when it is made
+    elif stored is not None:
+        existing = SweepStore.existing(path, spec_grid, stored)
+    elif extend is not None:
+        raise StoreError(f"store {str(path)!r} does not exist: there is nothing to extend")
     if path is None:
         import zarr
 
         target = zarr.storage.MemoryStore()
-    done = existing.done() if existing is not None else np.zeros(spec_grid.shape, dtype=bool)
+    done = np.zeros(spec_grid.shape, dtype=bool)
+    if existing is not None:
+        done = existing.done()
+    elif old is not None:
+        done[tuple(slice(0, n) for n in old["done"].shape)] = old["done"].values
     pending = [idx for idx in spec_grid.indices() if not done[idx]]
     if pending:
         bar = Progress(spec_grid.size, "sweep", "point", progress, initial=int(done.sum()))
         bar.warned = False  # versions of the workers: warned once
+
+        def open_store(maxima_lists):
+            return existing or _create(target, spec_grid, maxima_lists, old)
+
         try:
             with _cluster(client, workers) as dask_client:
                 run = _run_dask if dask_client is not None else _run_here
-                run(dask_client, spec_grid, pending, existing, target, bar)
+                run(dask_client, spec_grid, pending, open_store, bar)
         finally:
             bar.close()
     if path is None:
@@ -171,7 +204,24 @@ def _cluster(client, workers):
         cluster.close()
 
 
-def _run_here(_client, grid, pending, existing, target, bar):
+def _extended(params: dict, extend: dict) -> dict:
+    """``params`` with the values of ``extend`` appended (each must be a swept param)."""
+    if not isinstance(extend, dict) or not extend:
+        raise ArgumentError("extend must be a non-empty dict {param: new values}")
+    out = {name: list(values) for name, values in params.items()}
+    for name, values in extend.items():
+        if name not in out:
+            raise ArgumentError(
+                f"extend: {name!r} is not a swept param (params: {', '.join(map(str, out))}); "
+                "a store grows along its own dimensions"
+            )
+        if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+            raise ArgumentError(f"extend {name!r}: give a list of values, got {values!r}")
+        out[name] = out[name] + list(values)  # a value already there: make_grid refuses it
+    return out
+
+
+def _run_here(_client, grid, pending, open_store, bar):
     """Every pending point in this process, in index order."""
     tasks = [grid.task(idx) for idx in pending]
     maxima = {}
@@ -179,7 +229,7 @@ def _run_here(_client, grid, pending, existing, target, bar):
         key = _maxima_key(t)
         if key not in maxima:
             maxima[key] = _at(t, env_maxima, t.spec, t.settings.rule)
-    store = existing or _create(target, grid, maxima.values())
+    store = open_store(maxima.values())
     chains = {}
     for t in tasks:
         ms = maxima[_maxima_key(t)]
@@ -192,7 +242,7 @@ def _run_here(_client, grid, pending, existing, target, bar):
         _finish(store, t, result, bar)
 
 
-def _run_dask(client, grid, pending, existing, target, bar):
+def _run_dask(client, grid, pending, open_store, bar):
     """Submit every pending point to the cluster; write each one as it finishes."""
     from distributed import as_completed
 
@@ -229,12 +279,7 @@ def _run_dask(client, grid, pending, existing, target, bar):
         ] = t
     futures = list(maxima.values()) + list(chains.values()) + list(points)
     try:
-        store = existing
-        if store is None:
-            found = []
-            for fut, t in _by_env(maxima, tasks):
-                found.append(_result(fut, t))
-            store = _create(target, grid, found)
+        store = open_store([_result(fut, t) for fut, t in _by_env(maxima, tasks)])
         for fut in as_completed(list(points)):
             t = points[fut]
             _finish(store, t, _result(fut, t), bar)
@@ -284,14 +329,9 @@ def _named(err, task):
         return err
 
 
-def _create(target, grid, maxima_lists):
-    maxima_lists = list(maxima_lists)
+def _create(target, grid, maxima_lists, old=None):
     n_max = max(len(ms) for ms in maxima_lists)
-    width = max(
-        (len(",".join(str(int(s)) for s in m.support)) for ms in maxima_lists for m in ms),
-        default=1,
-    )
-    return SweepStore.create(target, grid, n_max, max(1, width))
+    return SweepStore.create(target, grid, n_max, old=old)
 
 
 def _finish(store, task, result, bar):

@@ -1,4 +1,5 @@
-"""Figures from a sweep store: P(policy gradient ends at the global maximum)."""
+"""Figures from a sweep store: P(policy gradient ends at the global maximum, or at one
+maximum followed by name), with the places where the global maximum changes marked."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import numpy as np
 
 from pgweyl.errors import ArgumentError
 from pgweyl.plot._base import pyplot
+from pgweyl.plot.basins import mark_changes
+from pgweyl.study.follow import changes, describe, parse_follow
 
 
 def _params(ds) -> list:
@@ -68,8 +71,17 @@ def select_lines(ds, x=None, hue=None, select=None):
     return x, hue, ds
 
 
-def plot_sweep(ds, x=None, hue=None, select=None, ax=None):
-    """P(policy gradient ends at the global maximum) against one param of a sweep store.
+def global_changes(sub, x: str) -> list:
+    """The values of ``x`` (computed points only) where the global maximum's support
+    differs from the one at the computed value before (``sub`` has the one dim ``x``)."""
+    done = np.asarray(sub["done"].values, dtype=bool)
+    g = sub["support"].isel(maximum=sub["global_maximum"])
+    labels = [str(v) for v in np.asarray(g.values)[done]]
+    return changes(list(np.asarray(sub[x].values)[done]), labels)
+
+
+def plot_sweep(ds, x=None, hue=None, select=None, ax=None, follow="global"):
+    """P(policy gradient ends at the followed maximum) against one param of a sweep store.
 
     One line per value of ``hue`` (default: the one other param with several values):
     the Monte Carlo share with its Wilson 95% band, and the chain solver's absorption
@@ -77,7 +89,11 @@ def plot_sweep(ds, x=None, hue=None, select=None, ax=None):
     single line, the value of the global maximum is drawn on a second y-axis (as in
     :func:`pgweyl.plot.difficulty_figure`). ``x``: the param on the x axis (default: the
     first numeric one with several values); ``select``: {param: value} for the others.
-    Points not computed yet (``done`` False) are left out. Returns the Figure.
+    ``follow``: "global" (default: the best maximum at each point), "treasure" or a
+    support label ("0", "1,2"; :mod:`pgweyl.study.follow`); absent maxima are left out.
+    Dotted vertical lines mark where the global maximum changes along ``x`` (halfway
+    between the two values; per line when there are several). Points not computed yet
+    (``done`` False) are left out. Returns the Figure.
 
     >>> import pgweyl as pw
     >>> ds = pw.sweep("corridor", {"level": [4, 6], "lr": [0.5, 1.0]}, runs=50,
@@ -86,20 +102,25 @@ def plot_sweep(ds, x=None, hue=None, select=None, ax=None):
     >>> len(fig.axes[0].lines)
     2
     """
+    from pgweyl.study.sweep.store import at_followed, followed
+
+    follow = parse_follow(follow)
     x, hue, sub = select_lines(ds, x=x, hue=hue, select=select)
     if ax is None:
         fig, ax = pyplot().subplots(figsize=(6.4, 4.4))
     else:
         fig = ax.figure
-    g = sub["global_maximum"]
+    g = followed(sub, follow)
     keep = sub["done"]
-    p_mc = sub["probability"].isel(maximum=g).where(keep)
-    lo = sub["ci_low"].isel(maximum=g).where(keep)
-    hi = sub["ci_high"].isel(maximum=g).where(keep)
-    p_ch = sub["chain"].isel(maximum=g).where(keep)
-    err = sub["grid_error"].isel(maximum=g).where(keep)
-    value = sub["value"].isel(maximum=g).where(keep)
+    p_mc = at_followed(sub, "probability", g).where(keep)
+    lo = at_followed(sub, "ci_low", g).where(keep)
+    hi = at_followed(sub, "ci_high", g).where(keep)
+    p_ch = at_followed(sub, "chain", g).where(keep)
+    err = at_followed(sub, "grid_error", g).where(keep)
+    value = at_followed(sub, "value", g).where(keep)
+    what = describe(follow)
     hues = [None] if hue is None else list(sub[hue].values)
+    changed = []
     single = len(hues) == 1
     xs = np.asarray(sub[x].values, dtype=float)
     for k, h in enumerate(hues):
@@ -131,25 +152,28 @@ def plot_sweep(ds, x=None, hue=None, select=None, ax=None):
                 capsize=3,
                 label=f"{tag}chain solver (± grid error)",
             )
+        label = None if changed else "global maximum changes"
+        colour = "0.35" if single else colour_mc
+        changed += mark_changes(ax, xs, global_changes(pick(sub), x), label, colour)
     ax.set_xlabel(x)
     if len(xs) <= 12 and np.all(xs == np.round(xs)):
         ax.set_xticks(xs)
-    ax.set_ylabel("P(ends at the global maximum)")
+    ax.set_ylabel(f"P(ends at {what})")
     ax.set_ylim(-0.02, 1.02)
     handles, labels = ax.get_legend_handles_labels()
     if single:
         ax2 = ax.twinx()
         v = np.asarray(value.transpose(x).values, dtype=float)
-        ax2.plot(xs, v, "d--", color="tab:green", ms=5, label="V of global maximum")
-        ax2.set_ylabel("V of the global maximum", color="tab:green")
+        ax2.plot(xs, v, "d--", color="tab:green", ms=5, label=f"V of {what}")
+        ax2.set_ylabel(f"V of {what}", color="tab:green")
         ax2.tick_params(axis="y", colors="tab:green")
         h2, l2 = ax2.get_legend_handles_labels()
         handles, labels = handles + h2, labels + l2
     if handles:
         ax.legend(handles, labels, fontsize=8, loc="best")
     name = ds.attrs.get("env_spec", "sweep")
-    ax.set_title(f"{name}: convergence to the global maximum against {x}", fontsize=10)
+    ax.set_title(f"{name}: convergence to {what} against {x}", fontsize=10)
     return fig
 
 
-__all__ = ["plot_sweep", "select_lines"]
+__all__ = ["global_changes", "plot_sweep", "select_lines"]

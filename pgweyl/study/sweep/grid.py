@@ -9,9 +9,12 @@ A sweep varies any number of *params* over the cartesian product of their values
   (the update rule), ``eps`` (absorbing radius) and ``n_updates`` (update budget).
 
 A *point* is one combination, named by its index tuple ``(i_1, …, i_k)`` into the
-value lists in the order the params are given; its Monte Carlo seed is
-``SeedSequence(seed, spawn_key=index)`` (:func:`point_seed`), so a point's numbers do not
-depend on which worker computes it, in which order, or whether the sweep was resumed.
+value lists in the order the params are given. Its Monte Carlo seed is keyed by its
+*values*, not its index: ``SeedSequence(seed, spawn_key=words)`` where ``words`` are the
+eight 32-bit words of SHA-256 of the canonical text of {param: value} (:func:`point_key`,
+:func:`point_seed`). So a point's numbers do not depend on which worker computes it, in
+which order, whether the sweep was resumed — nor on which grid it sits in: a sweep
+extended with new values computes exactly the points a fresh sweep over them would.
 
 Everything is validated here, before any cluster starts: one-line errors name the bad
 param or value and what is allowed.
@@ -22,7 +25,7 @@ param or value and what is allowed.
 >>> t = g.task((1, 0))
 >>> str(t.spec), t.settings.lr, t.label
 ('corridor:level=6', 0.5, 'level=6, lr=0.5')
->>> t.settings.seed == point_seed(0, (1, 0))
+>>> t.settings.seed == point_seed(0, {"level": 6, "lr": 0.5})
 True
 """
 
@@ -67,14 +70,40 @@ def objective_key(rule) -> str:
     return f"entropy:tau={r.tau!r}" if r.kind == "entropy" else "V"
 
 
-def point_seed(seed: int, index) -> int:
-    """The Monte Carlo seed of the point ``index``: 64 bits of
-    ``SeedSequence(seed, spawn_key=index)``, independent of scheduling.
+def _canonical(value):
+    """A value as it enters a point's key: reals as ``repr(float)`` (4 and 4.0 are one
+    value, as they are one knob value), θ_0 vectors as lists of those, text as text."""
+    if isinstance(value, (tuple, list)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return repr(float(value))
+    return str(value)
 
-    >>> point_seed(0, (0, 1)) == point_seed(0, (0, 1)) != point_seed(0, (1, 0))
+
+def point_key(values: dict) -> str:
+    """The canonical text of a point's values {param: value}: JSON, params sorted by name.
+
+    >>> point_key({"lr": 0.5, "level": 6})
+    '{"level": "6.0", "lr": "0.5"}'
+    """
+    return json.dumps({str(k): _canonical(v) for k, v in values.items()}, sort_keys=True)
+
+
+def point_seed(seed: int, values: dict) -> int:
+    """The Monte Carlo seed of the point with values ``values`` ({param: value}): 64 bits of
+    ``SeedSequence(seed, spawn_key=words)``, ``words`` the eight big-endian 32-bit words of
+    SHA-256(:func:`point_key`). It depends on the sweep seed and the point's values only —
+    not on its grid index, the other values of the grid, or scheduling.
+
+    >>> a = point_seed(0, {"level": 6, "lr": 0.5})
+    >>> a == point_seed(0, {"lr": 0.5, "level": 6.0}) != point_seed(0, {"level": 6, "lr": 1})
     True
     """
-    ss = np.random.SeedSequence(int(seed), spawn_key=tuple(int(i) for i in index))
+    import hashlib
+
+    digest = hashlib.sha256(point_key(values).encode()).digest()
+    words = tuple(int.from_bytes(digest[i : i + 4], "big") for i in range(0, 32, 4))
+    ss = np.random.SeedSequence(int(seed), spawn_key=words)
     return int(ss.generate_state(1, dtype=np.uint64)[0])
 
 
@@ -152,7 +181,7 @@ class PointTask:
 
     ``index``: the point's index tuple; ``spec``: the environment with this point's
     knobs; ``settings``: the point's :class:`RunSettings` (its swept values, and as
-    ``seed`` the point's own :func:`point_seed`); ``mc``/``chain``: which solvers run;
+    ``seed`` the point's own :func:`point_seed` of its values); ``mc``/``chain``: which solvers run;
     ``label``: "level=6, lr=0.5"."""
 
     index: tuple
@@ -209,7 +238,7 @@ class SweepGrid:
         run = {k: v for k, v in at.items() if k in RUN_PARAMS}
         knobs = {k: v for k, v in at.items() if k not in RUN_PARAMS}
         spec = self.spec.with_knobs(**knobs) if knobs else self.spec
-        settings = self.settings.replace(**run, seed=point_seed(self.settings.seed, index))
+        settings = self.settings.replace(**run, seed=point_seed(self.settings.seed, at))
         method = settings.method
         label = ", ".join(f"{k}={theta_label(v) if k == 'theta0' else v}" for k, v in at.items())
         return PointTask(
@@ -395,6 +424,7 @@ __all__ = [
     "SweepGrid",
     "make_grid",
     "parse_param",
+    "point_key",
     "point_seed",
     "spec_key",
     "spec_record",

@@ -1,32 +1,45 @@
 """The results of a sweep: an xarray Dataset in a Zarr store, written point by point.
 
-**Layout** (Zarr format 2, one chunk per point, so each point is written on its own):
+**Layout** (Zarr format 3; every variable and coordinate carries the CF attributes
+``long_name``, ``units`` — "1" for the dimensionless ones — and ``description``):
 
 - coordinates: one per param, in the order the params were given (``theta0`` as
   text labels "0.0,-1.5"), and ``maximum`` = 0, 1, … (the j-th best local maximum by
   value at that point; 0 is the global maximum);
 - per point and maximum (dims: params…, maximum), NaN (``support``: "") beyond the
   point's ``n_maxima`` and where a solver did not run: ``probability``, ``ci_low``,
-  ``ci_high`` (Monte Carlo share and Wilson 95% interval), ``chain``, ``grid_error``
-  (the θ-chain solver and |fine − coarse grid|), ``value`` (V at the maximum),
-  ``support`` (its steps as indices of ``env.steps.vectors``, "0" or "1,2");
+  ``ci_high`` (Monte Carlo share and its Wilson score 95% interval: the attributes
+  ``method`` and ``confidence_level`` say so), ``chain``, ``grid_error`` (the θ-chain
+  solver and |fine − coarse grid|), ``value`` (V at the maximum), ``support`` (its steps
+  as indices of ``env.steps.vectors``, "0" or "1,2");
 - per point (dims: params…): ``unresolved`` (Monte Carlo share of runs at no maximum),
-  ``n_maxima``, ``global_maximum`` (its index, 0 by the ordering), ``point_seed`` (the
-  Monte Carlo seed, ``SeedSequence(seed, spawn_key=index)``) and ``done``; a point whose
-  ``done`` is False has not been computed (its other variables are NaN or 0);
-- attrs: ``pgweyl_sweep`` (format), ``env_spec``, ``env``, ``params``, ``settings``,
-  ``versions`` (JSON text), ``rule``, ``seed``, ``runs``, ``method``, ``maxima`` (the
-  labelling, in words).
+  ``n_maxima``, ``global_maximum`` (its index, 0 by the ordering), ``treasure`` (the
+  index of the maximum whose walk ends on wall 0 most often), ``point_seed`` (the
+  Monte Carlo seed, keyed by the sweep seed and the point's values:
+  :func:`pgweyl.study.sweep.grid.point_seed`) and ``done``; a point whose ``done`` is
+  False has not been computed (its other variables are NaN or 0);
+- attrs: ``Conventions`` ("CF-1.10"), ``title``, ``source``, ``pgweyl_sweep`` (format),
+  ``pgweyl_version``, ``provenance`` (JSON: pgweyl_version, env spec, params, settings),
+  ``env_spec``, ``env``, ``params``, ``settings``, ``versions`` (JSON text), ``rule``,
+  ``seed``, ``runs``, ``method``, ``maxima`` (the labelling, in words).
+
+**Files.** Each variable is one Zarr array cut into *shards* of up to
+:data:`SHARD_POINTS` points (each shard one file holding one inner chunk per point), so
+the file count grows with points / SHARD_POINTS, not with points: a point is written
+alone by a read-modify-write of its shard.
 
 A point's data is written first and its ``done`` flag after, by one process (the one
 that runs :func:`pgweyl.sweep`), with Ctrl-C held back during the two writes: an
-interrupted sweep keeps every finished point and resumes where it stopped.
+interrupted sweep keeps every finished point and resumes where it stopped. A store is
+*extended* (``pw.sweep(..., extend={"level": [10, 12]})``) by writing a new store with
+the longer coordinates beside it, copying every stored point into it and swapping the
+two folders; the new points then run as a resume would.
 
 >>> import pgweyl as pw
 >>> ds = pw.sweep("corridor:level=4", {"lr": [0.5, 1.0]}, runs=50, n_updates=200,
 ...               method="mc", workers=0, progress=False)
->>> ds.probability.dims, int(ds.done.sum())
-(('lr', 'maximum'), 2)
+>>> ds.probability.dims, int(ds.done.sum()), ds.ci_low.attrs["method"]
+(('lr', 'maximum'), 2, 'Wilson score')
 """
 
 from __future__ import annotations
@@ -44,9 +57,11 @@ import numpy as np
 from pgweyl._version import __version__
 from pgweyl.errors import MissingDependencyError, PgweylError
 
-FORMAT = 1
+#: The layout's version: 2 — Zarr format 3, sharded, CF attributes, value-keyed seeds
+#: (format 1: Zarr format 2, one chunk per point, seeds keyed by grid index).
+FORMAT = 2
 MAXIMUM_VARS = ("probability", "ci_low", "ci_high", "chain", "grid_error", "value")
-POINT_VARS = ("unresolved", "n_maxima", "global_maximum", "point_seed")
+POINT_VARS = ("unresolved", "n_maxima", "global_maximum", "treasure", "point_seed")
 LABELLING = (
     "maximum j is the j-th best local maximum by value at that point (0 = the global "
     "maximum); support lists its steps as indices into env.steps.vectors; NaN and '' "
@@ -54,6 +69,108 @@ LABELLING = (
 )
 #: Packages whose versions are recorded in the store (and compared, with a warning).
 PACKAGES = ("numpy", "numba", "scipy", "dask", "distributed", "xarray", "zarr")
+#: Most points in one shard (one file per variable and shard). A point's write rewrites
+#: its shard: ~45 ms a point at 64 points a shard, ~60 ms at 256, ~100 ms at 1024 (two
+#: shared cores), against seconds of computing per point.
+SHARD_POINTS = 256
+CONVENTIONS = "CF-1.10"
+
+_WILSON = {"method": "Wilson score", "confidence_level": 0.95}
+#: CF attributes of every variable: (long_name, description[, extra attrs]); units "1".
+VARIABLE_ATTRS = {
+    "probability": (
+        "P(policy gradient ends at this maximum), Monte Carlo",
+        "share of the point's REINFORCE runs whose final policy lies within eps (TV) of "
+        "this local maximum",
+    ),
+    "ci_low": (
+        "lower end of the Wilson score 95% interval of probability",
+        "Wilson score interval at confidence level 0.95 for the Monte Carlo share",
+        _WILSON,
+    ),
+    "ci_high": (
+        "upper end of the Wilson score 95% interval of probability",
+        "Wilson score interval at confidence level 0.95 for the Monte Carlo share",
+        _WILSON,
+    ),
+    "chain": (
+        "P(policy gradient ends at this maximum), theta-chain solver",
+        "absorption probability of the discretised theta-chain (finest grid) from theta0",
+    ),
+    "grid_error": (
+        "grid error of chain",
+        "|chain on the finest grid - chain on the grid half as fine|: the solver's "
+        "discretisation error estimate",
+    ),
+    "value": (
+        "value V of this local maximum",
+        "expected return (rewards are dimensionless) of the policy at the maximum",
+    ),
+    "support": (
+        "support of this local maximum",
+        "its steps as indices into env.steps.vectors, comma-separated ('0', '1,2'); '' "
+        "beyond n_maxima",
+    ),
+    "unresolved": (
+        "share of Monte Carlo runs at no maximum",
+        "share of the point's runs whose final policy is within eps of no local maximum",
+    ),
+    "n_maxima": ("number of local maxima", "local maxima of the objective at this point"),
+    "global_maximum": (
+        "index of the global maximum",
+        "index along maximum of the best maximum (0: maxima are sorted by value)",
+    ),
+    "treasure": (
+        "index of the treasure",
+        "index along maximum of the maximum whose walk ends on wall 0 most often (-1: not "
+        "determined, policy family not exp)",
+    ),
+    "point_seed": (
+        "Monte Carlo seed of the point",
+        "64 bits of SeedSequence(seed, spawn_key=SHA-256 words of the point's values): the "
+        "same point has the same stream in any grid",
+    ),
+    "done": ("point computed", "False: the point has not been computed yet (resume)"),
+}
+#: CF attributes of the coordinates that are run settings or common knobs.
+COORD_ATTRS = {
+    "maximum": (
+        "rank of the local maximum by value",
+        "0 = the global maximum at that point, then the others by value, best first",
+    ),
+    "level": ("level of the alcove", "the alcove's size in lattice steps (difficulty knob)"),
+    "lr": ("step size of the policy-gradient update", "learning rate alpha of every update"),
+    "theta0": ("start parameter theta0", "entries of the start theta, comma-separated"),
+    "rule": ("update rule", "vanilla, natural or entropy:tau=..."),
+    "eps": ("absorbing radius", "TV distance to a maximum at which a run stops"),
+    "n_updates": ("update budget", "most policy-gradient updates per run"),
+}
+
+
+def cf_attrs(name: str) -> dict:
+    """The CF attributes of a variable or coordinate: ``long_name``, ``units`` ("1": all
+    are dimensionless), ``description`` (and the interval's ``method`` and level)."""
+    if name in VARIABLE_ATTRS:
+        long_name, description, *extra = VARIABLE_ATTRS[name]
+    elif name in COORD_ATTRS:
+        long_name, description, *extra = COORD_ATTRS[name]
+    else:
+        long_name, description, extra = name, f"environment knob {name} (pgweyl envs)", []
+    out = {"long_name": long_name, "units": "1", "description": description}
+    for more in extra:
+        out.update(more)
+    return out
+
+
+def shard_shape(shape) -> tuple:
+    """Points per shard along each param: whole trailing dimensions first, at most
+    :data:`SHARD_POINTS` points in all."""
+    out, room = [], SHARD_POINTS
+    for n in reversed(tuple(shape)):
+        k = max(1, min(int(n), room))
+        out.append(k)
+        room = max(1, room // k)
+    return tuple(reversed(out))
 
 
 class StoreError(PgweylError, ValueError):
@@ -108,22 +225,53 @@ def check_path(store) -> Path | None:
     return path
 
 
+def followed(ds, follow="global"):
+    """The index along ``maximum`` of the followed maximum at every point (a DataArray
+    over the params; −1 where it is absent): ``follow`` is "global" (``global_maximum``),
+    "treasure" (``treasure``) or a support label ("0", "1,2"), as in
+    :mod:`pgweyl.study.follow`."""
+    from pgweyl.study.follow import parse_follow
+
+    follow = parse_follow(follow)
+    if follow == "global":
+        return ds["global_maximum"]
+    if follow == "treasure":
+        return ds["treasure"]
+    hit = ds["support"] == follow
+    return hit.argmax("maximum").where(hit.any("maximum"), -1).astype(np.int64)
+
+
+def at_followed(ds, name: str, index):
+    """``ds[name]`` at the maximum ``index`` (:func:`followed`) of every point, NaN where
+    it is absent."""
+    return ds[name].isel(maximum=index.clip(0)).where(index >= 0)
+
+
+def _stored_attrs(path: Path) -> dict | None:
+    """The root attributes of a Zarr store at ``path`` (format 3 or 2), None if none."""
+    try:
+        v3 = path / "zarr.json"
+        if v3.is_file():
+            return json.loads(v3.read_text()).get("attributes", {})
+        v2 = path / ".zattrs"
+        if v2.is_file():
+            return json.loads(v2.read_text())
+    except (OSError, ValueError, AttributeError):
+        return None
+    return None
+
+
 def is_sweep_store(path: Path) -> bool:
     """True when ``path`` holds a (complete) sweep store."""
-    attrs = path / ".zattrs"
-    if not attrs.is_file():
-        return False
-    try:
-        return "pgweyl_sweep" in json.loads(attrs.read_text())
-    except (OSError, ValueError):
-        return False
+    attrs = _stored_attrs(path)
+    return isinstance(attrs, dict) and "pgweyl_sweep" in attrs
 
 
 def _open(target):
     import xarray as xr
 
     try:
-        return xr.open_zarr(target, chunks=None, consolidated=True, zarr_format=2)
+        return xr.open_zarr(target, chunks=None, consolidated=True)
     except (OSError, ValueError, KeyError) as err:
         raise StoreError(f"cannot read sweep store {str(target)!r}: {err}") from None
 
@@ -225,22 +373,22 @@ class SweepStore:
     """Writes the points of one sweep into its store (a path or an in-memory Zarr store).
 
     ``SweepStore.existing(path, grid)`` opens a store to resume (checking its record),
-    ``SweepStore.create(target, grid, n_max, width)`` makes a new one; ``done()`` is the
-    boolean mask of finished points, ``write(result)`` adds one point."""
+    ``SweepStore.create(target, grid, n_max, old=…)`` makes a new one (with the points of
+    an older store ``old`` copied in: an extension); ``done()`` is the boolean mask of
+    finished points, ``write(result)`` adds one point."""
 
-    def __init__(self, target, grid, n_max: int, width: int):
+    def __init__(self, target, grid, n_max: int):
         self.target = target
         self.grid = grid
         self.n_max = int(n_max)
-        self.width = int(width)
 
     @property
     def where(self) -> str:
         return repr(str(self.target)) if isinstance(self.target, Path) else "(in memory)"
 
-    @classmethod
-    def existing(cls, path: Path, grid):
-        """The store at ``path`` if there is one (checked against ``grid``), else None."""
+    @staticmethod
+    def stored(path: Path):
+        """The Dataset at ``path`` if it holds a sweep store of this format, else None."""
         if not path.exists() or (path.is_dir() and not any(path.iterdir())):
             return None
         if not is_sweep_store(path):
@@ -248,105 +396,219 @@ class SweepStore:
                 f"{str(path)!r} exists and is not a pgweyl sweep store; give a new path"
             )
         ds = _open(path)
+        if ds.attrs.get("pgweyl_sweep") != FORMAT:
+            raise StoreError(
+                f"store {str(path)!r} has layout {ds.attrs.get('pgweyl_sweep')} (an older "
+                f"pgweyl, seeds keyed by grid index); this pgweyl writes layout {FORMAT}: "
+                "use a new store"
+            )
+        return ds
+
+    @classmethod
+    def existing(cls, path: Path, grid, ds=None):
+        """The store at ``path`` if there is one (checked against ``grid``), else None."""
+        ds = cls.stored(path) if ds is None else ds
+        if ds is None:
+            return None
         check_record(ds, grid, repr(str(path)))
         if tuple(ds["done"].dims) != grid.names:
             raise StoreError(f"store {str(path)!r} has dimensions {ds['done'].dims}")
-        return cls(path, grid, ds.sizes["maximum"], ds["support"].dtype.itemsize // 4)
+        return cls(path, grid, ds.sizes["maximum"])
 
     @classmethod
-    def create(cls, target, grid, n_max: int, width: int):
+    def create(cls, target, grid, n_max: int, old=None):
         """A new store for ``grid`` with room for ``n_max`` maxima per point.
 
-        A path is written as a temporary folder beside it and renamed when complete."""
-        import dask.array as da
+        A path is written as a temporary folder beside it and renamed when complete;
+        ``old``: the Dataset of the store at ``target`` that ``grid`` extends — its points
+        (a leading block of every dimension) are copied in, then the folders swapped."""
         import xarray as xr
 
         names, shape = grid.names, grid.shape
-        chunks = (1,) * len(shape)
+        if old is not None:
+            n_max = max(int(n_max), old.sizes["maximum"])
+        shards = shard_shape(shape)
         dims_m = names + ("maximum",)
-        shape_m, chunks_m = shape + (n_max,), chunks + (n_max,)
+        shape_m = shape + (n_max,)
         data = {}
         for name in MAXIMUM_VARS:
-            data[name] = (dims_m, da.full(shape_m, np.nan, chunks=chunks_m))
-        data["support"] = (dims_m, da.full(shape_m, "", dtype=f"<U{width}", chunks=chunks_m))
-        data["unresolved"] = (names, da.full(shape, np.nan, chunks=chunks))
+            data[name] = (dims_m, _lazy(shape_m, shards + (n_max,), np.nan, float))
+        data["support"] = (dims_m, _lazy(shape_m, shards + (n_max,), "", _string_dtype()))
+        data["unresolved"] = (names, _lazy(shape, shards, np.nan, float))
         for name in ("n_maxima", "global_maximum"):
-            data[name] = (names, da.zeros(shape, dtype=np.int64, chunks=chunks))
-        data["point_seed"] = (names, da.zeros(shape, dtype=np.uint64, chunks=chunks))
-        data["done"] = (names, da.zeros(shape, dtype=bool, chunks=chunks))
+            data[name] = (names, _lazy(shape, shards, 0, np.int64))
+        data["treasure"] = (names, _lazy(shape, shards, -1, np.int64))
+        data["point_seed"] = (names, _lazy(shape, shards, 0, np.uint64))
+        data["done"] = (names, _lazy(shape, shards, False, bool))
         coords = {**grid.coords(), "maximum": np.arange(n_max)}
-        record = grid.record()
-        settings = record["settings"]
-        attrs = {
-            "pgweyl_sweep": FORMAT,
-            "env_spec": grid.spec.source or str(grid.spec),
-            "env": json.dumps(record["env"]),
-            "params": json.dumps(record["params"]),
-            "settings": json.dumps(record["settings"]),
-            "versions": json.dumps(versions()),
-            "rule": settings.get("rule", "swept"),
-            "seed": settings["seed"],
-            "runs": settings["n_runs"],
-            "method": settings["method"],
-            "pgweyl_version": __version__,
-            "maxima": LABELLING,
-        }
-        ds = xr.Dataset(data, coords=coords, attrs=attrs)
+        for name, values in coords.items():  # text coordinates as specified format-3 strings
+            if values.dtype.kind == "U":
+                coords[name] = values.astype(_string_dtype())
+        ds = xr.Dataset(data, coords=coords, attrs=_global_attrs(grid))
+        encoding = {}
+        for name, var in ds.variables.items():
+            var.attrs.update(cf_attrs(name))
+            if name in data:
+                chunks = (1,) * len(names) + ((n_max,) if "maximum" in var.dims else ())
+                encoding[name] = {"chunks": chunks, "shards": var.data.chunksize}
         if not isinstance(target, Path):
-            ds.to_zarr(target, mode="w", compute=False, zarr_format=2, consolidated=True)
-            return cls(target, grid, n_max, width)
-        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-        _remove_tree(tmp)
-        try:
-            ds.to_zarr(str(tmp), mode="w", compute=False, zarr_format=2, consolidated=True)
-            if target.is_dir():
-                target.rmdir()  # an empty folder (checked by the caller)
-            os.rename(tmp, target)
-        finally:
+            _to_zarr(ds, target, encoding)
+            store = cls(target, grid, n_max)
+        else:
+            tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
             _remove_tree(tmp)
-        return cls(target, grid, n_max, width)
+            try:
+                _to_zarr(ds, str(tmp), encoding)
+                if old is not None:
+                    cls(tmp, grid, n_max).copy(old)
+                _swap(tmp, target)
+            finally:
+                _remove_tree(tmp)
+            store = cls(target, grid, n_max)
+        return store
 
     def _dest(self):
         return str(self.target) if isinstance(self.target, Path) else self.target
 
+    def _group(self):
+        import zarr
+
+        return zarr.open_group(self._dest(), mode="r+")
+
     def done(self) -> np.ndarray:
         return np.asarray(_open(self._dest())["done"].values, dtype=bool)
 
-    def write(self, result: dict) -> None:
-        """Write one point (its data, then its ``done`` flag) with region writes."""
-        import xarray as xr
+    def copy(self, old) -> None:
+        """Copy the points of ``old`` (a Dataset whose coordinates lead this store's)."""
+        old = old.load()
+        group = self._group()
+        block = tuple(slice(0, old.sizes[n]) for n in self.grid.names)
+        for name in MAXIMUM_VARS + ("support",):
+            width = old.sizes["maximum"]
+            group[name][block + (slice(0, width),)] = np.asarray(old[name].values)
+        for name in POINT_VARS + ("done",):
+            group[name][block] = np.asarray(old[name].values)
 
-        names = self.grid.names
-        index = result["index"]
+    def write(self, result: dict) -> None:
+        """Write one point (its data, then its ``done`` flag) into its shards."""
+        index = tuple(int(i) for i in result["index"])
         n = int(result["n_maxima"])
         if n > self.n_max:
             raise StoreError(
                 f"point {index} has {n} maxima but store {self.where} has room for "
                 f"{self.n_max}; it was made by another version of pgweyl: use a new store"
             )
-        one = (1,) * len(names)
-        dims_m = names + ("maximum",)
-        data = {}
+        columns = {}
         for name in MAXIMUM_VARS:
             col = np.full(self.n_max, np.nan)
             col[:n] = result[name]
-            data[name] = (dims_m, col.reshape(one + (self.n_max,)))
-        labels = np.full(self.n_max, "", dtype=f"<U{self.width}")
-        if any(len(s) > self.width for s in result["support"]):
-            raise StoreError(f"point {index}: a support label is longer than the store allows")
+            columns[name] = col
+        labels = np.full(self.n_max, "", dtype=object)
         labels[:n] = result["support"]
-        data["support"] = (dims_m, labels.reshape(one + (self.n_max,)))
-        data["unresolved"] = (names, np.full(one, result["unresolved"], dtype=float))
-        data["n_maxima"] = (names, np.full(one, n, dtype=np.int64))
-        data["global_maximum"] = (names, np.full(one, result["global_maximum"], dtype=np.int64))
-        data["point_seed"] = (names, np.full(one, result["point_seed"], dtype=np.uint64))
-        region = {name: slice(i, i + 1) for name, i in zip(names, index)}
+        columns["support"] = labels.astype(_string_dtype())
+        columns["unresolved"] = np.float64(result["unresolved"])
+        columns["n_maxima"] = np.int64(n)
+        columns["global_maximum"] = np.int64(result["global_maximum"])
+        columns["treasure"] = np.int64(result.get("treasure", -1))
+        columns["point_seed"] = np.uint64(result["point_seed"])
+        arrays = self._arrays()
         with _hold_interrupts():
-            xr.Dataset(data).to_zarr(
-                self._dest(), region={**region, "maximum": slice(0, self.n_max)}, mode="r+"
-            )
-            flag = xr.Dataset({"done": (names, np.ones(one, dtype=bool))})
-            flag.to_zarr(self._dest(), region=region, mode="r+")
+            _set_all([(arrays[name], index, value) for name, value in columns.items()])
+            _set_all([(arrays["done"], index, np.bool_(True))])  # after the data: resume
+
+    def _arrays(self) -> dict:
+        if getattr(self, "_opened", None) is None:
+            group = self._group()
+            self._opened = {name: group[name] for name in VARIABLE_ATTRS}
+        return self._opened
+
+
+def _set_all(writes) -> None:
+    """``array[index] = value`` for every write, concurrently (each a read-modify-write of
+    one shard; zarr's event loop runs them together), and wait for all."""
+    try:
+        import asyncio
+
+        from zarr.core.sync import sync
+    except ImportError:  # another zarr layout: one at a time
+        for array, index, value in writes:
+            array[index] = value
+        return
+
+    async def together():
+        await asyncio.gather(*(a.async_array.setitem(i, v) for a, i, v in writes))
+
+    sync(together())
+
+
+def _string_dtype():
+    """Variable-length UTF-8 text (Zarr format 3's specified string type)."""
+    return np.dtypes.StringDType() if hasattr(np.dtypes, "StringDType") else object
+
+
+def _lazy(shape, chunks, fill, dtype):
+    """A Dask array of ``fill`` chunked as the store's shards (never computed: the store
+    is made with compute=False, so absent shards read as the fill value)."""
+    import dask.array as da
+
+    return da.full(shape, fill, dtype=dtype, chunks=chunks)
+
+
+def _to_zarr(ds, target, encoding) -> None:
+    # Consolidated metadata lets plain xarray.open_zarr read the store in one request and
+    # without a warning; zarr warns that format 3 does not specify it yet.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Consolidated metadata")
+        ds.to_zarr(
+            target, mode="w", compute=False, zarr_format=3, consolidated=True, encoding=encoding
+        )
+
+
+def _swap(new: Path, target: Path) -> None:
+    """Put the folder ``new`` at ``target`` (an empty folder, or the store it replaces)."""
+    if not target.exists():
+        os.rename(new, target)
+        return
+    if not any(target.iterdir()):
+        target.rmdir()
+        os.rename(new, target)
+        return
+    aside = target.with_name(f".{target.name}.old-{os.getpid()}")
+    with _hold_interrupts():
+        os.rename(target, aside)
+        os.rename(new, target)
+    _remove_tree(aside)
+
+
+def _global_attrs(grid) -> dict:
+    record = grid.record()
+    settings = record["settings"]
+    env_spec = grid.spec.source or str(grid.spec)
+    provenance = {
+        "pgweyl_version": __version__,
+        "env_spec": env_spec,
+        "env": record["env"],
+        "params": record["params"],
+        "settings": settings,
+    }
+    return {
+        "Conventions": CONVENTIONS,
+        "title": f"pgweyl sweep of {env_spec}: P(policy gradient ends at each local maximum)",
+        "source": f"pgweyl {__version__} (pgweyl.sweep)",
+        "pgweyl_sweep": FORMAT,
+        "provenance": json.dumps(provenance),
+        "env_spec": env_spec,
+        "env": json.dumps(record["env"]),
+        "params": json.dumps(record["params"]),
+        "settings": json.dumps(settings),
+        "versions": json.dumps(versions()),
+        "rule": settings.get("rule", "swept"),
+        "seed": settings["seed"],
+        "runs": settings["n_runs"],
+        "method": settings["method"],
+        "pgweyl_version": __version__,
+        "maxima": LABELLING,
+    }
 
 
 def _remove_tree(path: Path) -> None:
@@ -361,7 +623,11 @@ __all__ = [
     "require",
     "StoreError",
     "SweepStore",
+    "at_followed",
+    "cf_attrs",
     "check_path",
+    "followed",
+    "shard_shape",
     "open_sweep",
     "stored_record",
     "versions",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import numpy as np
@@ -44,12 +45,26 @@ def test_parse_param_errors(text, fragment):
         parse_param(text)
 
 
-def test_point_seed_is_the_seed_sequence_of_the_index():
-    # Written out independently of the implementation: 64 bits of the spawned sequence.
-    ss = np.random.SeedSequence(12345, spawn_key=(2, 0, 1))
-    assert point_seed(12345, (2, 0, 1)) == int(ss.generate_state(1, dtype=np.uint64)[0])
-    seeds = {point_seed(7, idx) for idx in np.ndindex(3, 3)}
+def test_point_seed_is_the_seed_sequence_of_the_values():
+    # Written out independently of the implementation: SHA-256 of the sorted JSON of the
+    # values (reals as repr(float)), its eight big-endian words as the spawn key.
+    text = '{"level": "6.0", "lr": "0.5", "theta0": ["1.0", "-1.0"]}'
+    digest = hashlib.sha256(text.encode()).digest()
+    words = [int.from_bytes(digest[i : i + 4], "big") for i in range(0, 32, 4)]
+    ss = np.random.SeedSequence(12345, spawn_key=words)
+    want = int(ss.generate_state(1, dtype=np.uint64)[0])
+    assert point_seed(12345, {"theta0": (1, -1), "lr": 0.5, "level": 6}) == want
+    seeds = {point_seed(7, {"a": i, "b": j}) for i, j in np.ndindex(3, 3)}
     assert len(seeds) == 9
+    assert point_seed(7, {"a": 1}) != point_seed(8, {"a": 1})
+
+
+def test_a_point_has_its_seed_in_any_grid():
+    small = make_grid("corridor", {"level": [6], "lr": [0.5]}, runs=10, seed=3, n_updates=50)
+    big = make_grid(
+        "corridor", {"level": [4, 5, 6], "lr": [1.0, 0.5]}, runs=10, seed=3, n_updates=50
+    )
+    assert small.task((0, 0)).settings == big.task((2, 1)).settings
 
 
 def test_tasks_carry_the_point_values_and_seeds():
@@ -71,7 +86,7 @@ def test_tasks_carry_the_point_values_and_seeds():
         10,
         "vanilla",
     )
-    assert s.seed == point_seed(3, (1, 0, 1))
+    assert s.seed == point_seed(3, {"level": 7, "lr": 0.25, "theta0": (1, -1)})
     assert t.mc and t.chain  # corridor: effective dimension 1
     assert list(g.coords()["theta0"]) == ["0.0,0.0", "1.0,-1.0"]
     assert theta_label((1, -1.5)) == "1.0,-1.5"

@@ -74,6 +74,7 @@ def _interrupt_and_resume(tmp_path, workers):
     xr.testing.assert_identical(resumed, whole)
 
 
+@pytest.mark.slow
 def test_sigint_then_resume_in_process(tmp_path):
     _interrupt_and_resume(tmp_path, workers=0)
 

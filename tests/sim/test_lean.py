@@ -1,0 +1,93 @@
+"""The lean REINFORCE kernel (batch 1, vanilla, policy "exp", lattice walk) against the
+general one: the same records through both give the same bits — final θ, stops, targets,
+trajectories and the generator states they leave."""
+
+import importlib
+
+import numpy as np
+import pytest
+
+import pgweyl as pw
+from pgweyl.sim import kernels, records
+
+reinforce_module = importlib.import_module("pgweyl.sim.reinforce")
+
+CASES = [
+    (
+        "corridor, vertex targets, trajectory",
+        lambda: pw.make_env("corridor"),
+        (0.0, 0.0),
+        dict(lr=1.0, n_updates=3000, n_runs=12, targets=np.eye(2), eps=1e-3, record_every=50),
+    ),
+    (
+        "triangle, mean baseline, decaying step, face target",
+        lambda: pw.make_env("triangle", step_cost=0.01),
+        (0.1, -0.2, 0.1),
+        dict(
+            lr=2.0, n_updates=400, n_runs=8, baseline="mean", schedule="decay",
+            targets=[[1.0, 0.0, 0.0], [0.0, 0.5, 0.5]], target_flat=[False, True], eps=0.02,
+        ),
+    ),
+    (
+        "B2 signed, constant baseline, γ = 1",
+        lambda: pw.AlcoveWalkEnv("B2", 7, "signed", (2, 1), wall_rewards=(1.0, 0.6, 0.3),
+                                 gamma=1.0),
+        (0.2, -0.1),
+        dict(lr=0.5, n_updates=300, n_runs=6, baseline=0.4, seed=7),
+    ),
+]  # fmt: skip
+
+
+def _captured(monkeypatch, env, theta0, kw):
+    """The kernel reinforce chose and its arguments (the kernel is not run)."""
+    seen = {}
+
+    def grab(kernel, n_rows, *args, threads=None):
+        seen["kernel"], seen["args"] = kernel, args
+
+    monkeypatch.setattr(reinforce_module, "run_rows", grab)
+    reinforce_module.reinforce(env, theta0, **kw)
+    return seen["kernel"], seen["args"]
+
+
+def _fresh(out):
+    return type(out)(*(np.zeros_like(a) for a in out))
+
+
+@pytest.mark.parametrize("name, make, theta0, kw", CASES, ids=[c[0] for c in CASES])
+def test_lean_kernel_equals_the_general_kernel_bitwise(monkeypatch, name, make, theta0, kw):
+    env = make()
+    kernel, args = _captured(monkeypatch, env, theta0, kw)
+    assert kernel is kernels._reinforce_rows_lean
+    walk, pay, rule, targets, theta0_arr, n_updates, record_every, states, out = args
+    n = len(states)
+    lean_states, lean_out = states.copy(), _fresh(out)
+    kernels._reinforce_rows_lean(
+        walk, pay, rule, targets, theta0_arr, n_updates, record_every, lean_states, lean_out, 0, n
+    )
+    graph = records.Graph(np.full((0, len(walk.vectors)), -1, dtype=np.int64), 0)
+    sampler = reinforce_module.no_exact_sampler(len(walk.start), len(walk.slack0))
+    gen_states, gen_out = states.copy(), _fresh(out)
+    kernels._reinforce_rows(
+        walk, pay, rule, graph, targets, sampler, theta0_arr, n_updates, record_every,
+        gen_states, gen_out, 0, n,
+    )  # fmt: skip
+    for a, b in zip(lean_out, gen_out):
+        assert a.tobytes() == b.tobytes()
+    assert np.array_equal(lean_states, gen_states)
+    assert not np.array_equal(lean_states, states)  # the runs drew numbers
+    if "targets" in kw:  # informative only when some runs stop
+        assert np.any(lean_out.stopped_at >= 0)
+
+
+def test_other_runs_take_the_general_kernel(monkeypatch):
+    env = pw.make_env("corridor")
+    for kw in (dict(batch=2), dict(rule="natural"), dict(sampler="exact")):
+        kernel, _ = _captured(
+            monkeypatch, env, (0.0, 0.0), dict(lr=1.0, n_updates=5, n_runs=2, **kw)
+        )
+        assert kernel is kernels._reinforce_rows, kw
+    soft = pw.AlcoveWalkEnv("B2", 7, "signed", (2, 1), wall_rewards=(1.0, 0.6, 0.3),
+                            policy="softmax")  # fmt: skip
+    kernel, _ = _captured(monkeypatch, soft, (0.0,) * 4, dict(lr=1.0, n_updates=5, n_runs=2))
+    assert kernel is kernels._reinforce_rows
