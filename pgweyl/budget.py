@@ -86,8 +86,8 @@ MAX_PARAM_VALUES = 1000
 MAX_SWEEP_POINTS = 100_000
 #: Agents ``pgweyl grade`` / :func:`pgweyl.gym.grade` trains (one per seed, in Python).
 MAX_SEEDS = 100_000
-#: Monte Carlo runs of one point (a run keeps its final θ; the chunks stream).
-MAX_RUNS = 100_000_000
+# Monte Carlo runs and simulated episodes have no count limit: they stream in chunks
+# (memory does not grow with the count) and Ctrl-C stops them within a chunk.
 #: Memory one local sweep worker process needs (interpreter, NumPy/SciPy/Numba/Dask, its
 #: tables), measured at 150–250 MB resident; caps ``--workers`` with the budget.
 WORKER_BYTES = 256 << 20
@@ -128,7 +128,6 @@ def require_workers(workers: int) -> None:
 __all__ = [
     "CHAIN_BYTES_PER_NODE",
     "MAX_PARAM_VALUES",
-    "MAX_RUNS",
     "MAX_SEEDS",
     "MAX_SWEEP_POINTS",
     "WORKER_BYTES",

@@ -192,7 +192,6 @@ def test_cli_page_states_the_limits_the_code_uses():
     rows = {
         "values of one sweep param": budget.MAX_PARAM_VALUES,
         "points of one sweep": budget.MAX_SWEEP_POINTS,
-        "Monte Carlo runs per point": budget.MAX_RUNS,
         "agents trained by `grade`": budget.MAX_SEEDS,
         "gradient-flow starts of `maxima`": MAX_BASIN_SAMPLES,
         "chain grid": MIN_GRID,

@@ -37,7 +37,6 @@ import numpy as np
 
 from pgweyl import config, validate
 from pgweyl._version import __version__
-from pgweyl.budget import MAX_RUNS, require_count
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain import chain_refusal
 from pgweyl.rules import Rule, parse_rule
@@ -102,7 +101,6 @@ class RunSettings:
         put("rule", parse_rule(self.rule))
         put("n_updates", validate.positive_int("n_updates", self.n_updates))
         put("n_runs", validate.positive_int("n_runs", self.n_runs))
-        require_count(self.n_runs, MAX_RUNS, "n_runs is {n}; at most {limit} runs per point")
         put("seed", validate.seed(self.seed))
         put("eps", validate.eps(self.eps))
         put("method", validate.choice("method", self.method, METHODS))
