@@ -13,6 +13,7 @@ estimate, the budget and what to change.
 from __future__ import annotations
 
 import math
+import os
 
 from pgweyl import config
 from pgweyl.errors import ArgumentError, ResourceError
@@ -74,4 +75,66 @@ def require_chain_grid(dim: int, grid: int, refine: bool = True) -> None:
     )
 
 
-__all__ = ["CHAIN_BYTES_PER_NODE", "format_bytes", "require", "require_chain_grid"]
+# -- counts ----------------------------------------------------------------------------------
+# The limits on what a request may count, stated in docs/cli.md ("Limits") and checked
+# here only (require_count, max_workers): each bounds work or memory that grows with it.
+
+#: Values one sweep param may take.
+MAX_PARAM_VALUES = 1000
+#: Points of one sweep: the product of its params' value counts (each point is a whole
+#: convergence study; 10⁵ is already days of work).
+MAX_SWEEP_POINTS = 100_000
+#: Agents ``pgweyl grade`` / :func:`pgweyl.gym.grade` trains (one per seed, in Python).
+MAX_SEEDS = 100_000
+# Monte Carlo runs and simulated episodes have no count limit: they stream in chunks
+# (memory does not grow with the count) and Ctrl-C stops them within a chunk.
+#: Memory one local sweep worker process needs (interpreter, NumPy/SciPy/Numba/Dask, its
+#: tables), measured at 150–250 MB resident; caps ``--workers`` with the budget.
+WORKER_BYTES = 256 << 20
+
+
+def require_count(n: int, limit: int, message: str) -> None:
+    """Raise :class:`ArgumentError` when the count ``n`` exceeds ``limit``; ``message`` is
+    a format string with ``{n}`` and ``{limit}``.
+
+    >>> require_count(3, 1000, "{n} values; at most {limit}")
+    >>> require_count(10**9, 1000, "{n} values; at most {limit}")
+    Traceback (most recent call last):
+    ...
+    pgweyl.errors.ArgumentError: 1000000000 values; at most 1000
+    """
+    if n > limit:
+        raise ArgumentError(message.format(n=n, limit=limit))
+
+
+def max_workers() -> int:
+    """Local worker processes a sweep may start: at most one per core (the work is CPU
+    bound) and as many as :data:`WORKER_BYTES` each fit in the memory budget (≥ 1)."""
+    by_memory = max(1, int(config.MEMORY_BUDGET // WORKER_BYTES))
+    return max(1, min(os.cpu_count() or 1, by_memory))
+
+
+def require_workers(workers: int) -> None:
+    """Refuse more local workers than :func:`max_workers` (ArgumentError, one line)."""
+    cap = max_workers()
+    if workers > cap:
+        raise ArgumentError(
+            f"workers = {workers} is more than this machine runs usefully: at most {cap} "
+            f"({os.cpu_count() or 1} cores; {format_bytes(config.MEMORY_BUDGET)} memory "
+            f"budget at ~{format_bytes(WORKER_BYTES)} per worker)"
+        )
+
+
+__all__ = [
+    "CHAIN_BYTES_PER_NODE",
+    "MAX_PARAM_VALUES",
+    "MAX_SEEDS",
+    "MAX_SWEEP_POINTS",
+    "WORKER_BYTES",
+    "format_bytes",
+    "max_workers",
+    "require",
+    "require_chain_grid",
+    "require_count",
+    "require_workers",
+]

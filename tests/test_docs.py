@@ -132,6 +132,82 @@ def test_api_page_documents_every_public_name(site):
     assert 'id="pgweyl.env.environment.AlcoveWalkEnv.value_grad"' in html
 
 
+# -- docs/cli.md against the parser -----------------------------------------------------------
+def _cli_sections(text: str) -> dict[str, str]:
+    """The text of each ``### `pgweyl NAME …``` section of docs/cli.md, by NAME."""
+    parts = re.split(r"^### `pgweyl ([a-z-]+)[^\n]*$", text, flags=re.M)
+    sections = {}
+    for name, body in zip(parts[1::2], parts[2::2]):
+        sections[name] = body.split("\n## ", 1)[0]  # up to the next top-level section
+    return sections
+
+
+def _subparsers(parser):
+    import argparse
+
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action.choices
+    return {}
+
+
+def test_cli_page_documents_every_command_and_option():
+    """Walks the argparse parser of ``pgweyl``: every subcommand has its section in
+    docs/cli.md, and every option string of a subcommand appears (as `--opt`, in
+    backquotes) in its own section or in the table of shared options."""
+    from pgweyl.cli import build_parser
+
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    shared = text.split("## Options shared by the subcommands", 1)[1].split("\n## ", 1)[0]
+    sections = _cli_sections(text)
+    parser = build_parser()
+    subs = _subparsers(parser)
+    assert len(subs) >= 10
+    missing = []
+    for opt in (s for a in parser._actions for s in a.option_strings):
+        if not re.search(rf"`{re.escape(opt)}[` ]", shared):
+            missing.append(f"pgweyl {opt}")
+    for name, sub in subs.items():
+        if name not in sections:
+            missing.append(f"section pgweyl {name}")
+            continue
+        for opt in (s for a in sub._actions for s in a.option_strings):
+            pattern = rf"`{re.escape(opt)}[` ]"
+            if not (re.search(pattern, sections[name]) or re.search(pattern, shared)):
+                missing.append(f"pgweyl {name} {opt}")
+    assert not missing, f"docs/cli.md does not document: {missing}"
+
+
+def test_cli_page_states_the_limits_the_code_uses():
+    """The Limits table quotes the constants of pgweyl.budget (and the other limits the
+    command enforces) with the values the code uses."""
+    from pgweyl import budget
+    from pgweyl.landscape.maxima import MAX_BASIN_SAMPLES
+    from pgweyl.landscape.settings import MIN_GRID
+    from pgweyl.study.checks import SYMBOLIC_MAX_STATES
+    from pgweyl.study.difficulty import MAX_SWEEP_VALUES
+
+    text = (DOCS / "cli.md").read_text(encoding="utf-8")
+    limits = text.split("## Limits", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        "values of one sweep param": budget.MAX_PARAM_VALUES,
+        "points of one sweep": budget.MAX_SWEEP_POINTS,
+        "agents trained by `grade`": budget.MAX_SEEDS,
+        "gradient-flow starts of `maxima`": MAX_BASIN_SAMPLES,
+        "chain grid": MIN_GRID,
+        "`pw.study.difficulty_sweep`": MAX_SWEEP_VALUES,
+    }
+    for label, value in rows.items():
+        line = next((ln for ln in limits.splitlines() if label in ln), None)
+        assert line is not None, label
+        assert f"| {value}" in line or f" {value} " in line, (label, value, line)
+    workers = next(ln for ln in limits.splitlines() if "`--workers`" in ln)
+    assert f"/ {budget.WORKER_BYTES >> 20} MiB" in workers and "one per core" in workers
+    assert f"up to {SYMBOLIC_MAX_STATES} states" in text
+    # the old, wrong limit of the sweep section is gone
+    assert "at most 100 values" not in text
+
+
 # -- the site works offline ---------------------------------------------------------------
 # What a browser *loads* (hyperlinks that a reader may follow, <a href>, are not loads):
 # src= of any element, href= of <link> (stylesheets, icons), CSS url(...) and @import, and

@@ -149,7 +149,9 @@ def test_example_numbers(ran):
         assert data["agree"] is True
         assert data["latex"].count("theta") > 0
         for r in data["rows"]:
-            assert r["abs_difference"] < 1e-9 and abs(r["z"]) < 4
+            # the certified bound of both sides, itself no looser than the old 1e-9
+            assert r["abs_difference"] <= r["tolerance"] < 1e-9 and abs(r["z"]) < 4
+            assert r["abs_difference_rational"] <= r["tolerance_rational"] < 1e-9
     elif name == "closed_form_vs_simulation":
         assert data["agree"] is True
         # exact rationals, independently solved in tests/exact/test_closed_forms.py

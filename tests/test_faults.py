@@ -866,3 +866,87 @@ def test_a_memory_budget_that_is_not_a_byte_count(tmp_path, budget):
     assert r.returncode == 2 and r.stdout == ""
     assert r.stderr.count("\n") == 1 and "PGWEYL_MEMORY_BUDGET" in r.stderr, r.stderr
     assert "Traceback" not in r.stderr
+
+
+# -- guards that hold on valid input (issue 27) ---------------------------------------------------
+class TestGuardsOnValidInput:
+    """Valid requests whose allocations scale with the input: each is estimated first and
+    either answered within the 4 GiB address limit or refused in one line (exit 2), never
+    a MemoryError traceback nor a false cause."""
+
+    def test_gamma_next_to_one_answers_by_the_linear_route(self, tmp_path):
+        # γ = 1 − 2^-53: the discount horizon (~10^17 rows) once sized an 8 GiB array.
+        # At θ = 0 the corridor exits on wall 0 w.p. 1/4 (reward 1) and on wall 1 w.p.
+        # 3/4 (reward 1/2), so V = 1/4 + 3/8 = 0.625 up to (1 − γ) E[T] ≈ 1e-15.
+        r = run(["value", "corridor:gamma=0.9999999999999999", "--json"], tmp_path)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        assert abs(json.loads(r.stdout)["value"] - 0.625) < 1e-12
+
+    def test_a_factorisation_over_the_budget_is_refused_not_called_singular(self, tmp_path):
+        r = run(["value", "triangle:level=1000"], tmp_path)
+        assert r.returncode == 2, r.stderr
+        assert r.stderr.startswith(
+            E + "the sparse LU factorisation of I − γM (498501 states, ~1e+08 nonzeros) needs "
+        ), r.stderr
+        assert r.stderr.endswith(f"{BUDGET}; use method='table' or a smaller level\n")
+        assert r.stderr.count("\n") == 1 and "singular" not in r.stderr
+        # the alcove (5·10^5 states) is built first: that is within the budget
+        assert r.seconds < 60
+
+    @pytest.mark.slow
+    def test_chain_on_a_long_value_distribution_fits(self, tmp_path):
+        # ~10^5 cells per node at level 40: the chunks shrink to the budget (it used to
+        # allocate 3.3 GB and fail); ~3 minutes on two cores.
+        r = run(
+            ["converge", "triangle:level=40", "--method", "chain", "--grid", "51", "--quiet"],
+            tmp_path,
+            timeout=900,
+        )
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+
+    @pytest.mark.parametrize(
+        "args, stderr",
+        [
+            (
+                ["sweep", "corridor", "--param", "level=4:999", "--param", "gamma=0.5,0.9"]
+                + ["--param", "n_updates=1:1000"],
+                "the sweep has 1992000 points (the product of its params' value counts); "
+                "at most 100000",
+            ),
+            (
+                ["grade", "corridor", "--seeds", "1e9"],
+                "seeds: 1000000000 agents to train; at most 100000 (one agent per seed)",
+            ),
+        ],
+        ids=["sweep-points", "grade-seeds"],
+    )
+    def test_counts_over_their_limit(self, args, stderr, tmp_path):
+        r = run(args, tmp_path)
+        assert (r.returncode, r.stderr) == (2, E + stderr + "\n"), r.stderr
+        assert r.stdout == "" and listing(tmp_path) == []
+        assert r.seconds < REFUSAL_SECONDS, f"refused after {r.seconds:.1f} s"
+
+    def test_workers_capped_by_cores_and_memory(self, tmp_path):
+        cores = os.cpu_count() or 1
+        cap = max(1, min(cores, 8))  # 8 = the 2 GiB budget at 256 MiB per worker
+        r = run(["sweep", "corridor", "--param", "level=4,6", "--workers", "400"], tmp_path)
+        expected = (
+            E + f"workers = 400 is more than this machine runs usefully: at most {cap} "
+            f"({cores} cores; 2.0 GiB memory budget at ~256.0 MiB per worker)\n"
+        )
+        assert (r.returncode, r.stderr) == (2, expected), r.stderr
+        assert listing(tmp_path) == [] and r.seconds < REFUSAL_SECONDS
+
+    def test_a_billion_values_in_the_library_sweep(self, tmp_path):
+        script = tmp_path / "huge_range.py"
+        script.write_text(
+            "import pgweyl as pw\n"
+            "try:\n"
+            "    pw.sweep('corridor', {'level': range(4, 10**9 + 4)}, workers=0)\n"
+            "except pw.ArgumentError as err:\n"
+            "    print(err)\n"
+        )
+        r = run([], tmp_path, script=script)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        assert r.stdout == "param 'level' has 1000000000 values; at most 1000 per param\n"
+        assert r.seconds < REFUSAL_SECONDS

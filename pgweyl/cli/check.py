@@ -37,6 +37,8 @@ def _stat_text(r) -> str:
         return f"binom k={r['value']:.0f} p={r['p_value']:.3g}"
     if r["statistic"] == "z" and r["p_value"] is not None:
         return f"z={r['value']:+.3g} p<={r['p_value']:.2g}"
+    if r.get("tolerance") is not None:  # an exact identity: the certified bound of both sides
+        return f"diff={r['value']:+.2g} tol={r['tolerance']:.2g}"
     return f"{r['statistic']}={r['value']:+.3g}"
 
 
@@ -46,7 +48,8 @@ def fmt(d) -> list[str]:
         f"theta = {vec(d['theta'])}, {d['n_episodes']} simulated episodes (seed {d['seed']})",
         f"null hypothesis: {d['null_hypothesis']}; a row fails at p < {d['p_min']:g} "
         f"(chi2, exact binomial, Bernstein bound for means) or |z| > {d['z_max']:g} "
-        "(wall rows, exact standard error)",
+        "(wall rows, exact standard error); symbolic rows fail beyond the certified error "
+        "of both sides (tol)",
         f"{'quantity':42s} {'exact':>14s} {'simulated':>14s} {'statistic':>22s} {'':>6s}",
     ]
     for r in d["rows"]:

@@ -8,7 +8,8 @@ ENV is a pgweyl Gymnasium id (``pgweyl/Corridor-v0``) or a pgweyl ENV spec
 (``corridor:level=4,trap_distance=1`` or a TOML file), graded on
 ``pgweyl/AlcoveWalk-v0``. ``--agent reinforce`` is :class:`pgweyl.gym.ReinforceAgent`
 (``--lr``, ``--updates``, ``--theta0`` configure it, its discount is the env's);
-``MODULE:FACTORY`` names a callable ``make_agent(env)`` (the agent protocol of
+``MODULE:FACTORY`` names a callable ``make_agent(env)`` (imported from the current folder
+too, as ``python -m pgweyl`` does; the agent protocol of
 :mod:`pgweyl.gym.grading`), and ``--lr``/``--updates``/``--theta0`` then override what
 its ``settings`` declare for the predictions. Seeds are ``--seed`` … ``--seed + N − 1``;
 ``--seed`` is also the seed of the "mc" prediction. The JSON carries the predictions'
@@ -32,6 +33,8 @@ This module imports gymnasium only in :func:`run`.
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 
 from pgweyl.cli.options import count, progress, real
 from pgweyl.cli.output import EXIT_OK, Outcome
@@ -93,6 +96,15 @@ def add_arguments(parser) -> None:
     )
 
 
+def _current_folder_importable() -> None:
+    """Put the current folder first on sys.path, as ``python -m pgweyl`` does: the
+    ``pgweyl`` console script starts with its own folder there instead, so a user's
+    ``mymod.py`` next to them would not import (nor what it imports later)."""
+    cwd = os.getcwd()
+    if not any(os.path.abspath(p or os.curdir) == cwd for p in sys.path):
+        sys.path.insert(0, cwd)
+
+
 def load_factory(text: str):
     """``"package.module:name"`` → the callable it names (ArgumentError otherwise).
 
@@ -102,6 +114,7 @@ def load_factory(text: str):
     module, sep, name = text.partition(":")
     if not sep or not module or not name:
         raise ArgumentError(f"--agent must be 'reinforce' or MODULE:FACTORY, got {text!r}")
+    _current_folder_importable()
     try:
         mod = importlib.import_module(module)
     except ImportError as err:

@@ -45,7 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl.errors import AccuracyError, ArgumentError
+from pgweyl.budget import require
+from pgweyl.errors import AccuracyError, ArgumentError, ResourceError
 from pgweyl.exact.kernels import DD_UNIT, dd_residual
 
 _LD = np.longdouble
@@ -157,6 +158,29 @@ def _tables(n, k, src, step, dst):
     return out, inc
 
 
+#: Fill of SuperLU's factors (nonzeros of L + U) as c · n^e by rank, measured on the
+#: catalog (corridor: 4 n; triangle: 5.1–5.2 n^1.27 for n = 5·10³ … 8·10⁴; simplex:
+#: 0.69 n^1.68 for n = 10³ … 10⁴), rounded up; a higher rank is taken as rank 3 with
+#: 0.1 more in the exponent per rank. An estimate, only used to refuse early.
+LU_FILL = {1: (4.5, 1.0), 2: (6.0, 1.27), 3: (0.8, 1.68)}
+#: Bytes per factor nonzero (value, row index, SuperLU's supernodal bookkeeping).
+LU_BYTES_PER_ENTRY = 24
+
+
+def lu_fill(n: int, rank: int) -> float:
+    """Estimated nonzeros of the LU factors of I − γM with n states (:data:`LU_FILL`)."""
+    c, e = LU_FILL[min(rank, 3)]
+    return c * float(n) ** (e + 0.1 * max(rank - 3, 0))
+
+
+def _lu_failed(n: int, why: str) -> ResourceError:
+    # Not "singular": a failed allocation says nothing about the walk.
+    return ResourceError(
+        f"the sparse LU factorisation of I − γM ({n} states) failed ({why}); "
+        "use method='table', a smaller level or a larger PGWEYL_MEMORY_BUDGET"
+    )
+
+
 class LinearRoute:
     """The θ-independent structure of the linear system of one environment (picklable:
     scipy is imported where it is used, not kept on the instance)."""
@@ -165,6 +189,7 @@ class LinearRoute:
         g = env.graph
         self.n = g.n_states
         self.k = g.k
+        self.rank = env.alcove.root_system.rank
         self.exit_rewards = np.asarray(env.exit_rewards, dtype=float)
         # Interior moves (x, s, x + s) and exiting moves (x, s, b).
         self.src, self.step, self.dst = g.interior_edges()
@@ -298,9 +323,19 @@ class LinearRoute:
             p_hi, p_lo, gamma, cost, keep, no_rewards
         )
         n = A64.shape[0]
+        fill = lu_fill(n, self.rank)
+        require(
+            LU_BYTES_PER_ENTRY * fill,
+            f"the sparse LU factorisation of I − γM ({n} states, ~{fill:.2g} nonzeros)",
+            "use method='table' or a smaller level",
+        )
         try:
             lu = sla.splu(A64)
-        except RuntimeError as err:  # "Factor is exactly singular"
+        except MemoryError:
+            raise _lu_failed(n, "out of memory") from None
+        except RuntimeError as err:
+            if "singular" not in str(err):  # SuperLU's allocation failures are RuntimeErrors
+                raise _lu_failed(n, str(err)) from None
             raise ArgumentError(
                 f"the walk does not exit under policy {np.round(probs, 6).tolist()}: "
                 f"I − γM is singular ({err})"

@@ -605,6 +605,8 @@ class ExactSolver:
         # Rows up to the discount horizon, each holding at most the states within n steps.
         d_max = 2.0 * float(np.sqrt((self.vectors_f**2).sum(axis=1)).max())
         horizon = bounds.discount_horizon(0.5 * tol, env.gamma, env.step_cost, self.r_max, d_max)
+        if horizon >= config.MAX_TABLE_ROWS:  # γ → 1: no table this long; size nothing by it
+            return ("linear",)
         rank = env.alcove.root_system.rank
         n = np.arange(horizon + 1, dtype=float)
         entries = np.minimum(self.graph.n_states, (2 * n + 1) ** rank).sum()
@@ -765,10 +767,10 @@ class ExactSolver:
         env = self.env
         return self.linear.solve(probs, jac, gamma=env.gamma, cost=env.step_cost).grad
 
-    def symbolic_value(self, symbolic_params=False):
+    def symbolic_value(self, symbolic_params=False, binary=False):
         from pgweyl.exact.symbolic import symbolic_value
 
-        return symbolic_value(self.env, symbolic_params)
+        return symbolic_value(self.env, symbolic_params, binary=binary)
 
 
 def score_weighted_sum(env, dist: ValueDistribution, weights) -> np.ndarray:

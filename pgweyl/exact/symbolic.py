@@ -48,15 +48,35 @@ def theta_symbols(env):
     return sympy.symbols(f"theta_0:{env.theta_dim}", real=True)
 
 
-def symbolic_value(env, symbolic_params: bool = False):
+def symbolic_value(env, symbolic_params: bool = False, binary: bool = False):
     """V(θ) as a sympy expression in theta_0, theta_1, … (policies ``exp`` and ``softmax``).
 
     ``symbolic_params=True`` keeps γ (``gamma``), the step cost (``c``) and the rewards
-    (``r_0``, … or ``R_(point)``) as symbols; V stays regular at γ = 1."""
-    from pgweyl.exact.closed_forms import closed_form_value, policy_probabilities, step_symbols
+    (``r_0``, … or ``R_(point)``) as symbols; V stays regular at γ = 1. Otherwise they are
+    the env's floats read as their shortest decimals (γ = 0.95 is 19/20), or with
+    ``binary=True`` as the exact binary values the numerics and the simulation use
+    (0.95 is 8556839201071923/9007199254740992): the model to hold the numerics against
+    to the last digit (at γ = 1 − 2⁻⁵³ the decimal reading moves V by 1e-16)."""
+    from fractions import Fraction
 
-    given = None if symbolic_params else "env"
-    value = closed_form_value(env, None, gamma=given, step_cost=given, rewards=given)
+    from pgweyl.exact.closed_forms import (
+        _keys,
+        closed_form_value,
+        policy_probabilities,
+        step_symbols,
+    )
+
+    if symbolic_params:
+        gamma = cost = rewards = None
+    elif binary:  # Fraction(float) is the float's exact value
+        gamma, cost = Fraction(env.gamma), Fraction(env.step_cost)
+        if env.wall_rewards is None:
+            rewards = {k: Fraction(env.reward_table.get(k, 0.0)) for k in _keys(env)}
+        else:
+            rewards = [Fraction(r) for r in env.wall_rewards]
+    else:
+        gamma = cost = rewards = "env"
+    value = closed_form_value(env, None, gamma=gamma, step_cost=cost, rewards=rewards)
     probs = policy_probabilities(env, theta_symbols(env))
     return value.xreplace(dict(zip(step_symbols(env), probs)))
 
@@ -80,6 +100,100 @@ def value_function(env, expr=None):
     return lambda t: float(f(np.asarray(t, dtype=float)))
 
 
+#: Working precisions (bits) tried in turn by :func:`certified_value`.
+CERTIFIED_PRECISIONS = (64, 128, 256, 512, 1024, 2048, 4096, 8192)
+
+
+def _interval(expr, values: dict, iv, memo: dict):
+    """An mpmath interval enclosing ``expr`` with its symbols set to ``values`` (exact
+    binary numbers). Every operation rounds outward, so the enclosure is rigorous
+    whatever the cancellation: the width is the certified error."""
+    import mpmath
+    import sympy
+
+    if expr in memo:
+        return memo[expr]
+    if expr.is_Symbol:
+        out = values[expr]
+    elif expr.is_Integer:
+        out = iv.mpf(int(expr))
+    elif expr.is_Rational:
+        out = iv.mpf(int(expr.p)) / iv.mpf(int(expr.q))
+    elif expr.is_Float:
+        out = iv.mpf(mpmath.mp.make_mpf(expr._mpf_))  # a binary float, rounded outward
+    elif expr is sympy.E:
+        out = iv.e
+    elif expr is sympy.pi:
+        out = iv.pi
+    elif expr.is_Add or expr.is_Mul:
+        parts = [_interval(a, values, iv, memo) for a in expr.args]
+        out = parts[0]
+        for x in parts[1:]:
+            out = out + x if expr.is_Add else out * x
+    elif expr.is_Pow and expr.exp.is_Integer:
+        base = _interval(expr.base, values, iv, memo)
+        out = base ** int(expr.exp)
+    elif isinstance(expr, sympy.exp):
+        out = iv.exp(_interval(expr.args[0], values, iv, memo))
+    elif isinstance(expr, sympy.log):
+        out = iv.log(_interval(expr.args[0], values, iv, memo))
+    else:
+        raise NotImplementedError(f"no interval rule for {type(expr).__name__}")
+    memo[expr] = out
+    return out
+
+
+def certified_value(expr, theta, rel: float = 1e-20) -> tuple[float, float]:
+    """(v, r) with the exact value of ``expr`` at θ in [v − r, v + r], rigorously.
+
+    θ_k (floats, exact binary numbers) replace ``theta_k``; the expression is evaluated
+    in mpmath interval arithmetic (outward rounding, :mod:`mpmath.iv`) at 64, 128, …,
+    8192 bits until the enclosure's half-width is ≤ ``rel`` · max(1, |midpoint|). Float
+    evaluation of the same expression loses digits to cancellation (the closed form of a
+    corridor of 40 states loses 6–8); the enclosure cannot. ``r`` also covers rounding
+    the midpoint to float. :class:`ArithmeticError` when 8192 bits do not suffice (or the
+    enclosure is unbounded, e.g. a pole)."""
+    import math
+
+    import mpmath
+
+    names = {str(x): x for x in expr.free_symbols}
+    theta = [float(t) for t in np.asarray(theta, dtype=float).ravel()]
+    radius = math.inf
+    for bits in CERTIFIED_PRECISIONS:
+        iv = mpmath.iv
+        old = iv.prec
+        iv.prec = bits
+        try:
+            values = {
+                names[f"theta_{k}"]: iv.mpf(t) for k, t in enumerate(theta) if f"theta_{k}" in names
+            }
+            missing = set(names.values()) - set(values)
+            if missing:
+                raise ValueError(f"symbols without a value: {sorted(map(str, missing))}")
+            box = _interval(expr, values, iv, {})
+        finally:
+            iv.prec = old
+        # the endpoints exactly (make_mpf does not round); the arithmetic below at a
+        # precision well above theirs, its own rounding covered by the last term of r
+        lo, hi = (mpmath.mp.make_mpf(e) for e in box._mpi_)
+        if not (mpmath.isfinite(lo) and mpmath.isfinite(hi)):
+            continue
+        with mpmath.workprec(2 * bits + 64):
+            mid = (lo + hi) / 2
+            v = float(mid)
+            # |exact − v| ≤ (hi − lo)/2 + |mid − v|, rounded up to a float
+            half = float((hi - lo) / 2) * (1 + 2.0**-50)
+            r = half + float(abs(mid - mpmath.mpf(v))) * (1 + 2.0**-50)
+        r += 2.0 ** -(bits + 8) * abs(v)
+        radius = half
+        if half <= rel * max(1.0, abs(v)):
+            return v, r
+    raise ArithmeticError(
+        f"the closed form could not be enclosed to {rel:g} at 8192 bits (half-width {radius:.3g})"
+    )
+
+
 def value_latex(env, expr=None) -> str:
     """LaTeX of the symbolic value: of ``expr``, default :func:`symbolic_value` of ``env``."""
     import sympy
@@ -87,4 +201,10 @@ def value_latex(env, expr=None) -> str:
     return sympy.latex(symbolic_value(env) if expr is None else expr)
 
 
-__all__ = ["generating_functions", "symbolic_value", "value_function", "value_latex"]
+__all__ = [
+    "certified_value",
+    "generating_functions",
+    "symbolic_value",
+    "value_function",
+    "value_latex",
+]

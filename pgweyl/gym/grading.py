@@ -61,6 +61,7 @@ import numpy as np
 
 from pgweyl import validate
 from pgweyl._version import __version__
+from pgweyl.budget import MAX_SEEDS, require_count
 from pgweyl.errors import ArgumentError
 from pgweyl.gym._deps import require_gymnasium
 from pgweyl.gym.envs import step_label
@@ -324,9 +325,16 @@ def _kwargs_text(kw: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in kw.items())
 
 
+SEEDS_LIMIT = "seeds: {n} agents to train; at most {limit} (one agent per seed)"
+
+
 def _check_seeds(seeds) -> tuple:
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
-        return tuple(range(validate.positive_int("seeds", seeds)))
+        n = validate.positive_int("seeds", seeds)
+        require_count(n, MAX_SEEDS, SEEDS_LIMIT)
+        return tuple(range(n))
+    if hasattr(seeds, "__len__") and not isinstance(seeds, (str, bytes)):
+        require_count(len(seeds), MAX_SEEDS, SEEDS_LIMIT)  # counted before it is walked
     try:
         out = tuple(validate.seed(s) for s in seeds)
     except TypeError:

@@ -23,7 +23,10 @@ of at most about ``p_min`` under the null:
   holds without a normal approximation, so a rare large return seen once does not
   fail the row; in the normal regime it amounts to |z| > ~4.9 at p_min = 1e-5;
 - for ``exp`` policies on small alcoves, the symbolic closed form of V against the
-  numeric V (an exact identity: |difference| ≤ 1e-9).
+  numeric V: an exact identity, so no statistics. The closed form is enclosed in
+  interval arithmetic (radius r_sym, certified), the numeric V carries its guaranteed
+  bound e_num; the row fails only when |v_sym − v_num| > r_sym + e_num
+  (:func:`symbolic_row`).
 
 Episodes are simulated in chunks (about ``STEPS_PER_CHUNK`` lattice steps each) and
 reduced at once to counts per cell, so memory does not grow with n and Ctrl-C is seen
@@ -38,7 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl import validate
+from pgweyl import config, validate
+from pgweyl.errors import AccuracyError
 from pgweyl.progress import Progress
 from pgweyl.serialize import dataclass_to_dict
 
@@ -47,6 +51,10 @@ Z_MAX = 4.5
 #: Expected counts below this (np or n(1 − p)) use the exact binomial test.
 RARE_COUNT = 100
 SYMBOLIC_MAX_STATES = 40  # the closed form is built only for alcoves this small
+#: The numeric V of the symbolic row is computed to this guaranteed accuracy (to the
+#: package default where no route reaches it): the row's tolerance is this plus the
+#: enclosure of the closed form (~1e-17).
+NUMERIC_TOL = 1e-14
 #: Lattice steps simulated per chunk (≈ 0.1–0.6 s at 30–60 million steps per second).
 STEPS_PER_CHUNK = 1 << 24
 MIN_CHUNK, MAX_CHUNK = 1 << 12, 1 << 20
@@ -58,7 +66,8 @@ class CheckRow:
     ``exact`` the degrees of freedom), "z" (``value`` the z-score, simulated − exact),
     "binom" (``value`` the observed count) or "diff" (``value`` symbolic − numeric);
     ``p_value`` is the test's p-value (for "z" rows of means, Bernstein's bound; None
-    for the wall "z" rows and "diff")."""
+    for the wall "z" rows and "diff"); ``tolerance`` (rows "diff" only) the certified
+    bound on |symbolic − numeric| from the error of both sides: the row fails beyond it."""
 
     quantity: str
     exact: float
@@ -67,6 +76,7 @@ class CheckRow:
     value: float
     p_value: float | None
     ok: bool
+    tolerance: float | None = None
 
     def to_dict(self) -> dict:
         return dataclass_to_dict(self)
@@ -218,25 +228,43 @@ class _CellIndex:
         return np.where(found, self.key_order[pos], -1)
 
 
-def _symbolic_value_at(env, theta) -> float:
-    """The closed form of V at θ: fast float evaluation, or, where that overflows (large
-    |θ|: e^{3θ} · 0), the exact expression evaluated with 30 significant digits."""
-    import warnings
+def symbolic_row(env, theta, tol: float = NUMERIC_TOL, expr=None) -> CheckRow:
+    """The closed form of V against the numeric V at θ, within the bound of both sides.
 
-    import sympy
+    The closed form (:meth:`symbolic_value` with γ, c and the rewards at the exact values
+    of their floats, rational in exp((θ, s))) is enclosed
+    rigorously in interval arithmetic (:func:`pgweyl.exact.symbolic.certified_value`:
+    V ∈ [v_sym ± r_sym]); the numeric route returns V with its guaranteed bound
+    (|V − v_num| ≤ e_num, :class:`pgweyl.exact.solver.ExactValue`). Both hold for the same V,
+    so the row fails only when |v_sym − v_num| > r_sym + e_num (``tolerance``): a
+    disagreement is then certain, not a rounding artefact (float evaluation of the same
+    closed form loses 6–8 digits on a corridor of 40 states). ``expr``: the closed form
+    ``env.symbolic_value(binary=True)`` when already built (it takes seconds on alcoves
+    of 40–60 states: the binary γ has a 53-bit denominator)."""
+    from pgweyl.exact.symbolic import certified_value
 
-    from pgweyl.exact.symbolic import value_function
-
-    expr = env.symbolic_value()
-    with warnings.catch_warnings():  # overflow is detected below and handled
-        warnings.filterwarnings("ignore", "overflow encountered", RuntimeWarning)
-        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
-        v = value_function(env, expr)(theta)
-    if math.isfinite(v):
-        return v
-    symbols = sorted(expr.free_symbols, key=lambda x: int(str(x).rsplit("_", 1)[1]))
-    subs = {x: sympy.Rational(repr(float(t))) for x, t in zip(symbols, theta)}
-    return float(expr.evalf(30, subs=subs))
+    # the floats' exact binary values: the model the numeric route solves
+    if expr is None:
+        expr = env.symbolic_value(binary=True)
+    v_sym, r_sym = certified_value(expr, theta)
+    theta = np.asarray(theta, dtype=float)
+    try:
+        num = env.solver.value_and_grad(theta, tol, need_grad=False)
+    except AccuracyError:  # no route certifies tol here: the default bound, stated in the row
+        num = env.solver.value_and_grad(theta, max(tol, config.DEFAULT_TOL), need_grad=False)
+    diff = v_sym - num.value
+    # the float subtraction rounds by at most ulp(diff)/2; count it on the tolerance side
+    bound = (r_sym + num.error_value) * (1.0 + 2.0**-50) + abs(diff) * 2.0**-52
+    return CheckRow(
+        "symbolic V - numeric V",
+        v_sym,
+        num.value,
+        "diff",
+        float(diff),
+        None,
+        bool(abs(diff) <= bound),
+        bound,
+    )
 
 
 def _chunk_size(mean_time: float) -> int:
@@ -329,20 +357,7 @@ def check_closed_forms(
     if symbolic is None:
         symbolic = env.policy_kind == "exp" and len(env.states) <= SYMBOLIC_MAX_STATES
     if symbolic:
-        v_sym = _symbolic_value_at(env, theta)
-        v_num = env.value(theta, tol=1e-13)
-        diff = v_sym - v_num
-        rows.append(
-            CheckRow(
-                "symbolic V - numeric V",
-                v_sym,
-                v_num,
-                "diff",
-                float(diff),
-                None,
-                bool(abs(diff) <= 1e-9),
-            )
-        )
+        rows.append(symbolic_row(env, theta))
     return CheckReport([float(v) for v in theta], n_episodes, seed, rows)
 
 
@@ -354,4 +369,5 @@ __all__ = [
     "chi_square_law",
     "mean_row",
     "proportion_row",
+    "symbolic_row",
 ]

@@ -108,6 +108,34 @@ def test_bad_input_is_one_specific_error(argv, error, msg):
     assert "\n" not in str(info.value)
 
 
+def test_agent_module_in_the_current_folder_imports_from_the_console_script(tmp_path):
+    """``pgweyl grade --agent mymod:make`` with mymod.py in the current folder: the console
+    script starts with its own folder on sys.path (not the current one), so the command must
+    add it, as ``python -m pgweyl`` does. Without the console script, ``python -P`` (no
+    current folder on sys.path either) runs the same entry point."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    (tmp_path / "mymod_for_grade.py").write_text(
+        "from pgweyl.gym import ReinforceAgent\n\n\n"
+        "def make(env):\n"
+        "    return ReinforceAgent(lr=2.0, n_updates=5, gamma=env.unwrapped.gamma)\n"
+    )
+    argv = ["grade", "corridor", "--agent", "mymod_for_grade:make", "--seeds", "1"]
+    argv += ["--predict", "", "--json", "--quiet"]
+    script = shutil.which("pgweyl")
+    if script:
+        cmd = [script, *argv]
+    else:
+        cmd = [sys.executable, "-P", "-c", "from pgweyl.cli import entry; entry()", *argv]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    r = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["settings"]["n_updates"] == 5
+
+
 def test_progress_goes_to_stderr_when_piped_and_quiet_silences_it(capsys):
     """Under pytest stderr is not a terminal: like every pgweyl command, ``grade`` then
     writes plain progress lines (one per phase at least, at most one per 10 s while it

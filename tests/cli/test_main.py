@@ -110,6 +110,36 @@ def test_check_exits_1_on_a_wrong_distribution():
     assert "DISAGREE" in r.stdout
 
 
+def test_check_exits_1_on_a_planted_wrong_closed_form():
+    """Planted bug: the closed form scaled by 1 + 1e-10, far above the certified bound of
+    both sides (~1e-15 here) and far below any statistical row's resolution: only the
+    symbolic row can see it, and check must exit 1."""
+    code = textwrap.dedent("""
+        import sys
+        import pgweyl.exact.solver as s
+        orig = s.ExactSolver.symbolic_value
+        s.ExactSolver.symbolic_value = lambda self, *a, **k: orig(self, *a, **k) * (1 + 10**-10)
+        from pgweyl.cli import main
+        sys.exit(main(["check", "corridor", "--episodes", "1000", "--quiet"]))
+    """)
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=ENV, timeout=600
+    )
+    assert r.returncode == 1, r.stdout + r.stderr
+    row = next(line for line in r.stdout.splitlines() if line.startswith("symbolic V"))
+    assert row.endswith("FAIL") and "DISAGREE" in r.stdout
+
+
+@pytest.mark.slow
+def test_check_a_correct_mid_size_corridor_exits_0():
+    """The issue's case: float evaluation of this closed form is off by 4e-8; the
+    certified comparison must not cry wolf (all statistical rows pass at seed 0 too)."""
+    r = run("check", "corridor:level=40,gamma=0.99", "--theta", "0.3", "-0.3", "--quiet")
+    assert r.returncode == 0, r.stdout + r.stderr
+    row = next(line for line in r.stdout.splitlines() if line.startswith("symbolic V"))
+    assert row.endswith("ok") and "tol=" in row
+
+
 def test_maxima_json():
     r = run("maxima", "triangle", "--basin-samples", "4", "--json")
     assert r.returncode == 0, r.stderr

@@ -152,6 +152,32 @@ def test_rows_of_the_system_conserve_probability(triangle):
     assert (sysk.A - sp.diags(sysk.A.diagonal())).data.max() > 0.0
 
 
+def test_a_small_budget_shrinks_the_chunk_not_the_answer(triangle, monkeypatch):
+    """The nodes assembled at once are capped by the memory budget (a long value
+    distribution must not allocate gigabytes per chunk); rows are independent, so the
+    system is the same matrix whatever the chunk. One node that alone exceeds the
+    budget is refused before allocating."""
+    from pgweyl import config
+    from pgweyl.landscape.chain import transitions
+
+    env, maxima = triangle
+    grid = Grid.uniform(2, 8.6, 17)
+    kw = dict(eps=0.01, lr=1.0, baseline=0.0, L=env.effective_map(), order=2, band=3)
+    kw |= dict(tol=1e-12, min_prob=1e-8, chunk=512, linear=False)
+    full = assemble(env, grid, maxima, **kw)
+    n_cells = len(env.solver.cells(full.n_max).n)
+    per_node = n_cells * transitions.cell_bytes(env)
+    monkeypatch.setattr(config, "MEMORY_BUDGET", 6 * per_node)  # 3 nodes per chunk
+    assert transitions.nodes_per_chunk(env, n_cells, 512) == 3
+    seen = []
+    small = assemble(env, grid, maxima, **kw, on_chunk=seen.append)
+    assert max(seen) == 3 and sum(seen) == len(full.unknown)
+    assert (small.A != full.A).nnz == 0 and np.array_equal(small.b, full.b)
+    monkeypatch.setattr(config, "MEMORY_BUDGET", per_node)
+    with pytest.raises(pw.ResourceError, match="one node of the chain's transitions"):
+        transitions.nodes_per_chunk(env, n_cells, 512)
+
+
 def test_degree_two_is_exact_on_quadratics():
     g = Grid.uniform(2, 1.0, 9)
     mesh = g.mesh()

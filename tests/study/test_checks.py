@@ -138,6 +138,78 @@ def test_symbolic_row_at_overflowing_theta():
     assert sym.exact == pytest.approx(0.95**5, abs=1e-12)
 
 
+# -- the symbolic row: certified, never crying wolf ----------------------------------------------
+def test_certified_value_encloses_the_exact_rational():
+    """At θ = 0 every exp((θ, s)) is 1, so the closed form is a rational number that sympy
+    computes exactly (a route that shares nothing with the interval evaluation): it must lie
+    in [v − r, v + r], and r must be tiny."""
+    from fractions import Fraction
+
+    import sympy
+
+    from pgweyl.exact.symbolic import certified_value
+
+    for env in (pw.make_env("corridor", level=30, gamma=0.99), pw.make_env("triangle")):
+        expr = env.symbolic_value()
+        exact = expr.xreplace({x: sympy.Integer(0) for x in expr.free_symbols})
+        assert exact.is_Rational
+        v, r = certified_value(expr, np.zeros(env.theta_dim))
+        exact = Fraction(int(exact.p), int(exact.q))
+        assert abs(Fraction(v) - exact) <= Fraction(r)
+        assert r <= 1e-15 * max(1.0, abs(v))
+
+
+@pytest.mark.parametrize("level", [25, pytest.param(40, marks=pytest.mark.slow)])
+def test_symbolic_row_passes_where_float_evaluation_fails(level):
+    """Correct model, γ near 1: the float evaluation of the closed form is off by more than
+    1e-9 (the old fixed tolerance cried wolf here), the certified row passes within a bound
+    that is itself tiny."""
+    from pgweyl.exact.symbolic import value_function
+
+    env = pw.make_env("corridor", level=level, gamma=0.99)
+    theta = np.array([0.3, -0.3]) if level == 40 else np.array([0.15, -0.15])
+    row = checks.symbolic_row(env, theta)
+    assert row.ok and row.tolerance < 1e-13, row
+    float_v = value_function(env, env.symbolic_value())(theta)
+    assert abs(float_v - row.simulated) > 1e-10  # the trap the old row fell into
+
+
+@pytest.mark.slow
+def test_symbolic_row_on_a_60_level_corridor_near_gamma_1():
+    env = pw.make_env("corridor", level=60, gamma=0.999)
+    expr = env.symbolic_value(binary=True)  # ~20 s: built once
+    for theta in ([0.3, -0.3], [0.0, 0.0], [-1.0, 1.0]):
+        row = checks.symbolic_row(env, np.array(theta), expr=expr)
+        assert row.ok and row.tolerance < 1e-13, row
+
+
+def test_symbolic_row_holds_the_floats_the_numerics_use():
+    """γ = 0.9999999999999999 is 1 − 2⁻⁵³ + … in binary, 1 − 10⁻¹⁶ as a decimal: the two
+    models differ in V by about 1e-16, more than the certified bound of both sides. The
+    row compares the closed form of the binary model (what the numeric route solves),
+    so it passes; the decimal model would cry wolf."""
+    from pgweyl.exact.symbolic import certified_value
+
+    env = pw.make_env("corridor", gamma=0.9999999999999999)
+    row = checks.symbolic_row(env, np.zeros(2))
+    assert row.ok, row
+    v_dec, r_dec = certified_value(env.symbolic_value(), np.zeros(2))
+    assert abs(v_dec - row.simulated) > row.tolerance  # the trap the binary model avoids
+
+
+def test_symbolic_row_detects_a_planted_error_just_above_its_bound():
+    """Planted bug: the closed form off by a relative 1e-12 — fails, since the certified
+    bound of both sides is below that; and a correct closed form passes."""
+    env = pw.make_env("corridor", level=8)
+    theta = np.array([0.3, -0.3])
+    good = checks.symbolic_row(env, theta)
+    assert good.ok and good.tolerance < 1e-13
+    expr = env.symbolic_value(binary=True)
+    env.symbolic_value = lambda *a, **k: expr * (1 + 10**-12)  # this instance only
+    bad = checks.symbolic_row(env, theta)
+    assert not bad.ok and abs(bad.value) > bad.tolerance
+
+
 def test_bad_arguments():
     env = pw.make_env("corridor")
     with pytest.raises(pw.ArgumentError, match="n_episodes must be >= 100"):

@@ -98,8 +98,9 @@ class Grid:
         idx, w = per_idx[0], per_w[0]
         for k in range(1, self.dim):
             n = self.shape[k]
-            idx = (idx[:, :, None] * n + per_idx[k][:, None, :]).reshape(len(pts), -1)
-            w = (w[:, :, None] * per_w[k][:, None, :]).reshape(len(pts), -1)
+            width = idx.shape[1] * m  # explicit: reshape(0, -1) is ambiguous (no points)
+            idx = (idx[:, :, None] * n + per_idx[k][:, None, :]).reshape(len(pts), width)
+            w = (w[:, :, None] * per_w[k][:, None, :]).reshape(len(pts), width)
         return idx, w
 
     def offset_stencil(self, origin: np.ndarray, offset: np.ndarray, order: int):
@@ -165,8 +166,9 @@ class Grid:
         self_w, keep, inside = per_self[0]
         for k in range(1, self.dim):
             n = self.shape[k]
-            idx = (idx[:, :, None] * n + per_idx[k][:, None, :]).reshape(n_pts, -1)
-            w = (w[:, :, None] * per_w[k][:, None, :]).reshape(n_pts, -1)
+            width = idx.shape[1] * per_idx[k].shape[1]  # reshape(0, -1) is ambiguous
+            idx = (idx[:, :, None] * n + per_idx[k][:, None, :]).reshape(n_pts, width)
+            w = (w[:, :, None] * per_w[k][:, None, :]).reshape(n_pts, width)
             sw, om, ins = per_self[k]
             # 1 − w_a w_b = (1 − w_a) + w_a (1 − w_b)
             keep = np.where(inside & ins, keep + self_w * om, 1.0)

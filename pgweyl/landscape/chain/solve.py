@@ -20,7 +20,13 @@ from pgweyl.budget import require
 from pgweyl.errors import AccuracyError
 from pgweyl.landscape.chain.grid import Grid, refinement_sizes
 from pgweyl.landscape.chain.result import ChainLevel
-from pgweyl.landscape.chain.transitions import _labels, assemble, estimate_bytes, ghost_band
+from pgweyl.landscape.chain.transitions import (
+    _labels,
+    assemble,
+    estimate_bytes,
+    ghost_band,
+    nodes_per_chunk,
+)
 
 #: Smallest grid (nodes per axis) of the hierarchy.
 MIN_NODES = 9
@@ -63,8 +69,14 @@ def _landing_points_per_row(env, grid, maxima, eps, tol, min_prob) -> float:
     if not len(th):
         return 1.0
     s = env.solver
-    _, logp = s.log_cell_probs(th, s.common_truncation(th, tol))
-    return float((logp >= math.log(min_prob)).sum(axis=1).mean()) + 1.0
+    n_max = s.common_truncation(th, tol)
+    # in chunks sized to the budget: a long value distribution must not allocate here
+    step = nodes_per_chunk(env, len(s.cells(n_max).n), len(th))
+    kept = 0
+    for i in range(0, len(th), step):
+        _, logp = s.log_cell_probs(th[i : i + step], n_max)
+        kept += int((logp >= math.log(min_prob)).sum())
+    return kept / len(th) + 1.0
 
 
 def plan(env, maxima, *, eps, lo, hi, n, n_answer, order, solver, tol, min_prob) -> Plan:

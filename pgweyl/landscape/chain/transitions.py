@@ -22,6 +22,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from pgweyl import config
+from pgweyl.budget import require
+
 
 def first_within(maxima, policies, eps) -> np.ndarray:
     """Index of the first maximum within distance ε of each row of ``policies``
@@ -165,6 +168,28 @@ def ghost_band(grid, label, band: int) -> np.ndarray:
     return ndimage.binary_dilation(transient, structure=box, iterations=band).ravel()
 
 
+def cell_bytes(env) -> int:
+    """Peak bytes per (node, cell) while a chunk of nodes is assembled: log P and P, the
+    masks, the landing point and displacement (effective dim each), the score, the update
+    and their temporaries (full dim each) and the indices of kept cells, counted high."""
+    full = env.steps.vectors.shape[1]
+    return 8 * (8 + 3 * env.effective_dim + 4 * full)
+
+
+def nodes_per_chunk(env, n_cells: int, chunk: int) -> int:
+    """Nodes assembled at once: at most ``chunk``, and few enough that their arrays
+    (``n_cells`` cells each, :func:`cell_bytes`) take at most half the memory budget —
+    a long value distribution (γ near 1, a large alcove) shrinks the chunk instead of
+    allocating gigabytes; refused (ResourceError) when one node alone does not fit."""
+    per_node = n_cells * cell_bytes(env)
+    require(
+        2 * per_node,
+        f"one node of the chain's transitions ({n_cells} cells of the value distribution)",
+        "use a larger tol or a smaller alcove",
+    )
+    return max(1, min(int(chunk), int(config.MEMORY_BUDGET // (2 * per_node))))
+
+
 def estimate_bytes(n_unknown: int, per_row: float, order: int, dim: int, linear: bool) -> float:
     """Bytes of the matrices of one grid: ``per_row`` landing points per unknown, one
     entry per stencil node (an upper bound: entries on the same node are merged), 12
@@ -247,6 +272,8 @@ def assemble(
     # One truncation N for all unknown nodes: P(T > N) ≤ tol at every node.
     n_max = solver.common_truncation(thetas[unknown], tol) if n_u else 1
     n_used = n_max
+    # nodes per chunk sized to the budget by the common truncation's cells
+    chunk = nodes_per_chunk(env, len(solver.cells(n_max).n), chunk) if n_u else chunk
     b = np.zeros((n_u, k_max))
     b_unused = np.zeros_like(b) if linear else None
     diag = np.zeros(n_u)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from pgweyl import validate
+from pgweyl.budget import max_workers, require_workers
 from pgweyl.errors import ArgumentError, PgweylError
 from pgweyl.landscape.settings import RunSettings
 from pgweyl.progress import Progress
@@ -106,6 +107,7 @@ def sweep(
             raise ArgumentError("extend adds points to a store: give store=PATH")
     if workers is not None:
         workers = validate.nonnegative_int("workers", workers)
+        require_workers(workers)  # before any process starts
         if client is not None:
             raise ArgumentError("give either client (an existing cluster) or workers, not both")
     if client is not None and not isinstance(client, str) and not hasattr(client, "submit"):
@@ -180,7 +182,7 @@ def _cluster(client, workers):
         finally:
             c.close()
         return
-    n = workers or os.cpu_count() or 1
+    n = workers or max_workers()
     env = {}
     if "NUMBA_NUM_THREADS" not in os.environ:  # Numba's threads share the cores
         env["NUMBA_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // n))

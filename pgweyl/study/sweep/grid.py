@@ -33,12 +33,18 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import numbers
 from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl.budget import require_chain_grid
+from pgweyl.budget import (
+    MAX_PARAM_VALUES,
+    MAX_SWEEP_POINTS,
+    require_chain_grid,
+    require_count,
+)
 from pgweyl.env.catalog import FAMILIES
 from pgweyl.env.spec import EnvSpec, parse_env_spec, parse_scalar
 from pgweyl.errors import ArgumentError, PgweylError
@@ -106,10 +112,6 @@ def theta_label(theta) -> str:
     return ",".join(repr(float(v)) for v in theta)
 
 
-#: Values one param may take (a sweep's points are the product over its params).
-MAX_PARAM_VALUES = 1000
-
-
 def parse_param(text: str):
     """``name=v1,v2,…`` or ``name=start:stop[:step]`` (integers, both ends included) →
     (name, values); for ``theta0`` the vectors are separated by ``;`` and their entries
@@ -154,20 +156,22 @@ def parse_param(text: str):
             ) from None
         step = parts[2] if len(parts) == 3 else 1
         values = range(parts[0], parts[1] + 1, step)  # lazy: its length is checked first
-        if len(values) > MAX_PARAM_VALUES:
-            raise ArgumentError(
-                f"param {text!r} gives {len(values)} values; at most {MAX_PARAM_VALUES} per "
-                "param (use a step: start:stop:step)"
-            )
+        require_count(
+            len(values),
+            MAX_PARAM_VALUES,
+            f"param {text!r} gives {{n}} values; at most {{limit}} per param "
+            "(use a step: start:stop:step)",
+        )
         values = list(values)
     else:
         values = [parse_scalar(v) for v in rest.split(",") if v.strip()]
     if not values:
         raise ArgumentError(f"param {text!r} gives no values")
-    if len(values) > MAX_PARAM_VALUES:
-        raise ArgumentError(
-            f"param {text!r} gives {len(values)} values; at most {MAX_PARAM_VALUES} per param"
-        )
+    require_count(
+        len(values),
+        MAX_PARAM_VALUES,
+        f"param {text!r} gives {{n}} values; at most {{limit}} per param",
+    )
     return name, values
 
 
@@ -292,6 +296,16 @@ def _check_values(name: str, values, env_spec: EnvSpec) -> tuple:
     """The values of one param, validated for their kind, as a tuple."""
     if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
         raise ArgumentError(f"param {name!r}: give a list of values, got {values!r}")
+    # counted before anything is built: a range(10**9) has a length, a generator is cut
+    sized = hasattr(values, "__len__")
+    if not sized:
+        values = list(itertools.islice(values, MAX_PARAM_VALUES + 1))
+    require_count(
+        len(values),
+        MAX_PARAM_VALUES,
+        f"param {name!r} has {{n}}{'' if sized else ' or more'} values; "
+        "at most {limit} per param",
+    )
     values = [_plain(v) for v in values]
     if not values:
         raise ArgumentError(f"param {name!r} has no values")
@@ -366,6 +380,12 @@ def make_grid(
         if name in RUN_PARAMS and settings.get(name) is not None:
             raise ArgumentError(f"{name} is both swept (params) and fixed ({name}=...)")
         checked.append((name, _check_values(name, values, spec)))
+    points = math.prod(len(v) for _, v in checked)
+    require_count(
+        points,
+        MAX_SWEEP_POINTS,
+        "the sweep has {n} points (the product of its params' value counts); at most {limit}",
+    )
     base = settings_of(base, n_runs=runs, seed=seed, **settings)
     chain_envs = set()
     rules = dict(checked).get("rule", (str(base.rule),))
