@@ -432,7 +432,12 @@ def _check_resolution(env, maxima, lr, baseline, rule, L, eps, lo, hi, grid, tol
     [0, 1] (at α = 1e−300 every row of I − P vanishes and the system is singular). The
     smallest Δ/ℓ over a probe of 33 nodes per axis must stay below ``MAX_PECLET``."""
     from pgweyl.landscape.chain.solve import box_grid
-    from pgweyl.landscape.chain.transitions import _chunk_probs, _displacements, _labels
+    from pgweyl.landscape.chain.transitions import (
+        _chunk_probs,
+        _displacements,
+        _labels,
+        nodes_per_chunk,
+    )
 
     dim = L.shape[0]
     probe = box_grid(dim, lo, hi, 33)
@@ -441,12 +446,18 @@ def _check_resolution(env, maxima, lr, baseline, rule, L, eps, lo, hi, grid, tol
     if not len(th):
         return
     solver = env.solver
-    cells, prob, _, _, _, _ = _chunk_probs(
-        solver, th, solver.common_truncation(th, tol), tol, False
-    )
-    dy = _displacements(env, th, cells, prob, lr=lr, baseline=baseline, L=L, rule=rule)
-    mean = np.einsum("nc,ncd->nd", prob, dy)
-    second = np.einsum("nc,ncd,ncd->n", prob, dy, dy)
+    n_max = solver.common_truncation(th, tol)
+    # the probe's nodes in chunks that fit the budget, as the assembly's (a long value
+    # distribution — a large alcove, γ near 1 — has ~10^5 cells per node)
+    step = nodes_per_chunk(env, len(solver.cells(n_max).n), len(th))
+    mean = np.empty((len(th), dim))
+    second = np.empty(len(th))
+    for a in range(0, len(th), step):
+        part = th[a : a + step]
+        cells, prob, _, _, _, _ = _chunk_probs(solver, part, n_max, tol, False)
+        dy = _displacements(env, part, cells, prob, lr=lr, baseline=baseline, L=L, rule=rule)
+        mean[a : a + step] = np.einsum("nc,ncd->nd", prob, dy)
+        second[a : a + step] = np.einsum("nc,ncd,ncd->n", prob, dy, dy)
     spacing = (hi - lo) / (grid - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         peclet = spacing * np.sqrt((mean**2).sum(axis=1)) / second
