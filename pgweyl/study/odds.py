@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pgweyl.errors import ArgumentError
-from pgweyl.landscape.chain import chain_absorption
+from pgweyl.landscape.chain import chain_absorption, limit_refusal
 from pgweyl.landscape.convergence import convergence_probabilities
 from pgweyl.landscape.settings import RunSettings
 from pgweyl.progress import enabled
@@ -96,29 +96,6 @@ def solve_chain(env, settings: RunSettings, maxima, progress=None):
         rule=settings.rule,
         progress=enabled(progress),
     )
-
-
-def limit_refusal(env, rule) -> str | None:
-    """Why the ε → 0 limit is not solved for ``env`` under ``rule`` (one line), or None
-    when :func:`solve_limit` takes them: the chain applies (:func:`pgweyl.chain_refusal`),
-    in effective dimension 1 (2-D limits are refused by the solver: the chain creeps
-    along the simplex's edges toward flat faces, with no one-dimensional depth walk), and
-    the rule has no entropy term (its maxima are interior: θ keeps moving)."""
-    from pgweyl.landscape.chain import chain_refusal
-    from pgweyl.rules import parse_rule
-
-    rule = parse_rule("vanilla" if rule is None else rule)
-    why = chain_refusal(env, rule)
-    if why is not None:
-        return why
-    if env.effective_dim != 1:
-        return (
-            f"the chain solver refuses the ε → 0 limit in effective dimension "
-            f"{env.effective_dim} (it is built for 1-D chains, whose maxima are vertices)"
-        )
-    if rule.kind == "entropy":
-        return "the ε → 0 limit does not exist under the entropy rule (interior maxima)"
-    return None
 
 
 def solve_limit(env, settings: RunSettings, maxima, progress=None):

@@ -114,19 +114,37 @@ def _is_limit(eps) -> bool:
         return False
 
 
-def _check_limit(env, dim, rule) -> None:
-    """Refuse (ArgumentError) what the ε → 0 limit is not built for."""
+def limit_refusal(env, rule="vanilla") -> str | None:
+    """Why :func:`chain_absorption` with ``eps=0`` (the ε → 0 limit) would refuse ``env``
+    under ``rule`` (one line), or None when it takes them: the chain applies
+    (:func:`chain_refusal`), the effective dimension is 1, and the rule has no entropy
+    term.
+
+    >>> import pgweyl as pw
+    >>> limit_refusal(pw.make_env("corridor")) is None
+    True
+    >>> limit_refusal(pw.make_env("triangle"))[:65]
+    'the chain solver refuses the ε → 0 limit in effective dimension 2'
+    """
+    from pgweyl.rules import parse_rule
+
+    rule = parse_rule("vanilla" if rule is None else rule)
+    why = chain_refusal(env, rule)
+    if why is not None:
+        return why
+    dim = env.effective_dim
     if dim != 1:
-        raise ArgumentError(
-            f"the ε → 0 limit (eps=0) is built for effective dimension 1, not {dim} "
-            "(in 2-D the chain creeps along the edges of the policy simplex toward flat "
-            "faces, which have no one-dimensional depth walk); pass eps > 0"
+        return (
+            f"the chain solver refuses the ε → 0 limit in effective dimension {dim}: it is "
+            "built for effective dimension 1 (in 2-D the chain creeps along the edges of the "
+            "policy simplex toward flat faces, which have no one-dimensional depth walk)"
         )
     if rule.kind == "entropy":
-        raise ArgumentError(
+        return (
             "the ε → 0 limit does not exist under the entropy rule: its maxima are "
-            "interior and the chain keeps moving around them; pass eps > 0"
+            "interior and the chain keeps moving around them"
         )
+    return None
 
 
 def effective_map(env) -> np.ndarray:
@@ -298,7 +316,9 @@ def chain_absorption(
     if min_prob is None:
         min_prob = DEFAULT_MIN_PROB[dim]
     if limit:
-        _check_limit(env, dim, rule)
+        why = limit_refusal(env, rule)
+        if why is not None:
+            raise ArgumentError(f"{why}; pass eps > 0")
     # Below ε = e^{−EPS_BOX_MAX} the 1-D box stops growing: it is the limit's box, and the
     # first entry at ε differs from the limit by the depth walk's tail (eps_tail).
     tail_mode = limit or (
@@ -540,4 +560,5 @@ __all__ = [
     "chain_refusal",
     "effective_map",
     "lift",
+    "limit_refusal",
 ]
