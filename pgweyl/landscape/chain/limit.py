@@ -44,6 +44,7 @@ import numpy as np
 
 from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
+from pgweyl.serialize import dataclass_to_dict
 
 #: Depth (in y) at which the depth walk's parameters are read off the exact kernel.
 REFERENCE_DEPTH = 36.0
@@ -76,18 +77,9 @@ class DepthWalk:
         return self.constant * np.exp(-self.root * np.asarray(depth, dtype=float))
 
     def to_dict(self) -> dict:
-        return {
-            "maximum": self.maximum,
-            "side": self.side,
-            "push": self.push,
-            "hazard": self.hazard,
-            "rate": self.rate,
-            "kicks": self.kicks.tolist(),
-            "weights": self.weights.tolist(),
-            "drift": self.drift,
-            "root": self.root,
-            "constant": self.constant,
-        }
+        """Every field, JSON-ready (:func:`pgweyl.serialize.dataclass_to_dict`: arrays as
+        lists; a NaN ``constant`` or an infinite ``root`` as None)."""
+        return dataclass_to_dict(self)
 
 
 def lundberg_root(rate: float, kicks, weights) -> float:
