@@ -85,6 +85,11 @@ DEFAULT_SPACING = {1: 0.008, 2: 0.08}
 #: is kept negligible; in 2-D 1e−8 cuts a fifth of the nonzeros and moves answers < 1e−7.
 DEFAULT_MIN_PROB = {1: 1e-12, 2: 1e-8}
 
+#: Nodes whose transitions are assembled at once, at most (the memory budget may lower it:
+#: :func:`pgweyl.landscape.chain.transitions.nodes_per_chunk`); the default of both
+#: :func:`chain_absorption` and :func:`~pgweyl.landscape.chain.markov.theta_chain`.
+DEFAULT_CHUNK = 512
+
 #: Default box margin beyond log((1−ε)/ε), per effective dimension.
 DEFAULT_MARGIN = {1: 0.0, 2: 4.0}
 
@@ -351,7 +356,7 @@ def chain_absorption(
     tol=DEFAULT_TOL,
     min_prob=None,
     refine=True,
-    chunk=512,
+    chunk=DEFAULT_CHUNK,
     *,
     order=2,
     solver="auto",
@@ -368,7 +373,8 @@ def chain_absorption(
     radius of the absorbing regions (default σ(−8)); ``baseline``: β; ``tol``: tail
     P(T > N) left out of each node's value distribution; ``min_prob``: cells below it
     are lumped (default ``DEFAULT_MIN_PROB[dim]``); ``refine``: also solve on grids of
-    spacing 2Δ and 4Δ (error estimates);
+    spacing 2Δ and 4Δ (error estimates); ``chunk``: nodes assembled at once, at most
+    (``DEFAULT_CHUNK``; the memory budget may lower it);
     ``order``: degree of the interpolation stencils (1, 2 or 3); ``solver``: "auto"
     (LU on small grids, GMRES + multigrid above), "direct" or "iterative"; ``progress``:
     phases on stderr (default: on a terminal); ``rule``: the update rule

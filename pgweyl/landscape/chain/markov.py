@@ -86,7 +86,13 @@ from pgweyl import validate
 from pgweyl.budget import require
 from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
-from pgweyl.landscape.chain import DEFAULT_MIN_PROB, _is_limit, _setup, default_grid
+from pgweyl.landscape.chain import (
+    DEFAULT_CHUNK,
+    DEFAULT_MIN_PROB,
+    _is_limit,
+    _setup,
+    default_grid,
+)
 from pgweyl.landscape.chain.grid import Grid, refinement_sizes
 from pgweyl.landscape.chain.result import ChainFrame
 from pgweyl.landscape.chain.solve import box_grid
@@ -518,7 +524,7 @@ def theta_chain(
     order=2,
     tol=DEFAULT_TOL,
     min_prob=None,
-    chunk=512,
+    chunk=DEFAULT_CHUNK,
 ) -> ThetaChain:
     """The θ-chain of policy gradient (batch 1, constant step ``lr``) as a Markov chain
     on grids of spacing Δ, 2Δ, 4Δ (module docstring).
@@ -530,7 +536,7 @@ def theta_chain(
     kernel; 2 or 3: the solver's signed stencils); ``tol``: tail P(T > N) left out per
     node; ``min_prob``: cells below it are lumped (default ``DEFAULT_MIN_PROB_POWERS``:
     the solver's in 1-D, 1e−10 in 2-D, so that the truncation term stays small over 10⁶
-    updates).
+    updates); ``chunk``: nodes assembled at once, at most (as :func:`chain_absorption`).
     """
     if _is_limit(eps):
         # absorbed_by(θ₀, n) at finite n is a first entry at a radius ε > 0; the limit
