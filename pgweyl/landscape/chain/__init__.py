@@ -62,6 +62,7 @@ a geometric multigrid preconditioner above; interruptible (Ctrl-C), progress on 
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass
 
@@ -70,9 +71,16 @@ import numpy as np
 from pgweyl import validate
 from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
-from pgweyl.landscape.chain.limit import depth_walk
+from pgweyl.landscape.chain.limit import boundary_step, depth_walk
+from pgweyl.landscape.chain.linear import Progress
 from pgweyl.landscape.chain.result import ChainLevel, ChainResult, frame_fields
-from pgweyl.landscape.chain.solve import MIN_NODES, plan, solve_levels
+from pgweyl.landscape.chain.solve import MIN_NODES, Plan, box_grid, plan, solve_levels
+from pgweyl.landscape.chain.transitions import (
+    _chunk_probs,
+    _displacements,
+    _labels,
+    nodes_per_chunk,
+)
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.rules import Rule, RuleError, parse_rule
 
@@ -424,11 +432,7 @@ def chain_absorption(
     default = max(default_grid(dim, (hi - lo) / 2), (MIN_NODES - 1) * 2 ** (n_levels - 1) + 1)
     grid = setup.nodes(grid, default, n_levels)
     if progress is None:
-        import sys
-
         progress = sys.stderr.isatty()
-    from pgweyl.landscape.chain.linear import Progress
-
     bar = Progress(progress)
     t_start = time.perf_counter()
     maxima = setup.maxima(env, maxima)
@@ -507,14 +511,6 @@ def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
     a pure drift (cell Péclet number Δ/ℓ ≫ 1): its solution oscillates and leaves
     [0, 1] (at α = 1e−300 every row of I − P vanishes and the system is singular). The
     smallest Δ/ℓ over a probe of 33 nodes per axis must stay below ``MAX_PECLET``."""
-    from pgweyl.landscape.chain.solve import box_grid
-    from pgweyl.landscape.chain.transitions import (
-        _chunk_probs,
-        _displacements,
-        _labels,
-        nodes_per_chunk,
-    )
-
     lr, L, tol = setup.lr, setup.L, setup.tol
     dim = setup.dim
     probe = box_grid(dim, lo, hi, 33)
@@ -558,8 +554,6 @@ def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
 def _deeper_box(env, p, maxima, settings, lo, hi, bar):
     """The coarsest answered grid solved again on a box deeper by ``LIMIT_EXTRA`` on each
     side (same spacing): its difference from the answer there bounds the box error."""
-    from pgweyl.landscape.chain.solve import Plan, box_grid, solve_levels
-
     coarse = p.grids[p.n_answer - 1]
     spacing = coarse.spacing
     extra = int(math.ceil(LIMIT_EXTRA / spacing))
@@ -596,8 +590,6 @@ def _staircase(env, maxima, level, settings, lo, hi) -> float:
     (the value one quiet step out, which its ghost nodes carry) and 1, so it is off by at
     most η/2 of (1 − v) ≤ 1. (With δ ≥ 2Δ the finest grid follows the steps and the
     coarser grids' differences show the rest.)"""
-    from pgweyl.landscape.chain.limit import boundary_step
-
     spacing = float(level.axes[0][1] - level.axes[0][0])
     out = 0.0
     for j, m in enumerate(maxima):

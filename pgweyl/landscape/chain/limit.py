@@ -44,6 +44,7 @@ import numpy as np
 
 from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape.chain.transitions import _chunk_probs, _displacements, distances
 from pgweyl.serialize import dataclass_to_dict
 
 #: Depth (in y) at which the depth walk's parameters are read off the exact kernel.
@@ -111,8 +112,6 @@ def depth_walk(env, maxima, j, *, lr, baseline, rule, L, tol=DEFAULT_TOL) -> Dep
     kernel at depth :data:`REFERENCE_DEPTH` and checked there against depth + 4 (the
     parameters must agree to 1e−9; a rule whose kicks grow with depth, such as the
     natural gradient, has no such walk and is refused)."""
-    from pgweyl.landscape.chain.transitions import _chunk_probs, _displacements, distances
-
     m = maxima[j]
     if m.flat or len(m.support) != 1:
         raise ArgumentError(
@@ -234,8 +233,6 @@ def boundary_step(env, maxima, j, settings, lo, hi):
     """(η, δ) at the edge of the ε-ball of vertex maximum ``j`` in 1-D: η the probability
     of an episode other than the quiet one, δ the quiet move toward the vertex; None when
     the edge lies outside [lo, hi] or the quiet move does not point inward."""
-    from pgweyl.landscape.chain.transitions import _chunk_probs, _displacements
-
     eps = settings["eps"]
     L = settings["L"]
     m = maxima[j]
