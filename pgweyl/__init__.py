@@ -26,18 +26,9 @@ from pgweyl.errors import (
     StartError,
     StepSetError,
 )
-from pgweyl.exact import (
-    TruncationWarning,
-    ValueDistribution,
-    closed_form_latex,
-    closed_form_report,
-    closed_form_value,
-    exit_generating_functions,
-    exit_probabilities,
-    mean_exit_time,
-    policy_probabilities,
-    survival,
-)
+from pgweyl.exact import TruncationWarning, ValueDistribution
+from pgweyl.exact import closed_forms as _closed_forms
+from pgweyl.exact.closed_forms import *  # noqa: F403  (the closed forms: their __all__)
 from pgweyl.landscape import (
     ChainResult,
     ConvergenceResult,
@@ -117,28 +108,21 @@ __all__ = [
     "__version__",
     "chain_absorption",
     "check_reflectable",
-    "closed_form_latex",
-    "closed_form_report",
-    "closed_form_value",
     "config",
     "convergence_probabilities",
     "count_paths",
     "deterministic_basin",
-    "exit_generating_functions",
-    "exit_probabilities",
     "landscape",
     "list_envs",
     "load_env",
     "local_maxima",
     "make_env",
     "open_sweep",
-    "mean_exit_time",
     "parse_env_spec",
     "parse_cartan",
-    "policy_probabilities",
     "reinforce",
     "simulate_episodes",
     "sweep",
-    "survival",
     "theta_chain",
 ]
+__all__ += _closed_forms.__all__  # the closed forms, named once (closed_forms)

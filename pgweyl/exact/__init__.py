@@ -1,15 +1,7 @@
 """Layer 3: first-passage tables, value distributions, V, ∇V, symbolic V."""
 
-from pgweyl.exact.closed_forms import (
-    closed_form_latex,
-    closed_form_report,
-    closed_form_value,
-    exit_generating_functions,
-    exit_probabilities,
-    mean_exit_time,
-    policy_probabilities,
-    survival,
-)
+from pgweyl.exact import closed_forms
+from pgweyl.exact.closed_forms import *  # noqa: F403  (the closed forms: closed_forms.__all__)
 from pgweyl.exact.distribution import ValueDistribution
 from pgweyl.exact.solver import ExactSolver, score_weighted_sum
 from pgweyl.exact.symbolic import generating_functions, value_function, value_latex
@@ -22,18 +14,11 @@ __all__ = [
     "TiltedTransfer",
     "TruncationWarning",
     "ValueDistribution",
-    "closed_form_latex",
-    "closed_form_report",
-    "closed_form_value",
-    "exit_generating_functions",
-    "exit_probabilities",
     "first_passage_reflection",
     "first_passage_transfer",
     "generating_functions",
-    "mean_exit_time",
-    "policy_probabilities",
     "score_weighted_sum",
-    "survival",
     "value_function",
     "value_latex",
 ]
+__all__ += closed_forms.__all__

@@ -501,19 +501,17 @@ def closed_form_report(env, probs=None, *, method="linear", check=True) -> dict:
     return out
 
 
+#: The closed forms offered to users — the one list of them: :mod:`pgweyl.exact` and
+#: :mod:`pgweyl` re-export exactly these (``from … import *``). The helpers the sibling
+#: modules and the command use (``METHODS``, ``check_probs``, ``step_symbols``, …) are
+#: imported by name.
 __all__ = [
-    "METHODS",
-    "SURVIVAL_METHODS",
-    "check_probs",
     "closed_form_latex",
     "closed_form_report",
     "closed_form_value",
     "exit_generating_functions",
     "exit_probabilities",
-    "exit_rewards",
     "mean_exit_time",
     "policy_probabilities",
-    "reward_symbol",
-    "step_symbols",
     "survival",
 ]

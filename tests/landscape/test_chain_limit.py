@@ -260,6 +260,23 @@ def test_the_limit_of_the_worked_example(limit_result):
     assert 0 < max(rep["box_error"]) < 1e-5
 
 
+def test_depth_walks_in_the_result_record_every_field_as_strict_json(limit_result):
+    import json
+    from dataclasses import fields
+
+    from pgweyl.landscape.chain.limit import DepthWalk
+
+    for w, d in zip(limit_result.walks, limit_result.to_dict()["walks"]):
+        assert list(d) == [f.name for f in fields(DepthWalk)]
+        assert d["kicks"] == w.kicks.tolist() and d["weights"] == w.weights.tolist()
+        assert (d["maximum"], d["side"], d["root"]) == (w.maximum, w.side, w.root)
+    # no outward kick: R = ∞ and C = NaN, which strict JSON writes as null
+    w = DepthWalk(0, 1, 0.5, 0.1, 0.2, np.array([-1.0]), np.array([1.0]), 0.4, math.inf, math.nan)
+    d = w.to_dict()
+    assert d["root"] is None and d["constant"] is None and d["kicks"] == [-1.0]
+    json.dumps(d, allow_nan=False)
+
+
 # -- precision near a vertex --------------------------------------------------------------
 
 

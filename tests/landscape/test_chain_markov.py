@@ -336,6 +336,60 @@ def test_triangle_against_monte_carlo(eps):
     )
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"lr": 0.0},
+        {"lr": float("nan")},
+        {"eps": 0.7},
+        {"tol": -1.0},
+        {"order": 4},
+        {"chunk": 0},
+        {"min_prob": 1.0},
+        {"bounds": (2.0, -2.0)},
+        {"grid": 8},
+        {"rule": "vanilla:baseline=mean"},
+        {"rule": "natural", "env": "triangle"},
+    ],
+)
+def test_chain_and_solver_refuse_the_same_settings_alike(bad):
+    """theta_chain and chain_absorption check their shared settings once, in one place:
+    each bad value is refused by both, with the same message (and before any maxima are
+    searched: these take milliseconds)."""
+    bad = dict(bad)
+    env = pw.make_env(bad.pop("env", "corridor"))
+    kw = {"lr": 1.0} | bad
+    lr = kw.pop("lr")
+    errors = []
+    for build in (theta_chain, pw.chain_absorption):
+        with pytest.raises((pw.ArgumentError, pw.RuleError)) as err:
+            build(env, lr, **kw)
+        errors.append((type(err.value), str(err.value)))
+    assert errors[0] == errors[1]
+
+
+def test_chain_frame_labels_and_coordinates_by_the_environment(corridor, maxima, small2):
+    """The frame both chain objects share (pgweyl.landscape.chain.result.ChainFrame)
+    against the environment's own route: y = Lθ by env.effective_map(), and the label of
+    y by env.policies(env.lift(y)) within ε of a maximum in total variation."""
+    solver = pw.chain_absorption(corridor, 1.0, grid=65, maxima=maxima, progress=False)
+    for chain in (small2, solver):
+        assert chain.effective_map.tolist() == corridor.effective_map().tolist()
+        assert (chain.gauge, chain.theta_dim) == (corridor.gauge, corridor.theta_dim)
+        assert (chain.lr, chain.eps, chain.order) == (1.0, solver.eps, 2)
+    rng = np.random.default_rng(7)
+    theta = rng.normal(scale=6.0, size=(400, corridor.theta_dim))
+    ys = theta @ corridor.effective_map().T
+    p = corridor.policies(corridor.lift(ys))
+    dist = np.stack([m.distances(p) for m in maxima], axis=1)
+    inside = dist <= small2.eps
+    expect = np.where(inside.any(axis=1), inside.argmax(axis=1), -1)
+    assert 0 < (expect >= 0).sum() < len(expect)  # both kinds of points are drawn
+    for chain in (small2, solver):
+        assert np.array_equal(chain._labels(ys), expect)
+        assert np.allclose(chain.effective(theta[0]), ys[0], rtol=0, atol=1e-12)
+
+
 @pytest.mark.parametrize("rule", ["natural", "vanilla:baseline=0.3", "entropy:tau=0.05"])
 def test_any_rule_absorbed_by_infinity_is_the_solver_answer(corridor, rule):
     """The kernel is the solver's for every rule it takes: P(absorbed by update 2⁴⁰) by

@@ -62,17 +62,27 @@ a geometric multigrid preconditioner above; interruptible (Ctrl-C), progress on 
 from __future__ import annotations
 
 import math
+import sys
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
 from pgweyl import validate
 from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
-from pgweyl.landscape.chain.limit import depth_walk
-from pgweyl.landscape.chain.result import ChainLevel, ChainResult
-from pgweyl.landscape.chain.solve import MIN_NODES, plan, solve_levels
+from pgweyl.landscape.chain.limit import boundary_step, depth_walk
+from pgweyl.landscape.chain.linear import Progress
+from pgweyl.landscape.chain.result import ChainLevel, ChainResult, frame_fields
+from pgweyl.landscape.chain.solve import MIN_NODES, Plan, box_grid, plan, solve_levels
+from pgweyl.landscape.chain.transitions import (
+    _chunk_probs,
+    _displacements,
+    _labels,
+    nodes_per_chunk,
+)
 from pgweyl.landscape.maxima import local_maxima
+from pgweyl.rules import Rule, RuleError, parse_rule
 
 #: Default grid spacing per effective dimension (nodes follow from the box): in 1-D 2001
 #: nodes over the default box of the corridor (Δ = 0.008); in 2-D Δ ≈ 0.08.
@@ -82,6 +92,11 @@ DEFAULT_SPACING = {1: 0.008, 2: 0.08}
 #: systems are cheap, so the lumped mass (and its bound, :meth:`ChainResult.leak_error`)
 #: is kept negligible; in 2-D 1e−8 cuts a fifth of the nonzeros and moves answers < 1e−7.
 DEFAULT_MIN_PROB = {1: 1e-12, 2: 1e-8}
+
+#: Nodes whose transitions are assembled at once, at most (the memory budget may lower it:
+#: :func:`pgweyl.landscape.chain.transitions.nodes_per_chunk`); the default of both
+#: :func:`chain_absorption` and :func:`~pgweyl.landscape.chain.markov.theta_chain`.
+DEFAULT_CHUNK = 512
 
 #: Default box margin beyond log((1−ε)/ε), per effective dimension.
 DEFAULT_MARGIN = {1: 0.0, 2: 4.0}
@@ -126,8 +141,6 @@ def limit_refusal(env, rule="vanilla") -> str | None:
     >>> limit_refusal(pw.make_env("triangle"))[:65]
     'the chain solver refuses the ε → 0 limit in effective dimension 2'
     """
-    from pgweyl.rules import parse_rule
-
     rule = parse_rule("vanilla" if rule is None else rule)
     why = chain_refusal(env, rule)
     if why is not None:
@@ -182,8 +195,6 @@ def chain_refusal(env, rule="vanilla") -> str | None:
     >>> chain_refusal(pw.make_env("triangle"), "natural")[:44]
     'the chain solver takes the natural rule in e'
     """
-    from pgweyl.rules import parse_rule
-
     rule = parse_rule("vanilla" if rule is None else rule)
     dim = env.effective_dim
     if env.policy_kind != "exp":
@@ -215,8 +226,6 @@ def _not_markov(rule) -> str:
 
 def _chain_rule(rule):
     """The parsed rule, refused (:class:`pgweyl.rules.RuleError`) unless θ is Markov."""
-    from pgweyl.rules import RuleError, parse_rule
-
     rule = parse_rule("vanilla" if rule is None else rule)
     if not rule.markov():
         raise RuleError(_not_markov(rule))
@@ -233,6 +242,117 @@ def _check_bounds(bounds, dim):
     return lo, hi
 
 
+@dataclass(frozen=True, eq=False)
+class _Setup:
+    """The settings :func:`chain_absorption` and
+    :func:`~pgweyl.landscape.chain.markov.theta_chain` share, checked once by
+    :func:`_setup`: ``lr``, ``eps`` (0.0 for the ε → 0 limit, ``limit``), ``rule`` (a
+    :class:`Rule` under which θ is Markov), ``baseline`` (the rule's, when it has one),
+    ``order``, ``tol``, ``min_prob`` (the caller's default for the dimension when not
+    given), ``chunk`` and ``L`` (y = Lθ) of an environment the chain solver takes."""
+
+    lr: float
+    eps: float
+    limit: bool
+    rule: Rule
+    baseline: float
+    order: int
+    tol: float
+    min_prob: float
+    chunk: int
+    L: np.ndarray
+
+    @property
+    def dim(self) -> int:
+        return self.L.shape[0]
+
+    def default_half_width(self) -> float:
+        """Half width of the default box: log((1−ε)/ε) + the margin of the dimension (the
+        2-D one under the entropy rule, whose maxima are interior, so the chain may leave
+        the box on either side of them), a few ulps beyond, so that the end nodes are
+        surely absorbing (a landing point past a transient end would be clamped onto it
+        forever)."""
+        half = default_half_width(2 if self.rule.kind == "entropy" else self.dim, self.eps)
+        return half + 16 * math.ulp(half)
+
+    def box(self, bounds, half=None) -> tuple[float, float]:
+        """(low, high) of ``bounds``, checked; None: ±``half`` (default
+        :meth:`default_half_width`)."""
+        if bounds is None:
+            half = self.default_half_width() if half is None else half
+            bounds = (-half, half)
+        return _check_bounds(bounds, self.dim)
+
+    def nodes(self, grid, default: int, n_levels: int) -> int:
+        """Nodes per axis of the finest grid, ``default`` when ``grid`` is None: the
+        coarsest of ``n_levels`` nested grids needs a whole stencil (order + 1 nodes)."""
+        smallest = self.order * 2 ** (n_levels - 1) + 1
+        return validate.integer("grid", default if grid is None else grid, lo=smallest)
+
+    def maxima(self, env, maxima) -> list:
+        """The absorbing maxima: ``maxima`` as a list, default :func:`local_maxima` of the
+        rule's objective; at least one."""
+        if maxima is None:
+            maxima = local_maxima(env, basin_samples=0, rule=self.rule)
+        maxima = list(maxima)
+        if not maxima:
+            raise ArgumentError("the environment has no local maximum to be absorbed at")
+        return maxima
+
+    def assembly(self) -> dict:
+        """The keywords of the transitions' assembly
+        (:func:`pgweyl.landscape.chain.transitions.assemble`) these settings fix."""
+        return {
+            "eps": self.eps,
+            "lr": self.lr,
+            "baseline": self.baseline,
+            "L": self.L,
+            "tol": self.tol,
+            "min_prob": self.min_prob,
+            "chunk": self.chunk,
+            "order": self.order,
+            "rule": self.rule,
+        }
+
+    def fields(self, env, maxima) -> dict:
+        """The fields a chain result derives from ``env`` and these settings
+        (:func:`pgweyl.landscape.chain.result.frame_fields`)."""
+        return frame_fields(
+            env, self.L, maxima, lr=self.lr, eps=self.eps, rule=self.rule, order=self.order
+        )
+
+
+def _setup(env, lr, eps, rule, baseline, tol, order, chunk, min_prob, default_min_prob) -> _Setup:
+    """Check the settings the chain's public functions share, once (:class:`_Setup`):
+    ``eps=0`` is the limit (the caller refuses it where it has none); a baseline other
+    than 0 must agree with the rule's; ``min_prob`` None is ``default_min_prob[dim]``.
+    Raises ArgumentError (RuleError for a rule under which θ is not Markov) with the
+    solver's one refusal text (:func:`chain_refusal`) for an environment it does not take."""
+    lr = validate.positive_real("lr", lr)
+    limit = _is_limit(eps)
+    eps = 0.0 if limit else validate.eps(eps)
+    baseline = validate.finite_real("baseline", baseline)
+    tol = validate.tol(tol)
+    if min_prob is not None:
+        min_prob = validate.finite_real("min_prob", min_prob, 0.0, 1.0, hi_open=True)
+    order = int(validate.choice("order", str(order), tuple(str(o) for o in ORDERS)))
+    chunk = validate.positive_int("chunk", chunk)
+    rule = _chain_rule(rule)
+    if rule.baseline is not None:
+        if baseline not in (0.0, rule.baseline):
+            raise ArgumentError(
+                f"baseline {baseline:g} disagrees with the rule's baseline {rule.baseline:g}"
+            )
+        baseline = float(rule.baseline)
+    L = effective_map(env)
+    why = chain_refusal(env, rule)
+    if why is not None:
+        raise ArgumentError(why)
+    if min_prob is None:
+        min_prob = default_min_prob[L.shape[0]]
+    return _Setup(lr, eps, limit, rule, baseline, order, tol, min_prob, chunk, L)
+
+
 def chain_absorption(
     env,
     lr,
@@ -244,7 +364,7 @@ def chain_absorption(
     tol=DEFAULT_TOL,
     min_prob=None,
     refine=True,
-    chunk=512,
+    chunk=DEFAULT_CHUNK,
     *,
     order=2,
     solver="auto",
@@ -261,7 +381,8 @@ def chain_absorption(
     radius of the absorbing regions (default σ(−8)); ``baseline``: β; ``tol``: tail
     P(T > N) left out of each node's value distribution; ``min_prob``: cells below it
     are lumped (default ``DEFAULT_MIN_PROB[dim]``); ``refine``: also solve on grids of
-    spacing 2Δ and 4Δ (error estimates);
+    spacing 2Δ and 4Δ (error estimates); ``chunk``: nodes assembled at once, at most
+    (``DEFAULT_CHUNK``; the memory budget may lower it);
     ``order``: degree of the interpolation stencils (1, 2 or 3); ``solver``: "auto"
     (LU on small grids, GMRES + multigrid above), "direct" or "iterative"; ``progress``:
     phases on stderr (default: on a terminal); ``rule``: the update rule
@@ -289,32 +410,11 @@ def chain_absorption(
     >>> round(float(res.at([0.0, 0.0])[0]), 2)        # P(treasure), THEORY §7
     0.37
     """
-    lr = validate.positive_real("lr", lr)
-    limit = _is_limit(eps)
-    eps = 0.0 if limit else validate.eps(eps)
-    baseline = validate.finite_real("baseline", baseline)
-    tol = validate.tol(tol)
-    if min_prob is not None:
-        min_prob = validate.finite_real("min_prob", min_prob, 0.0, 1.0, hi_open=True)
-    order = int(validate.choice("order", str(order), tuple(str(o) for o in ORDERS)))
+    setup = _setup(env, lr, eps, rule, baseline, tol, order, chunk, min_prob, DEFAULT_MIN_PROB)
     solver = validate.choice("solver", solver, SOLVERS)
-    chunk = validate.positive_int("chunk", chunk)
     if not isinstance(refine, (bool, np.bool_)):
         raise ArgumentError(f"refine must be True or False, got {refine!r}")
-    rule = _chain_rule(rule)
-    if rule.baseline is not None:
-        if baseline not in (0.0, rule.baseline):
-            raise ArgumentError(
-                f"baseline {baseline:g} disagrees with the rule's baseline {rule.baseline:g}"
-            )
-        baseline = float(rule.baseline)
-    L = effective_map(env)
-    dim = L.shape[0]
-    why = chain_refusal(env, rule)
-    if why is not None:
-        raise ArgumentError(why)
-    if min_prob is None:
-        min_prob = DEFAULT_MIN_PROB[dim]
+    limit, rule, dim = setup.limit, setup.rule, setup.dim
     if limit:
         why = limit_refusal(env, rule)
         if why is not None:
@@ -325,43 +425,23 @@ def chain_absorption(
         dim == 1
         and bounds is None
         and rule.kind != "entropy"
-        and default_half_width(1, eps) > EPS_BOX_MAX
+        and default_half_width(1, setup.eps) > EPS_BOX_MAX
     )
-    if bounds is None:
-        if tail_mode:
-            half = LIMIT_DEPTH
-        else:
-            half = default_half_width(2 if rule.kind == "entropy" else dim, eps)
-            # a few ulps beyond log((1−ε)/ε), so that the end nodes are surely absorbing
-            # (a landing point past a transient end would be clamped onto it forever)
-            half += 16 * math.ulp(half)
-        bounds = (-half, half)
-    lo, hi = _check_bounds(bounds, dim)
+    lo, hi = setup.box(bounds, LIMIT_DEPTH if tail_mode else None)
     n_levels = REFINEMENT_LEVELS if refine else 1
-    # the coarsest answered grid needs a whole stencil (order + 1 nodes per axis)
-    smallest = order * 2 ** (n_levels - 1) + 1
-    if grid is None:
-        grid = max(default_grid(dim, (hi - lo) / 2), (MIN_NODES - 1) * 2 ** (n_levels - 1) + 1)
-    grid = validate.integer("grid", grid, lo=smallest)
+    default = max(default_grid(dim, (hi - lo) / 2), (MIN_NODES - 1) * 2 ** (n_levels - 1) + 1)
+    grid = setup.nodes(grid, default, n_levels)
     if progress is None:
-        import sys
-
         progress = sys.stderr.isatty()
-    from pgweyl.landscape.chain.linear import Progress
-
     bar = Progress(progress)
     t_start = time.perf_counter()
-    if maxima is None:
-        maxima = local_maxima(env, basin_samples=0, rule=rule)
-    maxima = list(maxima)
-    if not maxima:
-        raise ArgumentError("the environment has no local maximum to be absorbed at")
-    _check_resolution(env, maxima, lr, baseline, rule, L, eps, lo, hi, grid, tol)
+    maxima = setup.maxima(env, maxima)
+    _check_resolution(env, maxima, setup, lo, hi, grid)
     walks = ()
     tails = None
     if tail_mode:
         walks = tuple(
-            depth_walk(env, maxima, j, lr=lr, baseline=baseline, rule=rule, L=L)
+            depth_walk(env, maxima, j, lr=setup.lr, baseline=setup.baseline, rule=rule, L=setup.L)
             for j in range(len(maxima))
         )
         if sorted(w.side for w in walks) != [-1, 1]:
@@ -370,64 +450,44 @@ def chain_absorption(
                 f"{len(walks)} maxima"
             )
         tails = {w.side: (w.maximum, w.root) for w in walks}
-    settings = dict(
-        tails=tails,
-        relative=dim == 1,
-        eps=eps,
-        lr=lr,
-        baseline=baseline,
-        L=L,
-        tol=tol,
-        min_prob=min_prob,
-        chunk=chunk,
-        order=order,
-        rule=rule,
-    )
+    settings = setup.assembly() | {"tails": tails, "relative": dim == 1}
     try:
         p = plan(
             env,
             maxima,
-            eps=eps,
+            eps=setup.eps,
             lo=lo,
             hi=hi,
             n=grid,
             n_answer=n_levels,
-            order=order,
+            order=setup.order,
             solver=solver,
-            tol=tol,
-            min_prob=min_prob,
+            tol=setup.tol,
+            min_prob=setup.min_prob,
         )
         answers, (leak, lumped, defect_ratio), (expected_axes, expected, events) = solve_levels(
             env, maxima, p, settings, bar
         )
         box_check = None
         if tail_mode and refine and _box_check:
-            box_check = _deeper_box(env, lr, p, maxima, settings, lo, hi, bar)
+            box_check = _deeper_box(env, p, maxima, settings, lo, hi, bar)
     finally:
         bar.close()
     eps_tail = 0.0
     if tail_mode and not limit:
-        eps_tail = _eps_tail(answers[0], walks, default_half_width(1, eps), lo, hi)
+        eps_tail = _eps_tail(answers[0], walks, default_half_width(1, setup.eps), lo, hi)
     staircase = 0.0
     if dim == 1 and not tail_mode and rule.kind != "entropy":
         staircase = _staircase(env, maxima, answers[0], settings, lo, hi)
     return ChainResult(
         levels=tuple(answers),
-        maxima=list(maxima),
-        lr=float(lr),
-        eps=float(eps),
-        baseline=float(baseline),
-        order=order,
-        effective_map=L,
-        gauge=bool(env.gauge),
-        theta_dim=int(env.theta_dim),
-        step_vectors=np.asarray(env.steps.vectors, dtype=float),
+        **setup.fields(env, maxima),
+        baseline=float(setup.baseline),
         leak=float(leak),
         lumped=float(lumped),
         expected_updates=expected,
         expected_axes=expected_axes,
         seconds=time.perf_counter() - t_start,
-        rule=str(rule),
         expected_events=events,
         defect_ratio=float(defect_ratio),
         limit=bool(limit),
@@ -442,7 +502,7 @@ def chain_absorption(
 MAX_PECLET = 16.0
 
 
-def _check_resolution(env, maxima, lr, baseline, rule, L, eps, lo, hi, grid, tol) -> None:
+def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
     """Refuse (ArgumentError) a step size whose chain the grid cannot resolve.
 
     The chain moves by dy with mean m = E[dy] = α L∇V (to first order) and second moment
@@ -451,18 +511,11 @@ def _check_resolution(env, maxima, lr, baseline, rule, L, eps, lo, hi, grid, tol
     a pure drift (cell Péclet number Δ/ℓ ≫ 1): its solution oscillates and leaves
     [0, 1] (at α = 1e−300 every row of I − P vanishes and the system is singular). The
     smallest Δ/ℓ over a probe of 33 nodes per axis must stay below ``MAX_PECLET``."""
-    from pgweyl.landscape.chain.solve import box_grid
-    from pgweyl.landscape.chain.transitions import (
-        _chunk_probs,
-        _displacements,
-        _labels,
-        nodes_per_chunk,
-    )
-
-    dim = L.shape[0]
+    lr, L, tol = setup.lr, setup.L, setup.tol
+    dim = setup.dim
     probe = box_grid(dim, lo, hi, 33)
     th = env.lift(probe.mesh())
-    th = th[_labels(env, th, maxima, eps) < 0]
+    th = th[_labels(env, th, maxima, setup.eps) < 0]
     if not len(th):
         return
     solver = env.solver
@@ -475,7 +528,9 @@ def _check_resolution(env, maxima, lr, baseline, rule, L, eps, lo, hi, grid, tol
     for a in range(0, len(th), step):
         part = th[a : a + step]
         cells, prob, _, _, _, _ = _chunk_probs(solver, part, n_max, tol, False)
-        dy = _displacements(env, part, cells, prob, lr=lr, baseline=baseline, L=L, rule=rule)
+        dy = _displacements(
+            env, part, cells, prob, lr=lr, baseline=setup.baseline, L=L, rule=setup.rule
+        )
         mean[a : a + step] = np.einsum("nc,ncd->nd", prob, dy)
         second[a : a + step] = np.einsum("nc,ncd,ncd->n", prob, dy, dy)
     spacing = (hi - lo) / (grid - 1)
@@ -496,11 +551,9 @@ def _check_resolution(env, maxima, lr, baseline, rule, L, eps, lo, hi, grid, tol
         )
 
 
-def _deeper_box(env, lr, p, maxima, settings, lo, hi, bar):
+def _deeper_box(env, p, maxima, settings, lo, hi, bar):
     """The coarsest answered grid solved again on a box deeper by ``LIMIT_EXTRA`` on each
     side (same spacing): its difference from the answer there bounds the box error."""
-    from pgweyl.landscape.chain.solve import Plan, box_grid, solve_levels
-
     coarse = p.grids[p.n_answer - 1]
     spacing = coarse.spacing
     extra = int(math.ceil(LIMIT_EXTRA / spacing))
@@ -537,8 +590,6 @@ def _staircase(env, maxima, level, settings, lo, hi) -> float:
     (the value one quiet step out, which its ghost nodes carry) and 1, so it is off by at
     most η/2 of (1 − v) ≤ 1. (With δ ≥ 2Δ the finest grid follows the steps and the
     coarser grids' differences show the rest.)"""
-    from pgweyl.landscape.chain.limit import boundary_step
-
     spacing = float(level.axes[0][1] - level.axes[0][0])
     out = 0.0
     for j, m in enumerate(maxima):

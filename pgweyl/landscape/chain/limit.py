@@ -44,6 +44,8 @@ import numpy as np
 
 from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape.chain.transitions import _chunk_probs, _displacements, distances
+from pgweyl.serialize import dataclass_to_dict
 
 #: Depth (in y) at which the depth walk's parameters are read off the exact kernel.
 REFERENCE_DEPTH = 36.0
@@ -76,18 +78,9 @@ class DepthWalk:
         return self.constant * np.exp(-self.root * np.asarray(depth, dtype=float))
 
     def to_dict(self) -> dict:
-        return {
-            "maximum": self.maximum,
-            "side": self.side,
-            "push": self.push,
-            "hazard": self.hazard,
-            "rate": self.rate,
-            "kicks": self.kicks.tolist(),
-            "weights": self.weights.tolist(),
-            "drift": self.drift,
-            "root": self.root,
-            "constant": self.constant,
-        }
+        """Every field, JSON-ready (:func:`pgweyl.serialize.dataclass_to_dict`: arrays as
+        lists; a NaN ``constant`` or an infinite ``root`` as None)."""
+        return dataclass_to_dict(self)
 
 
 def lundberg_root(rate: float, kicks, weights) -> float:
@@ -119,8 +112,6 @@ def depth_walk(env, maxima, j, *, lr, baseline, rule, L, tol=DEFAULT_TOL) -> Dep
     kernel at depth :data:`REFERENCE_DEPTH` and checked there against depth + 4 (the
     parameters must agree to 1e−9; a rule whose kicks grow with depth, such as the
     natural gradient, has no such walk and is refused)."""
-    from pgweyl.landscape.chain.transitions import _chunk_probs, _displacements, distances
-
     m = maxima[j]
     if m.flat or len(m.support) != 1:
         raise ArgumentError(
@@ -242,8 +233,6 @@ def boundary_step(env, maxima, j, settings, lo, hi):
     """(η, δ) at the edge of the ε-ball of vertex maximum ``j`` in 1-D: η the probability
     of an episode other than the quiet one, δ the quiet move toward the vertex; None when
     the edge lies outside [lo, hi] or the quiet move does not point inward."""
-    from pgweyl.landscape.chain.transitions import _chunk_probs, _displacements
-
     eps = settings["eps"]
     L = settings["L"]
     m = maxima[j]

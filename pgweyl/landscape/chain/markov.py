@@ -84,20 +84,19 @@ import numpy as np
 
 from pgweyl import validate
 from pgweyl.budget import require
+from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain import (
+    DEFAULT_CHUNK,
     DEFAULT_MIN_PROB,
-    _chain_rule,
-    _check_bounds,
     _is_limit,
-    chain_refusal,
+    _setup,
     default_grid,
-    default_half_width,
-    effective_map,
 )
 from pgweyl.landscape.chain.grid import Grid, refinement_sizes
+from pgweyl.landscape.chain.result import ChainFrame
 from pgweyl.landscape.chain.solve import box_grid
-from pgweyl.landscape.chain.transitions import assemble, first_within
+from pgweyl.landscape.chain.transitions import assemble
 
 #: Nodes per axis of the finest default grid in 2-D (the dense squarings cost
 #: (unknowns)³; 49 nodes over the corridor-triangle box at ε = σ(−8) are ~2000 unknowns).
@@ -105,6 +104,12 @@ DEFAULT_NODES_2D = 49
 
 #: Grids solved for the error estimate (spacings Δ, 2Δ, 4Δ), as in the solver.
 LEVELS = 3
+
+#: Cells below this probability at a node are lumped (per effective dimension): in 1-D the
+#: solver's :data:`~pgweyl.landscape.chain.DEFAULT_MIN_PROB`; in 2-D 1e−10, below the
+#: solver's, so that the truncation term (lumped mass per update × n) stays small over
+#: 10⁶ updates.
+DEFAULT_MIN_PROB_POWERS = {1: DEFAULT_MIN_PROB[1], 2: 1e-10}
 
 #: Largest n accepted by :meth:`ThetaChain.law_after` / :meth:`ThetaChain.absorbed_by`.
 MAX_UPDATES = 1 << 62
@@ -257,7 +262,7 @@ class MeanUpdates:
 
 
 @dataclass(frozen=True, eq=False, repr=False)
-class ThetaChain:
+class ThetaChain(ChainFrame):
     """The θ-chain of policy gradient on a grid (built by :func:`theta_chain`).
 
     Attributes: ``levels`` (:class:`ChainLevel` per grid, spacing Δ, 2Δ, 4Δ; finest
@@ -265,7 +270,8 @@ class ThetaChain:
     ``lr``, ``eps``, ``rule`` (its string), ``order`` (stencil degree), ``effective_map``
     (L, y = Lθ), ``theta_dim``, ``gauge``, ``step_vectors``, ``seconds`` (assembly).
     Methods: :attr:`kernel`, :meth:`start`, :meth:`law_after`, :meth:`absorbed_by`,
-    :meth:`mean_updates`."""
+    :meth:`mean_updates`, and :meth:`~pgweyl.landscape.chain.result.ChainFrame.effective`
+    (y = Lθ) as :class:`~pgweyl.ChainResult`."""
 
     levels: tuple
     maxima: list
@@ -296,13 +302,6 @@ class ThetaChain:
         top = sp.hstack([lev.Q, sp.csr_matrix(lev.B)])
         bottom = sp.hstack([sp.csr_matrix((k, lev.n_states)), sp.identity(k)])
         return sp.vstack([top, bottom], format="csr")
-
-    def _labels(self, ys: np.ndarray) -> np.ndarray:
-        theta = np.concatenate([ys, np.zeros((len(ys), 1))], axis=1) if self.gauge else ys
-        logits = theta @ self.step_vectors.T
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        return first_within(self.maxima, p, self.eps)
 
     def start(self, theta0, level: int = 0):
         """(w₀ over the unknowns of ``level``, a₀ over the maxima): the chain's state at
@@ -523,9 +522,9 @@ def theta_chain(
     bounds=None,
     maxima=None,
     order=2,
-    tol=1e-12,
+    tol=DEFAULT_TOL,
     min_prob=None,
-    chunk=512,
+    chunk=DEFAULT_CHUNK,
 ) -> ThetaChain:
     """The θ-chain of policy gradient (batch 1, constant step ``lr``) as a Markov chain
     on grids of spacing Δ, 2Δ, 4Δ (module docstring).
@@ -535,12 +534,10 @@ def theta_chain(
     grid (default: the solver's in 1-D, ``DEFAULT_NODES_2D`` in 2-D); ``bounds``: the
     box (default as :func:`chain_absorption`); ``order``: stencil degree (1: a stochastic
     kernel; 2 or 3: the solver's signed stencils); ``tol``: tail P(T > N) left out per
-    node; ``min_prob``: cells below it are lumped (default ``DEFAULT_MIN_PROB`` in 1-D,
-    1e−10 in 2-D, so that the truncation term stays small over 10⁶ updates).
+    node; ``min_prob``: cells below it are lumped (default ``DEFAULT_MIN_PROB_POWERS``:
+    the solver's in 1-D, 1e−10 in 2-D, so that the truncation term stays small over 10⁶
+    updates); ``chunk``: nodes assembled at once, at most (as :func:`chain_absorption`).
     """
-    from pgweyl.landscape.maxima import local_maxima
-
-    lr = validate.positive_real("lr", lr)
     if _is_limit(eps):
         # absorbed_by(θ₀, n) at finite n is a first entry at a radius ε > 0; the limit
         # ε → 0 is reached only as n → ∞, which chain_absorption solves directly
@@ -548,40 +545,15 @@ def theta_chain(
             "theta_chain needs eps > 0 (absorption by update n is first entry at radius ε); "
             "for the ε → 0 limit use chain_absorption(env, lr, eps=0)"
         )
-    eps = validate.eps(eps)
-    tol = validate.tol(tol)
-    order = int(validate.choice("order", str(order), ("1", "2", "3")))
-    chunk = validate.positive_int("chunk", chunk)
-    rule = _chain_rule(rule)
-    why = chain_refusal(env, rule)
-    if why is not None:
-        raise ArgumentError(why)
-    baseline = 0.0 if rule.baseline is None else float(rule.baseline)
-    L = effective_map(env)
-    dim = L.shape[0]
-    if min_prob is None:
-        min_prob = DEFAULT_MIN_PROB[1] if dim == 1 else 1e-10
-    else:
-        min_prob = validate.finite_real("min_prob", min_prob, 0.0, 1.0, hi_open=True)
-    if bounds is None:
-        half = default_half_width(2 if rule.kind == "entropy" else dim, eps)
-        # as chain_absorption: a few ulps beyond log((1−ε)/ε), so that the end nodes are
-        # surely absorbing and the box is the solver's
-        half += 16 * math.ulp(half)
-        bounds = (-half, half)
-    lo, hi = _check_bounds(bounds, dim)
-    smallest = order * 2 ** (LEVELS - 1) + 1
-    if grid is None:
-        # 1-D: half the solver's nodes (degree-2 stencils are accurate to ~1e−6 there and
-        # the squarings cost 8× less)
-        grid = (default_grid(dim, (hi - lo) / 2) - 1) // 2 + 1 if dim == 1 else DEFAULT_NODES_2D
-    grid = validate.integer("grid", grid, lo=smallest)
+    setup = _setup(env, lr, eps, rule, 0.0, tol, order, chunk, min_prob, DEFAULT_MIN_PROB_POWERS)
+    dim = setup.dim
+    lo, hi = setup.box(bounds)
+    # 1-D: half the solver's nodes (degree-2 stencils are accurate to ~1e−6 there and the
+    # squarings cost 8× less)
+    default = (default_grid(dim, (hi - lo) / 2) - 1) // 2 + 1 if dim == 1 else DEFAULT_NODES_2D
+    grid = setup.nodes(grid, default, LEVELS)
     t0 = time.perf_counter()
-    if maxima is None:
-        maxima = local_maxima(env, basin_samples=0, rule=rule)
-    maxima = list(maxima)
-    if not maxima:
-        raise ArgumentError("the environment has no local maximum to be absorbed at")
+    maxima = setup.maxima(env, maxima)
     levels = []
     for size in refinement_sizes(grid, LEVELS):
         g = box_grid(dim, lo, hi, size)
@@ -589,16 +561,8 @@ def theta_chain(
             env,
             g,
             maxima,
-            eps=eps,
-            lr=lr,
-            baseline=baseline,
-            L=L,
-            order=order,
-            rule=rule,
-            band=order + 1,
-            tol=tol,
-            min_prob=min_prob,
-            chunk=chunk,
+            **setup.assembly(),
+            band=setup.order + 1,
             linear=False,
             # as chain_absorption: in 1-D truncation and lumping relative to σ, the mass
             # of the non-quiet episodes (an absolute tol would swamp them near a vertex)
@@ -614,20 +578,12 @@ def theta_chain(
                 label=s.label,
                 tail=float(s.tail),
                 lumped=float(s.lumped),
-                order=order,
+                order=setup.order,
             )
         )
     return ThetaChain(
         levels=tuple(levels),
-        maxima=maxima,
-        lr=float(lr),
-        eps=float(eps),
-        rule=str(rule),
-        order=order,
-        effective_map=L,
-        theta_dim=int(env.theta_dim),
-        gauge=bool(env.gauge),
-        step_vectors=np.asarray(env.steps.vectors, dtype=float),
+        **setup.fields(env, maxima),
         seconds=time.perf_counter() - t0,
     )
 
@@ -636,6 +592,7 @@ __all__ = [
     "AbsorbedBy",
     "ChainLaw",
     "ChainLevel",
+    "DEFAULT_MIN_PROB_POWERS",
     "MeanUpdates",
     "ThetaChain",
     "theta_chain",

@@ -64,8 +64,48 @@ class ChainLevel:
         return out
 
 
+class ChainFrame:
+    """What both θ-chain objects (:class:`ChainResult`, :class:`ThetaChain
+    <pgweyl.landscape.chain.markov.ThetaChain>`) keep of the environment to take θ in its
+    coordinates and to label an effective point by its own policy: the fields
+    ``maxima``, ``eps``, ``effective_map`` (L, y = Lθ), ``gauge`` (type A: θ = (y, 0)),
+    ``theta_dim`` and ``step_vectors``; :func:`frame_fields` derives them."""
+
+    def effective(self, theta) -> np.ndarray:
+        """y = Lθ for θ in the env's coordinates (length ``theta_dim``)."""
+        theta = validate.real_vector("theta", theta, self.theta_dim)
+        return self.effective_map @ theta
+
+    def _labels(self, ys: np.ndarray) -> np.ndarray:
+        """Index of the maximum whose ε-region holds π(y), −1 if none, for rows of ys
+        (the first in ``maxima`` order where regions touch)."""
+        theta = np.concatenate([ys, np.zeros((len(ys), 1))], axis=1) if self.gauge else ys
+        logits = theta @ self.step_vectors.T
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        p /= p.sum(axis=1, keepdims=True)
+        return first_within(self.maxima, p, self.eps)
+
+
+def frame_fields(env, L, maxima, *, lr, eps, rule, order) -> dict:
+    """The fields a :class:`ChainFrame` derives from ``env`` (for policy ``exp``, L its
+    effective map) and the chain's checked settings, as the result objects store them:
+    ``maxima`` (a list), ``lr``, ``eps``, ``rule`` (its string), ``order``,
+    ``effective_map``, ``gauge``, ``theta_dim``, ``step_vectors`` (floats)."""
+    return {
+        "maxima": list(maxima),
+        "lr": float(lr),
+        "eps": float(eps),
+        "rule": str(rule),
+        "order": int(order),
+        "effective_map": L,
+        "gauge": bool(env.gauge),
+        "theta_dim": int(env.theta_dim),
+        "step_vectors": np.asarray(env.steps.vectors, dtype=float),
+    }
+
+
 @dataclass(frozen=True, repr=False)
-class ChainResult:
+class ChainResult(ChainFrame):
     """Absorption probabilities of the θ-chain (THEORY §5, §7) on grids of y = Lθ.
 
     Attributes
@@ -146,20 +186,6 @@ class ChainResult:
         return max(lev.residual for lev in self.levels)
 
     # -- answers -----------------------------------------------------------------------
-    def effective(self, theta) -> np.ndarray:
-        """y = Lθ for θ in the env's coordinates (length ``theta_dim``)."""
-        theta = validate.real_vector("theta", theta, self.theta_dim)
-        return self.effective_map @ theta
-
-    def _labels(self, ys: np.ndarray) -> np.ndarray:
-        """Index of the maximum whose ε-region holds π(y), −1 if none, for rows of ys
-        (the first in ``maxima`` order where regions touch)."""
-        theta = np.concatenate([ys, np.zeros((len(ys), 1))], axis=1) if self.gauge else ys
-        logits = theta @ self.step_vectors.T
-        p = np.exp(logits - logits.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
-        return first_within(self.maxima, p, self.eps)
-
     def at_points(self, ys, level: int = 0) -> np.ndarray:
         """:meth:`at_effective` at many effective points: ``ys`` (P, dim) → (maxima, P)."""
         dim = len(self.levels[0].axes)
@@ -387,4 +413,4 @@ class ChainResult:
         )
 
 
-__all__ = ["ASYMPTOTIC_ORDER", "ChainLevel", "ChainResult"]
+__all__ = ["ASYMPTOTIC_ORDER", "ChainFrame", "ChainLevel", "ChainResult", "frame_fields"]
