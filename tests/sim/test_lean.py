@@ -59,12 +59,13 @@ def test_lean_kernel_equals_the_general_kernel_bitwise(monkeypatch, name, make, 
     env = make()
     kernel, args = _captured(monkeypatch, env, theta0, kw)
     assert kernel is kernels._reinforce_rows_lean
-    walk, pay, rule, targets, theta0_arr, n_updates, record_every, states, out = args
+    walk, gw, pay, rule, targets, theta0_arr, n_updates, record_every, states, out = args
     n = len(states)
     lean_states, lean_out = states.copy(), _fresh(out)
     kernels._reinforce_rows_lean(
-        walk, pay, rule, targets, theta0_arr, n_updates, record_every, lean_states, lean_out, 0, n
-    )
+        walk, gw, pay, rule, targets, theta0_arr, n_updates, record_every, lean_states,
+        lean_out, 0, n,
+    )  # fmt: skip
     graph = records.Graph(np.full((0, len(walk.vectors)), -1, dtype=np.int64), 0)
     sampler = reinforce_module.no_exact_sampler(len(walk.start), len(walk.slack0))
     gen_states, gen_out = states.copy(), _fresh(out)
