@@ -815,7 +815,6 @@ def _reinforce_rows(
         )
 
 
-
 # -- REINFORCE, the lean twin --------------------------------------------------------------
 @njit(**NJIT_INLINE)
 def _policy_tuple(vectors_f, theta, zeros_k):
