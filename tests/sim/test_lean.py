@@ -9,6 +9,7 @@ import pytest
 
 import pgweyl as pw
 from pgweyl.sim import kernels, records
+from pgweyl.sim.config import LEAN_MAX_SIZE
 
 reinforce_module = importlib.import_module("pgweyl.sim.reinforce")
 
@@ -34,6 +35,12 @@ CASES = [
                                  gamma=1.0),
         (0.2, -0.1),
         dict(lr=0.5, n_updates=300, n_runs=6, baseline=0.4, seed=7),
+    ),
+    (
+        "A2 with λ_d = 1 (exit points need the lift), vertex targets",
+        lambda: pw.AlcoveWalkEnv("A2", 6, "unit", (3, 2, 1), wall_rewards=(1.0, 0.6, 0.3)),
+        (0.0, 0.0, 0.0),
+        dict(lr=2.0, n_updates=2000, n_runs=8, targets=np.eye(3), eps=0.01, seed=3),
     ),
 ]  # fmt: skip
 
@@ -91,4 +98,10 @@ def test_other_runs_take_the_general_kernel(monkeypatch):
     soft = pw.AlcoveWalkEnv("B2", 7, "signed", (2, 1), wall_rewards=(1.0, 0.6, 0.3),
                             policy="softmax")  # fmt: skip
     kernel, _ = _captured(monkeypatch, soft, (0.0,) * 4, dict(lr=1.0, n_updates=5, n_runs=2))
+    assert kernel is kernels._reinforce_rows
+    # 9 steps > LEAN_MAX_SIZE: the lean kernel would unroll too much; the general one runs
+    big = pw.AlcoveWalkEnv("A8", 11, "unit", tuple(range(10, 1, -1)),
+                           wall_rewards=(1.0,) + (0.5,) * 8)  # fmt: skip
+    assert len(big.steps.vectors) > LEAN_MAX_SIZE
+    kernel, _ = _captured(monkeypatch, big, (0.0,) * 9, dict(lr=1.0, n_updates=5, n_runs=2))
     assert kernel is kernels._reinforce_rows
