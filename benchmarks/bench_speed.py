@@ -307,7 +307,8 @@ def bench_speed(before: str | None = None, rounds: int = 3, only=None) -> dict:
                 ratios = [a[key] / b[key] for a, b in zip(now[what], old[what])]
                 out[name] = round(float(np.median(ratios)), 3)
                 said.append(f"{name.replace('_vs_before', '')} {out[name]}")
-        lines.append("after / before (median over rounds): " + ", ".join(said))
+        if said:
+            lines.append("after / before (median over rounds): " + ", ".join(said))
     print("\nissue 25 figures (" + str(rounds) + " interleaved rounds)")
     for line in lines:
         print("  " + line)

@@ -211,8 +211,10 @@ def _policy_probs(kind, vectors_f, theta, logits, p, cdf):
     m = 0
     if kind == POLICY_EXP:  # one branch per call, not per step
         for i in range(k):
-            v = 0.0
-            for c in range(theta.shape[0]):
+            # From the first term, not from 0.0 + …: the sign of a zero logit changes no
+            # π_i, and the add was one more step in the chain θ → π → θ of an update.
+            v = vectors_f[i, 0] * theta[0]
+            for c in range(1, theta.shape[0]):
                 v += vectors_f[i, c] * theta[c]
             logits[i] = v
             m = i if v > top else m
@@ -420,10 +422,12 @@ def _baseline(rule, ret_sum, ret_count):
 
 @njit(**NJIT_INLINE)
 def _mean_step(p, vectors_f, out):
-    """∇A(θ) = E_π[s] into ``out``."""
+    """∇A(θ) = E_π[s] into ``out``, summed from the first term (a signed zero of ∇A_c
+    changes no score, natural direction or entropy gradient: each subtracts it from an
+    integer or a float of an integer)."""
     for c in range(out.shape[0]):
-        v = 0.0
-        for i in range(p.shape[0]):
+        v = p[0] * vectors_f[0, c]
+        for i in range(1, p.shape[0]):
             v += p[i] * vectors_f[i, c]
         out[c] = v
 
@@ -827,8 +831,8 @@ def _policy_tuple(vectors_f, theta, zeros_k):
     top = -np.inf
     m = 0
     for i in range(k):
-        v = 0.0
-        for c in range(len(theta)):
+        v = vectors_f[i, 0] * theta[0]
+        for c in range(1, len(theta)):
             v += vectors_f[i, c] * theta[c]
         logits = tuple_setitem(logits, i, v)
         m = i if v > top else m
@@ -935,8 +939,8 @@ def _run_lean(walk, graph_walk, payoff, rule, targets, theta0, n_updates, record
         # score starts from 0 (same bits, signed zeros included); α/B with B = 1.
         finite = True
         for c in range(len(zeros_d)):
-            mean = 0.0
-            for i in range(len(zeros_k)):
+            mean = p[0] * vectors_f[0, c]
+            for i in range(1, len(zeros_k)):
                 mean += p[i] * vectors_f[i, c]
             v = theta[c] + alpha * (0.0 + w * ((disp[e, c] + lifted) - T * mean))
             theta = tuple_setitem(theta, c, v)
