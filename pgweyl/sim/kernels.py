@@ -19,9 +19,11 @@ episodes, REINFORCE runs) or ``prange`` (the benchmarks' episode kernels) spread
 over threads.
 
 REINFORCE has two kernels: :func:`_run` for every rule, batch and sampler, and
-:func:`_run_lean` for batch 1, the vanilla rule, policy "exp" and the lattice walk
-(what ``convergence_probabilities`` runs), which gives the same bits and compiles in a
-fraction of the time.
+:func:`_run_lean` for batch 1, the vanilla rule, policy "exp" and the lattice walk with
+at most ``LEAN_MAX_SIZE`` steps and dimensions (what ``convergence_probabilities``
+runs), which gives the same bits, compiles in a fraction of the time and runs an update
+in about a third of it: π and θ in registers, the walk on the step graph with a
+predicted step choice (docs/performance.md, "REINFORCE, second pass").
 """
 
 from __future__ import annotations
