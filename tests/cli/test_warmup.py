@@ -47,6 +47,8 @@ for _, call in w.CALLS:
     call(pw, env)
 misses = {}
 for info in pkgutil.walk_packages(pw.__path__, "pgweyl."):
+    if info.name.endswith("__main__"):
+        continue
     try:
         mod = importlib.import_module(info.name)
     except ImportError:
