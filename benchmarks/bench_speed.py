@@ -20,6 +20,11 @@ runs), 300 runs of up to 10⁵ updates on one thread.
   in ``states``, converting every output to a double); its time per update is the cost
   of the random numbers alone, the floor of any sampler of these walks.
 
+**REINFORCE against the NumPy peer.** ``convergence_probabilities`` on the worked example
+(1 thread, ``--peer-runs`` runs of up to 10⁵ updates, maxima given) against
+``peer_numpy_mc.numpy_convergence`` (vectorised NumPy, written independently) on the same
+runs and updates in the same process: the ratio of their CPU times (process time).
+
 **Certified γ = 1.** ``env.value_and_grad`` (the ``auto`` route: the linear solve with
 its bound) against ``peer_sparse.SparsePeer`` (float64 ``splu`` + adjoint, no bound) on
 the corridor of level 10⁴ at γ = 1, 10 θ ~ N(0, ¼ I): the ratio of median times per θ.
@@ -42,6 +47,7 @@ import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 N_RUNS, N_UPDATES, SEED = 300, 100_000, 1
+PEER_RUNS = 1000  # --peer-runs
 
 
 def _worker_update(rng_bound: bool) -> dict:
@@ -120,6 +126,32 @@ def _worker_update(rng_bound: bool) -> dict:
     return res
 
 
+def _worker_peer() -> dict:
+    sys.path.insert(0, HERE)
+    import numba
+    from peer_numpy_mc import numpy_convergence
+
+    import pgweyl as pw
+
+    numba.set_num_threads(1)
+    env = pw.make_env("corridor")
+    mx = pw.local_maxima(env, basin_samples=0)
+    eps = pw.config.DEFAULT_EPS
+
+    def ours():
+        return pw.convergence_probabilities(
+            env, [0.0, 0.0], 1.0, N_UPDATES, PEER_RUNS, maxima=mx, progress=False, seed=SEED
+        )
+
+    pw.convergence_probabilities(env, [0.0, 0.0], 1.0, 10, 10, maxima=mx, progress=False)
+    t0 = time.process_time()
+    ours()
+    t1 = time.process_time()
+    numpy_convergence(env, mx, [0.0, 0.0], 1.0, N_UPDATES, PEER_RUNS, eps, seed=SEED)
+    t2 = time.process_time()
+    return {"peer_ours_s": t1 - t0, "peer_s": t2 - t1, "vs_peer": (t1 - t0) / (t2 - t1)}
+
+
 def _worker_gamma1() -> dict:
     sys.path.insert(0, HERE)
     from peer_sparse import SparsePeer
@@ -175,6 +207,7 @@ def _worker_one_theta() -> dict:
 
 WORKERS = {
     "update": lambda rng: _worker_update(rng),
+    "peer": lambda rng: _worker_peer(),
     "gamma1": lambda rng: _worker_gamma1(),
     "one_theta": lambda rng: _worker_one_theta(),
 }
@@ -183,60 +216,84 @@ WORKERS = {
 def _run_worker(path: str, rng_bound: bool, what: str = "update") -> dict:
     env = {**os.environ, "PYTHONPATH": path}
     cmd = [sys.executable, os.path.join(HERE, "bench_speed.py"), "--worker", what]
+    cmd += ["--peer-runs", str(PEER_RUNS)]
     if rng_bound:
         cmd.append("--rng")
     r = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def bench_speed(before: str | None = None, rounds: int = 3) -> dict:
-    """Interleaved rounds of this version (and ``before``); medians and ratios."""
+def bench_speed(before: str | None = None, rounds: int = 3, only=None) -> dict:
+    """Interleaved rounds of this version (and ``before``); medians and ratios. ``only``:
+    the workers to run (default all)."""
     here = os.path.dirname(HERE)
+    only = list(WORKERS) if only is None else only
     now = {w: [] for w in WORKERS}
     old = {w: [] for w in WORKERS}
     for _ in range(rounds):
-        for what in WORKERS:
+        for what in only:
             if before:
-                old[what].append(_run_worker(before, False, what))
+                old[what].append(_run_worker(before, what == "update", what))
             now[what].append(_run_worker(here, what == "update", what))
 
     def med(rows, key):
         return float(np.median([r[key] for r in rows]))
 
-    def ratio(key):
-        return float(np.median([a[key] / b[key] for a, b in zip(now_all, old_all)]))
+    def vs_rng(rows):
+        return float(np.median([r["ns_per_update"] / r["rng_ns_per_update"] for r in rows]))
 
     out = {}
     lines = []
-    u = now["update"]
-    out["update_ns"] = round(med(u, "ns_per_update"), 1)
-    out["update_rng_ns"] = round(med(u, "rng_ns_per_update"), 2)
-    out["update_draws"] = round(u[-1]["draws_per_update"], 3)
-    out["update_vs_rng"] = round(
-        float(np.median([r["ns_per_update"] / r["rng_ns_per_update"] for r in u])), 1
-    )
-    lines.append(
-        f"REINFORCE update (worked example, 1 thread): {out['update_ns']} ns; RNG bound "
-        f"{out['update_rng_ns']} ns ({out['update_draws']} draws); "
-        f"update / bound = {out['update_vs_rng']}"
-    )
-    g = now["gamma1"]
-    out["gamma1_ms"] = round(med(g, "gamma1_ms"), 2)
-    out["gamma1_vs_peer"] = round(med(g, "gamma1_vs_peer"), 2)
-    out["gamma1_max_bound"] = max(r["gamma1_max_bound"] for r in g)
-    lines.append(
-        f"certified γ = 1, corridor 10^4: {out['gamma1_ms']} ms per θ, "
-        f"{out['gamma1_vs_peer']}× the float64 peer; largest bound {out['gamma1_max_bound']:.2g}"
-    )
-    o = now["one_theta"]
-    for key in ("dist", "value", "grad"):
-        out[f"one_theta_{key}_ms"] = round(med(o, f"one_theta_{key}_ms"), 3)
-    out["one_theta_dist_vs_grad"] = round(med(o, "one_theta_dist_vs_grad"), 2)
-    lines.append(
-        f"one θ, triangle 40, default threads: value_distribution "
-        f"{out['one_theta_dist_ms']} ms, value {out['one_theta_value_ms']} ms, value_grad "
-        f"{out['one_theta_grad_ms']} ms (dist / grad = {out['one_theta_dist_vs_grad']})"
-    )
+    if "update" in only:
+        u = now["update"]
+        out["update_ns"] = round(med(u, "ns_per_update"), 1)
+        out["update_rng_ns"] = round(med(u, "rng_ns_per_update"), 2)
+        out["update_draws"] = round(u[-1]["draws_per_update"], 3)
+        out["update_vs_rng"] = round(vs_rng(u), 1)
+        lines.append(
+            f"REINFORCE update (worked example, 1 thread): {out['update_ns']} ns; RNG bound "
+            f"{out['update_rng_ns']} ns ({out['update_draws']} draws); "
+            f"update / bound = {out['update_vs_rng']}"
+        )
+        if before:
+            out["update_before_ns"] = round(med(old["update"], "ns_per_update"), 1)
+            out["update_before_vs_rng"] = round(vs_rng(old["update"]), 1)
+            lines.append(
+                f"before: {out['update_before_ns']} ns, update / bound = "
+                f"{out['update_before_vs_rng']}"
+            )
+    if "peer" in only:
+        pr = now["peer"]
+        out["vs_peer"] = round(med(pr, "vs_peer"), 4)
+        out["peer_s"] = round(med(pr, "peer_s"), 2)
+        line = (
+            f"convergence_probabilities / NumPy peer (corridor, {PEER_RUNS} runs, 1 thread, "
+            f"CPU): {out['vs_peer']} (peer {out['peer_s']} s)"
+        )
+        if before:
+            out["vs_peer_before"] = round(med(old["peer"], "vs_peer"), 4)
+            line += f"; before {out['vs_peer_before']}"
+        lines.append(line)
+    if "gamma1" in only:
+        g = now["gamma1"]
+        out["gamma1_ms"] = round(med(g, "gamma1_ms"), 2)
+        out["gamma1_vs_peer"] = round(med(g, "gamma1_vs_peer"), 2)
+        out["gamma1_max_bound"] = max(r["gamma1_max_bound"] for r in g)
+        lines.append(
+            f"certified γ = 1, corridor 10^4: {out['gamma1_ms']} ms per θ, "
+            f"{out['gamma1_vs_peer']}× the float64 peer; largest bound "
+            f"{out['gamma1_max_bound']:.2g}"
+        )
+    if "one_theta" in only:
+        o = now["one_theta"]
+        for key in ("dist", "value", "grad"):
+            out[f"one_theta_{key}_ms"] = round(med(o, f"one_theta_{key}_ms"), 3)
+        out["one_theta_dist_vs_grad"] = round(med(o, "one_theta_dist_vs_grad"), 2)
+        lines.append(
+            f"one θ, triangle 40, default threads: value_distribution "
+            f"{out['one_theta_dist_ms']} ms, value {out['one_theta_value_ms']} ms, value_grad "
+            f"{out['one_theta_grad_ms']} ms (dist / grad = {out['one_theta_dist_vs_grad']})"
+        )
     if before:
         pairs = [
             ("update", "ns_per_update", "update_vs_before"),
@@ -244,17 +301,14 @@ def bench_speed(before: str | None = None, rounds: int = 3) -> dict:
             ("one_theta", "one_theta_dist_ms", "one_theta_dist_vs_before"),
             ("one_theta", "one_theta_grad_ms", "one_theta_grad_vs_before"),
         ]
+        said = []
         for what, key, name in pairs:
-            now_all, old_all = now[what], old[what]
-            out[name] = round(ratio(key), 3)
-            out[name.replace("_vs_before", "_before")] = round(med(old_all, key), 3)
-        out["gamma1_before_vs_peer"] = round(med(old["gamma1"], "gamma1_vs_peer"), 2)
-        lines.append(
-            "after / before (median over rounds): update {update_vs_before}, γ = 1 "
-            "{gamma1_vs_before} (before: {gamma1_before_vs_peer}× the peer), one-θ "
-            "value_distribution {one_theta_dist_vs_before}, value_grad "
-            "{one_theta_grad_vs_before}".format(**out)
-        )
+            if what in only:
+                ratios = [a[key] / b[key] for a, b in zip(now[what], old[what])]
+                out[name] = round(float(np.median(ratios)), 3)
+                said.append(f"{name.replace('_vs_before', '')} {out[name]}")
+        if said:
+            lines.append("after / before (median over rounds): " + ", ".join(said))
     print("\nissue 25 figures (" + str(rounds) + " interleaved rounds)")
     for line in lines:
         print("  " + line)
@@ -262,16 +316,21 @@ def bench_speed(before: str | None = None, rounds: int = 3) -> dict:
 
 
 def main() -> None:
+    global PEER_RUNS
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", help="a checkout of an earlier version to time alongside")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--only", help="comma-separated workers: " + ",".join(WORKERS))
+    ap.add_argument("--peer-runs", type=int, default=PEER_RUNS)
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     ap.add_argument("--rng", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    PEER_RUNS = args.peer_runs
     if args.worker:
         print(json.dumps(WORKERS[args.worker](args.rng)))
         return
-    print(json.dumps(bench_speed(args.before, args.rounds)))
+    only = args.only.split(",") if args.only else None
+    print(json.dumps(bench_speed(args.before, args.rounds, only)))
 
 
 if __name__ == "__main__":

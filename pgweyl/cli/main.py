@@ -7,6 +7,7 @@
     pgweyl converge ENV --theta0 ... --lr ... --updates ... --runs ... [--method auto|mc|chain|both]
     pgweyl sweep ENV --param level=4:16  convergence probability against difficulty
     pgweyl demo [OUT]                    the main job on the built-in default
+    pgweyl warmup                        compile and cache the kernels (once per install)
 
 The command only parses and formats. One module per command (:mod:`pgweyl.cli.value`,
 …) declares its arguments (``add_arguments``) and computes a result with library calls
@@ -38,6 +39,7 @@ from pgweyl.cli import (
     plot_sweep,
     sweep,
     value,
+    warmup,
 )
 from pgweyl.cli.options import (
     InputError,
@@ -68,6 +70,7 @@ COMMANDS = {
     "plot-sweep": plot_sweep,
     "grade": grade,
     "demo": demo,
+    "warmup": warmup,
 }
 
 

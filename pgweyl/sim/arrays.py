@@ -17,7 +17,14 @@ import numpy as np
 from pgweyl.budget import require
 from pgweyl.errors import ArgumentError
 from pgweyl.sim.config import RNG_STATE_WORDS
-from pgweyl.sim.records import POLICY_EXP, POLICY_SOFTMAX, ExactSampler, Payoff, Walk
+from pgweyl.sim.records import (
+    POLICY_EXP,
+    POLICY_SOFTMAX,
+    ExactSampler,
+    GraphWalk,
+    Payoff,
+    Walk,
+)
 
 
 def walk_arrays(env) -> Walk:
@@ -46,6 +53,38 @@ def walk_arrays(env) -> Walk:
         slack0=np.ascontiguousarray(normals @ start - offsets),
         prism=bool(env.alcove.is_prism),
         policy_kind=POLICY_EXP if env.policy_kind == "exp" else POLICY_SOFTMAX,
+    )
+
+
+def graph_walk(env, walk: Walk) -> GraphWalk:
+    """The walk of ``env`` on its step graph (:class:`pgweyl.weyl.step_graph.StepGraph`),
+    as the lean REINFORCE kernel reads it.
+
+    ``succ[s, i]`` is the state after step i from state s (state 0 is λ) or −1 − e when
+    the step exits at exit point e. The exit point in full coordinates is
+    x = b_e + x_d (1, …, 1) for type A (``b_e`` the representative, x_d = λ_d + Σ_t
+    s_{i_t, d} accumulated along the walk from ``lift[i]`` = s_{i, d}) and x = b_e
+    otherwise (``lift`` = 0), so x − λ = ``disp[e]`` + Σ_t ``lift[i_t]`` with
+    ``disp[e] = b_e − λ (+ λ_d)``: integers, exactly what the slack walk forms from its
+    step counts. ``reward[e]`` = R(b_e). ``zeros_k``/``zeros_d`` are tuples of k and d
+    zeros: their lengths are part of the record's Numba type, so the kernel is compiled
+    for these sizes and keeps π, its CDF and θ in registers.
+    """
+    graph = env.graph
+    start = np.asarray(walk.start, dtype=np.int64)
+    k, d = walk.vectors.shape
+    disp = np.asarray(graph.exit_points, dtype=np.int64) - start[None, :]
+    lift = np.zeros(k, dtype=np.int64)
+    if walk.prism:
+        disp += start[-1]
+        lift[:] = walk.vectors[:, -1]
+    return GraphWalk(
+        succ=np.ascontiguousarray(graph.succ, dtype=np.int64),
+        disp=np.ascontiguousarray(disp),
+        reward=np.ascontiguousarray(env.exit_rewards, dtype=np.float64),
+        lift=lift,
+        zeros_k=(0.0,) * k,
+        zeros_d=(0.0,) * d,
     )
 
 

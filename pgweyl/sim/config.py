@@ -33,5 +33,10 @@ RNG_STATE_WORDS = 4
 # Truncation of the exact law drawn by sampler="exact" (mass beyond is ≤ this).
 EXACT_SAMPLER_TOL = DEFAULT_TOL
 
+# The lean REINFORCE kernel keeps π (k steps) and θ (d coordinates) in registers and is
+# compiled for each (k, d) with its loops unrolled; above this size the general kernel
+# (the same bits) runs instead, so no shape unrolls into a huge kernel.
+LEAN_MAX_SIZE = 8
+
 # Largest trajectory (runs × records × dim floats) reinforce agrees to allocate.
 MAX_TRAJECTORY_FLOATS = 200_000_000

@@ -19,15 +19,18 @@ episodes, REINFORCE runs) or ``prange`` (the benchmarks' episode kernels) spread
 over threads.
 
 REINFORCE has two kernels: :func:`_run` for every rule, batch and sampler, and
-:func:`_run_lean` for batch 1, the vanilla rule, policy "exp" and the lattice walk
-(what ``convergence_probabilities`` runs), which gives the same bits and compiles in a
-fraction of the time.
+:func:`_run_lean` for batch 1, the vanilla rule, policy "exp" and the lattice walk with
+at most ``LEAN_MAX_SIZE`` steps and dimensions (what ``convergence_probabilities``
+runs), which gives the same bits, compiles in a fraction of the time and runs an update
+in about a third of it: π and θ in registers, the walk on the step graph with a
+predicted step choice (docs/performance.md, "REINFORCE, second pass").
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+from numba.cpython.unsafe.tuple import tuple_setitem
 
 from pgweyl.exact.kernels import cell_log_prob, tilt
 from pgweyl.sim.config import NJIT, NJIT_INLINE, NJIT_PARALLEL
@@ -210,8 +213,10 @@ def _policy_probs(kind, vectors_f, theta, logits, p, cdf):
     m = 0
     if kind == POLICY_EXP:  # one branch per call, not per step
         for i in range(k):
-            v = 0.0
-            for c in range(theta.shape[0]):
+            # From the first term, not from 0.0 + …: the sign of a zero logit changes no
+            # π_i, and the add was one more step in the chain θ → π → θ of an update.
+            v = vectors_f[i, 0] * theta[0]
+            for c in range(1, theta.shape[0]):
                 v += vectors_f[i, c] * theta[c]
             logits[i] = v
             m = i if v > top else m
@@ -257,10 +262,10 @@ def _match_target(p, targets, target_flat, eps):
     for t in range(targets.shape[0]):  # no return inside the loop (Numba compiles it slowly)
         dist = 0.0
         if target_flat[t]:
-            for i in range(p.shape[0]):
+            for i in range(len(p)):  # len: p is an array or a tuple (the lean kernel)
                 dist += p[i] if targets[t, i] == 0.0 else 0.0
         else:
-            for i in range(p.shape[0]):
+            for i in range(len(p)):
                 dist += abs(p[i] - targets[t, i])
             dist *= 0.5
         if hit < 0 and dist <= eps:
@@ -419,10 +424,12 @@ def _baseline(rule, ret_sum, ret_count):
 
 @njit(**NJIT_INLINE)
 def _mean_step(p, vectors_f, out):
-    """∇A(θ) = E_π[s] into ``out``."""
+    """∇A(θ) = E_π[s] into ``out``, summed from the first term (a signed zero of ∇A_c
+    changes no score, natural direction or entropy gradient: each subtracts it from an
+    integer or a float of an integer)."""
     for c in range(out.shape[0]):
-        v = 0.0
-        for i in range(p.shape[0]):
+        v = p[0] * vectors_f[0, c]
+        for i in range(1, p.shape[0]):
             v += p[i] * vectors_f[i, c]
         out[c] = v
 
@@ -609,7 +616,7 @@ def _record(trajectory, r, it, record_every, theta, last_record):
     returns the index of the last record written."""
     if record_every > 0 and it % record_every == 0:
         last_record = it // record_every
-        for c in range(theta.shape[0]):
+        for c in range(len(theta)):
             trajectory[r, last_record, c] = theta[c]
     return last_record
 
@@ -621,6 +628,17 @@ def _reached(p, off_top, far, policies, flat, eps):
     if policies.shape[0] > 0 and not off_top > far:
         return _match_target(p, policies, flat, eps)
     return -1
+
+
+@njit(**NJIT_INLINE)
+def _head(it, theta, p, off_top, far, policies, flat, eps, trajectory, r, every, last, rule, ret):
+    """The head of update ``it`` of :func:`_run` and :func:`_run_lean`: records θ_it when
+    ``every`` divides it (:func:`_record`), tests π_θit against the targets
+    (:func:`_reached`) and gives α_it and β_it; ``ret`` = (sum, count) of the run's past
+    returns. Returns (target reached or −1, index of the last record, α_it, β_it)."""
+    last = _record(trajectory, r, it, every, theta, last)
+    hit = _reached(p, off_top, far, policies, flat, eps)
+    return hit, last, _step_size(rule, it), _baseline(rule, ret[0], ret[1])
 
 
 @njit(**NJIT_INLINE)
@@ -637,7 +655,7 @@ def _ascend(theta, scale, grad):
 def _write_run(theta, stop, hit, r, out):
     """Row r of ``out`` (:data:`pgweyl.sim.records.Outputs` or the event-driven twin):
     the final θ, the stop index (−1: none) and the target reached (−1: none)."""
-    for c in range(theta.shape[0]):
+    for c in range(len(theta)):
         out.final_theta[r, c] = theta[c]
     out.stopped_at[r] = stop
     out.target_index[r] = hit if stop >= 0 else -1
@@ -648,7 +666,7 @@ def _finish_run(theta, last_record, stop, hit, r, out):
     """:func:`_write_run`, after freezing the trajectory at θ past the last record."""
     trajectory = out.trajectory
     for i in range(last_record + 1, trajectory.shape[1]):
-        for c in range(theta.shape[0]):
+        for c in range(len(theta)):
             trajectory[r, i, c] = theta[c]
     _write_run(theta, stop, hit, r, out)
 
@@ -692,15 +710,13 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     far = _target_far(policies, eps)
     for it in range(n_updates + 1):
         off_top = _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
-        last_record = _record(trajectory, r, it, record_every, theta, last_record)
-        hit = _reached(p, off_top, far, policies, flat, eps)
-        if hit >= 0:
-            stop = it
+        hit, last_record, alpha, beta = _head(
+            it, theta, p, off_top, far, policies, flat, eps, trajectory, r, record_every,
+            last_record, rule, (ret_sum, ret_count),
+        )  # fmt: skip
+        if hit >= 0 or it == n_updates:
+            stop = it if hit >= 0 else -1
             break
-        if it == n_updates:
-            break
-        alpha = _step_size(rule, it)
-        beta = _baseline(rule, ret_sum, ret_count)
         if policy_kind == POLICY_EXP or kind != 0:
             _mean_step(p, vectors_f, mean_step)
         for c in range(dim):
@@ -806,26 +822,102 @@ def _reinforce_rows(
 
 
 # -- REINFORCE, the lean twin --------------------------------------------------------------
+@njit(**NJIT_INLINE)
+def _policy_tuple(vectors_f, theta, zeros_k):
+    """(π_θ, its cumulative table, the mass off the top) for policy "exp", as tuples:
+    :func:`_policy_probs` with the same float operations in the same order (the same
+    bits). The lengths k and d of the tuples are compile-time constants, so the loops
+    unroll and π and its table live in registers, not in memory the next step reloads."""
+    k = len(zeros_k)
+    logits = zeros_k
+    top = -np.inf
+    m = 0
+    for i in range(k):
+        v = vectors_f[i, 0] * theta[0]
+        for c in range(1, len(theta)):
+            v += vectors_f[i, c] * theta[c]
+        logits = tuple_setitem(logits, i, v)
+        m = i if v > top else m
+        top = v if v > top else top
+    weights = zeros_k
+    total = 0.0
+    rest = 0.0  # the mass off the top from the other weights, never as 1 − π_m
+    for i in range(k):
+        if i == m:
+            e = 1.0
+        else:
+            e = np.exp(logits[i] - top)
+            rest += e
+        weights = tuple_setitem(weights, i, e)
+        total += e
+    p = zeros_k
+    cdf = zeros_k
+    last = 0
+    acc = 0.0
+    for i in range(k):
+        q = weights[i] / total
+        p = tuple_setitem(p, i, q)
+        acc += q
+        cdf = tuple_setitem(cdf, i, acc)
+        last = i if q > 0.0 else last
+    for i in range(k):  # a full-length loop (it unrolls): 1 from the last positive π_i on
+        cdf = tuple_setitem(cdf, i, 1.0 if i >= last else cdf[i])
+    return p, cdf, rest / total
+
+
+@njit(**NJIT_INLINE)
+def _walk_graph(succ, lift, cdf, s0, s1, s2, s3):
+    """One episode on the step graph from λ (state 0; :func:`pgweyl.sim.arrays.graph_walk`):
+    (T, exit e, Σ_t lift[i_t], s0..s3), the generator state passed in scalars.
+
+    Step i is the first with u < cdf[i], the same step as :func:`_walk_registers` takes
+    for the same u (cdf is non-decreasing with cdf[-1] = 1 > u), so the same draws give
+    the same walk. It is found by a scan with branches rather than a branch-free count:
+    a near-deterministic policy takes the same step almost every time, the processor
+    predicts the branch, and the walk runs ahead without waiting for π_θ to be computed
+    (measured: 31 → 22.5 ns per update in a loop written for the corridor alone)."""
+    s = 0
+    T = 0
+    lifted = 0
+    while True:
+        r, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
+        u = float(r >> _U11) * _TWO_M53
+        i = 0
+        while u >= cdf[i]:
+            i += 1
+        nxt = succ[s, i]
+        lifted += lift[i]
+        T += 1
+        if nxt < 0:
+            break
+        s = nxt
+    return T, -1 - nxt, lifted, s0, s1, s2, s3
+
+
 @njit(**NJIT)
-def _run_lean(walk, payoff, rule, targets, theta0, n_updates, record_every, st, r, out):
+def _run_lean(walk, graph_walk, payoff, rule, targets, theta0, n_updates, record_every, st, r, out):
     """:func:`_run` for batch 1, the vanilla rule, policy "exp" and the lattice walk —
     what ``convergence_probabilities`` runs — with the same float operations in the same
-    order (the same bits; ``tests/sim/test_lean.py``).
+    order and the same draws (the same bits; ``tests/sim/test_lean.py``).
 
-    A kernel of its own so that it compiles without the natural and entropy rules and
-    the exact sampler (measured, cold: 2.9 s against 13.1 s for :func:`_run`), and
-    without their arrays and dispatch in its loop; the generator state stays in
-    registers across episodes (``st`` is written back at the end)."""
-    start, vectors, vectors_f = walk.start, walk.vectors, walk.vectors_f
-    delta, slack0, prism = walk.delta, walk.slack0, walk.prism
-    rew_lo, rew_shape, rew_strides = payoff.lo, payoff.shape, payoff.strides
-    rew_table = payoff.table
+    Per update only what the update needs: π_θ, its table and ∇A(θ) = E_π[s] in
+    registers (θ is a tuple of d floats: ``graph_walk.zeros_k``/``zeros_d`` specialise
+    the kernel to the sizes); the walk on the step graph, which gives the exit e, T and
+    x − λ = disp[e] + Σ lift (no slacks, step counts or exit point to form, no reward
+    box); the score (x − λ) − T ∇A(θ) fused with the step; the target test only when
+    the mass off the top step is within reach of a target (:func:`_target_far`). The
+    generator state stays in registers across episodes (``st`` is written back at the
+    end). A kernel of its own so that it compiles without the natural and entropy rules
+    and the exact sampler (measured, cold: about 2 s against 13 s for :func:`_run`)."""
+    vectors_f = walk.vectors_f
+    succ, disp, reward, lift = graph_walk.succ, graph_walk.disp, graph_walk.reward, graph_walk.lift
+    zeros_k, zeros_d = graph_walk.zeros_k, graph_walk.zeros_d
     gamma, step_cost, gpow = payoff.gamma, payoff.step_cost, payoff.gpow
     policies, flat, eps = targets.policies, targets.flat, targets.eps
     errors, trajectory = out.errors, out.trajectory
-    d = vectors.shape[1]  # = θ's dimension for policy "exp"
-    theta, logits, p, cdf, slack, counts, x = _run_buffers(theta0, vectors, slack0.shape[0])
-    mean_step = np.empty(d)
+    theta = zeros_d
+    for c in range(len(zeros_d)):
+        theta = tuple_setitem(theta, c, theta0[c])
     ret_sum = 0.0
     ret_count = 0
     stop = -1
@@ -834,33 +926,27 @@ def _run_lean(walk, payoff, rule, targets, theta0, n_updates, record_every, st, 
     far = _target_far(policies, eps)
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     for it in range(n_updates + 1):
-        off_top = _policy_probs(POLICY_EXP, vectors_f, theta, logits, p, cdf)
-        last_record = _record(trajectory, r, it, record_every, theta, last_record)
-        hit = _reached(p, off_top, far, policies, flat, eps)
-        if hit >= 0:
-            stop = it
+        p, cdf, off_top = _policy_tuple(vectors_f, theta, zeros_k)
+        hit, last_record, alpha, beta = _head(
+            it, theta, p, off_top, far, policies, flat, eps, trajectory, r, record_every,
+            last_record, rule, (ret_sum, ret_count),
+        )  # fmt: skip
+        if hit >= 0 or it == n_updates:
+            stop = it if hit >= 0 else -1
             break
-        if it == n_updates:
-            break
-        alpha = _step_size(rule, it)
-        beta = _baseline(rule, ret_sum, ret_count)
-        T, s0, s1, s2, s3 = _walk_registers(
-            start, vectors, delta, slack0, cdf, s0, s1, s2, s3, slack, counts, x
-        )
-        reward = _exit_reward(x, prism, rew_lo, rew_shape, rew_strides, rew_table)
-        if np.isnan(reward):
-            errors[r] = ERROR_NO_REWARD
-            break
-        G = _payoff_return(gamma, step_cost, gpow, reward, T)
+        T, e, lifted, s0, s1, s2, s3 = _walk_graph(succ, lift, cdf, s0, s1, s2, s3)
+        G = _payoff_return(gamma, step_cost, gpow, reward[e], T)
         w = G - beta
-        _mean_step(p, vectors_f, mean_step)
-        # The score and the step fused in one loop, not _run's grad buffer and _ascend
-        # (measured: those cost 10 % of an update here). 0.0 + …: _run's score starts
-        # from 0 (same bits, signed zeros included); α/B with B = 1.
+        # θ += α (G − β) ((x − λ) − T ∇A), ∇A summed as _mean_step does; 0.0 + …: _run's
+        # score starts from 0 (same bits, signed zeros included); α/B with B = 1.
         finite = True
-        for c in range(d):
-            theta[c] += alpha * (0.0 + w * ((x[c] - start[c]) - T * mean_step[c]))
-            finite &= np.isfinite(theta[c])
+        for c in range(len(zeros_d)):
+            mean = p[0] * vectors_f[0, c]
+            for i in range(1, len(zeros_k)):
+                mean += p[i] * vectors_f[i, c]
+            v = theta[c] + alpha * (0.0 + w * ((disp[e, c] + lifted) - T * mean))
+            theta = tuple_setitem(theta, c, v)
+            finite &= np.isfinite(v)
         if not finite:
             errors[r] = ERROR_NONFINITE
             break
@@ -875,9 +961,12 @@ def _run_lean(walk, payoff, rule, targets, theta0, n_updates, record_every, st, 
 
 @njit(**NJIT)
 def _reinforce_rows_lean(
-    walk, payoff, rule, targets, theta0, n_updates, record_every, states, out, lo, hi
+    walk, graph_walk, payoff, rule, targets, theta0, n_updates, record_every, states, out, lo, hi
 ):
     """:func:`_reinforce_rows` for the runs :func:`_run_lean` covers (no graph, no
     sampler record): rows ``lo``..``hi − 1``, each advancing its row of ``states``."""
     for r in range(lo, hi):
-        _run_lean(walk, payoff, rule, targets, theta0, n_updates, record_every, states[r], r, out)
+        _run_lean(
+            walk, graph_walk, payoff, rule, targets, theta0, n_updates, record_every, states[r],
+            r, out,
+        )  # fmt: skip

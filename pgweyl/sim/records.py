@@ -13,6 +13,9 @@ every environment (arrays carry the sizes; nothing is closed over as a constant)
   baseline (none, constant, running mean), and the rule (vanilla, natural with the exact
   Fisher E_θ[T]·Cov(S), entropy with weight ``ent_tau``; :mod:`pgweyl.rules`).
 - :data:`Graph` — the interior step graph (succ table) for E_θ[T] by a dense solve.
+- :data:`GraphWalk` — the walk as its step graph for the lean kernel: successors with
+  exits coded −1 − e, each exit's displacement and reward, and zero tuples whose lengths
+  (part of their Numba type) specialise the kernel to the number of steps and dimensions.
 - :data:`Targets` — policies a run stops at (total variation ≤ eps; a flat target is a
   face of maxima, reached when the mass outside its support is ≤ eps).
 - :data:`ExactSampler` — the tilted-table sampler's cells and survival row (``on`` False
@@ -39,6 +42,8 @@ Payoff = namedtuple("Payoff", "lo shape strides table gamma step_cost gpow")
 Rule = namedtuple("Rule", "lr schedule tau power batch baseline_kind baseline_value kind ent_tau")
 #: The step graph for the rules that need E_θ[T] at every update (natural gradient).
 Graph = namedtuple("Graph", "succ n_states")
+#: The lean kernel's walk (:func:`pgweyl.sim.arrays.graph_walk`).
+GraphWalk = namedtuple("GraphWalk", "succ disp reward lift zeros_k zeros_d")
 RULE_VANILLA = 0
 RULE_NATURAL = 1
 RULE_ENTROPY = 2
@@ -54,6 +59,7 @@ __all__ = [
     "ExactSampler",
     "Outputs",
     "Graph",
+    "GraphWalk",
     "Payoff",
     "Rule",
     "Targets",

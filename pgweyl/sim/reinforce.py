@@ -39,6 +39,7 @@ from pgweyl.sim import kernels, records
 from pgweyl.sim.arrays import (
     check_env,
     exact_sampler,
+    graph_walk,
     no_exact_sampler,
     payoff,
     stream_states,
@@ -46,6 +47,7 @@ from pgweyl.sim.arrays import (
 )
 from pgweyl.sim.config import (
     EXACT_SAMPLER_TOL,
+    LEAN_MAX_SIZE,
     MAX_TRAJECTORY_FLOATS,
     SAMPLERS,
 )
@@ -123,8 +125,17 @@ def _graph_for(env, rule):
 
 def _lean(rule, batch: int, sampler: str, env) -> bool:
     """Whether :func:`pgweyl.sim.kernels._run_lean` covers the runs: batch 1, the vanilla
-    rule, the lattice walk, policy "exp" (it gives the same bits as the general kernel)."""
-    return batch == 1 and rule.kind == "vanilla" and sampler == "walk" and env.policy_kind == "exp"
+    rule, the lattice walk, policy "exp", at most ``LEAN_MAX_SIZE`` steps and dimensions
+    (it gives the same bits as the general kernel)."""
+    k, d = np.shape(env.steps.vectors)
+    small = max(k, d) <= LEAN_MAX_SIZE
+    return (
+        batch == 1
+        and rule.kind == "vanilla"
+        and sampler == "walk"
+        and env.policy_kind == "exp"
+        and small
+    )
 
 
 def _check_baseline(baseline):
@@ -325,7 +336,7 @@ def reinforce(
     if _lean(rule, batch, sampler, env):
         # The lean twin: same bits, and it compiles without the rules and sampler it
         # does not use (what convergence_probabilities runs first).
-        args = (walk, payoff(env), rule_rec, target_rec, theta0_arr)
+        args = (walk, graph_walk(env, walk), payoff(env), rule_rec, target_rec, theta0_arr)
         run_rows(kernels._reinforce_rows_lean, n_runs, *args, n_updates, record_every, states, out)
     else:
         args = (walk, payoff(env), rule_rec, graph, target_rec, sampler_rec, theta0_arr)

@@ -9,6 +9,7 @@ import pytest
 
 import pgweyl as pw
 from pgweyl.sim import kernels, records
+from pgweyl.sim.config import LEAN_MAX_SIZE
 
 reinforce_module = importlib.import_module("pgweyl.sim.reinforce")
 
@@ -35,6 +36,12 @@ CASES = [
         (0.2, -0.1),
         dict(lr=0.5, n_updates=300, n_runs=6, baseline=0.4, seed=7),
     ),
+    (
+        "A2 with λ_d = 1 (exit points need the lift), vertex targets",
+        lambda: pw.AlcoveWalkEnv("A2", 6, "unit", (3, 2, 1), wall_rewards=(1.0, 0.6, 0.3)),
+        (0.0, 0.0, 0.0),
+        dict(lr=2.0, n_updates=2000, n_runs=8, targets=np.eye(3), eps=0.01, seed=3),
+    ),
 ]  # fmt: skip
 
 
@@ -59,12 +66,13 @@ def test_lean_kernel_equals_the_general_kernel_bitwise(monkeypatch, name, make, 
     env = make()
     kernel, args = _captured(monkeypatch, env, theta0, kw)
     assert kernel is kernels._reinforce_rows_lean
-    walk, pay, rule, targets, theta0_arr, n_updates, record_every, states, out = args
+    walk, gw, pay, rule, targets, theta0_arr, n_updates, record_every, states, out = args
     n = len(states)
     lean_states, lean_out = states.copy(), _fresh(out)
     kernels._reinforce_rows_lean(
-        walk, pay, rule, targets, theta0_arr, n_updates, record_every, lean_states, lean_out, 0, n
-    )
+        walk, gw, pay, rule, targets, theta0_arr, n_updates, record_every, lean_states,
+        lean_out, 0, n,
+    )  # fmt: skip
     graph = records.Graph(np.full((0, len(walk.vectors)), -1, dtype=np.int64), 0)
     sampler = reinforce_module.no_exact_sampler(len(walk.start), len(walk.slack0))
     gen_states, gen_out = states.copy(), _fresh(out)
@@ -90,4 +98,10 @@ def test_other_runs_take_the_general_kernel(monkeypatch):
     soft = pw.AlcoveWalkEnv("B2", 7, "signed", (2, 1), wall_rewards=(1.0, 0.6, 0.3),
                             policy="softmax")  # fmt: skip
     kernel, _ = _captured(monkeypatch, soft, (0.0,) * 4, dict(lr=1.0, n_updates=5, n_runs=2))
+    assert kernel is kernels._reinforce_rows
+    # 9 steps > LEAN_MAX_SIZE: the lean kernel would unroll too much; the general one runs
+    big = pw.AlcoveWalkEnv("A8", 11, "unit", tuple(range(10, 1, -1)),
+                           wall_rewards=(1.0,) + (0.5,) * 8)  # fmt: skip
+    assert len(big.steps.vectors) > LEAN_MAX_SIZE
+    kernel, _ = _captured(monkeypatch, big, (0.0,) * 9, dict(lr=1.0, n_updates=5, n_runs=2))
     assert kernel is kernels._reinforce_rows
