@@ -74,14 +74,20 @@ def _xoshiro(s0, s1, s2, s3):
     return result, s0, s1, s2, s3
 
 
-@njit(**NJIT)
-def _next_u64(st):
-    """One xoshiro256** output; advances the 4-word state array ``st`` in place."""
-    result, s0, s1, s2, s3 = _xoshiro(st[0], st[1], st[2], st[3])
+@njit(**NJIT_INLINE)
+def _put_state(st, s0, s1, s2, s3):
+    """Write a generator state held in scalars back to its 4-word array ``st``."""
     st[0] = s0
     st[1] = s1
     st[2] = s2
     st[3] = s3
+
+
+@njit(**NJIT)
+def _next_u64(st):
+    """One xoshiro256** output; advances the 4-word state array ``st`` in place."""
+    result, s0, s1, s2, s3 = _xoshiro(st[0], st[1], st[2], st[3])
+    _put_state(st, s0, s1, s2, s3)
     return result
 
 
@@ -104,10 +110,7 @@ def _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x):
     T, s0, s1, s2, s3 = _walk_registers(
         start, vectors, delta, slack0, cdf, st[0], st[1], st[2], st[3], slack, counts, x
     )
-    st[0] = s0
-    st[1] = s1
-    st[2] = s2
-    st[3] = s3
+    _put_state(st, s0, s1, s2, s3)
     return T
 
 
@@ -952,10 +955,7 @@ def _run_lean(walk, graph_walk, payoff, rule, targets, theta0, n_updates, record
             break
         ret_sum += 0.0 + G
         ret_count += 1
-    st[0] = s0
-    st[1] = s1
-    st[2] = s2
-    st[3] = s3
+    _put_state(st, s0, s1, s2, s3)
     _finish_run(theta, last_record, stop, hit, r, out)
 
 
