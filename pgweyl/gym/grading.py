@@ -502,7 +502,8 @@ def user_traceback(err: BaseException) -> str:
     import traceback
 
     frames = [f for f in traceback.extract_tb(err.__traceback__) if not _pgweyl_frame(f.filename)]
-    head = ["Traceback (most recent call last):\n", *traceback.format_list(frames)] if frames else []
+    head = ["Traceback (most recent call last):\n"] if frames else []
+    head += traceback.format_list(frames)
     return "".join(head + traceback.format_exception_only(type(err), err)).rstrip("\n")
 
 
