@@ -97,14 +97,15 @@ class MissingDependencyError(PgweylError, ImportError):
     ``'pgweyl[gym]'`` for gymnasium)."""
 
 
-class AgentError(PgweylError, RuntimeError):
+class AgentError(ArgumentError):
     """User code run by :func:`pgweyl.gym.grade` failed: an agent factory or agent that
     raised (or called ``sys.exit``), a module that does not import, a factory that returned
     no agent, or results (``settings``, ``policy()``) that are not what the protocol asks.
 
     The message is one line naming the agent and what went wrong; ``user_traceback`` is
     the agent's own traceback (its frames only, none of pgweyl's; "" when the fault is a
-    result, not an exception). Attributes: ``agent`` (its name), ``user_traceback``."""
+    result, not an exception). Attributes: ``agent`` (its name), ``user_traceback``.
+    A subclass of :class:`ArgumentError`: the agent is an argument of ``grade``."""
 
     def __init__(self, message: str, agent: str = "", user_traceback: str = ""):
         super().__init__(message)

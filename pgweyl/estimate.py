@@ -58,16 +58,16 @@ def require_time(seconds: float, what: str, hint: str = "") -> None:
     >>> try:
     ...     require_time(1e9, "a closed form")
     ... except TimeBudgetError as err:
-    ...     print(str(err)[:52])
-    a closed form is estimated to take about 31.7 years,
+    ...     print(str(err)[:45])
+    a closed form: estimated at about 31.7 years,
     """
     if TIME_BUDGET_ERROR is not None:
         raise ArgumentError(TIME_BUDGET_ERROR)
     if seconds > TIME_BUDGET:
         tail = f"; {hint}" if hint else ""
         raise TimeBudgetError(
-            f"{what} is estimated to take about {format_seconds(seconds)}, more than the time "
-            f"budget of {format_seconds(TIME_BUDGET)} (PGWEYL_TIME_BUDGET){tail}; pass --force "
+            f"{what}: estimated at about {format_seconds(seconds)}, more than the time budget "
+            f"of {format_seconds(TIME_BUDGET)} (PGWEYL_TIME_BUDGET){tail}; pass --force "
             "(force=True) to go ahead",
             seconds=float(seconds),
             budget=float(TIME_BUDGET),

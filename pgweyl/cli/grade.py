@@ -20,7 +20,7 @@ The agent's faults are its own: a factory or module that raises, calls ``sys.exi
 returns no agent, and results that break the protocol end with one line ``pgweyl: error:
 agent NAME: …`` and then the agent's own traceback (its frames, none of pgweyl's), exit 2.
 Training longer than the time budget (estimated before the first seed from the exact
-E[T] when the budget is known, and measured on the first seed) is refused unless
+E[T] when the budget is known, and from the second seed's time) is refused unless
 ``--force``; Ctrl-C stops it (exit 130).
 
 :func:`add_arguments` declares everything except the options every pgweyl subcommand
