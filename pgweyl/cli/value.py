@@ -79,7 +79,13 @@ def run(args) -> Outcome:
         from pgweyl.exact.closed_forms import closed_form_report
 
         if args.probs is None:
-            expr = env.symbolic_value(force=True)  # estimated above
+            from pgweyl.progress import Progress
+
+            where = f"{env.alcove.cartan} at level {env.alcove.level}"
+            with Progress(1, f"symbolic value of {where}", "phase", progress(args)) as bar:
+                bar.update(0, note="V(theta) ...")
+                expr = env.symbolic_value(force=True)  # estimated above
+                bar.update(1)
             out["symbolic"] = str(expr)
             if args.latex:
                 out["latex"] = sympy.latex(expr)

@@ -657,19 +657,23 @@ def closed_form_report(
     bar = Progress(len(phases), f"closed forms of {_env_text(env)}", "phase", progress)
     with bar:
 
-        def step(k, result):
-            bar.update(1, note=f"{phases[k]} done")
-            return result
+        def phase(k):  # a line as each phase starts: the long one shows what runs
+            bar.update(int(k > 0), note=f"{phases[k]} ...")
 
-        gfs = step(0, exit_generating_functions(env, probs, s, method=method, force=True))
-        pr = step(1, exit_probabilities(env, probs, method=method, force=True))
-        et = step(2, mean_exit_time(env, probs, method=method, force=True))
-        value = step(3, closed_form_value(env, probs, method=method, force=True))
+        phase(0)
+        gfs = exit_generating_functions(env, probs, s, method=method, force=True)
+        phase(1)
+        pr = exit_probabilities(env, probs, method=method, force=True)
+        phase(2)
+        et = mean_exit_time(env, probs, method=method, force=True)
+        phase(3)
+        value = closed_form_value(env, probs, method=method, force=True)
         rewards = exit_rewards(env)
         numeric = all(isinstance(p, sympy.Rational) for p in probs)
 
         other, note, agree = None, None, None
         if check:
+            phase(4)
             try:
                 alt_gfs = exit_generating_functions(env, probs, s, method=alt, force=True)
                 alt_et = mean_exit_time(env, probs, method=alt, force=True)
@@ -684,7 +688,7 @@ def closed_form_report(
                 )
                 if numeric:  # E[T] routes agree on the simplex
                     agree = agree and (et == alt_et or sympy.cancel(et - alt_et) == 0)
-            bar.update(1, note=phases[-1] + " done")
+        bar.update(1)
 
     exits = []
     for (key, gf), r, walls in zip(gfs.items(), rewards, env.exit_walls):
