@@ -186,7 +186,9 @@ def _check_unit_interval(name: str, p) -> None:
             lo, hi = bool(v < -1e-25), bool(v > 1 + 1e-25)
         bad = bool(lo) or bool(hi)
     if bad:
-        raise ArgumentError(f"{name} = {_short(p)} is not in [0, 1]: step probabilities are")
+        raise ArgumentError(
+            f"{name} = {_short(p)} is not allowed: step probabilities are numbers in [0, 1]"
+        )
 
 
 def _provably_one(total) -> bool:
