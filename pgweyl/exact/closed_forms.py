@@ -123,6 +123,7 @@ def check_probs(env, probs) -> tuple:
     k = len(env.steps.vectors)
     if probs is None:
         return step_symbols(env)
+    _big_ints()  # an exact probability may be written with 10⁴ digits
     if isinstance(probs, str):
         probs = [t for t in probs.split(",") if t.strip()]
     try:
@@ -148,7 +149,10 @@ def check_probs(env, probs) -> tuple:
         elif approx.is_real and abs(approx - 1) > 1e-25:
             got = f"{_short(total)}" + ("" if total.is_Rational else f" = {float(approx):.17g}")
         elif not _provably_one(total):
-            got = f"{_short(total)}, which cannot be shown to be exactly 1"
+            got = (
+                f"{_short(total)}, which cannot be shown to be exactly 1 (write the last "
+                "one as 1 minus the others)"
+            )
         else:
             got = None
         if got is not None:
