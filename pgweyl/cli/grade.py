@@ -39,10 +39,12 @@ This module imports gymnasium only in :func:`run`.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 import sys
 
+from pgweyl.budget import MAX_SEEDS, require_count
 from pgweyl.cli.options import count, progress, real
 from pgweyl.cli.output import EXIT_OK, Outcome
 from pgweyl.env.spec import parse_env_spec
@@ -178,32 +180,49 @@ def run(args) -> Outcome:
 
     require_gymnasium()
     import pgweyl.gym as pg
+    from pgweyl.gym.grading import SEEDS_LIMIT
 
     env_id, env_kwargs = resolve_env(args.env)
     seed = getattr(args, "seed", 0)
-    kwargs = {}
-    if args.agent == "reinforce":
-        lr = DEFAULT_LR if args.lr is None else args.lr
-        updates = DEFAULT_UPDATES if args.updates is None else args.updates
-        # Validate once here, not once per seed inside the factory.
-        probe = pg.ReinforceAgent(lr=lr, n_updates=updates, theta0=args.theta0)
+    if args.seeds > 0:  # counted before a range is built (len() of a huge one overflows)
+        require_count(args.seeds, MAX_SEEDS, SEEDS_LIMIT)
+    # an agent's print() must not land in the JSON on stdout: user code prints to stderr
+    with contextlib.redirect_stdout(sys.stderr):
+        make_agent, kwargs = _factory(pg, args)
+        result = _grade(pg, make_agent, env_id, seed, args, kwargs, env_kwargs)
+    table = result.format_table()
+    return Outcome(result.to_dict(), lambda _d: table.splitlines(), EXIT_OK)
 
-        def make_agent(env):
-            base = env.unwrapped
-            feats = None if base.pgweyl_env.policy_kind != "exp" else base.step_vectors
-            return pg.ReinforceAgent(
-                lr=probe.lr,
-                n_updates=probe.n_updates,
-                gamma=base.gamma,
-                theta0=args.theta0,
-                features=feats,
-            )
-    else:
-        make_agent = load_factory(args.agent)
+
+def _factory(pg, args):
+    """(make_agent, grade keywords) of ``--agent``: the reference agent as configured, or
+    the user's factory with ``--lr``/``--updates``/``--theta0`` as prediction settings."""
+    if args.agent != "reinforce":
         kwargs = {"lr": args.lr, "n_updates": args.updates, "theta0": args.theta0}
+        return load_factory(args.agent), kwargs
+    lr = DEFAULT_LR if args.lr is None else args.lr
+    updates = DEFAULT_UPDATES if args.updates is None else args.updates
+    # Validate once here, not once per seed inside the factory.
+    probe = pg.ReinforceAgent(lr=lr, n_updates=updates, theta0=args.theta0)
+
+    def make_agent(env):
+        base = env.unwrapped
+        feats = None if base.pgweyl_env.policy_kind != "exp" else base.step_vectors
+        return pg.ReinforceAgent(
+            lr=probe.lr,
+            n_updates=probe.n_updates,
+            gamma=base.gamma,
+            theta0=args.theta0,
+            features=feats,
+        )
+
+    return make_agent, {}
+
+
+def _grade(pg, make_agent, env_id, seed, args, kwargs, env_kwargs):
     optional = {"eps": args.eps, "rule": args.rule, "mc_runs": args.mc_runs}
     kwargs["force"] = getattr(args, "force", False)
-    result = pg.grade(
+    return pg.grade(
         make_agent,
         env_id,
         seeds=range(seed, seed + args.seeds) if args.seeds > 0 else args.seeds,
@@ -214,8 +233,6 @@ def run(args) -> Outcome:
         **kwargs,
         **env_kwargs,
     )
-    table = result.format_table()
-    return Outcome(result.to_dict(), lambda _d: table.splitlines(), EXIT_OK)
 
 
 __all__ = ["add_arguments", "load_factory", "resolve_env", "run"]

@@ -53,6 +53,7 @@ flat face of maxima counts the mass outside the face). It reports
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -335,7 +336,12 @@ def _check_seeds(seeds) -> tuple:
         require_count(n, MAX_SEEDS, SEEDS_LIMIT)
         return tuple(range(n))
     if hasattr(seeds, "__len__") and not isinstance(seeds, (str, bytes)):
-        require_count(len(seeds), MAX_SEEDS, SEEDS_LIMIT)  # counted before it is walked
+        try:
+            n = len(seeds)
+        except OverflowError:  # a range longer than sys.maxsize
+            n = f"more than {sys.maxsize}"
+            raise ArgumentError(SEEDS_LIMIT.format(n=n, limit=MAX_SEEDS)) from None
+        require_count(n, MAX_SEEDS, SEEDS_LIMIT)  # counted before it is walked
     try:
         out = tuple(validate.seed(s) for s in seeds)
     except TypeError:
