@@ -153,6 +153,10 @@ def load_factory(text: str):
             obj = getattr(obj, part)
         except AttributeError:
             raise ArgumentError(f"--agent {text}: {module!r} has no attribute {name!r}") from None
+        except KeyboardInterrupt:
+            raise
+        except BaseException as err:  # noqa: BLE001 - a module __getattr__ is user code
+            raise agent_failure(text, f"reading {name!r}", err) from None
     if not callable(obj):
         raise ArgumentError(f"--agent {text}: {name!r} is not callable")
     return obj

@@ -208,6 +208,40 @@ def test_agent_results_are_validated_in_one_line(source, line, tmp_path):
     assert len(r.stderr.splitlines()) == 1, r.stderr
 
 
+def test_agent_output_stays_off_the_json(tmp_path):
+    """An agent that prints (at import and while training) writes to stderr: the JSON on
+    stdout stays whole."""
+    import json
+
+    agent = write_agent(
+        tmp_path,
+        "chatty",
+        """
+        print("imported")
+        import numpy as np
+
+        class Agent:
+            settings = {"lr": 1.0, "n_updates": 2}
+
+            def train(self, env, seed):
+                print("training", seed)
+
+            def policy(self):
+                return np.array([0.5, 0.5])
+
+        def make_agent(env):
+            return Agent()
+        """,
+    )
+    r = run(
+        ["grade", SMALL, "--agent", agent, "--seeds", "2", "--predict", "", "--json", "--quiet"],
+        tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["seeds"] == [0, 1]
+    assert r.stderr.splitlines() == ["imported", "training 0", "training 1"]
+
+
 def test_ctrl_c_in_agent_code_is_exit_130(tmp_path):
     agent = write_agent(
         tmp_path,
@@ -250,6 +284,19 @@ def test_huge_seeds_refused_by_an_estimate(tmp_path):
     assert r.stderr.startswith(f"{E}training 99999 agents (1000 updates each): estimated at ")
     assert r.stderr.endswith("; pass --force (force=True) to go ahead\n")
     assert len(r.stderr.splitlines()) == 1
+    # a count beyond sys.maxsize: one line, not an OverflowError from len(range(...))
+    r = run(["grade", "corridor", "--seeds", "1e19"], tmp_path)
+    assert (r.returncode, r.stderr) == (
+        2,
+        f"{E}seeds: 10000000000000000000 agents to train; at most 100000 (one agent per seed)\n",
+    )
+
+
+def test_api_seeds_beyond_maxsize(pg):
+    import pgweyl as pw
+
+    with pytest.raises(pw.ArgumentError, match=f"seeds: more than {sys.maxsize} agents"):
+        pg.grade(lambda env: None, "pgweyl/Corridor-v0", seeds=range(10**20), predict=())
 
 
 @pytest.mark.slow
