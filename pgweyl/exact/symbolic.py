@@ -24,9 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 
-def generating_functions(env):
+def generating_functions(env, force: bool = False):
     """(z, [Φ_b(z) for b in env.exit_points]): Φ_b(z) = Σ_n F_n(λ, b) z^n, the counting
     generating functions (every step weighted 1), cancelled rational functions of z.
+    Estimated first like every closed form (TimeBudgetError unless ``force=True``).
 
     >>> import pgweyl as pw
     >>> generating_functions(pw.make_env("corridor", level=3, trap_distance=1))[1]
@@ -34,11 +35,15 @@ def generating_functions(env):
     """
     import sympy
 
+    from pgweyl.exact.closed_forms import _require_closed_form_time, solve_seconds
     from pgweyl.exact.first_step import FirstStepSystem
 
+    ones = [sympy.Integer(1)] * len(env.steps.vectors)
+    seconds = solve_seconds(env, ones, s_symbolic=True)
+    _require_closed_form_time(seconds, env, "the counting generating functions", force)
     z = sympy.Symbol("z")
     system = FirstStepSystem(env.alcove, env.steps, env.start, env.exit_points.tolist())
-    phis, _ = system.solve([sympy.Integer(1)] * len(env.steps.vectors), z)
+    phis, _ = system.solve(ones, z)
     return z, phis
 
 
