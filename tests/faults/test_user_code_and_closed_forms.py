@@ -557,6 +557,26 @@ def test_api_long_closed_forms_are_refused_by_an_estimate():
         assert info.value.seconds > info.value.budget
 
 
+def test_estimates_tell_seconds_from_hours():
+    """The cost model against a measurement: the symbolic value of a corridor of level 30
+    is estimated within a factor 10 of its measured time (about 0.5 s either way, alone;
+    a machine loaded 5-fold stays inside), and the budget of 10 min lies between it and
+    level 200 (about an hour)."""
+    import sympy  # noqa: F401  (imported before the clock starts)
+
+    import pgweyl as pw
+    from pgweyl.estimate import TIME_BUDGET
+    from pgweyl.exact.symbolic import symbolic_seconds
+
+    env = pw.make_env("corridor", level=30, trap_distance=2)
+    estimate = symbolic_seconds(env)
+    t0 = time.perf_counter()
+    env.symbolic_value()
+    measured = time.perf_counter() - t0
+    assert estimate / 10 < measured < estimate * 10, (estimate, measured)
+    assert estimate < TIME_BUDGET < symbolic_seconds(pw.make_env("corridor", level=200))
+
+
 def test_api_force_goes_past_the_budget(monkeypatch):
     """With a budget of 1 ns everything is refused; force=True computes, and the answer
     is the one an independent route gives: P(T > 2) = p_0 p_1 on the corridor of level
