@@ -661,6 +661,12 @@ def grade(
     """Train ``make_agent(env)`` once per seed on ``gym.make(env_id, **env_kwargs)`` and
     grade the final policies against pgweyl's exact answers (module docstring).
 
+    User code (the factory, ``train``, ``policy``, ``settings``) that raises, calls
+    ``sys.exit`` or returns no agent, and results that break the protocol (a policy
+    that is not a probability vector, ``settings`` with an lr that is not a finite
+    real > 0, …) raise :class:`pgweyl.AgentError` naming the agent, with its own
+    traceback in ``user_traceback``; Ctrl-C passes through as KeyboardInterrupt.
+
     Parameters
     ----------
     make_agent : callable env → agent (protocol in the module docstring).
@@ -683,12 +689,6 @@ def grade(
         :data:`pgweyl.estimate.TIME_BUDGET` (else :class:`pgweyl.TimeBudgetError` before
         the first seed when the budget ``n_updates`` is known, from E_θ0[T] exactly,
         and after the second seed from its measured time in any case).
-
-    User code (the factory, ``train``, ``policy``, ``settings``) that raises, calls
-    ``sys.exit`` or returns no agent, and results that break the protocol (a policy
-    that is not a probability vector, ``settings`` with an lr that is not a finite
-    real > 0, …) raise :class:`pgweyl.AgentError` naming the agent, with its own
-    traceback in ``user_traceback``; Ctrl-C passes through as KeyboardInterrupt.
 
     Returns
     -------
