@@ -14,6 +14,7 @@ from pgweyl._version import __version__  # noqa: E402  (one place: results recor
 from pgweyl.env import AlcoveWalkEnv, EnvSpec, list_envs, load_env, make_env, parse_env_spec
 from pgweyl.errors import (
     AccuracyError,
+    AgentError,
     ArgumentError,
     CartanTypeError,
     DimensionError,
@@ -25,6 +26,7 @@ from pgweyl.errors import (
     SpecError,
     StartError,
     StepSetError,
+    TimeBudgetError,
 )
 from pgweyl.exact import TruncationWarning, ValueDistribution
 from pgweyl.exact import closed_forms as _closed_forms
@@ -84,6 +86,7 @@ __all__ = [
     "AlcoveWalkEnv",
     "ArgumentError",
     "CartanType",
+    "AgentError",
     "CartanTypeError",
     "ChainResult",
     "ConvergenceResult",
@@ -101,6 +104,7 @@ __all__ = [
     "StartError",
     "StepSet",
     "StepSetError",
+    "TimeBudgetError",
     "ThetaChain",
     "TruncationWarning",
     "ValueDistribution",

@@ -95,3 +95,38 @@ class MissingDependencyError(PgweylError, ImportError):
     """An optional dependency is not installed: the message names it and the extra that
     brings it (``pip install 'pgweyl[sweep]'`` for dask, distributed, xarray and zarr;
     ``'pgweyl[gym]'`` for gymnasium)."""
+
+
+class AgentError(ArgumentError):
+    """User code run by :func:`pgweyl.gym.grade` failed: an agent factory or agent that
+    raised (or called ``sys.exit``), a module that does not import, a factory that returned
+    no agent, or results (``settings``, ``policy()``) that are not what the protocol asks.
+
+    The message is one line naming the agent and what went wrong; ``user_traceback`` is
+    the agent's own traceback (its frames only, none of pgweyl's; "" when the fault is a
+    result, not an exception). Attributes: ``agent`` (its name), ``user_traceback``.
+    A subclass of :class:`ArgumentError`: the agent is an argument of ``grade``."""
+
+    def __init__(self, message: str, agent: str = "", user_traceback: str = ""):
+        super().__init__(message)
+        self.agent = agent
+        self.user_traceback = user_traceback
+
+    def __reduce__(self):  # picklable, so it crosses process boundaries
+        return (type(self), (str(self), self.agent, self.user_traceback))
+
+
+class TimeBudgetError(PgweylError, RuntimeError):
+    """A request whose estimated run time exceeds ``pgweyl.estimate.TIME_BUDGET``.
+
+    Raised *before* the work starts (or, where only a first piece can tell, right after
+    it); the message names the estimate, the budget and ``--force`` (``force=True`` in the
+    API) to go ahead. Attributes: ``seconds`` (the estimate) and ``budget``."""
+
+    def __init__(self, message: str, seconds: float = float("nan"), budget: float = float("nan")):
+        super().__init__(message)
+        self.seconds = seconds
+        self.budget = budget
+
+    def __reduce__(self):
+        return (type(self), (str(self), self.seconds, self.budget))

@@ -98,6 +98,9 @@ def build_parser() -> Parser:
 def _error(prog: str, err: BaseException) -> int:
     msg = str(err).splitlines()[0] if str(err) else type(err).__name__
     print(f"{prog}: error: {msg}", file=sys.stderr)
+    user = getattr(err, "user_traceback", "")  # an AgentError: the user's own frames below
+    if user:
+        print(user, file=sys.stderr)
     return EXIT_BAD_INPUT
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from pgweyl.cli.options import huge_theta_overflow_ok, parse_env, parse_theta, real
+from pgweyl.cli.options import huge_theta_overflow_ok, parse_env, parse_theta, progress, real
 from pgweyl.cli.output import EXIT_DISAGREE, EXIT_OK, Outcome, vec
 from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import AccuracyError, ResourceError
@@ -29,11 +29,21 @@ def add_arguments(parser) -> None:
         help="exact closed forms (exit law, E[T], V) for these step probabilities, e.g. "
         "2/5,1/10,3/10,1/5 (any distribution; --symbolic alone: symbols p_i)",
     )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="compute closed forms even when estimated to take longer than the time budget "
+        "(PGWEYL_TIME_BUDGET seconds, default 600)",
+    )
 
 
 def run(args) -> Outcome:
     env = parse_env(args.env)
     theta = parse_theta(env, args.theta)
+    force = getattr(args, "force", False)
+    closed = args.symbolic or args.latex or args.probs is not None
+    if closed:  # the closed forms' inputs and their time, checked before any work
+        _check_closed_forms(env, args, force)
     with huge_theta_overflow_ok():
         exact = env.value_and_grad(theta, tol=args.tol)
         mean_time = env.mean_exit_time(theta, tol=args.tol)
@@ -63,22 +73,50 @@ def run(args) -> Outcome:
         "law_note": law_note,
     }
     code = EXIT_OK
-    if args.symbolic or args.latex or args.probs is not None:
+    if closed:
         import sympy
 
         from pgweyl.exact.closed_forms import closed_form_report
 
         if args.probs is None:
-            expr = env.symbolic_value()
+            from pgweyl.progress import Progress
+
+            where = f"{env.alcove.cartan} at level {env.alcove.level}"
+            with Progress(1, f"symbolic value of {where}", "phase", progress(args)) as bar:
+                bar.update(0, note="V(theta) ...")
+                expr = env.symbolic_value(force=True)  # estimated above
+                bar.update(1)
             out["symbolic"] = str(expr)
             if args.latex:
                 out["latex"] = sympy.latex(expr)
         # Exact exit law, E[T] and V for the step probabilities (symbols p_i by default),
         # by first-step elimination, checked against the reflection route where it applies.
-        out["closed_form"] = closed_form_report(env, probs=args.probs)
+        out["closed_form"] = closed_form_report(
+            env, probs=args.probs, force=True, progress=progress(args)
+        )
         if out["closed_form"].get("routes_agree") is False:
             code = EXIT_DISAGREE
     return Outcome(out, fmt, code)
+
+
+def _check_closed_forms(env, args, force: bool) -> None:
+    """The step probabilities (a probability vector, exactly) and the estimated time of
+    the closed forms asked for: one line and exit 2 for either, before the numerics."""
+    from pgweyl.estimate import require_time
+    from pgweyl.exact.closed_forms import check_probs, report_seconds
+    from pgweyl.exact.symbolic import symbolic_seconds
+
+    probs = check_probs(env, args.probs)
+    seconds = report_seconds(env, probs)
+    if args.probs is None:
+        seconds += symbolic_seconds(env)
+    if not force:
+        what = "--symbolic" if args.symbolic else "--latex" if args.latex else "--probs"
+        require_time(
+            seconds,
+            f"the closed forms ({what}) of {env.alcove.cartan} at level {env.alcove.level}",
+            "use a smaller level",
+        )
 
 
 def fmt(d) -> list[str]:

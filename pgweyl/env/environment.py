@@ -362,14 +362,17 @@ class AlcoveWalkEnv:
         """E_θ[T], within tol · max(1, E[T]) (linear route)."""
         return self.solver.mean_exit_time(theta, tol)
 
-    def symbolic_value(self, symbolic_params: bool = False, binary: bool = False):
+    def symbolic_value(
+        self, symbolic_params: bool = False, binary: bool = False, force: bool = False
+    ):
         """V as a sympy expression in theta_0, theta_1, … (THEORY §4 generating functions).
 
         With ``symbolic_params`` γ, c and the rewards stay symbols (gamma, c, r_0, …);
         otherwise they are read as decimals (0.95 is 19/20), or with ``binary`` as the
         exact values of the floats the numerics use. Exact rational functions: small
-        alcoves only."""
-        return self.solver.symbolic_value(symbolic_params, binary=binary)
+        alcoves only — larger ones are estimated and refused with
+        :class:`pgweyl.TimeBudgetError` unless ``force=True``."""
+        return self.solver.symbolic_value(symbolic_params, binary=binary, force=force)
 
     # -- description -------------------------------------------------------------------
     def to_dict(self) -> dict:

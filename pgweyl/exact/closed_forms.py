@@ -87,10 +87,14 @@ def _exact(name: str, value):
     if isinstance(value, (bool, np.bool_)):
         raise ArgumentError(f"{name} must be a number or a sympy expression, got {value!r}")
     if isinstance(value, sympy.Basic):
-        if isinstance(value, sympy.Float):
-            return sympy.Rational(str(value))
         if not isinstance(value, sympy.Expr):
             raise ArgumentError(f"{name} must be a number or a sympy expression, got {value!r}")
+        if value.has(sympy.nan, sympy.zoo, sympy.oo, -sympy.oo) or (
+            isinstance(value, sympy.Float) and not value.is_finite
+        ):
+            raise ArgumentError(f"{name} must be finite, got {_short(value)}")
+        if isinstance(value, sympy.Float):
+            return sympy.Rational(str(value))
         return value
     if isinstance(value, numbers.Integral):
         return sympy.Integer(int(value))
@@ -104,9 +108,11 @@ def _exact(name: str, value):
     if isinstance(value, str):
         try:
             return sympy.Rational(value.strip())
+        except ZeroDivisionError:
+            raise ArgumentError(f"{name} {_short(value)!r} divides by zero") from None
         except (TypeError, ValueError):
             pass
-        raise ArgumentError(f"{name} {value!r} is not a number such as '2/5' or '0.4'")
+        raise ArgumentError(f"{name} {_short(value)!r} is not a number such as '2/5' or '0.4'")
     raise ArgumentError(f"{name} must be a number or a sympy expression, got {value!r}")
 
 
@@ -117,6 +123,7 @@ def check_probs(env, probs) -> tuple:
     k = len(env.steps.vectors)
     if probs is None:
         return step_symbols(env)
+    _big_ints()  # an exact probability may be written with 10⁴ digits
     if isinstance(probs, str):
         probs = [t for t in probs.split(",") if t.strip()]
     try:
@@ -130,15 +137,74 @@ def check_probs(env, probs) -> tuple:
         )
     out = tuple(_exact(f"probs[{j}]", p) for j, p in enumerate(probs))
     for j, p in enumerate(out):
-        if p.is_number and (p.is_extended_real is False or p.is_negative):
-            raise ArgumentError(
-                f"probs[{j}] = {p} is not allowed: step probabilities are numbers >= 0"
+        if p.is_number:
+            _check_unit_interval(f"probs[{j}]", p)
+    total = sympy.expand(sympy.Add(*out))
+    if not total.free_symbols and total != 1:
+        # exact for rationals; for other numbers (√2/2, π/4 …) 1 − Σ must vanish exactly:
+        # a sum that is 1 numerically but not provably is refused, not guessed
+        approx = total.evalf(30)
+        if total.is_Rational:
+            got = _short(total)
+        elif approx.is_real and abs(approx - 1) > 1e-25:
+            got = f"{_short(total)}" + ("" if total.is_Rational else f" = {float(approx):.17g}")
+        elif not _provably_one(total):
+            got = (
+                f"{_short(total)}, which cannot be shown to be exactly 1 (write the last "
+                "one as 1 minus the others)"
             )
-    if all(isinstance(p, sympy.Rational) for p in out) and sum(out) != 1:
-        raise ArgumentError(
-            f"probs must sum to 1 exactly, got {' + '.join(map(str, out))} = {sum(out)}"
-        )
+        else:
+            got = None
+        if got is not None:
+            terms = " + ".join(_short(p, 30) for p in out)
+            raise ArgumentError(
+                f"probs must sum to 1 exactly (a probability vector), got {_short(terms, 120)} "
+                f"= {got}"
+            )
     return out
+
+
+def _short(x, limit: int = 60) -> str:
+    """``str(x)`` cut to ``limit`` characters (a 10⁴-digit number stays one short line)."""
+    text = str(x)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_unit_interval(name: str, p) -> None:
+    """A numeric probability must be a real number in [0, 1] (decided exactly where sympy
+    can, else by 30-digit evaluation away from the ends)."""
+    import sympy
+
+    if p.is_extended_real is False or p.has(sympy.I):
+        raise ArgumentError(
+            f"{name} = {_short(p)} is not a real number: probabilities are in [0, 1]"
+        )
+    if p.is_Rational:
+        bad = p < 0 or p > 1
+    else:
+        lo, hi = p.is_negative, (p - 1).is_positive
+        if lo is None or hi is None:
+            v = p.evalf(30)
+            if not v.is_real or not v.is_finite:
+                raise ArgumentError(f"{name} = {_short(p)} is not a finite real number")
+            lo, hi = bool(v < -1e-25), bool(v > 1 + 1e-25)
+        bad = bool(lo) or bool(hi)
+    if bad:
+        raise ArgumentError(
+            f"{name} = {_short(p)} is not allowed: step probabilities are numbers in [0, 1]"
+        )
+
+
+def _provably_one(total) -> bool:
+    import sympy
+
+    for simplify in (sympy.cancel, sympy.radsimp):
+        try:
+            if simplify(total - 1) == 0:
+                return True
+        except (TypeError, ValueError, NotImplementedError):
+            pass
+    return False
 
 
 def _check_s(s):
@@ -186,6 +252,113 @@ def policy_probabilities(env, theta) -> tuple:
     weights = [sympy.exp(x) for x in logits]
     total = sympy.Add(*weights)
     return tuple(w / total for w in weights)
+
+
+# -- time estimates ---------------------------------------------------------------------------
+# Measured on two busy cores (sympy 1.14, pure-Python ground types): seconds of one
+# first-step solve at N0 interior states and the growth exponent in N, by the number g of
+# polynomial generators (symbolic step probabilities, plus s when it is a symbol). Rational
+# probabilities with a symbol s are g = 1: corridor N = 59 2.2 s, triangle N = 55 4.6 s,
+# simplex N = 35 1.1 s. Symbols: corridor (g = 3) N = 39, 59: 0.9, 5.0 s; triangle
+# (g = 4) N = 36, 55: 3.6, 121 s; simplex (g = 5) N = 20, 35: 0.6, 22.5 s.
+_SOLVE_COST = {0: (4.6, 55, 3.5), 1: (4.6, 55, 3.5), 2: (5.0, 59, 4.2), 3: (5.0, 59, 4.2)}
+_SOLVE_COST_MANY = (121.0, 55, 8.0)  # g ≥ 4
+# The reflection route's Padé reconstruction, rational probabilities: corridor N = 59 3.6 s,
+# triangle N = 36 6.1 s, simplex N = 35 23 s: about 2.2e-5 |W| N³ (|W| = 2, 6, 24 …).
+_REFLECTION_COST = 2.2e-5
+# P(T > n) by transfer: n sweeps of E edges, on numbers (rational p) or polynomials (symbols)
+# of size O(n): corridor (E = 12) n = 3000 0.5 s rational, 4.1 s symbolic; triangle (E = 18)
+# 0.86 s, 4.0 s. By reflection (counts over the lattice ball of radius n, rank r): corridor
+# n = 3000 1.0 s, triangle n = 1000 21.6 s.
+_SURVIVAL_COST = {"rational": 6e-9, "symbolic": 4e-8}
+_SURVIVAL_REFLECTION = {1: 1e-9, 2: 1.2e-10}
+
+
+def _states(env) -> int:
+    from pgweyl.weyl.sizes import interior_point_count
+
+    return max(1, interior_point_count(env.alcove.cartan, env.alcove.level))
+
+
+def _generators(probs, s_symbolic: bool) -> int:
+    import sympy
+
+    return sum(not isinstance(p, sympy.Rational) for p in probs) + int(bool(s_symbolic))
+
+
+def solve_seconds(env, probs, s_symbolic: bool = True, routes: int = 1) -> float:
+    """Estimated seconds of ``routes`` first-step solves of ``env`` for ``probs`` (the
+    validated probabilities: Rationals or expressions) with s a symbol or a number — a
+    rough model measured on the catalog (comments above): c · (N/N0)^a in the interior
+    point count N, c and a by the number of polynomial generators."""
+    g = _generators(probs, s_symbolic)
+    c, n0, a = _SOLVE_COST.get(g, _SOLVE_COST_MANY)
+    return routes * c * (_states(env) / n0) ** a
+
+
+def _weyl_order(env) -> int:
+    import math
+
+    from pgweyl.weyl.weyl_group import WeylGroup
+
+    rank, fam = env.alcove.cartan.rank, env.alcove.cartan.family
+    sizes = {
+        "A": math.factorial(rank + 1),
+        "B": 2**rank * math.factorial(rank),
+        "C": 2**rank * math.factorial(rank),
+        "D": 2 ** (rank - 1) * math.factorial(rank),
+    }
+    return sizes.get(fam) or len(WeylGroup(env.alcove.cartan))
+
+
+def reflection_seconds(env) -> float:
+    """Estimated seconds of the reflection route's generating functions (Padé
+    reconstruction): about 2.2e-5 · |W| · N³ s."""
+    return _REFLECTION_COST * _weyl_order(env) * float(_states(env)) ** 3
+
+
+def report_seconds(env, probs, method: str = "linear", check: bool = True) -> float:
+    """Estimated seconds of :func:`closed_form_report` (``probs`` validated): three
+    solves by ``method`` (G(s), E[T], V) and, with ``check``, the other route's G(s)."""
+    linear = solve_seconds(env, probs, True, routes=3)
+    reflection = reflection_seconds(env)
+    own, other = (linear, reflection) if method == "linear" else (reflection, linear)
+    return own + (other if check else 0.0)
+
+
+def survival_seconds(env, n: int, probs, method: str = "transfer") -> float:
+    """Estimated seconds of P(T > n): transfer c · E · n² (E edges of the interior step
+    graph, bounded by N · k), reflection c_r · n^(r + 1.5) (rank r)."""
+    n = float(n)
+    if method == "reflection":
+        rank = env.alcove.cartan.rank
+        c = _SURVIVAL_REFLECTION.get(rank, _SURVIVAL_REFLECTION[2])
+        return c * n ** (rank + 1.5)
+    edges = _states(env) * len(env.steps.vectors)
+    kind = "rational" if _generators(probs, False) == 0 else "symbolic"
+    return _SURVIVAL_COST[kind] * edges * n * n
+
+
+def _require_closed_form_time(seconds: float, env, what: str, force: bool) -> None:
+    if not force:
+        from pgweyl.estimate import require_time
+
+        require_time(seconds, f"{what} on {_env_text(env)} ({_states(env)} interior points)")
+
+
+def _env_text(env) -> str:
+    return f"{env.alcove.cartan} at level {env.alcove.level}"
+
+
+def _big_ints() -> None:
+    """Exact answers are big integers (P(T > 20000) has ~10⁴ digits): lift Python's limit
+    on int ↔ decimal string conversion (3.11+, default 4300 digits) so they print. The
+    limit guards parsers of untrusted text; pgweyl's own exact numbers are not that."""
+    import sys
+
+    get = getattr(sys, "get_int_max_str_digits", None)
+    if get is not None and get() != 0:
+        sys.set_int_max_str_digits(0)
 
 
 # -- the two routes, cached per environment ---------------------------------------------------
@@ -253,7 +426,9 @@ def _maybe_latex(obj, latex: bool):
 
 
 # -- public closed forms ------------------------------------------------------------------------
-def exit_generating_functions(env, probs=None, s=None, *, method="linear", latex=False) -> dict:
+def exit_generating_functions(
+    env, probs=None, s=None, *, method="linear", latex=False, force=False
+) -> dict:
     """{exit point: E[s^T; X_T = b]} as rational functions of s and the step probabilities.
 
     G_b(s) = Σ_n P(T = n, X_T = b) s^n; ``s`` None gives the symbol ``s``, a Symbol is
@@ -264,14 +439,22 @@ def exit_generating_functions(env, probs=None, s=None, *, method="linear", latex
     >>> exit_generating_functions(env, ["1/2", "1/2"])
     {(0, 0): 2*s/(4 - s**2), (3, 0): s**2/(4 - s**2)}
     """
+    import sympy
+
     probs = check_probs(env, probs)
     s = _check_s(s)
     method = _check_method(method, METHODS)
+    if method == "linear":
+        seconds = solve_seconds(env, probs, isinstance(s, sympy.Symbol))
+    else:
+        seconds = reflection_seconds(env)
+    _require_closed_form_time(seconds, env, "the exit generating functions", force)
+    _big_ints()
     gfs = _gfs(env, probs, s, method)
     return _maybe_latex(dict(zip(_keys(env), gfs)), latex)
 
 
-def exit_probabilities(env, probs=None, *, method="linear", latex=False) -> dict:
+def exit_probabilities(env, probs=None, *, method="linear", latex=False, force=False) -> dict:
     """{exit point: P(X_T = b)} = G_b(1), exact (sympy.Rational for rational probs).
 
     >>> import pgweyl as pw
@@ -280,10 +463,12 @@ def exit_probabilities(env, probs=None, *, method="linear", latex=False) -> dict
     """
     import sympy
 
-    return exit_generating_functions(env, probs, sympy.Integer(1), method=method, latex=latex)
+    return exit_generating_functions(
+        env, probs, sympy.Integer(1), method=method, latex=latex, force=force
+    )
 
 
-def mean_exit_time(env, probs=None, *, method="linear", latex=False):
+def mean_exit_time(env, probs=None, *, method="linear", latex=False, force=False):
     """E[T], exact: K(1) = e_λᵀ (I − P)^{-1} 1 (``linear``) or Σ_b G_b'(1), the derivative
     of the generating functions at s = 1 (``reflection``); equal on the simplex Σ p = 1.
 
@@ -295,6 +480,9 @@ def mean_exit_time(env, probs=None, *, method="linear", latex=False):
 
     probs = check_probs(env, probs)
     method = _check_method(method, METHODS)
+    seconds = solve_seconds(env, probs, False) if method == "linear" else reflection_seconds(env)
+    _require_closed_form_time(seconds, env, "E[T]", force)
+    _big_ints()
     if method == "linear":
         out = _system(env, "linear").solve(probs, sympy.Integer(1))[1]
     else:
@@ -304,11 +492,14 @@ def mean_exit_time(env, probs=None, *, method="linear", latex=False):
     return _maybe_latex(out, latex)
 
 
-def survival(env, n, probs=None, *, method="transfer", latex=False):
+def survival(env, n, probs=None, *, method="transfer", latex=False, force=False):
     """P(T > n), exact: a polynomial of degree n in the p_j (a Rational for rational p).
 
     ``transfer``: e_λᵀ P^n 1 on the interior graph; ``reflection``: Σ_x C_n(λ, x) times
-    the probability of one path λ → x (exp family only).
+    the probability of one path λ → x (exp family only). Work that is estimated to take
+    longer than :data:`pgweyl.estimate.TIME_BUDGET` (:func:`survival_seconds`: n = 10⁶
+    is days) raises :class:`pgweyl.TimeBudgetError` unless ``force=True``; the answer is
+    a big rational (P(T > 20000) at p = (1/3, 2/3) has ~10⁴ digits) that prints.
 
     >>> import pgweyl as pw
     >>> survival(pw.make_env("corridor", level=3, trap_distance=1), 2)
@@ -317,6 +508,10 @@ def survival(env, n, probs=None, *, method="transfer", latex=False):
     n = validate.nonnegative_int("n", n)
     probs = check_probs(env, probs)
     method = _check_method(method, SURVIVAL_METHODS)
+    _require_closed_form_time(
+        survival_seconds(env, n, probs, method), env, f"P(T > {n}) by {method}", force
+    )
+    _big_ints()
     if method == "transfer":
         out = _system(env, "linear").survival(probs, n)[-1]
     else:
@@ -388,6 +583,7 @@ def closed_form_value(
     rewards="env",
     method="linear",
     latex=False,
+    force=False,
 ):
     """V = E[γ^{T−1} R(X_T) − c Σ_{t<T} γ^t] = Σ_b R(b) G_b(γ)/γ − c K(γ), exact.
 
@@ -413,6 +609,11 @@ def closed_form_value(
     R = exit_rewards(env, rewards)
     if not isinstance(g, (sympy.Symbol, sympy.Rational)):
         raise ArgumentError(f"gamma must be a Symbol or a rational number, got {gamma!r}")
+    seconds = solve_seconds(env, probs, isinstance(g, sympy.Symbol), routes=1 + (c != 0))
+    if method != "linear":
+        seconds = reflection_seconds(env)
+    _require_closed_form_time(seconds, env, "the closed-form value", force)
+    _big_ints()
     P = _gfs(env, probs, g, method, divide_by_s=True)  # G_b(γ)/γ
     total = sympy.Add(*[r * p for r, p in zip(R, P)])
     if c != 0:
@@ -420,7 +621,9 @@ def closed_form_value(
     return _maybe_latex(_normal_form(total), latex)
 
 
-def closed_form_report(env, probs=None, *, method="linear", check=True) -> dict:
+def closed_form_report(
+    env, probs=None, *, method="linear", check=True, force=False, progress=None
+) -> dict:
     """Everything ``pgweyl value ENV --symbolic [--probs …]`` prints, JSON-ready.
 
     Keys: ``env``, ``method``, ``probabilities`` (strings, aligned with ``steps``),
@@ -431,6 +634,11 @@ def closed_form_report(env, probs=None, *, method="linear", check=True) -> dict:
     numeric), ``checked_by`` (the other route, or None when it does not apply, with
     ``check_note``) and ``routes_agree`` (True/False, None when not checked).
 
+    Estimated first (:func:`solve_seconds`, :func:`reflection_seconds`): work beyond
+    :data:`pgweyl.estimate.TIME_BUDGET` raises :class:`pgweyl.TimeBudgetError` unless
+    ``force=True``; ``progress`` (as everywhere, :mod:`pgweyl.progress`) reports its
+    phases, and Ctrl-C stops it (KeyboardInterrupt).
+
     >>> import pgweyl as pw
     >>> r = closed_form_report(pw.make_env("triangle-signed"), "2/5,1/10,3/10,1/5")
     >>> r["value"], r["checked_by"], r["exits"][0]["point"]
@@ -438,29 +646,55 @@ def closed_form_report(env, probs=None, *, method="linear", check=True) -> dict:
     """
     import sympy
 
+    from pgweyl.progress import Progress
+
     probs = check_probs(env, probs)
     method = _check_method(method, METHODS)
+    check = bool(check)
+    alt = "reflection" if method == "linear" else "linear"
+    _require_closed_form_time(
+        report_seconds(env, probs, method, check), env, "the closed forms", force
+    )
+    _big_ints()
     s = sympy.Symbol("s")
-    gfs = exit_generating_functions(env, probs, s, method=method)
-    pr = exit_probabilities(env, probs, method=method)
-    et = mean_exit_time(env, probs, method=method)
-    value = closed_form_value(env, probs, method=method)
-    rewards = exit_rewards(env)
-    numeric = all(isinstance(p, sympy.Rational) for p in probs)
+    phases = ["generating functions", "exit law", "E[T]", "value"] + (
+        [f"check by the {alt} route"] if check else []
+    )
+    bar = Progress(len(phases), f"closed forms of {_env_text(env)}", "phase", progress)
+    with bar:
 
-    other, note, agree = None, None, None
-    if check:
-        alt = "reflection" if method == "linear" else "linear"
-        try:
-            alt_gfs = exit_generating_functions(env, probs, s, method=alt)
-            alt_et = mean_exit_time(env, probs, method=alt)
-        except ArgumentError as err:  # the reflection route needs the exp family
-            note = str(err)
-        else:
-            other = alt
-            agree = all(sympy.cancel(gfs[k] - alt_gfs[k]) == 0 for k in gfs)
-            if numeric:  # E[T] routes agree on the simplex
-                agree = agree and sympy.cancel(et - alt_et) == 0
+        def phase(k):  # a line as each phase starts: the long one shows what runs
+            bar.update(int(k > 0), note=f"{phases[k]} ...")
+
+        phase(0)
+        gfs = exit_generating_functions(env, probs, s, method=method, force=True)
+        phase(1)
+        pr = exit_probabilities(env, probs, method=method, force=True)
+        phase(2)
+        et = mean_exit_time(env, probs, method=method, force=True)
+        phase(3)
+        value = closed_form_value(env, probs, method=method, force=True)
+        rewards = exit_rewards(env)
+        numeric = all(isinstance(p, sympy.Rational) for p in probs)
+
+        other, note, agree = None, None, None
+        if check:
+            phase(4)
+            try:
+                alt_gfs = exit_generating_functions(env, probs, s, method=alt, force=True)
+                alt_et = mean_exit_time(env, probs, method=alt, force=True)
+            except ArgumentError as err:  # the reflection route needs the exp family
+                note = str(err)
+            else:
+                other = alt
+                # both routes return the canonical form: equal expressions are the rule;
+                # cancel only decides what differs in form
+                agree = all(
+                    gfs[k] == alt_gfs[k] or sympy.cancel(gfs[k] - alt_gfs[k]) == 0 for k in gfs
+                )
+                if numeric:  # E[T] routes agree on the simplex
+                    agree = agree and (et == alt_et or sympy.cancel(et - alt_et) == 0)
+        bar.update(1)
 
     exits = []
     for (key, gf), r, walls in zip(gfs.items(), rewards, env.exit_walls):

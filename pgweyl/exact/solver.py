@@ -767,10 +767,10 @@ class ExactSolver:
         env = self.env
         return self.linear.solve(probs, jac, gamma=env.gamma, cost=env.step_cost).grad
 
-    def symbolic_value(self, symbolic_params=False, binary=False):
+    def symbolic_value(self, symbolic_params=False, binary=False, force=False):
         from pgweyl.exact.symbolic import symbolic_value
 
-        return symbolic_value(self.env, symbolic_params, binary=binary)
+        return symbolic_value(self.env, symbolic_params, binary=binary, force=force)
 
 
 def score_weighted_sum(env, dist: ValueDistribution, weights) -> np.ndarray:

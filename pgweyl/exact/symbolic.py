@@ -24,9 +24,10 @@ from __future__ import annotations
 import numpy as np
 
 
-def generating_functions(env):
+def generating_functions(env, force: bool = False):
     """(z, [Φ_b(z) for b in env.exit_points]): Φ_b(z) = Σ_n F_n(λ, b) z^n, the counting
     generating functions (every step weighted 1), cancelled rational functions of z.
+    Estimated first like every closed form (TimeBudgetError unless ``force=True``).
 
     >>> import pgweyl as pw
     >>> generating_functions(pw.make_env("corridor", level=3, trap_distance=1))[1]
@@ -34,11 +35,15 @@ def generating_functions(env):
     """
     import sympy
 
+    from pgweyl.exact.closed_forms import _require_closed_form_time, solve_seconds
     from pgweyl.exact.first_step import FirstStepSystem
 
+    ones = [sympy.Integer(1)] * len(env.steps.vectors)
+    seconds = solve_seconds(env, ones, s_symbolic=True)
+    _require_closed_form_time(seconds, env, "the counting generating functions", force)
     z = sympy.Symbol("z")
     system = FirstStepSystem(env.alcove, env.steps, env.start, env.exit_points.tolist())
-    phis, _ = system.solve([sympy.Integer(1)] * len(env.steps.vectors), z)
+    phis, _ = system.solve(ones, z)
     return z, phis
 
 
@@ -48,7 +53,7 @@ def theta_symbols(env):
     return sympy.symbols(f"theta_0:{env.theta_dim}", real=True)
 
 
-def symbolic_value(env, symbolic_params: bool = False, binary: bool = False):
+def symbolic_value(env, symbolic_params: bool = False, binary: bool = False, force: bool = False):
     """V(θ) as a sympy expression in theta_0, theta_1, … (policies ``exp`` and ``softmax``).
 
     ``symbolic_params=True`` keeps γ (``gamma``), the step cost (``c``) and the rewards
@@ -56,14 +61,24 @@ def symbolic_value(env, symbolic_params: bool = False, binary: bool = False):
     the env's floats read as their shortest decimals (γ = 0.95 is 19/20), or with
     ``binary=True`` as the exact binary values the numerics and the simulation use
     (0.95 is 8556839201071923/9007199254740992): the model to hold the numerics against
-    to the last digit (at γ = 1 − 2⁻⁵³ the decimal reading moves V by 1e-16)."""
+    to the last digit (at γ = 1 − 2⁻⁵³ the decimal reading moves V by 1e-16).
+
+    The work grows fast with the alcove (a corridor of level 60 takes seconds, of level
+    200 an hour): it is estimated first (:func:`pgweyl.exact.closed_forms.solve_seconds`)
+    and refused beyond :data:`pgweyl.estimate.TIME_BUDGET` with
+    :class:`pgweyl.TimeBudgetError` unless ``force=True``."""
     from fractions import Fraction
 
     from pgweyl.exact.closed_forms import (
         _keys,
+        _require_closed_form_time,
         closed_form_value,
         policy_probabilities,
         step_symbols,
+    )
+
+    _require_closed_form_time(
+        symbolic_seconds(env, symbolic_params), env, "the symbolic value V(theta)", force
     )
 
     if symbolic_params:
@@ -76,12 +91,21 @@ def symbolic_value(env, symbolic_params: bool = False, binary: bool = False):
             rewards = [Fraction(r) for r in env.wall_rewards]
     else:
         gamma = cost = rewards = "env"
-    value = closed_form_value(env, None, gamma=gamma, step_cost=cost, rewards=rewards)
+    value = closed_form_value(env, None, gamma=gamma, step_cost=cost, rewards=rewards, force=True)
     probs = policy_probabilities(env, theta_symbols(env))
     return value.xreplace(dict(zip(step_symbols(env), probs)))
 
 
-def value_function(env, expr=None):
+def symbolic_seconds(env, symbolic_params: bool = False) -> float:
+    """Estimated seconds of :func:`symbolic_value`: the first-step solve in the step
+    probabilities as symbols (γ a symbol too with ``symbolic_params``), twice (the exit
+    terms and K(γ)) — :func:`pgweyl.exact.closed_forms.solve_seconds`."""
+    from pgweyl.exact.closed_forms import solve_seconds, step_symbols
+
+    return solve_seconds(env, step_symbols(env), s_symbolic=symbolic_params, routes=2)
+
+
+def value_function(env, expr=None, force: bool = False):
     """A fast numeric evaluator θ ↦ V(θ) of the symbolic value (``lambdify`` with cse).
 
     Compiles ``expr`` (default: :func:`symbolic_value` of ``env``, exact rationals, small
@@ -94,7 +118,7 @@ def value_function(env, expr=None):
     """
     import sympy
 
-    expr = symbolic_value(env) if expr is None else expr
+    expr = symbolic_value(env, force=force) if expr is None else expr
     theta = theta_symbols(env)
     f = sympy.lambdify([theta], expr, modules="numpy", cse=True)
     return lambda t: float(f(np.asarray(t, dtype=float)))
@@ -194,16 +218,18 @@ def certified_value(expr, theta, rel: float = 1e-20) -> tuple[float, float]:
     )
 
 
-def value_latex(env, expr=None) -> str:
-    """LaTeX of the symbolic value: of ``expr``, default :func:`symbolic_value` of ``env``."""
+def value_latex(env, expr=None, force: bool = False) -> str:
+    """LaTeX of the symbolic value: of ``expr``, default :func:`symbolic_value` of ``env``
+    (estimated and refused like it unless ``force=True``)."""
     import sympy
 
-    return sympy.latex(symbolic_value(env) if expr is None else expr)
+    return sympy.latex(symbolic_value(env, force=force) if expr is None else expr)
 
 
 __all__ = [
     "certified_value",
     "generating_functions",
+    "symbolic_seconds",
     "symbolic_value",
     "value_function",
     "value_latex",

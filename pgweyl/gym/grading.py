@@ -53,6 +53,7 @@ flat face of maxima counts the mass outside the face). It reports
 from __future__ import annotations
 
 import math
+import sys
 import time
 from dataclasses import dataclass, field
 from statistics import NormalDist
@@ -62,7 +63,8 @@ import numpy as np
 from pgweyl import validate
 from pgweyl._version import __version__
 from pgweyl.budget import MAX_SEEDS, require_count
-from pgweyl.errors import ArgumentError
+from pgweyl.errors import AgentError, ArgumentError, PgweylError
+from pgweyl.estimate import require_time
 from pgweyl.gym._deps import require_gymnasium
 from pgweyl.gym.envs import step_label
 from pgweyl.landscape import chain_absorption, convergence_probabilities
@@ -334,7 +336,12 @@ def _check_seeds(seeds) -> tuple:
         require_count(n, MAX_SEEDS, SEEDS_LIMIT)
         return tuple(range(n))
     if hasattr(seeds, "__len__") and not isinstance(seeds, (str, bytes)):
-        require_count(len(seeds), MAX_SEEDS, SEEDS_LIMIT)  # counted before it is walked
+        try:
+            n = len(seeds)
+        except OverflowError:  # a range longer than sys.maxsize
+            n = f"more than {sys.maxsize}"
+            raise ArgumentError(SEEDS_LIMIT.format(n=n, limit=MAX_SEEDS)) from None
+        require_count(n, MAX_SEEDS, SEEDS_LIMIT)  # counted before it is walked
     try:
         out = tuple(validate.seed(s) for s in seeds)
     except TypeError:
@@ -440,17 +447,196 @@ def _predict(exact, settings: RunSettings, predict, progress) -> dict:
     return out
 
 
+def _make_env(gym, env_id, env_kwargs):
+    """``gym.make`` with a foreign env's own failure (a missing dependency, …) as one
+    ArgumentError; pgweyl's errors (a bad spec) pass through."""
+    try:
+        return gym.make(env_id, **env_kwargs)
+    except PgweylError:
+        raise
+    except Exception as err:  # noqa: BLE001 - any registered env's constructor
+        raise ArgumentError(f"gym.make({env_id!r}) failed: {_first_line(err)}") from None
+
+
+def _require_training_time(seconds: float, n_seeds: int, how: str) -> None:
+    require_time(
+        seconds,
+        f"training {n_seeds} agents ({how})",
+        "use fewer --seeds (seeds=) or a smaller budget",
+    )
+
+
 def _exact_of(env, env_id):
     """The ExactAnswers of a pgweyl Gymnasium env with blind observations."""
     base = env.unwrapped
     if not hasattr(base, "pgweyl_env"):
-        raise ArgumentError(f"{env_id} is not a pgweyl environment (no pgweyl_env)")
+        raise ArgumentError(
+            f"{env_id} is not a pgweyl environment: grade takes a pgweyl Gymnasium id "
+            "(pgweyl/Corridor-v0, ...) or a pgweyl ENV spec (corridor:level=4)"
+        )
     if getattr(base, "observation", "blind") != "blind":
         raise ArgumentError(
             "grading needs observation='blind': pgweyl's answers are for blind "
             f"memoryless policies, got observation={base.observation!r}"
         )
     return base.exact
+
+
+# -- user code: every call into the agent goes through _user_call ---------------------------------
+def agent_name(make_agent) -> str:
+    """``module:qualname`` of an agent factory (its repr when it has none)."""
+    mod = getattr(make_agent, "__module__", None)
+    qual = getattr(make_agent, "__qualname__", None)
+    return f"{mod}:{qual}" if mod and qual else repr(make_agent)
+
+
+def _pgweyl_frame(filename: str) -> bool:
+    """A frame of pgweyl's own code, or of the import machinery that ran a user's module."""
+    import importlib
+    import os
+
+    if filename.startswith("<frozen "):
+        return True
+    path = os.path.abspath(filename)
+    roots = (os.path.dirname(os.path.dirname(os.path.abspath(__file__))), *importlib.__path__)
+    return any(path.startswith(os.path.abspath(r) + os.sep) for r in roots)
+
+
+def user_traceback(err: BaseException) -> str:
+    """The traceback of ``err`` with pgweyl's frames (and importlib's) left out: what the
+    user's own code did. A SyntaxError keeps its file, line and caret."""
+    import traceback
+
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not _pgweyl_frame(f.filename)]
+    head = ["Traceback (most recent call last):\n"] if frames else []
+    head += traceback.format_list(frames)
+    return "".join(head + traceback.format_exception_only(type(err), err)).rstrip("\n")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+
+
+def agent_failure(name: str, what: str, err: BaseException) -> AgentError:
+    """The :class:`AgentError` for an exception (or ``SystemExit``) raised by user code
+    while pgweyl ran ``what`` of agent ``name``."""
+    if isinstance(err, SystemExit):
+        cause = f"called sys.exit({err.code!r})"
+    else:
+        cause = f"raised {_first_line(err)}"
+    return AgentError(f"agent {name}: {what} {cause}", name, user_traceback(err))
+
+
+def _user_call(name: str, what: str, fn, *args):
+    """``fn(*args)`` for user code: pgweyl's own errors and Ctrl-C pass through; anything
+    else it raises, ``SystemExit`` included, becomes the agent's :class:`AgentError`."""
+    try:
+        return fn(*args)
+    except (KeyboardInterrupt, PgweylError):
+        raise
+    except BaseException as err:  # noqa: BLE001 - user code: SystemExit is its error too
+        raise agent_failure(name, what, err) from None
+
+
+def _agent_attribute(name: str, agent, attr: str):
+    """``agent.attr`` read as user code (a property may raise)."""
+
+    def read():
+        return getattr(agent, attr, None)
+
+    return _user_call(name, f"agent.{attr}", read)
+
+
+def _check_agent(name: str, agent) -> None:
+    missing = [m for m in ("train", "policy") if not callable(getattr(agent, m, None))]
+    if missing:
+        raise AgentError(
+            f"agent {name}: make_agent(env) returned {_short_repr(agent)}, not an agent "
+            f"(it has no {' and no '.join(m + '()' for m in missing)}; the protocol is "
+            "train(env, seed) and policy())",
+            name,
+        )
+
+
+def _short_repr(obj, limit: int = 60) -> str:
+    try:
+        text = repr(obj)
+    except Exception:  # noqa: BLE001 - a user's __repr__ may fail; the type is enough
+        text = f"<{type(obj).__name__}>"
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_agent_settings(name: str, settings) -> dict | None:
+    """The agent's ``settings`` validated (None when it declares none): a dict whose
+    ``lr`` is a finite real > 0, ``n_updates`` an integer ≥ 1, ``rule`` a string,
+    ``theta0`` None or a vector of finite reals, ``gamma`` a real in (0, 1] and
+    ``features`` None or a 2-D array of finite reals; :class:`AgentError` naming the key
+    otherwise (unknown keys are left alone)."""
+    if settings is None:
+        return None
+    if not isinstance(settings, dict):
+        raise AgentError(
+            f"agent {name}: settings must be a dict, got {type(settings).__name__}", name
+        )
+    checks = {
+        "lr": lambda v: validate.positive_real("lr", v),
+        "n_updates": lambda v: validate.positive_int("n_updates", v),
+        "rule": _check_rule_text,
+        "theta0": lambda v: None if v is None else _real_array("theta0", v, 1),
+        "gamma": lambda v: validate.finite_real("gamma", v, lo=0.0, hi=1.0, lo_open=True),
+        "features": lambda v: None if v is None else _real_array("features", v, 2),
+    }
+    out = dict(settings)
+    for key, check in checks.items():
+        if key in settings and (key in ("theta0", "features") or settings[key] is not None):
+            try:
+                out[key] = check(settings[key])
+            except PgweylError as err:
+                raise AgentError(
+                    f"agent {name}: settings[{key!r}] = {_short_repr(settings[key])} is "
+                    f"refused: {err}",
+                    name,
+                ) from None
+    return out
+
+
+def _check_rule_text(v):
+    if not isinstance(v, str):
+        raise ArgumentError(f"rule must be a pgweyl.rules spec (a string), got {type(v).__name__}")
+    return v
+
+
+def _real_array(what: str, v, ndim: int):
+    if isinstance(v, (str, bytes, dict)):
+        raise ArgumentError(f"{what} must be an array of finite numbers")
+    try:
+        a = np.asarray(v, dtype=float)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{what} must be an array of finite numbers") from None
+    if a.ndim != ndim or not np.all(np.isfinite(a)):
+        shape = "a vector" if ndim == 1 else "a 2-D array"
+        raise ArgumentError(f"{what} must be {shape} of finite numbers, got shape {a.shape}")
+    return a.tolist()
+
+
+#: Seconds per environment step of a Python agent on a pgweyl Gymnasium env (the reference
+#: agent measured about 12 µs on one core; a loaded machine or a heavier agent is slower).
+STEP_SECONDS = 20e-6
+
+
+def training_estimate(exact, n_seeds: int, n_updates: int, theta0=None) -> float:
+    """Seconds to train ``n_seeds`` agents of ``n_updates`` episodes each: episodes of
+    E_θ0[T] steps (exact, at the start θ0) at :data:`STEP_SECONDS` per step. Rough: an
+    agent that learns changes E[T], but by a factor, not by orders of magnitude."""
+    env = exact.env
+    theta = np.zeros(env.theta_dim) if theta0 is None else np.asarray(theta0, dtype=float)
+    try:
+        mean_t = float(env.mean_exit_time(theta, tol=1e-3))
+    except PgweylError:
+        mean_t = 1.0
+    return n_seeds * n_updates * (mean_t + 1.0) * STEP_SECONDS
 
 
 def grade(
@@ -469,10 +655,17 @@ def grade(
     chain_grid=None,
     settings: RunSettings | None = None,
     progress=None,
+    force: bool = False,
     **env_kwargs,
 ) -> GradeResult:
     """Train ``make_agent(env)`` once per seed on ``gym.make(env_id, **env_kwargs)`` and
     grade the final policies against pgweyl's exact answers (module docstring).
+
+    User code (the factory, ``train``, ``policy``, ``settings``) that raises, calls
+    ``sys.exit`` or returns no agent, and results that break the protocol (a policy
+    that is not a probability vector, ``settings`` with an lr that is not a finite
+    real > 0, …) raise :class:`pgweyl.AgentError` naming the agent, with its own
+    traceback in ``user_traceback``; Ctrl-C passes through as KeyboardInterrupt.
 
     Parameters
     ----------
@@ -492,6 +685,10 @@ def grade(
         terminal, else nothing), True/"bar", False/"off", or "lines" — a plain line at
         most every 10 s, for logs (:mod:`pgweyl.progress`; ``pgweyl grade`` uses it when
         stderr is piped, ``--quiet`` turns it off).
+    force : go ahead even when the training is estimated to take longer than
+        :data:`pgweyl.estimate.TIME_BUDGET` (else :class:`pgweyl.TimeBudgetError` before
+        the first seed when the budget ``n_updates`` is known, from E_θ0[T] exactly,
+        and after the second seed from its measured time in any case).
 
     Returns
     -------
@@ -526,37 +723,60 @@ def grade(
     if not isinstance(env_id, str) or env_id not in gym.registry:
         hint = "" if not isinstance(env_id, str) or "/" in env_id else " (import pgweyl.gym first)"
         raise ArgumentError(f"unknown Gymnasium id {env_id!r}{hint}")
+    name = agent_name(make_agent)
     exact = settings = None
     policies = []
     bar = None  # made once the first seed's settings are checked
     start = time.perf_counter()
-    for i, seed in enumerate(seeds):
-        env = gym.make(env_id, **env_kwargs)
-        try:
-            agent = make_agent(env)
-            if i == 0:  # check everything before the first (and every) training
-                exact = _exact_of(env, env_id)
-                agent_settings = getattr(agent, "settings", None)
-                if agent_settings is not None and not isinstance(agent_settings, dict):
-                    raise ArgumentError(
-                        f"agent.settings must be a dict, got {type(agent_settings).__name__}"
+    try:
+        for i, seed in enumerate(seeds):
+            env = _make_env(gym, env_id, env_kwargs)
+            try:
+                if i == 0:  # the env is checked before any user code sees it
+                    exact = _exact_of(env, env_id)
+                agent = _user_call(name, "make_agent(env)", make_agent, env)
+                _check_agent(name, agent)
+                if i == 0:  # check everything before the first (and every) training
+                    agent_settings = check_agent_settings(
+                        name, _agent_attribute(name, agent, "settings")
                     )
-                settings = _resolve_settings(exact, agent_settings, given, predict)
-                bar = Progress(len(seeds), f"training on {env_id}", "seed", progress)
-            agent.train(env, seed)
-            probs = agent.policy()
-        except BaseException:
-            if bar is not None:  # no final "100%" line for a failed or interrupted run
-                bar.close(finished=False)
-            raise
-        finally:
-            env.close()
-        try:
-            policies.append(exact.check_probs(probs))
-        except Exception:
+                    settings = _resolve_settings(exact, agent_settings, given, predict)
+                    n_updates = given.get("n_updates") or (agent_settings or {}).get("n_updates")
+                    if n_updates is not None and not force:
+                        theta0 = None if settings is None else settings.theta_for(exact.env)
+                        _require_training_time(
+                            training_estimate(exact, len(seeds), n_updates, theta0),
+                            len(seeds),
+                            f"{n_updates} updates each",
+                        )
+                    bar = Progress(len(seeds), f"training on {env_id}", "seed", progress)
+                t_seed = time.perf_counter()
+                _user_call(name, f"agent.train(env, seed={seed})", agent.train, env, seed)
+                probs = _user_call(name, "agent.policy()", agent.policy)
+                t_seed = time.perf_counter() - t_seed
+            finally:
+                env.close()
+            try:
+                policies.append(exact.check_probs(probs))
+            except PgweylError as err:
+                raise AgentError(
+                    f"agent {name}: agent.policy() returned {_short_repr(probs)} after seed "
+                    f"{seed}: {err}",
+                    name,
+                ) from None
+            if i == 1 and len(seeds) > 2 and not force:
+                # measured, for any agent and budget: the second seed's training (the first
+                # may carry one-off costs: imports, compilation, pgweyl's exact setup)
+                _require_training_time(
+                    time.perf_counter() - start + t_seed * (len(seeds) - 2),
+                    len(seeds),
+                    f"{t_seed:.2g} s measured for one",
+                )
+            bar.update(1)
+    except BaseException:
+        if bar is not None:  # no final "100%" line for a failed or interrupted run
             bar.close(finished=False)
-            raise
-        bar.update(1)
+        raise
     seconds = time.perf_counter() - start
     bar.close()
     final = np.array(policies)
@@ -687,12 +907,18 @@ def score_matrix(results) -> np.ndarray:
 
 __all__ = [
     "FINAL_ABSORB_EPS",
+    "STEP_SECONDS",
     "PREDICTIONS",
     "REGRET_CI",
     "SCORE",
     "SHARE_CI",
     "GradeResult",
+    "agent_failure",
+    "agent_name",
+    "check_agent_settings",
     "grade",
     "score_matrix",
     "seeds_needed",
+    "training_estimate",
+    "user_traceback",
 ]
