@@ -17,6 +17,7 @@ import pgweyl.exact.closed_forms as closed_forms
 #: pgweyl.__all__ as the public contract lists it (docs/api.md), written out by hand.
 TOP_LEVEL = {
     "AccuracyError",
+    "AgentError",
     "Alcove",
     "AlcoveWalkEnv",
     "ArgumentError",
@@ -38,6 +39,7 @@ TOP_LEVEL = {
     "Rule",
     "RuleError",
     "SpecError",
+    "TimeBudgetError",
     "StartError",
     "StepSet",
     "StepSetError",
