@@ -22,7 +22,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -553,7 +552,9 @@ def test_full_disk_plot_writes_neither_figure(tmp_path):
     assert listing(tmp_path) == []
 
 
-def test_json_to_a_character_device_is_written_in_place(tmp_path):
+def test_json_to_the_null_device_is_written_in_place(tmp_path):
+    """A character device with /dev/null's number is written in place (issue 26: the only
+    device that takes output; any other is refused, tests/faults/test_outputs_and_numbers)."""
     null = tmp_path / "null"
     try:
         os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a private /dev/null
@@ -563,6 +564,14 @@ def test_json_to_a_character_device_is_written_in_place(tmp_path):
     assert (r.returncode, r.stderr) == (0, "")
     assert stat.S_ISCHR(os.lstat(null).st_mode) and listing(tmp_path) == ["null"]
     assert r.stdout.startswith("AlcoveWalkEnv('A1', level=8")
+    zero = tmp_path / "zero"
+    os.mknod(zero, stat.S_IFCHR | 0o666, os.makedev(1, 5))  # a private /dev/zero
+    r = run(["value", "corridor", "--json", zero], tmp_path)
+    assert (r.returncode, r.stderr) == (
+        2,
+        f"{E}cannot write JSON to '{zero}': it is a character device other than /dev/null; "
+        "pgweyl writes regular files, /dev/null and stdout ('-')\n",
+    )
 
 
 def test_json_to_stdout_link_keeps_the_link_and_prints(tmp_path):
@@ -576,17 +585,18 @@ def test_json_to_stdout_link_keeps_the_link_and_prints(tmp_path):
     assert table.startswith("AlcoveWalkEnv(")
 
 
-def test_json_to_a_fifo(tmp_path):
+def test_json_to_a_fifo_is_refused(tmp_path):
+    """Issue 26: a FIFO without a reader blocked the command for ever; it is refused
+    before any work (it used to be written in place when a reader was there)."""
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
-    reader.start()
-    r = run(["value", "corridor", "--json", fifo, "--quiet"], tmp_path)
-    reader.join(timeout=60)
-    assert (r.returncode, r.stderr) == (0, "")
-    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
-    assert json.loads(got[0])["env"]["level"] == 8
+    r = run(["value", "corridor", "--json", fifo, "--quiet"], tmp_path, timeout=60)
+    assert (r.returncode, r.stderr) == (
+        2,
+        f"{E}cannot write JSON to '{fifo}': it is a FIFO (named pipe; writing would block "
+        "until a reader comes); pgweyl writes regular files, /dev/null and stdout ('-')\n",
+    )
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and r.seconds < REFUSAL_SECONDS
 
 
 def test_json_through_a_symlink_writes_the_target(tmp_path):
@@ -597,6 +607,11 @@ def test_json_through_a_symlink_writes_the_target(tmp_path):
     assert (tmp_path / "link.json").is_symlink()
     assert json.loads((tmp_path / "real.json").read_text())["env"]["cartan"] == "A1"
     assert listing(tmp_path) == ["link.json", "real.json"]
+    # the target is held to the rules of a file named directly (issue 26): read-only refused
+    (tmp_path / "real.json").chmod(0o444)
+    r = run(["value", "corridor", "--json", "link.json"], tmp_path)
+    assert r.returncode == 2 and "it is read-only" in r.stderr, r.stderr
+    assert json.loads((tmp_path / "real.json").read_text())["env"]["cartan"] == "A1"
 
 
 # -- plain input that must work ----------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 import warnings
@@ -23,7 +24,7 @@ from pgweyl.landscape.settings import (
     MIN_GRID,
     settings_of,
 )
-from pgweyl.serialize import check_output_path, figure_paths
+from pgweyl.serialize import check_json_path, check_output_path, figure_paths
 
 
 class InputError(Exception):
@@ -186,13 +187,44 @@ def run_settings(args):
 
 
 # -- checks before any work ---------------------------------------------------------------------
+#: Attributes of the parsed arguments that name outputs, not inputs.
+_OUTPUT_ARGS = ("json", "plot", "out")
+
+
+def input_paths(args) -> list[str]:
+    """The existing regular files named by the command's arguments (the ENV's TOML file,
+    an agent's file, …): no output may be written onto them."""
+    found = []
+    for name, value in vars(args).items():
+        if name in _OUTPUT_ARGS or callable(value):
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, str) and item not in ("", "-") and os.path.isfile(item):
+                found.append(item)
+    return found
+
+
 def check_outputs(args) -> None:
-    """Every output path of the command, checked before any work."""
+    """Every output path of the command, checked before any work: writable and safe to
+    replace (:func:`pgweyl.serialize.check_output_path`; never one of the command's input
+    files), a JSON file not named like an image, a figure named FILE, FILE.png or
+    FILE.pdf, and no two outputs the same file."""
+    inputs = input_paths(args)
+    outputs = []
     if getattr(args, "json", None) not in (None, "-"):
-        check_output_path(args.json, "JSON")
+        check_json_path(args.json, "JSON")
+        check_output_path(args.json, "JSON", inputs)
+        outputs.append(args.json)
     if getattr(args, "plot", None) is not None:
         for path in figure_paths(args.plot):
-            check_output_path(path, "figure")
+            check_output_path(path, "figure", inputs)
+            outputs.append(path)
+    seen = {}
+    for path in outputs:  # e.g. --json through a link to the figure's name
+        key = os.path.realpath(path)
+        if key in seen and key != os.path.realpath(os.devnull):
+            raise InputError(f"outputs {seen[key]!r} and {os.fspath(path)!r} are the same file")
+        seen[key] = os.fspath(path)
 
 
 def validate_numbers(args) -> None:
@@ -224,6 +256,7 @@ __all__ = [
     "add_run_options",
     "check_outputs",
     "huge_theta_overflow_ok",
+    "input_paths",
     "count",
     "parse_env",
     "progress",
