@@ -20,6 +20,8 @@ import argparse
 import time
 from pathlib import Path
 
+import numpy as np
+
 import pgweyl as pw
 from pgweyl import validate
 from pgweyl.cli import Parser, count, real, run_script
@@ -55,8 +57,14 @@ def main(argv=None) -> int:
         "--updates", preset["updates"] if args.updates is None else args.updates
     )
     grid = validate.integer("--grid", preset["grid"] if args.grid is None else args.grid, lo=9)
-    for level in levels:  # a bad level is refused before the folder is created
-        pw.make_env("corridor", level=level)
+    # A bad level is refused before the folder is created. The chain solver needs the law
+    # of (exit point, exit time) around θ0 = 0 to a tail of 1e-12 at every level: that
+    # first-passage table is sized (and refused over the memory budget) here, largest
+    # level first, before any long work; a level of 10^5 is refused in a second, not after
+    # the local maxima and Monte Carlo runs of the levels before it.
+    for level in sorted(levels, reverse=True):
+        env = pw.make_env("corridor", level=level)
+        env.value_distribution(np.zeros(env.theta_dim))
     prepare_folder(args.outdir)
 
     t0 = time.perf_counter()

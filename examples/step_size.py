@@ -99,6 +99,11 @@ def main(argv=None) -> int:
     validate.seed(args.seed)
     env = pw.make_env("corridor", level=args.level)
     require_chain_grid(1, grid)
+    # The chain solver needs the law of (exit point, exit time) around θ0 = 0 to a tail of
+    # 1e-12: that first-passage table is sized (and refused over the memory budget) here,
+    # before any long work; a corridor of level 10^5 is refused in a second, not after its
+    # local maxima and Monte Carlo runs.
+    env.value_distribution(np.zeros(env.theta_dim))
     prepare_folder(args.outdir)
 
     t_start = time.perf_counter()

@@ -65,12 +65,19 @@ def main(argv=None) -> int:
     # Validate everything before the first computation, the output folder included.
     rules = [pw.parse_rule(r) for r in (args.rules or RULES)]
     lrs = sorted(validate.positive_real("--lr", v) for v in (args.lr or preset["lrs"]))
-    runs = validate.positive_int("--runs", args.runs or preset["runs"])
-    updates = validate.positive_int("--updates", args.updates or preset["updates"])
+    runs = validate.positive_int("--runs", preset["runs"] if args.runs is None else args.runs)
+    updates = validate.positive_int(
+        "--updates", preset["updates"] if args.updates is None else args.updates
+    )
     eps = validate.eps(args.eps if args.eps is not None else preset["eps"])
     validate.seed(args.seed)
     spec = f"corridor:level={args.level}"
     env = pw.load_env(spec)
+    # The chain solver needs the law of (exit point, exit time) around θ0 = 0 to a tail of
+    # 1e-12: that first-passage table is sized (and refused over the memory budget) here,
+    # before any long work; a corridor of level 10^5 is refused in a second, not after its
+    # local maxima and Monte Carlo runs.
+    env.value_distribution(np.zeros(env.theta_dim))
     prepare_folder(args.outdir)
 
     t_start = time.perf_counter()

@@ -722,6 +722,12 @@ def test_ctrl_c_during_a_huge_run(args, tmp_path):
 
 
 # -- examples: validated before computing --------------------------------------------------------
+#: What the table of a corridor of level 10^5 needs at θ = 0 (the chain solver's law).
+LEVEL_1E5_TABLE = (
+    "a first-passage table of 17408 rows over 99999 states needs about 3.1 GiB, "
+    + BUDGET
+    + "; raise tol, lower gamma, or use method='linear'"
+)
 EXAMPLE_CASES = [
     (
         "corridor_difficulty.py",
@@ -753,6 +759,57 @@ EXAMPLE_CASES = [
         ["{out}", "--level", "-8"],
         "corridor: level must be a positive integer, got -8",
     ),
+    # issue 26: sizes that would run without end or exhaust memory, refused by the budget
+    # guards before any work; zero or negative counts refused
+    *[
+        (script, ["{out}", flag, "100000", "--quick"], LEVEL_1E5_TABLE)
+        for script, flag in [
+            ("corridor_difficulty.py", "--levels"),
+            ("step_size.py", "--level"),
+            ("update_rules.py", "--level"),
+        ]
+    ],
+    (
+        "symbolic_vs_simulation.py",
+        ["{out}", "--level", "100000"],
+        "--level 100000: the corridor has 99999 states; the closed form is built for at most "
+        "40 (level <= 41), as pgweyl check does",
+    ),
+    (
+        "symbolic_vs_simulation.py",
+        ["{out}", "--episodes", "1e9"],
+        "1000000000 simulated episodes needs about 22.4 GiB, "
+        + BUDGET
+        + "; simulate fewer episodes per call (pgweyl.study.checks streams them in chunks)",
+    ),
+    (
+        "closed_form_vs_simulation.py",
+        ["{out}", "--episodes", "1e9"],
+        "1000000000 walks advanced together needs about 119.2 GiB, "
+        + BUDGET
+        + "; use fewer --episodes",
+    ),
+    (
+        "closed_form_vs_simulation.py",
+        ["{out}", "--episodes", "0"],
+        "--episodes must be >= 2, got 0",
+    ),
+    (
+        "grade_reinforce_agent.py",
+        ["{out}", "--seeds", "1e9"],
+        "seeds: 1000000000 agents to train; at most 100000 (one agent per seed)",
+    ),
+    (
+        "grade_reinforce_agent.py",
+        ["{out}", "--seeds", "0"],
+        "--seeds must be a positive integer, got 0",
+    ),
+    (
+        "grade_reinforce_agent.py",
+        ["{out}", "--seeds", "-5"],
+        "--seeds must be a positive integer, got -5",
+    ),
+    ("update_rules.py", ["{out}", "--runs", "0"], "--runs must be a positive integer, got 0"),
 ]
 
 
