@@ -683,6 +683,14 @@ class ExactSolver:
         if tail > tol:
             self._too_long(tail, tol, N, True)
         _, logp = self.log_cell_probs(theta[None, :], N)
+        # At extreme θ (|θ| near the float limit) the tilt n·Ā and (θ, Σ steps) overflow:
+        # cells come out NaN or all zero. Refuse as the table route of V does.
+        mass = float(np.exp(logp[0]).sum()) if np.all(np.isfinite(logp[0]) | (logp[0] < 0)) else 0.0
+        if not (np.isfinite(tail) and mass >= 0.5 * (1.0 - tail)):
+            raise AccuracyError(
+                f"the law's table overflows at θ = {theta.tolist()} (the tilt of the table "
+                "exceeds the float range); V, ∇V and E[T] are available by the linear route"
+            )
         cells = self.cells(N)
         return self._result(theta, cells.n, cells.exit, np.exp(logp[0]), tail, N, tol, cells)
 

@@ -141,10 +141,25 @@ class RunSettings:
 
     # -- what the settings mean for one environment ---------------------------------------------
     def theta_for(self, env) -> np.ndarray:
-        """θ_0 for ``env``: zeros for None, else checked against its dimension."""
+        """θ_0 for ``env``: zeros for None, else checked against its dimension and refused
+        (:class:`pgweyl.ArgumentError`) when the policy's logits (s, θ_0) spread beyond the
+        float range — max − min overflows (``-1e308 0 1e308`` on the triangle), so the
+        chain's effective coordinates and the runs' policies would be ±inf. Entries as
+        large as ±1e308 whose logits stay within range are answered."""
         if self.theta0 is None:
             return np.zeros(env.theta_dim)
-        return env.check_theta(self.theta0)
+        theta = env.check_theta(self.theta0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            exp = env.policy_kind == "exp"  # else softmax: the logits are θ itself
+            logits = env.steps.vectors.astype(float) @ theta if exp else theta
+            spread = float(logits.max() - logits.min())
+        if not np.isfinite(spread):
+            raise ArgumentError(
+                f"theta0 {theta.tolist()}: the steps' logits (s, theta0) differ by more than "
+                "the float range, so its policy gradient cannot be computed; scale theta0 down "
+                "(its policy is the same deterministic one)"
+            )
+        return theta
 
     def chain_refusal(self, env) -> str | None:
         """Why the chain solver does not take ``env`` under this rule (one line), or None
