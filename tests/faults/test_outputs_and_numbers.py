@@ -22,6 +22,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -276,3 +277,179 @@ def test_null_and_stdout_still_take_output(tmp_path):
     head, _, _ = r.stdout.partition("}\nAlcoveWalkEnv(")
     assert json.loads(head + "}")["env"]["level"] == 8
     assert listing(tmp_path) == []
+
+
+# == class 7: numbers at their extremes ==========================================================
+GAMMA_NEXT_TO_ONE = "0.9999999999999999"  # 1 − 2^-53, the largest double below 1
+
+
+def test_check_at_gamma_next_to_one_answers(tmp_path):
+    """The discount horizon of 1 − 2^-53 (~10^17 rows) sizes nothing: check answers.
+    Null hypothesis of every row: the episodes are draws from the exact law."""
+    r = run(
+        ["check", f"corridor:gamma={GAMMA_NEXT_TO_ONE}", "--episodes", "2000", "--quiet"], tmp_path
+    )
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    assert r.stdout.rstrip().endswith("\nagree")
+
+
+def _corridor_gambler(level, start=2):
+    """The corridor at γ = 1 from θ = 0 by the gambler's ruin, exactly: from distance d to
+    wall 1 (reward 1/2) with level − d to wall 0 (reward 1), P(wall 0) = d/level and
+    E[T] = d (level − d) — no pgweyl code involved."""
+    from fractions import Fraction
+
+    p0 = Fraction(start, level)
+    return {"p0": p0, "mean_time": start * (level - start), "value": p0 + (1 - p0) / 2}
+
+
+def test_check_at_gamma_one_on_a_long_corridor_takes_the_linear_route():
+    """γ = 1 at level 400: the law's table needs 3.2 GiB (over the 2 GiB budget); the
+    check compares V, E[T] and the walls by the linear route instead. The exact side is
+    held to the gambler's ruin (1e-12); the simulated side passes at the check's own
+    thresholds (|z| ≤ 4.5; exact binomial p ≥ 1e-5) under the null hypothesis that the
+    walks are draws from that law."""
+    import pgweyl as pw
+    from pgweyl.study.checks import check_closed_forms
+
+    env = pw.make_env("corridor", level=400, gamma=1.0)
+    with pytest.raises(pw.ResourceError, match="first-passage table"):
+        env.value_distribution([0.0, 0.0])
+    report = check_closed_forms(env, n_episodes=20_000, seed=3)
+    want = _corridor_gambler(400)
+    assert report.route == "linear" and report.ok, report.rows
+    rows = {r.quantity: r for r in report.rows}
+    assert set(rows) == {"V = E[G]", "E[T]", "P(exit on wall 0)", "P(exit on wall 1)"}
+    assert rows["V = E[G]"].exact == pytest.approx(float(want["value"]), abs=1e-12)
+    assert rows["E[T]"].exact == pytest.approx(want["mean_time"], rel=1e-12)
+    assert rows["P(exit on wall 0)"].exact == pytest.approx(float(want["p0"]), abs=1e-12)
+    assert rows["P(exit on wall 1)"].exact == pytest.approx(float(1 - want["p0"]), abs=1e-12)
+
+
+def test_the_linear_rows_fail_on_a_planted_error():
+    """The linear mode can fail: a mean 10 standard errors off, and a wall probability
+    moved by 10 binomial standard errors, are flagged."""
+    from pgweyl.study.checks import proportion_row, sample_mean_row
+
+    rng = np.random.default_rng(0)
+    x = rng.exponential(2.0, 10_000)  # mean 2, sd 2: SE 0.02
+    d = x - 2.0
+    assert sample_mean_row("m", 2.0, d.sum(), d @ d, len(x)).ok
+    d = x - 2.2  # the exact side off by 10 SE
+    assert not sample_mean_row("m", 2.2, d.sum(), d @ d, len(x)).ok
+    hits = int((rng.random(10_000) < 0.3).sum())
+    assert proportion_row("p", 0.3, hits, 10_000).ok
+    assert not proportion_row("p", 0.3 + 10 * (0.21 / 10_000) ** 0.5, hits, 10_000).ok
+
+
+@pytest.mark.parametrize(
+    "family, theta", [("corridor", [0.4, -0.1]), ("triangle", [0.3, -0.1, -0.2])]
+)
+def test_wall_probabilities_two_routes(family, theta):
+    """P(exit on wall j): the table's law (cells summed per wall) against the value at
+    γ = 1 of the walk paying 1 on wall j (linear route) — no code path in common."""
+    import pgweyl as pw
+    from pgweyl.study.checks import wall_indicator_env
+
+    env = pw.make_env(family)
+    table = env.value_distribution(theta).wall_probabilities(len(env.alcove.walls))
+    for j, p in enumerate(table):
+        ind = wall_indicator_env(env, j)
+        assert ind.solver.value_and_grad(theta, 1e-13, "linear", False).value == pytest.approx(
+            p, abs=2e-12
+        )
+
+
+def test_check_at_theta_near_the_float_limit_answers(tmp_path):
+    """θ = (1e308, 0): always step e1, the treasure 6 steps away, G = γ^5 exactly; the
+    law's tilt overflows, so the check runs the linear route, with no warning."""
+    import pgweyl as pw
+
+    with pytest.raises(pw.AccuracyError, match="overflows"):
+        pw.make_env("corridor").value_distribution([1e308, 0.0])
+    r = run(
+        ["check", "corridor", "--theta", "1e308", "0", "--episodes", "500", "--json", "--quiet"],
+        tmp_path,
+    )
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    d = json.loads(r.stdout)
+    assert d["route"] == "linear" and d["ok"]
+    v = {row["quantity"]: row for row in d["rows"]}["V = E[G]"]
+    assert v["exact"] == pytest.approx(0.95**5, abs=1e-15)
+    assert v["simulated"] == pytest.approx(0.95**5, abs=1e-15)
+
+
+def test_theta0_whose_logits_overflow_is_refused_before_work(tmp_path):
+    r = run(["converge", "triangle", "--theta0", "-1e308", "0", "1e308", "--runs", "10"], tmp_path)
+    assert_refused(
+        r,
+        f"{E}theta0 [-1e+308, 0.0, 1e+308]: the steps' logits (s, theta0) differ by more than "
+        "the float range, so its policy gradient cannot be computed; scale theta0 down (its "
+        "policy is the same deterministic one)\n",
+    )
+
+
+def test_theta0_at_the_float_limit_is_answered(tmp_path):
+    """θ0 = (1e308, 0): the policy is "always e1" already, the treasure's vertex: every
+    run and the chain end there at once."""
+    r = run(
+        ["converge", "corridor", "--theta0", "1e308", "0", "--runs", "50", "--json", "--quiet"],
+        tmp_path,
+    )
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    d = json.loads(r.stdout)
+    assert d["monte_carlo"]["probabilities"][0] == 1.0 and d["chain"]["at_theta0"][0] == 1.0
+
+
+def test_tiny_eps_on_the_2d_chain_is_refused_in_one_line(tmp_path):
+    r = run(["converge", "triangle", "--eps", "1e-300", "--method", "chain"], tmp_path)
+    assert r.returncode == 2 and r.stdout == "", r.stderr
+    assert r.stderr.startswith(E + "the chain's systems on grids ") and r.stderr.count("\n") == 1
+    assert r.seconds < REFUSAL_SECONDS
+
+
+@pytest.mark.slow
+def test_tiny_eps_on_the_corridor_ends(tmp_path):
+    """ε = 1e-300: Monte Carlo by the event-driven scheme (runs end at their budget) and
+    the chain at its ε → 0 limit; measured 6 s with 100 runs."""
+    r = run(
+        ["converge", "corridor", "--eps", "1e-300", "--runs", "100", "--json", "--quiet"], tmp_path
+    )
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    d = json.loads(r.stdout)
+    # P(first entry into the 1e-300-ball) is the ε → 0 limit, 0.3254 (docs/theory §12)
+    assert d["chain"]["at_theta0"][0] == pytest.approx(0.3254, abs=1e-3)
+
+
+# == class 8: the examples' arguments ============================================================
+@pytest.mark.parametrize(
+    "script, args, message",
+    [
+        (
+            "grade_reinforce_agent.py",
+            ["--seeds", "1000000000"],
+            "seeds: 1000000000 agents to train; at most 100000 (one agent per seed)",
+        ),
+        ("grade_reinforce_agent.py", ["--seeds", "0"], "--seeds must be a positive integer, got 0"),
+        ("closed_form_vs_simulation.py", ["--episodes", "-3"], "--episodes must be >= 2, got -3"),
+        ("update_rules.py", ["--updates", "0"], "--updates must be a positive integer, got 0"),
+    ],
+    ids=["billion-seeds", "zero-seeds", "negative-episodes", "zero-updates"],
+)
+def test_examples_refuse_nonsense_and_hopeless_counts(script, args, message, tmp_path):
+    """Refused in one line with exit 2 before anything is computed or written (the output
+    folder is not even created)."""
+    r = run([tmp_path / "out"] + args, tmp_path, script=script)
+    assert_refused(r, f"{script}: error: {message}\n")
+    assert listing(tmp_path) == []
+
+
+def test_an_example_at_a_hopeless_level_is_refused_by_the_budget(tmp_path):
+    """A corridor of level 10^5: the law the chain solver needs around θ0 has a
+    first-passage table far over the budget; refused in seconds (it used to run the local
+    maxima — 88 s — and Monte Carlo first)."""
+    r = run([tmp_path / "out", "--level", "100000", "--quick"], tmp_path, script="step_size.py")
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.count("\n") == 1, r.stderr
+    assert r.stderr.startswith("step_size.py: error: a first-passage table of ")
+    assert "more than the memory budget of 2.0 GiB" in r.stderr
+    assert listing(tmp_path) == [] and r.seconds < REFUSAL_SECONDS
