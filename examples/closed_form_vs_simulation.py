@@ -42,6 +42,7 @@ import pgweyl as pw  # noqa: E402
 from pgweyl import budget, validate  # noqa: E402
 from pgweyl.cli import Parser, count, run_script  # noqa: E402
 from pgweyl.serialize import (  # noqa: E402
+    check_folder_outputs,
     figure_files,
     figure_paths,
     json_text,
@@ -78,6 +79,15 @@ def walk(env, probs, n, seed):
     return pos, times
 
 
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = (
+    "closed_form.tex",
+    "closed_form_vs_simulation.png",
+    "closed_form_vs_simulation.pdf",
+    "closed_form_vs_simulation.json",
+)
+
+
 def main(argv=None) -> int:
     parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figure, LaTeX and JSON")
@@ -97,6 +107,7 @@ def main(argv=None) -> int:
         "use fewer --episodes",
     )
     prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
 
     t_start = time.perf_counter()
     env = pw.make_env("triangle-signed")

@@ -26,11 +26,19 @@ import pgweyl as pw
 from pgweyl import validate
 from pgweyl.cli import Parser, count, real, run_script
 from pgweyl.plot import difficulty_figure
-from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files
+from pgweyl.serialize import (
+    check_folder_outputs,
+    figure_files,
+    json_text,
+    prepare_folder,
+    write_files,
+)
 from pgweyl.study import difficulty_sweep
 
 QUICK = {"levels": [4, 6, 8, 10, 12], "runs": 1000, "updates": 50_000, "grid": 201}
 FULL = {"levels": [4, 6, 8, 10, 12, 14, 16], "runs": 10_000, "updates": 200_000, "grid": 401}
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = ("corridor_difficulty.png", "corridor_difficulty.pdf", "corridor_difficulty.json")
 
 
 def main(argv=None) -> int:
@@ -66,6 +74,7 @@ def main(argv=None) -> int:
         env = pw.make_env("corridor", level=level)
         env.value_distribution(np.zeros(env.theta_dim))
     prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
 
     t0 = time.perf_counter()
     sweep = difficulty_sweep(

@@ -39,6 +39,7 @@ from pgweyl.budget import MAX_SEEDS, require_count  # noqa: E402
 from pgweyl.cli import Parser, count, run_script  # noqa: E402
 from pgweyl.gym.grading import SEEDS_LIMIT  # noqa: E402
 from pgweyl.serialize import (  # noqa: E402
+    check_folder_outputs,
     figure_files,
     figure_paths,
     json_text,
@@ -87,6 +88,10 @@ class Reinforce:
         return {"rule": "vanilla", "lr": self.lr, "n_updates": self.n_updates, "gamma": self.gamma}
 
 
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = ("grade_reinforce_agent.png", "grade_reinforce_agent.pdf", "grade_reinforce_agent.json")
+
+
 def main(argv=None) -> int:
     parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figure and the JSON")
@@ -102,6 +107,7 @@ def main(argv=None) -> int:
     require_count(cfg["seeds"], MAX_SEEDS, SEEDS_LIMIT)
     validate.seed(args.seed)
     prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
 
     knobs = {"level": cfg["level"], "trap_distance": cfg["trap_distance"]}
     res = pgweyl.gym.grade(

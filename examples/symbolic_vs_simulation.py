@@ -48,7 +48,13 @@ from pgweyl.exact import value_function, value_latex  # noqa: E402
 from pgweyl.exact.closed_forms import policy_probabilities  # noqa: E402
 from pgweyl.exact.symbolic import certified_value, theta_symbols  # noqa: E402
 from pgweyl.plot import value_distribution_figure  # noqa: E402
-from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files  # noqa: E402
+from pgweyl.serialize import (
+    check_folder_outputs,
+    figure_files,
+    json_text,
+    prepare_folder,
+    write_files,
+)  # noqa: E402
 from pgweyl.sim.episodes import require_episodes  # noqa: E402
 from pgweyl.study.checks import SYMBOLIC_MAX_STATES  # noqa: E402
 
@@ -83,6 +89,17 @@ def monte_carlo(env, theta, n, seed):
     return float(G.mean()), math.sqrt(var / n)
 
 
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = (
+    "symbolic_value.tex",
+    "symbolic_vs_simulation.png",
+    "symbolic_vs_simulation.pdf",
+    "symbolic_vs_simulation.json",
+    "value_distribution.png",
+    "value_distribution.pdf",
+)
+
+
 def main(argv=None) -> int:
     parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figures, LaTeX and JSON")
@@ -110,6 +127,7 @@ def main(argv=None) -> int:
         )
     require_episodes(env, n)  # the walks of one θ are held at once
     prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
 
     t_start = time.perf_counter()
     expr = env.symbolic_value()  # γ and rewards read as decimals: the printed form

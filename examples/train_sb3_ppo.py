@@ -52,6 +52,7 @@ from pgweyl.budget import MAX_SEEDS, require_count  # noqa: E402
 from pgweyl.cli import Parser, count, run_script  # noqa: E402
 from pgweyl.gym.grading import SEEDS_LIMIT  # noqa: E402
 from pgweyl.serialize import (  # noqa: E402
+    check_folder_outputs,
     figure_files,
     figure_paths,
     json_text,
@@ -99,6 +100,10 @@ def last_frame(model, knobs, seed) -> np.ndarray:
             return env.render()
 
 
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = ("train_sb3_ppo.png", "train_sb3_ppo.pdf", "train_sb3_ppo.json")
+
+
 def main(argv=None) -> int:
     parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figure and the JSON")
@@ -112,6 +117,7 @@ def main(argv=None) -> int:
         cfg["seeds"] = validate.positive_int("--seeds", args.seeds)
     require_count(cfg["seeds"], MAX_SEEDS, SEEDS_LIMIT)
     prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
     # A 64-unit network: more threads only add overhead (4x slower on a loaded 2-core box).
     torch.set_num_threads(1)
 

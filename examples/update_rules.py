@@ -41,12 +41,20 @@ from pgweyl import validate  # noqa: E402
 from pgweyl.cli import Parser, count, real, run_script  # noqa: E402
 from pgweyl.plot import compare_figure  # noqa: E402
 from pgweyl.plot._base import COLORS  # noqa: E402
-from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files  # noqa: E402
+from pgweyl.serialize import (
+    check_folder_outputs,
+    figure_files,
+    json_text,
+    prepare_folder,
+    write_files,
+)  # noqa: E402
 
 RULES = ["vanilla", "natural", "entropy:tau=0.02", "vanilla:baseline=0.5"]
 QUICK = {"lrs": [0.5, 2.0], "runs": 400, "updates": 20_000, "eps": 0.02}
 FULL = {"lrs": [0.25, 0.5, 1.0, 2.0], "runs": 4000, "updates": 100_000, "eps": 0.01}
 Y_RANGE = 6.0  # the drift panel covers |y| ≤ 6: π(e1) from 6e-6 to 1 − 6e-6
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = ("update_rules.png", "update_rules.pdf", "update_rules.json")
 
 
 def main(argv=None) -> int:
@@ -79,6 +87,7 @@ def main(argv=None) -> int:
     # local maxima and Monte Carlo runs.
     env.value_distribution(np.zeros(env.theta_dim))
     prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
 
     t_start = time.perf_counter()
     res = pw.compare(

@@ -305,13 +305,15 @@ def check_output_path(path, what: str = "output", inputs=()) -> None:
         _probe_folder(os.path.dirname(target), what, os.fspath(path))
 
 
-def check_folder_outputs(folder, names, what: str = "output") -> None:
+def check_folder_outputs(folder, names, what: str = "output", follow_links: bool = False) -> None:
     """Check the files ``names`` that a run will write into ``folder`` (as
     :func:`check_output_path`), refusing any that is a symbolic link: a folder's
-    writer (:func:`staged_folder`) never writes through a link to a file elsewhere."""
+    writer (:func:`staged_folder`) never writes through a link to a file elsewhere.
+    With ``follow_links`` a link is checked by its target instead, as
+    :func:`write_files` writes it."""
     for name in names:
         path = os.path.join(os.fspath(folder), name)
-        if os.path.islink(path):
+        if not follow_links and os.path.islink(path):
             raise OutputError(
                 f"cannot write {what} to {path!r}: it is a symbolic link (to "
                 f"{os.readlink(path)!r}); remove it — files are written only inside "

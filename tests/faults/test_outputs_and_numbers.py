@@ -453,3 +453,18 @@ def test_an_example_at_a_hopeless_level_is_refused_by_the_budget(tmp_path):
     assert r.stderr.startswith("step_size.py: error: a first-passage table of ")
     assert "more than the memory budget of 2.0 GiB" in r.stderr
     assert listing(tmp_path) == [] and r.seconds < REFUSAL_SECONDS
+
+
+def test_an_example_checks_its_output_names_before_work(tmp_path):
+    """Its JSON's name taken by a FIFO: refused at once (the writer would refuse it only
+    after the whole computation), the folder otherwise untouched."""
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "update_rules.json")
+    r = run([out, "--quick"], tmp_path, script="update_rules.py", timeout=120)
+    assert_refused(
+        r,
+        f"update_rules.py: error: cannot write output to '{out}/update_rules.json': it is a "
+        f"FIFO (named pipe; writing would block until a reader comes){ONLY}\n",
+    )
+    assert listing(out) == ["update_rules.json"]
