@@ -360,23 +360,40 @@ def test_wall_probabilities_two_routes(family, theta):
         )
 
 
-def test_check_at_theta_near_the_float_limit_answers(tmp_path):
-    """θ = (1e308, 0): always step e1, the treasure 6 steps away, G = γ^5 exactly; the
-    law's tilt overflows, so the check runs the linear route, with no warning."""
+@pytest.mark.parametrize(
+    "env, theta, value",
+    [
+        # always e1: the treasure (reward 1) 6 steps away, G = γ^5
+        ("corridor", ["1e308", "0"], 0.95**5),
+        ("corridor", ["1e308", "-1e308"], 0.95**5),
+        # π = (0, ½, ½) from (2, 1, 0): one step onto wall 1 (0.6) or wall 2 (0.3)
+        ("triangle", ["-1e308", "0", "0"], 0.45),
+        # always e2: one step onto wall 1
+        ("triangle", ["-1e308", "1e308", "0"], 0.6),
+    ],
+    ids=["corridor-e1", "corridor-spread", "triangle-face", "triangle-spread"],
+)
+def test_check_at_theta_near_the_float_limit_answers(env, theta, value, tmp_path):
+    """θ at the float limit: the policy is a vertex or a face, V is known by hand. The
+    law's tilt overflows (once a traceback, or warnings), so the check answers by the
+    linear route where the table is refused — exit 0, no warning on stderr."""
+    r = run(["check", env, "--theta", *theta, "--episodes", "500", "--json", "--quiet"], tmp_path)
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    d = json.loads(r.stdout)
+    assert d["ok"]
+    v = {row["quantity"]: row for row in d["rows"]}["V = E[G]"]
+    assert v["exact"] == pytest.approx(value, abs=1e-15)
+
+
+def test_the_law_refuses_a_tilt_that_overflows():
     import pgweyl as pw
 
     with pytest.raises(pw.AccuracyError, match="overflows"):
         pw.make_env("corridor").value_distribution([1e308, 0.0])
-    r = run(
-        ["check", "corridor", "--theta", "1e308", "0", "--episodes", "500", "--json", "--quiet"],
-        tmp_path,
-    )
-    assert (r.returncode, r.stderr) == (0, ""), r.stderr
-    d = json.loads(r.stdout)
-    assert d["route"] == "linear" and d["ok"]
-    v = {row["quantity"]: row for row in d["rows"]}["V = E[G]"]
-    assert v["exact"] == pytest.approx(0.95**5, abs=1e-15)
-    assert v["simulated"] == pytest.approx(0.95**5, abs=1e-15)
+    with pytest.raises(pw.AccuracyError, match="overflows"):
+        pw.make_env("triangle").value_distribution([-1e308, 0.0, 0.0])
+    law = pw.make_env("corridor").value_distribution([-1e308, 0.0])  # fine: one cell
+    assert law.probs.tolist() == [1.0] and law.times.tolist() == [2]
 
 
 def test_theta0_whose_logits_overflow_is_refused_before_work(tmp_path):
