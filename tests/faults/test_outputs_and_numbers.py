@@ -303,20 +303,30 @@ def _corridor_gambler(level, start=2):
     return {"p0": p0, "mean_time": start * (level - start), "value": p0 + (1 - p0) / 2}
 
 
-def test_check_at_gamma_one_on_a_long_corridor_takes_the_linear_route():
-    """γ = 1 at level 400: the law's table needs 3.2 GiB (over the 2 GiB budget); the
-    check compares V, E[T] and the walls by the linear route instead. The exact side is
-    held to the gambler's ruin (1e-12); the simulated side passes at the check's own
-    thresholds (|z| ≤ 4.5; exact binomial p ≥ 1e-5) under the null hypothesis that the
-    walks are draws from that law."""
+@pytest.mark.parametrize(
+    "level, budget",
+    [
+        (100, 16 << 20),  # the law's table refused by a 16 MiB budget: fast
+        pytest.param(400, None, marks=pytest.mark.slow),  # the issue's case: 3.2 GiB > 2 GiB
+    ],
+    ids=["level100-16MiB", "level400-2GiB"],
+)
+def test_check_at_gamma_one_takes_the_linear_route_when_the_law_does_not_fit(
+    level, budget, monkeypatch
+):
+    """γ = 1 on a long corridor: the law's table is over the budget (level 400: 3.2 GiB
+    against 2 GiB, ~10 s to find out), so the check compares V, E[T] and the walls by the
+    linear route instead of refusing. The exact side is held to the gambler's ruin
+    (1e-12); the simulated side passes at the check's own thresholds (|z| ≤ 4.5, exact
+    binomial p ≥ 1e-5) under the null hypothesis that the walks are draws from that law."""
     import pgweyl as pw
+    from pgweyl import config
     from pgweyl.study.checks import check_closed_forms
 
-    env = pw.make_env("corridor", level=400, gamma=1.0)
-    with pytest.raises(pw.ResourceError, match="first-passage table"):
-        env.value_distribution([0.0, 0.0])
+    monkeypatch.setattr(config, "MEMORY_BUDGET", budget or (2 << 30))
+    env = pw.make_env("corridor", level=level, gamma=1.0)
     report = check_closed_forms(env, n_episodes=20_000, seed=3)
-    want = _corridor_gambler(400)
+    want = _corridor_gambler(level)
     assert report.route == "linear" and report.ok, report.rows
     rows = {r.quantity: r for r in report.rows}
     assert set(rows) == {"V = E[G]", "E[T]", "P(exit on wall 0)", "P(exit on wall 1)"}
@@ -324,6 +334,13 @@ def test_check_at_gamma_one_on_a_long_corridor_takes_the_linear_route():
     assert rows["E[T]"].exact == pytest.approx(want["mean_time"], rel=1e-12)
     assert rows["P(exit on wall 0)"].exact == pytest.approx(float(want["p0"]), abs=1e-12)
     assert rows["P(exit on wall 1)"].exact == pytest.approx(float(1 - want["p0"]), abs=1e-12)
+
+
+@pytest.mark.slow
+def test_check_at_gamma_one_on_level_400_answers_from_the_command(tmp_path):
+    r = run(["check", "corridor:gamma=1,level=400", "--episodes", "5000", "--quiet"], tmp_path)
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    assert "route: linear" in r.stdout and r.stdout.rstrip().endswith("\nagree")
 
 
 def test_the_linear_rows_fail_on_a_planted_error():
