@@ -191,15 +191,17 @@ def run_settings(args):
 _OUTPUT_ARGS = ("json", "plot", "out")
 
 
-def input_paths(args) -> list[str]:
+def input_paths(args, folders: bool = False) -> list[str]:
     """The existing regular files named by the command's arguments (the ENV's TOML file,
-    an agent's file, …): no output may be written onto them."""
+    an agent's file, …): no output may be written onto them; with ``folders``, the
+    existing folders named there instead (a sweep store): no output may go inside."""
     found = []
+    test = os.path.isdir if folders else os.path.isfile
     for name, value in vars(args).items():
         if name in _OUTPUT_ARGS or callable(value):
             continue
         for item in value if isinstance(value, (list, tuple)) else [value]:
-            if isinstance(item, str) and item not in ("", "-") and os.path.isfile(item):
+            if isinstance(item, str) and item not in ("", "-") and test(item):
                 found.append(item)
     return found
 
@@ -219,6 +221,14 @@ def check_outputs(args) -> None:
         for path in figure_paths(args.plot):
             check_output_path(path, "figure", inputs)
             outputs.append(path)
+    for folder in input_paths(args, folders=True):  # a store's own files, say
+        inside = os.path.join(os.path.realpath(folder), "")
+        for path in outputs:
+            if os.path.realpath(path).startswith(inside):
+                raise InputError(
+                    f"cannot write {os.fspath(path)!r}: it is inside {folder!r}, which the "
+                    "command reads; choose a place outside it"
+                )
     seen = {}
     for path in outputs:  # e.g. --json through a link to the figure's name
         key = os.path.realpath(path)

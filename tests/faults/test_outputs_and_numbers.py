@@ -110,6 +110,22 @@ def test_json_onto_the_env_file_is_refused_by_any_name(tmp_path):
     assert snapshot(tmp_path) == before
 
 
+def test_no_output_inside_a_store_the_command_reads(tmp_path):
+    """A store is a folder of files the command reads (zarr.json, chunks): an output
+    inside it is refused before the store is even opened."""
+    store = tmp_path / "s.zarr"
+    store.mkdir()
+    (store / "zarr.json").write_text("{}\n")
+    before = snapshot(store)
+    r = run(["plot-sweep", "s.zarr", "--json", "s.zarr/zarr.json"], tmp_path)
+    assert_refused(
+        r,
+        f"{E}cannot write 's.zarr/zarr.json': it is inside 's.zarr', which the command reads; "
+        "choose a place outside it\n",
+    )
+    assert snapshot(store) == before
+
+
 def test_a_read_only_output_is_refused_and_keeps_its_mode(tmp_path):
     out = tmp_path / "v.json"
     out.write_text("old\n")
