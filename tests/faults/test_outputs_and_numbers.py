@@ -518,3 +518,17 @@ def test_an_example_checks_its_output_names_before_work(tmp_path):
         f"FIFO (named pipe; writing would block until a reader comes){ONLY}\n",
     )
     assert listing(out) == ["update_rules.json"]
+
+
+@pytest.mark.parametrize("gamma", [1e-14, 1e-100, 1e-300])
+def test_maxima_at_a_tiny_gamma_are_not_a_flat_face(gamma):
+    """γ → 0: every exit is discounted to almost nothing, yet the landscape keeps its shape.
+    From (2, 0) the trap (reward ½) is 2 steps away and the treasure 6, so
+    V(π) = ½ γ π(e2)² + O(γ⁵): the one maximum that numbers can see is the vertex e2 with
+    V = γ/2 (by hand). The absolute tolerances once called the corridor flat below
+    γ ≈ 1e-12 (one "flat face" maximum {e1, e2})."""
+    import pgweyl as pw
+
+    maxima = pw.local_maxima(pw.make_env("corridor", gamma=gamma))
+    assert [m.support for m in maxima] == [(1,)]
+    assert maxima[0].value == pytest.approx(gamma / 2, rel=1e-12)
