@@ -532,3 +532,36 @@ def test_maxima_at_a_tiny_gamma_are_not_a_flat_face(gamma):
     maxima = pw.local_maxima(pw.make_env("corridor", gamma=gamma))
     assert [m.support for m in maxima] == [(1,)]
     assert maxima[0].value == pytest.approx(gamma / 2, rel=1e-12)
+
+
+def test_a_huge_step_size_is_refused_by_the_chain_in_words_that_fit(tmp_path):
+    """lr = 1e300: E|dy|² overflows; the chain once printed an overflow warning and called
+    the step size "too small". Monte Carlo answers it: the first update decides, so
+    P(treasure) is P(the first walk exits on wall 0) = 1/4 (null: 200 runs from that
+    Bernoulli law; 4 standard errors = 0.12)."""
+    r = run(["converge", "corridor", "--lr", "1e300", "--runs", "10", "--quiet"], tmp_path)
+    assert_refused(
+        r,
+        f"{E}lr 1e+300 is too large for the chain solver: the moments of one update E|dy|² "
+        "overflow the float range; use Monte Carlo (--method mc)\n",
+    )
+    r = run(
+        ["converge", "corridor", "--lr", "1e300", "--runs", "200", "--method", "mc", "--json"]
+        + ["--quiet"],
+        tmp_path,
+    )
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    p = json.loads(r.stdout)["monte_carlo"]["probabilities"][0]
+    assert abs(p - 0.25) <= 4 * (0.25 * 0.75 / 200) ** 0.5
+
+
+@pytest.mark.slow
+def test_a_huge_step_size_leaves_the_limit_unavailable_not_a_traceback(tmp_path):
+    r = run(
+        ["converge", "corridor", "--lr", "1e150", "--runs", "20", "--json", "--quiet"], tmp_path
+    )
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    d = json.loads(r.stdout)
+    assert d["limit"]["status"] == "not available"
+    assert "Lundberg root was not found" in d["limit"]["reason"]
+    assert d["chain"]["at_theta0"][0] == pytest.approx(0.25, abs=1e-6)  # the first walk decides
