@@ -25,6 +25,7 @@ from pgweyl.landscape.settings import (
     settings_of,
 )
 from pgweyl.serialize import check_json_path, check_output_path, figure_paths
+from pgweyl.sim.config import MAX_UPDATES
 
 
 class InputError(Exception):
@@ -242,7 +243,7 @@ def validate_numbers(args) -> None:
     checks = {
         "seed": lambda v: validate.seed(v),
         "runs": lambda v: validate.positive_int("--runs", v),
-        "updates": lambda v: validate.positive_int("--updates", v),
+        "updates": lambda v: validate.positive_int("--updates", v, MAX_UPDATES),
         "episodes": lambda v: validate.integer("--episodes", v, lo=100),
         "lr": lambda v: validate.positive_real("--lr", v),
         "eps": lambda v: validate.eps(v),

@@ -40,6 +40,7 @@ from pgweyl._version import __version__
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain import chain_refusal
 from pgweyl.rules import Rule, parse_rule
+from pgweyl.sim.config import MAX_UPDATES
 
 #: Updates per policy-gradient run when not given.
 DEFAULT_N_UPDATES = 200_000
@@ -99,7 +100,7 @@ class RunSettings:
             put("theta0", theta0)
         put("lr", validate.positive_real("lr", self.lr))
         put("rule", parse_rule(self.rule))
-        put("n_updates", validate.positive_int("n_updates", self.n_updates))
+        put("n_updates", validate.positive_int("n_updates", self.n_updates, MAX_UPDATES))
         put("n_runs", validate.positive_int("n_runs", self.n_runs))
         put("seed", validate.seed(self.seed))
         put("eps", validate.eps(self.eps))

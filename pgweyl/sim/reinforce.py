@@ -47,6 +47,7 @@ from pgweyl.sim.arrays import (
 from pgweyl.sim.config import (
     EXACT_SAMPLER_TOL,
     MAX_TRAJECTORY_FLOATS,
+    MAX_UPDATES,
     SAMPLERS,
 )
 from pgweyl.sim.threads import run_rows
@@ -264,7 +265,7 @@ def reinforce(
     check_env(env)
     theta0 = env.check_theta(theta0)
     lr = validate.positive_real("lr", lr)
-    n_updates = validate.positive_int("n_updates", n_updates)
+    n_updates = validate.positive_int("n_updates", n_updates, MAX_UPDATES)
     n_runs = validate.positive_int("n_runs", n_runs)
     batch = validate.positive_int("batch", batch)
     if tau is not None:  # the schedule's τ (named decay in rule specs)

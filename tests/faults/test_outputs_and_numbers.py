@@ -565,3 +565,22 @@ def test_a_huge_step_size_leaves_the_limit_unavailable_not_a_traceback(tmp_path)
     assert d["limit"]["status"] == "not available"
     assert "Lundberg root was not found" in d["limit"]["reason"]
     assert d["chain"]["at_theta0"][0] == pytest.approx(0.25, abs=1e-6)  # the first walk decides
+
+
+def test_the_largest_update_count_is_refused_not_an_empty_run(tmp_path):
+    """--updates 2^63 − 1 wrapped the kernels' loop over θ_0 … θ_n to nothing: every run
+    came back "unresolved" at once with exit 0. One less is the limit; a run given it
+    ends at a maximum as any long run does."""
+    import pgweyl as pw
+
+    with pytest.raises(pw.ArgumentError, match="n_updates must be <= 9223372036854775806"):
+        pw.reinforce(pw.make_env("corridor"), [0.0, 0.0], 1.0, 2**63 - 1, 2)
+    r = run(["converge", "corridor", "--updates", str(2**63 - 1), "--runs", "10"], tmp_path)
+    assert_refused(r, f"{E}--updates must be <= 9223372036854775806, got 9223372036854775807\n")
+    r = run(
+        ["converge", "corridor", "--updates", str(2**63 - 2), "--runs", "10", "--method", "mc"]
+        + ["--json", "--quiet"],
+        tmp_path,
+    )
+    assert (r.returncode, r.stderr) == (0, ""), r.stderr
+    assert json.loads(r.stdout)["monte_carlo"]["unresolved"] == 0.0
