@@ -24,7 +24,6 @@ final values V of the agents) and OUTDIR/grade_reinforce_agent.json.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import matplotlib
@@ -35,8 +34,18 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import pgweyl.gym  # noqa: E402  (registers pgweyl/Corridor-v0, ...)
-from pgweyl.plot import save_figure  # noqa: E402
-from pgweyl.serialize import jsonable  # noqa: E402
+from pgweyl import validate  # noqa: E402
+from pgweyl.budget import MAX_SEEDS, require_count  # noqa: E402
+from pgweyl.cli import Parser, count, run_script  # noqa: E402
+from pgweyl.gym.grading import SEEDS_LIMIT  # noqa: E402
+from pgweyl.serialize import (  # noqa: E402
+    check_folder_outputs,
+    figure_files,
+    figure_paths,
+    json_text,
+    prepare_folder,
+    write_files,
+)
 
 QUICK = {"level": 4, "trap_distance": 1, "lr": 2.0, "updates": 300, "seeds": 200, "grid": 501}
 FULL = {"level": 6, "trap_distance": 2, "lr": 1.0, "updates": 1000, "seeds": 2000, "grid": 2001}
@@ -79,18 +88,26 @@ class Reinforce:
         return {"rule": "vanilla", "lr": self.lr, "n_updates": self.n_updates, "gamma": self.gamma}
 
 
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = ("grade_reinforce_agent.png", "grade_reinforce_agent.pdf", "grade_reinforce_agent.json")
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figure and the JSON")
     parser.add_argument("--quick", action="store_true", help="a small corridor, 200 seeds")
-    parser.add_argument("--seeds", type=int, help="agents trained (one per seed)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of pgweyl's Monte Carlo")
+    parser.add_argument("--seeds", type=count, help="agents trained (one per seed)")
+    parser.add_argument("--seed", type=count, default=0, help="seed of pgweyl's Monte Carlo")
     args = parser.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
-    if args.seeds:
-        cfg["seeds"] = args.seeds
+    # Validate everything before the first computation, the output folder included: the
+    # count of agents by the limit pgweyl grade applies (budget.MAX_SEEDS).
+    if args.seeds is not None:
+        cfg["seeds"] = validate.positive_int("--seeds", args.seeds)
+    require_count(cfg["seeds"], MAX_SEEDS, SEEDS_LIMIT)
+    validate.seed(args.seed)
+    prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
 
     knobs = {"level": cfg["level"], "trap_distance": cfg["trap_distance"]}
     res = pgweyl.gym.grade(
@@ -131,7 +148,6 @@ def main(argv=None) -> int:
         for j in range(len(names))
     ]
 
-    args.outdir.mkdir(parents=True, exist_ok=True)
     fig, (ax, ax_v) = plt.subplots(1, 2, figsize=(11, 4.2))
     x = np.arange(len(names))
     w = 0.27
@@ -173,7 +189,8 @@ def main(argv=None) -> int:
         fontsize=10,
     )
     fig.tight_layout()
-    paths = save_figure(fig, args.outdir / "grade_reinforce_agent")
+    paths = figure_paths(args.outdir / "grade_reinforce_agent")
+    files = figure_files(fig, args.outdir / "grade_reinforce_agent")  # written with the JSON
     plt.close(fig)
 
     result = {
@@ -193,7 +210,8 @@ def main(argv=None) -> int:
         "figures": [str(p) for p in paths],
     }
     json_path = args.outdir / "grade_reinforce_agent.json"
-    json_path.write_text(json.dumps(jsonable(result), indent=2, allow_nan=False))
+    files[json_path] = json_text(result)
+    write_files(files)  # all three files or none
     print(res.format_table())
     verdict = "agrees with" if result["agrees"] else "DIFFERS from"
     print(f"the agent {verdict} pgweyl's REINFORCE (every |z| < 4)")
@@ -202,4 +220,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

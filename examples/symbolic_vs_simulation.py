@@ -48,7 +48,15 @@ from pgweyl.exact import value_function, value_latex  # noqa: E402
 from pgweyl.exact.closed_forms import policy_probabilities  # noqa: E402
 from pgweyl.exact.symbolic import certified_value, theta_symbols  # noqa: E402
 from pgweyl.plot import value_distribution_figure  # noqa: E402
-from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files  # noqa: E402
+from pgweyl.serialize import (
+    check_folder_outputs,
+    figure_files,
+    json_text,
+    prepare_folder,
+    write_files,
+)  # noqa: E402
+from pgweyl.sim.episodes import require_episodes  # noqa: E402
+from pgweyl.study.checks import SYMBOLIC_MAX_STATES  # noqa: E402
 
 QUICK = {"episodes": 20_000, "thetas": [-1.0, 0.0, 0.5, 1.5]}
 FULL = {"episodes": 1_000_000, "thetas": [-2.0, -1.0, -0.3, 0.0, 0.3, 0.5, 1.0, 1.5, 2.5]}
@@ -81,6 +89,17 @@ def monte_carlo(env, theta, n, seed):
     return float(G.mean()), math.sqrt(var / n)
 
 
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = (
+    "symbolic_value.tex",
+    "symbolic_vs_simulation.png",
+    "symbolic_vs_simulation.pdf",
+    "symbolic_vs_simulation.json",
+    "value_distribution.png",
+    "value_distribution.pdf",
+)
+
+
 def main(argv=None) -> int:
     parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figures, LaTeX and JSON")
@@ -98,7 +117,17 @@ def main(argv=None) -> int:
     ys = args.y or preset["thetas"]
     validate.seed(args.seed)
     env = pw.make_env("corridor", level=args.level)
+    # sympy's closed form grows with the alcove: it is built only for alcoves as small as
+    # those pgweyl check builds it for (a corridor of level 10^5 would never finish).
+    if len(env.states) > SYMBOLIC_MAX_STATES:
+        raise pw.ArgumentError(
+            f"--level {args.level}: the corridor has {len(env.states)} states; the closed "
+            f"form is built for at most {SYMBOLIC_MAX_STATES} (level <= "
+            f"{SYMBOLIC_MAX_STATES + 1}), as pgweyl check does"
+        )
+    require_episodes(env, n)  # the walks of one θ are held at once
     prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
 
     t_start = time.perf_counter()
     expr = env.symbolic_value()  # γ and rewards read as decimals: the printed form

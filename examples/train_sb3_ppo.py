@@ -33,7 +33,6 @@ CPU build of torch first if you do not want a CUDA one).
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -48,8 +47,18 @@ import torch  # noqa: E402
 from stable_baselines3 import PPO  # noqa: E402
 
 import pgweyl.gym  # noqa: E402  (registers pgweyl/Corridor-v0, ...)
-from pgweyl.plot import save_figure  # noqa: E402
-from pgweyl.serialize import jsonable  # noqa: E402
+from pgweyl import validate  # noqa: E402
+from pgweyl.budget import MAX_SEEDS, require_count  # noqa: E402
+from pgweyl.cli import Parser, count, run_script  # noqa: E402
+from pgweyl.gym.grading import SEEDS_LIMIT  # noqa: E402
+from pgweyl.serialize import (  # noqa: E402
+    check_folder_outputs,
+    figure_files,
+    figure_paths,
+    json_text,
+    prepare_folder,
+    write_files,
+)
 
 ENV_ID = "pgweyl/Corridor-v0"
 QUICK = {"level": 4, "trap_distance": 1, "timesteps": 2048, "seeds": 3}
@@ -91,17 +100,24 @@ def last_frame(model, knobs, seed) -> np.ndarray:
             return env.render()
 
 
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = ("train_sb3_ppo.png", "train_sb3_ppo.pdf", "train_sb3_ppo.json")
+
+
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = Parser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("outdir", type=Path, help="folder for the figure and the JSON")
     parser.add_argument("--quick", action="store_true", help="3 seeds of 2048 steps")
-    parser.add_argument("--seeds", type=int, help="agents trained (one per seed)")
+    parser.add_argument("--seeds", type=count, help="agents trained (one per seed)")
     args = parser.parse_args(argv)
     cfg = dict(QUICK if args.quick else FULL)
-    if args.seeds:
-        cfg["seeds"] = args.seeds
+    # Validate everything before the first computation, the output folder included: the
+    # count of agents by the limit pgweyl grade applies (budget.MAX_SEEDS).
+    if args.seeds is not None:
+        cfg["seeds"] = validate.positive_int("--seeds", args.seeds)
+    require_count(cfg["seeds"], MAX_SEEDS, SEEDS_LIMIT)
+    prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
     # A 64-unit network: more threads only add overhead (4x slower on a loaded 2-core box).
     torch.set_num_threads(1)
 
@@ -131,7 +147,6 @@ def main(argv=None) -> int:
         for j in range(len(names))
     ]
 
-    args.outdir.mkdir(parents=True, exist_ok=True)
     fig, (ax, ax_f) = plt.subplots(1, 2, figsize=(11, 3.6), gridspec_kw={"width_ratios": [1, 1.4]})
     x = np.arange(len(names))
     share = np.array([r["share"] for r in rows])
@@ -156,7 +171,8 @@ def main(argv=None) -> int:
     ax_f.set_axis_off()
     ax_f.set_title("render_mode='rgb_array': one episode of the trained policy", fontsize=10)
     fig.tight_layout()
-    paths = save_figure(fig, args.outdir / "train_sb3_ppo")
+    paths = figure_paths(args.outdir / "train_sb3_ppo")
+    files = figure_files(fig, args.outdir / "train_sb3_ppo")  # written with the JSON
     plt.close(fig)
 
     result = {
@@ -175,11 +191,12 @@ def main(argv=None) -> int:
         "figures": [str(p) for p in paths],
     }
     json_path = args.outdir / "train_sb3_ppo.json"
-    json_path.write_text(json.dumps(jsonable(result), indent=2, allow_nan=False))
+    files[json_path] = json_text(result)
+    write_files(files)  # all three files or none
     print(res.format_table())
     print(f"wrote {', '.join(result['figures'])}, {json_path}")
     return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run_script(main))

@@ -43,7 +43,13 @@ from pgweyl.budget import require_chain_grid  # noqa: E402
 from pgweyl.cli import Parser, count, real, run_script  # noqa: E402
 from pgweyl.landscape.maxima import MAX_BASIN_SAMPLES  # noqa: E402
 from pgweyl.plot import alcove_figure, basin_figure, landscape_figure  # noqa: E402
-from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files  # noqa: E402
+from pgweyl.serialize import (
+    check_folder_outputs,
+    figure_files,
+    json_text,
+    prepare_folder,
+    write_files,
+)  # noqa: E402
 
 QUICK = {"samples": 16, "resolution": 41, "grid": 33, "runs": 1000, "updates": 50_000}
 FULL = {"samples": 200, "resolution": 101, "grid": 101, "runs": 10_000, "updates": 200_000}
@@ -57,6 +63,16 @@ def steps_of(env, support) -> str:
 
 def fmt(x, spec=".2e"):
     return "—" if x is None else format(x, spec)
+
+
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = (
+    "triangle_landscape.png",
+    "triangle_landscape.pdf",
+    "triangle_landscape.json",
+    "triangle_alcove.png",
+    "triangle_alcove.pdf",
+)
 
 
 def main(argv=None) -> int:
@@ -91,6 +107,7 @@ def main(argv=None) -> int:
     env = pw.make_env("triangle", level=args.level)
     require_chain_grid(2, grid)
     prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
 
     t0 = time.perf_counter()
     maxima = pw.local_maxima(env, basin_samples=samples, seed=seed)

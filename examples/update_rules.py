@@ -41,12 +41,20 @@ from pgweyl import validate  # noqa: E402
 from pgweyl.cli import Parser, count, real, run_script  # noqa: E402
 from pgweyl.plot import compare_figure  # noqa: E402
 from pgweyl.plot._base import COLORS  # noqa: E402
-from pgweyl.serialize import figure_files, json_text, prepare_folder, write_files  # noqa: E402
+from pgweyl.serialize import (
+    check_folder_outputs,
+    figure_files,
+    json_text,
+    prepare_folder,
+    write_files,
+)  # noqa: E402
 
 RULES = ["vanilla", "natural", "entropy:tau=0.02", "vanilla:baseline=0.5"]
 QUICK = {"lrs": [0.5, 2.0], "runs": 400, "updates": 20_000, "eps": 0.02}
 FULL = {"lrs": [0.25, 0.5, 1.0, 2.0], "runs": 4000, "updates": 100_000, "eps": 0.01}
 Y_RANGE = 6.0  # the drift panel covers |y| ≤ 6: π(e1) from 6e-6 to 1 − 6e-6
+#: The files written into OUTDIR (checked before any work, written together at the end).
+OUTPUTS = ("update_rules.png", "update_rules.pdf", "update_rules.json")
 
 
 def main(argv=None) -> int:
@@ -65,13 +73,21 @@ def main(argv=None) -> int:
     # Validate everything before the first computation, the output folder included.
     rules = [pw.parse_rule(r) for r in (args.rules or RULES)]
     lrs = sorted(validate.positive_real("--lr", v) for v in (args.lr or preset["lrs"]))
-    runs = validate.positive_int("--runs", args.runs or preset["runs"])
-    updates = validate.positive_int("--updates", args.updates or preset["updates"])
+    runs = validate.positive_int("--runs", preset["runs"] if args.runs is None else args.runs)
+    updates = validate.positive_int(
+        "--updates", preset["updates"] if args.updates is None else args.updates
+    )
     eps = validate.eps(args.eps if args.eps is not None else preset["eps"])
     validate.seed(args.seed)
     spec = f"corridor:level={args.level}"
     env = pw.load_env(spec)
+    # The chain solver needs the law of (exit point, exit time) around θ0 = 0 to a tail of
+    # 1e-12: that first-passage table is sized (and refused over the memory budget) here,
+    # before any long work; a corridor of level 10^5 is refused in a second, not after its
+    # local maxima and Monte Carlo runs.
+    env.value_distribution(np.zeros(env.theta_dim))
     prepare_folder(args.outdir)
+    check_folder_outputs(args.outdir, OUTPUTS, follow_links=True)
 
     t_start = time.perf_counter()
     res = pw.compare(

@@ -10,10 +10,18 @@ examples and :func:`pgweyl.plot.save_figure` — goes through :func:`write_files
   nothing) in place. Several files are one transaction: all temporary files are
   written first and renamed only when every one succeeded.
 - a **symlink** to a regular file (or a dangling one) is resolved and its target is
-  written, so the link survives;
-- a **non-regular target** — a character or block device such as ``/dev/null``, a
-  FIFO, ``/dev/stdout`` — is opened and written directly, never replaced;
+  written, so the link survives (:func:`staged_folder`, which fills a folder, replaces
+  a link itself instead: it never writes outside its folder);
+- ``/dev/null`` (any character device with its device number) and this process's own
+  stdout/stderr (``/dev/stdout`` when it is a pipe or a terminal) are written in place;
 - ``-`` means standard output.
+
+What cannot be replaced safely is **refused** with :class:`OutputError` before any work
+(:func:`check_output_path`) and again when writing: a file this process read
+(:func:`note_input`, e.g. the ENV's TOML file: same device and inode), a read-only file
+(its mode would change), a file with more than one hard link (the other names would keep
+the old text), a FIFO (it blocks until a reader comes), a socket, and any device other
+than the null device. Two outputs of one transaction that are the same file are refused.
 
 An ``OSError`` while writing (full disk, file size limit, read-only folder) becomes an
 :class:`OutputError` with a one-line message naming the path; no temporary file is left.
@@ -152,9 +160,81 @@ def _std_stream(st) -> str | None:
     return None
 
 
-def _classify(path, what: str) -> tuple[str, str]:
-    """(kind, target): ``"stdout"``, ``"direct"`` (non-regular: write in place) or
-    ``"atomic"`` (a regular file or a new one; target with symlinks resolved)."""
+#: Files this process read, by (st_dev, st_ino) → the name it read them by
+#: (:func:`note_input`); an output onto one of them is refused.
+_INPUTS: dict[tuple[int, int], str] = {}
+
+
+def note_input(path, fd: int | None = None) -> None:
+    """Record ``path`` (or the open descriptor ``fd`` it was read through) as an input of
+    this process: :func:`write_files` and :func:`check_output_path` then refuse to write
+    onto it (compared by device and inode, so through any link or name)."""
+    try:
+        st = os.fstat(fd) if fd is not None else os.stat(path)
+    except (OSError, TypeError, ValueError):
+        return
+    if stat.S_ISREG(st.st_mode):
+        _INPUTS.setdefault((st.st_dev, st.st_ino), os.fspath(path))
+
+
+def _is_null_device(st) -> bool:
+    if not stat.S_ISCHR(st.st_mode):
+        return False
+    try:
+        return st.st_rdev == os.stat(os.devnull).st_rdev
+    except OSError:
+        return False
+
+
+def _special_kind(st) -> str:
+    mode = st.st_mode
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe; writing would block until a reader comes)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISCHR(mode):
+        return "a character device other than /dev/null"
+    return "not a regular file"
+
+
+def _refuse_unsafe_file(p: str, st, what: str, inputs=()) -> None:
+    """Refuse a regular file that cannot be replaced safely (module docstring)."""
+    key = (st.st_dev, st.st_ino)
+    named = _INPUTS.get(key)
+    if named is None:
+        for q in inputs:
+            try:
+                qst = os.stat(q)
+            except (OSError, TypeError, ValueError):
+                continue
+            if (qst.st_dev, qst.st_ino) == key:
+                named = os.fspath(q)
+                break
+    if named is not None:
+        raise OutputError(
+            f"cannot write {what} to {p!r}: it is an input of this command ({named!r}); "
+            "choose another file"
+        )
+    if st.st_nlink > 1:
+        raise OutputError(
+            f"cannot write {what} to {p!r}: it has {st.st_nlink} hard links (replacing it "
+            "would leave the other names with the old text); choose another file"
+        )
+    # os.access says yes to root; the mode bits say what the owner meant
+    if not st.st_mode & 0o222 or not os.access(p, os.W_OK):
+        raise OutputError(
+            f"cannot write {what} to {p!r}: it is read-only; make it writable or choose "
+            "another file"
+        )
+
+
+def _classify(path, what: str, inputs=(), follow_links: bool = True) -> tuple[str, str]:
+    """(kind, target): ``"stdout"``/``"stderr"``, ``"direct"`` (the null device: write in
+    place) or ``"atomic"`` (a regular file or a new one; target with symlinks resolved,
+    or with ``follow_links`` False the link itself); refuses what cannot be replaced
+    safely (module docstring), ``inputs`` being further files not to write onto."""
     if not isinstance(path, (str, os.PathLike)):
         raise OutputError(f"{what} path must be a file name, got {path!r}")
     p = os.fspath(path)
@@ -162,6 +242,9 @@ def _classify(path, what: str) -> tuple[str, str]:
         raise OutputError(f"{what} path is empty; give a file name")
     if p == "-":
         return STDOUT, p
+    if not follow_links and os.path.islink(p):
+        folder = os.path.dirname(os.path.abspath(p))
+        return ATOMIC, os.path.join(os.path.realpath(folder), os.path.basename(p))
     try:
         st = os.stat(p)  # follows symlinks
     except FileNotFoundError:
@@ -171,10 +254,23 @@ def _classify(path, what: str) -> tuple[str, str]:
     if st is not None:
         if stat.S_ISDIR(st.st_mode):
             raise OutputError(f"cannot write {what} to {p!r}: it is a directory")
-        if not stat.S_ISREG(st.st_mode) or _via_proc(p):
-            # a device, a FIFO, or an open descriptor (/dev/stdout → /proc/self/fd/1,
-            # a regular file when stdout is redirected): write in place, never replace
-            return _std_stream(st) or DIRECT, p
+        via_proc = _via_proc(p)
+        if not stat.S_ISREG(st.st_mode) or via_proc:
+            # /dev/stdout → /proc/self/fd/1 (a pipe, a terminal, or a regular file when
+            # stdout is redirected): the stream itself, never replaced
+            kind = _std_stream(st)
+            if kind is not None:
+                return kind, p
+            if _is_null_device(st):
+                return DIRECT, p
+            if not stat.S_ISREG(st.st_mode):
+                raise OutputError(
+                    f"cannot write {what} to {p!r}: it is {_special_kind(st)}; pgweyl "
+                    "writes regular files, /dev/null and stdout ('-')"
+                )
+            _refuse_unsafe_file(p, st, what, inputs)
+            return DIRECT, p  # another descriptor of this process (/proc/self/fd/N)
+        _refuse_unsafe_file(p, st, what, inputs)
     target = os.path.realpath(p)
     folder = os.path.dirname(target)
     if not os.path.isdir(folder):
@@ -195,16 +291,35 @@ def _probe_folder(folder: str, what: str, shown: str) -> None:
     os.unlink(tmp)
 
 
-def check_output_path(path, what: str = "output") -> None:
+def check_output_path(path, what: str = "output", inputs=()) -> None:
     """Raise :class:`OutputError` unless ``path`` can be written; create nothing.
 
-    ``-`` (stdout) is always fine; a device or FIFO must be writable; otherwise the
-    (resolved) folder must exist and accept a new file."""
-    kind, target = _classify(path, what)
+    ``-`` (stdout) is always fine; the null device must be writable; a regular file must
+    be safe to replace (not an input — :func:`note_input` or one of ``inputs`` —, not
+    read-only, one hard link); other special files are refused; otherwise the (resolved)
+    folder must exist and accept a new file."""
+    kind, target = _classify(path, what, inputs)
     if kind == DIRECT and not os.access(target, os.W_OK):
         raise OutputError(f"cannot write {what} to {os.fspath(path)!r}: permission denied")
     if kind == ATOMIC:
         _probe_folder(os.path.dirname(target), what, os.fspath(path))
+
+
+def check_folder_outputs(folder, names, what: str = "output", follow_links: bool = False) -> None:
+    """Check the files ``names`` that a run will write into ``folder`` (as
+    :func:`check_output_path`), refusing any that is a symbolic link: a folder's
+    writer (:func:`staged_folder`) never writes through a link to a file elsewhere.
+    With ``follow_links`` a link is checked by its target instead, as
+    :func:`write_files` writes it."""
+    for name in names:
+        path = os.path.join(os.fspath(folder), name)
+        if not follow_links and os.path.islink(path):
+            raise OutputError(
+                f"cannot write {what} to {path!r}: it is a symbolic link (to "
+                f"{os.readlink(path)!r}); remove it — files are written only inside "
+                f"{os.fspath(folder)!r}"
+            )
+        check_output_path(path, what)
 
 
 def prepare_folder(path, what: str = "output folder") -> str:
@@ -265,12 +380,21 @@ def _fsync_folder(folder: str) -> None:
         os.close(fd)
 
 
-def write_files(files: dict, what: str = "output") -> list[str]:
+def write_files(files: dict, what: str = "output", inputs=()) -> list[str]:
     """Write ``{path: bytes or str}`` as one transaction (module docstring); return the
-    paths. Regular targets are staged and renamed only when all were staged."""
-    plan = []
+    paths. Regular targets are staged first; the null device and the standard streams are
+    written next, and the staged files renamed into place only when all of that
+    succeeded. ``inputs``: files not to write onto, besides those of :func:`note_input`."""
+    plan, seen = [], {}
     for path, data in files.items():
-        kind, target = _classify(path, what)
+        kind, target = _classify(path, what, inputs)
+        if kind == ATOMIC:
+            if target in seen:
+                raise OutputError(
+                    f"cannot write {what} to {os.fspath(path)!r}: it is the same file as "
+                    f"{seen[target]!r}"
+                )
+            seen[target] = os.fspath(path)
         plan.append(
             (os.fspath(path), kind, target, data.encode() if isinstance(data, str) else data)
         )
@@ -282,11 +406,6 @@ def write_files(files: dict, what: str = "output") -> list[str]:
             if kind == ATOMIC:
                 current = path
                 staged.append((_stage(target, data, mode), target))
-        for tmp, target in staged:
-            os.replace(tmp, target)
-        for folder in {os.path.dirname(t) for _, t in staged}:
-            _fsync_folder(folder)
-        staged = []
         for path, kind, target, data in plan:
             current = path
             if kind == DIRECT:  # append: a redirected stdout keeps what came before
@@ -301,6 +420,11 @@ def write_files(files: dict, what: str = "output") -> list[str]:
                 else:
                     stream.write(data.decode(errors="replace"))
                     stream.flush()
+        for tmp, target in staged:
+            os.replace(tmp, target)
+        for folder in {os.path.dirname(t) for _, t in staged}:
+            _fsync_folder(folder)
+        staged = []
     except BrokenPipeError:
         raise  # stdout closed by its reader: the caller decides (the command exits quietly)
     except OSError as err:
@@ -320,7 +444,9 @@ def write_text(path, text: str, what: str = "output") -> str:
 
 
 def write_json(path, data, what: str = "JSON") -> str:
-    """Strict JSON of ``data`` to ``path`` (``-``: stdout) through :func:`write_files`."""
+    """Strict JSON of ``data`` to ``path`` (``-``: stdout) through :func:`write_files`;
+    a name with an image suffix is refused (:func:`check_json_path`)."""
+    check_json_path(path, what)
     return write_text(path, json_text(data), what)
 
 
@@ -363,10 +489,52 @@ OTHER_IMAGE_SUFFIXES = (
     ".emf",
     ".html",
 )
+#: Suffixes of data files pgweyl reads or writes that Python's built-in MIME table may not
+#: know: a figure named ``x.toml`` is refused like one named ``x.json``.
+DATA_SUFFIXES = (".toml", ".zarr", ".npz", ".npy", ".yaml", ".yml", ".md", ".ipynb", ".csv")
+FIGURE_SUFFIXES = (".png", ".pdf")
+
+
+def _known_type(suffix: str) -> tuple[str | None, str | None]:
+    """(MIME type, encoding) of a suffix from Python's built-in table only (the system's
+    mime.types would make the answer depend on the machine)."""
+    import mimetypes
+
+    return mimetypes.MimeTypes().guess_type("x" + suffix, strict=False)
+
+
+def _is_image_suffix(suffix: str) -> bool:
+    s = suffix.lower()
+    if s in FIGURE_SUFFIXES or s in OTHER_IMAGE_SUFFIXES:
+        return True
+    mime, _ = _known_type(s)
+    return mime is not None and (
+        mime.startswith("image/") or mime in ("application/pdf", "application/postscript")
+    )
+
+
+def check_json_path(path, what: str = "JSON") -> None:
+    """Refuse a JSON output named like an image (``--json r.png``): the suffix must not
+    promise another content. Raises :class:`OutputError`.
+
+    >>> check_json_path("run.json"); check_json_path("-"); check_json_path("results")
+    """
+    if not isinstance(path, (str, os.PathLike)) or os.fspath(path) in ("", "-"):
+        return
+    suffix = os.path.splitext(os.fspath(path))[1]
+    if suffix and _is_image_suffix(suffix):
+        raise OutputError(
+            f"cannot write {what} to {os.fspath(path)!r}: its suffix {suffix} names an image; "
+            "give the JSON file a name such as FILE.json"
+        )
 
 
 def figure_paths(path):
     """The PNG and PDF paths of a figure named ``FILE``, ``FILE.png`` or ``FILE.pdf``.
+
+    A suffix that names another known file type (``.svg``, ``.json``, ``.txt``, ``.toml``;
+    Python's built-in MIME table and :data:`DATA_SUFFIXES`) is refused with
+    :class:`ArgumentError`; an unknown one stays in the name.
 
     >>> [str(p) for p in figure_paths("out/x.PNG")]
     ['out/x.png', 'out/x.pdf']
@@ -381,12 +549,14 @@ def figure_paths(path):
         )
     p = Path(path)
     suffix = p.suffix.lower()
-    if suffix in OTHER_IMAGE_SUFFIXES:
+    if suffix not in FIGURE_SUFFIXES and (
+        suffix in OTHER_IMAGE_SUFFIXES or suffix in DATA_SUFFIXES or any(_known_type(suffix))
+    ):
         raise ArgumentError(
             f"figure {os.fspath(path)!r}: figures are written as PNG and PDF; give FILE, "
             f"FILE.png or FILE.pdf, not {p.suffix}"
         )
-    stem = p.with_suffix("") if suffix in (".png", ".pdf") else p
+    stem = p.with_suffix("") if suffix in FIGURE_SUFFIXES else p
     return stem.with_name(stem.name + ".png"), stem.with_name(stem.name + ".pdf")
 
 
@@ -399,15 +569,16 @@ def figure_files(fig, path) -> dict:
 @contextmanager
 def staged_folder(out, what: str = "output"):
     """Yield a temporary folder inside ``out``; on success move every file in it into
-    ``out`` (through the same rules as :func:`write_files` for symlinks and devices),
-    on failure (or interrupt) remove it, so ``out`` gets all the files or none."""
+    ``out`` (through the same rules as :func:`write_files`, except that a symlink in
+    ``out`` is replaced itself, never written through to a file outside), on failure
+    (or interrupt) remove it, so ``out`` gets all the files or none."""
     stage = tempfile.mkdtemp(dir=out, prefix=TEMP_PREFIX + "stage-")
     try:
         yield stage
         moves, copies = [], {}
         for name in sorted(os.listdir(stage)):
             src, dest = os.path.join(stage, name), os.path.join(out, name)
-            kind, target = _classify(dest, what)
+            kind, target = _classify(dest, what, follow_links=False)
             if kind == ATOMIC and os.stat(os.path.dirname(target)).st_dev == os.stat(stage).st_dev:
                 moves.append((src, target))
             else:
@@ -430,6 +601,8 @@ def staged_folder(out, what: str = "output"):
 __all__ = [
     "OutputError",
     "TRUETYPE_FONTS",
+    "check_folder_outputs",
+    "check_json_path",
     "check_output_path",
     "dataclass_to_dict",
     "figure_bytes",
@@ -437,6 +610,7 @@ __all__ = [
     "figure_paths",
     "json_text",
     "jsonable",
+    "note_input",
     "prepare_folder",
     "staged_folder",
     "write_files",

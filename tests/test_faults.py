@@ -22,7 +22,6 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -553,7 +552,9 @@ def test_full_disk_plot_writes_neither_figure(tmp_path):
     assert listing(tmp_path) == []
 
 
-def test_json_to_a_character_device_is_written_in_place(tmp_path):
+def test_json_to_the_null_device_is_written_in_place(tmp_path):
+    """A character device with /dev/null's number is written in place (issue 26: the only
+    device that takes output; any other is refused, tests/faults/test_outputs_and_numbers)."""
     null = tmp_path / "null"
     try:
         os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))  # a private /dev/null
@@ -563,6 +564,14 @@ def test_json_to_a_character_device_is_written_in_place(tmp_path):
     assert (r.returncode, r.stderr) == (0, "")
     assert stat.S_ISCHR(os.lstat(null).st_mode) and listing(tmp_path) == ["null"]
     assert r.stdout.startswith("AlcoveWalkEnv('A1', level=8")
+    zero = tmp_path / "zero"
+    os.mknod(zero, stat.S_IFCHR | 0o666, os.makedev(1, 5))  # a private /dev/zero
+    r = run(["value", "corridor", "--json", zero], tmp_path)
+    assert (r.returncode, r.stderr) == (
+        2,
+        f"{E}cannot write JSON to '{zero}': it is a character device other than /dev/null; "
+        "pgweyl writes regular files, /dev/null and stdout ('-')\n",
+    )
 
 
 def test_json_to_stdout_link_keeps_the_link_and_prints(tmp_path):
@@ -576,17 +585,18 @@ def test_json_to_stdout_link_keeps_the_link_and_prints(tmp_path):
     assert table.startswith("AlcoveWalkEnv(")
 
 
-def test_json_to_a_fifo(tmp_path):
+def test_json_to_a_fifo_is_refused(tmp_path):
+    """Issue 26: a FIFO without a reader blocked the command for ever; it is refused
+    before any work (it used to be written in place when a reader was there)."""
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
-    reader.start()
-    r = run(["value", "corridor", "--json", fifo, "--quiet"], tmp_path)
-    reader.join(timeout=60)
-    assert (r.returncode, r.stderr) == (0, "")
-    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
-    assert json.loads(got[0])["env"]["level"] == 8
+    r = run(["value", "corridor", "--json", fifo, "--quiet"], tmp_path, timeout=60)
+    assert (r.returncode, r.stderr) == (
+        2,
+        f"{E}cannot write JSON to '{fifo}': it is a FIFO (named pipe; writing would block "
+        "until a reader comes); pgweyl writes regular files, /dev/null and stdout ('-')\n",
+    )
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode) and r.seconds < REFUSAL_SECONDS
 
 
 def test_json_through_a_symlink_writes_the_target(tmp_path):
@@ -597,6 +607,11 @@ def test_json_through_a_symlink_writes_the_target(tmp_path):
     assert (tmp_path / "link.json").is_symlink()
     assert json.loads((tmp_path / "real.json").read_text())["env"]["cartan"] == "A1"
     assert listing(tmp_path) == ["link.json", "real.json"]
+    # the target is held to the rules of a file named directly (issue 26): read-only refused
+    (tmp_path / "real.json").chmod(0o444)
+    r = run(["value", "corridor", "--json", "link.json"], tmp_path)
+    assert r.returncode == 2 and "it is read-only" in r.stderr, r.stderr
+    assert json.loads((tmp_path / "real.json").read_text())["env"]["cartan"] == "A1"
 
 
 # -- plain input that must work ----------------------------------------------------------------
@@ -707,6 +722,12 @@ def test_ctrl_c_during_a_huge_run(args, tmp_path):
 
 
 # -- examples: validated before computing --------------------------------------------------------
+#: What the table of a corridor of level 10^5 needs at θ = 0 (the chain solver's law).
+LEVEL_1E5_TABLE = (
+    "a first-passage table of 17408 rows over 99999 states needs about 3.1 GiB, "
+    + BUDGET
+    + "; raise tol, lower gamma, or use method='linear'"
+)
 EXAMPLE_CASES = [
     (
         "corridor_difficulty.py",
@@ -738,6 +759,57 @@ EXAMPLE_CASES = [
         ["{out}", "--level", "-8"],
         "corridor: level must be a positive integer, got -8",
     ),
+    # issue 26: sizes that would run without end or exhaust memory, refused by the budget
+    # guards before any work; zero or negative counts refused
+    *[
+        (script, ["{out}", flag, "100000", "--quick"], LEVEL_1E5_TABLE)
+        for script, flag in [
+            ("corridor_difficulty.py", "--levels"),
+            ("step_size.py", "--level"),
+            ("update_rules.py", "--level"),
+        ]
+    ],
+    (
+        "symbolic_vs_simulation.py",
+        ["{out}", "--level", "100000"],
+        "--level 100000: the corridor has 99999 states; the closed form is built for at most "
+        "40 (level <= 41), as pgweyl check does",
+    ),
+    (
+        "symbolic_vs_simulation.py",
+        ["{out}", "--episodes", "1e9"],
+        "1000000000 simulated episodes needs about 22.4 GiB, "
+        + BUDGET
+        + "; simulate fewer episodes per call (pgweyl.study.checks streams them in chunks)",
+    ),
+    (
+        "closed_form_vs_simulation.py",
+        ["{out}", "--episodes", "1e9"],
+        "1000000000 walks advanced together needs about 119.2 GiB, "
+        + BUDGET
+        + "; use fewer --episodes",
+    ),
+    (
+        "closed_form_vs_simulation.py",
+        ["{out}", "--episodes", "0"],
+        "--episodes must be >= 2, got 0",
+    ),
+    (
+        "grade_reinforce_agent.py",
+        ["{out}", "--seeds", "1e9"],
+        "seeds: 1000000000 agents to train; at most 100000 (one agent per seed)",
+    ),
+    (
+        "grade_reinforce_agent.py",
+        ["{out}", "--seeds", "0"],
+        "--seeds must be a positive integer, got 0",
+    ),
+    (
+        "grade_reinforce_agent.py",
+        ["{out}", "--seeds", "-5"],
+        "--seeds must be a positive integer, got -5",
+    ),
+    ("update_rules.py", ["{out}", "--runs", "0"], "--runs must be a positive integer, got 0"),
 ]
 
 

@@ -50,6 +50,14 @@ def fmt(d) -> list[str]:
         f"(chi2, exact binomial, Bernstein bound for means) or |z| > {d['z_max']:g} "
         "(wall rows, exact standard error); symbolic rows fail beyond the certified error "
         "of both sides (tol)",
+        *(
+            [
+                "route: linear (no table of the law here, so its chi2 row is left out); "
+                "V and E[T] rows use the sample standard deviation"
+            ]
+            if d.get("route") == "linear"
+            else []
+        ),
         f"{'quantity':42s} {'exact':>14s} {'simulated':>14s} {'statistic':>22s} {'':>6s}",
     ]
     for r in d["rows"]:

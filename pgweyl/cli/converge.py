@@ -68,6 +68,7 @@ def run(args) -> Outcome:
     env = parse_env(args.env)
     theta0 = parse_theta(env, args.theta0, "--theta0")
     settings = run_settings(args).replace(theta0=tuple(theta0))
+    settings.theta_for(env)  # refuses a θ0 out of the float range before any work
     mc, chain_runs = settings.routes(env, args.env)
     if args.plot and not chain_runs:
         raise InputError(

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import os
-
 from pgweyl.cli.options import count, progress
 from pgweyl.cli.output import EXIT_DISAGREE, EXIT_OK, Outcome
-from pgweyl.serialize import check_output_path, prepare_folder
 
 #: The demo declares its own --quiet and --seed, and writes its own folder (no --json).
 ENV = False
@@ -25,13 +22,11 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> Outcome:
-    from pgweyl.study.demo import OUTPUT_NAMES, run_demo
+    from pgweyl.study.demo import run_demo
 
-    out = prepare_folder("pgweyl-demo" if args.out is None else args.out, "output folder")
-    for name in OUTPUT_NAMES:  # an existing directory named like an output, say
-        check_output_path(os.path.join(out, name), "demo output")
+    # run_demo checks the folder and every file it will write before any work
     summary = run_demo(
-        out,
+        "pgweyl-demo" if args.out is None else args.out,
         quick=args.quick,
         seed=args.seed,
         progress=progress(args),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
 import sys
 import warnings
@@ -23,7 +24,8 @@ from pgweyl.landscape.settings import (
     MIN_GRID,
     settings_of,
 )
-from pgweyl.serialize import check_output_path, figure_paths
+from pgweyl.serialize import check_json_path, check_output_path, figure_paths
+from pgweyl.sim.config import MAX_UPDATES
 
 
 class InputError(Exception):
@@ -186,13 +188,54 @@ def run_settings(args):
 
 
 # -- checks before any work ---------------------------------------------------------------------
+#: Attributes of the parsed arguments that name outputs, not inputs.
+_OUTPUT_ARGS = ("json", "plot", "out")
+
+
+def input_paths(args, folders: bool = False) -> list[str]:
+    """The existing regular files named by the command's arguments (the ENV's TOML file,
+    an agent's file, …): no output may be written onto them; with ``folders``, the
+    existing folders named there instead (a sweep store): no output may go inside."""
+    found = []
+    test = os.path.isdir if folders else os.path.isfile
+    for name, value in vars(args).items():
+        if name in _OUTPUT_ARGS or callable(value):
+            continue
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            if isinstance(item, str) and item not in ("", "-") and test(item):
+                found.append(item)
+    return found
+
+
 def check_outputs(args) -> None:
-    """Every output path of the command, checked before any work."""
+    """Every output path of the command, checked before any work: writable and safe to
+    replace (:func:`pgweyl.serialize.check_output_path`; never one of the command's input
+    files), a JSON file not named like an image, a figure named FILE, FILE.png or
+    FILE.pdf, and no two outputs the same file."""
+    inputs = input_paths(args)
+    outputs = []
     if getattr(args, "json", None) not in (None, "-"):
-        check_output_path(args.json, "JSON")
+        check_json_path(args.json, "JSON")
+        check_output_path(args.json, "JSON", inputs)
+        outputs.append(args.json)
     if getattr(args, "plot", None) is not None:
         for path in figure_paths(args.plot):
-            check_output_path(path, "figure")
+            check_output_path(path, "figure", inputs)
+            outputs.append(path)
+    for folder in input_paths(args, folders=True):  # a store's own files, say
+        inside = os.path.join(os.path.realpath(folder), "")
+        for path in outputs:
+            if os.path.realpath(path).startswith(inside):
+                raise InputError(
+                    f"cannot write {os.fspath(path)!r}: it is inside {folder!r}, which the "
+                    "command reads; choose a place outside it"
+                )
+    seen = {}
+    for path in outputs:  # e.g. --json through a link to the figure's name
+        key = os.path.realpath(path)
+        if key in seen and key != os.path.realpath(os.devnull):
+            raise InputError(f"outputs {seen[key]!r} and {os.fspath(path)!r} are the same file")
+        seen[key] = os.fspath(path)
 
 
 def validate_numbers(args) -> None:
@@ -200,7 +243,7 @@ def validate_numbers(args) -> None:
     checks = {
         "seed": lambda v: validate.seed(v),
         "runs": lambda v: validate.positive_int("--runs", v),
-        "updates": lambda v: validate.positive_int("--updates", v),
+        "updates": lambda v: validate.positive_int("--updates", v, MAX_UPDATES),
         "episodes": lambda v: validate.integer("--episodes", v, lo=100),
         "lr": lambda v: validate.positive_real("--lr", v),
         "eps": lambda v: validate.eps(v),
@@ -224,6 +267,7 @@ __all__ = [
     "add_run_options",
     "check_outputs",
     "huge_theta_overflow_ok",
+    "input_paths",
     "count",
     "parse_env",
     "progress",

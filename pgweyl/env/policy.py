@@ -30,7 +30,8 @@ POLICY_KINDS = ("exp", "softmax")
 
 def _logsumexp(x: np.ndarray) -> float:
     top = np.max(x)
-    return float(top + np.log(np.sum(np.exp(x - top))))
+    with np.errstate(over="ignore"):  # x − top → −∞ at |θ| ~ 1e308: exp gives the exact 0
+        return float(top + np.log(np.sum(np.exp(x - top))))
 
 
 class Policy:
@@ -74,7 +75,8 @@ class Policy:
 
     def log_probs(self, theta) -> np.ndarray:
         lg = self.logits(theta)
-        return lg - _logsumexp(lg)
+        with np.errstate(over="ignore"):  # −∞ where a step's probability underflows: exact
+            return lg - _logsumexp(lg)
 
     def probs(self, theta) -> np.ndarray:
         """π_θ over the steps (sums to 1)."""
@@ -84,7 +86,8 @@ class Policy:
         """π_θ for each row of ``thetas`` (n×dim), vectorised and shifted like :meth:`probs`."""
         thetas = np.asarray(thetas, dtype=float)
         logits = thetas @ self.vectors_f.T if self.kind == "exp" else thetas
-        logits = logits - logits.max(axis=-1, keepdims=True)
+        with np.errstate(over="ignore"):  # −∞ at |θ| ~ 1e308: exp gives the exact 0
+            logits = logits - logits.max(axis=-1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=-1, keepdims=True)
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pgweyl.env.catalog import FAMILIES, make_env
 from pgweyl.env.environment import AlcoveWalkEnv
 from pgweyl.errors import PgweylError, SpecError
+from pgweyl.serialize import note_input
 
 #: Keys of a custom environment in a TOML file (the AlcoveWalkEnv arguments).
 CUSTOM_KEYS = (
@@ -160,6 +161,7 @@ def _load_toml(path: str) -> dict:
     try:
         with open(path, "rb") as fh:
             raw = fh.read()
+            note_input(path, fh.fileno())  # no output may be written onto it
     except FileNotFoundError:
         raise SpecError(f"ENV file {path!r} does not exist") from None
     except IsADirectoryError:

@@ -683,6 +683,17 @@ class ExactSolver:
         if tail > tol:
             self._too_long(tail, tol, N, True)
         _, logp = self.log_cell_probs(theta[None, :], N)
+        # At extreme θ (|θ| near the float limit) the tilt n·Ā and (θ, Σ steps) overflow or
+        # cancel: cells come out NaN, positive log-probabilities, or a mass that is not
+        # 1 − tail. Refuse as the table route of V does.
+        lp = logp[0]
+        sane = bool(np.all(lp <= 1e-9))  # NaN compares False
+        mass = float(np.exp(np.minimum(lp, 0.0)).sum()) if sane else math.nan
+        if not (sane and np.isfinite(tail) and abs(mass + tail - 1.0) <= 1e-6):
+            raise AccuracyError(
+                f"the law's table overflows at θ = {theta.tolist()} (the tilt of the table "
+                "exceeds the float range); V, ∇V and E[T] are available by the linear route"
+            )
         cells = self.cells(N)
         return self._result(theta, cells.n, cells.exit, np.exp(logp[0]), tail, N, tol, cells)
 

@@ -52,6 +52,11 @@ HESS_TOL = -1e-9  # largest within-face Hessian eigenvalue must be below this
 GAIN_TOL = 1e-9  # largest first-order gain rate into a bigger face
 VALUE_TOL = 1e-12  # largest value gain found by finite perturbations into bigger faces
 MIN_PROB = 1e-5  # a critical point of a face must give every face step at least this
+#: The tolerances above are absolute, for values of order one. When every vertex's |V| is
+#: below VALUE_SCALE (γ = 1e-14 discounts every exit of the corridor below 1e-14, and the
+#: corridor looked flat), they are applied to V / s instead, s = max |V(vertex)| /
+#: VALUE_SCALE: the landscape's shape does not depend on the unit of reward.
+VALUE_SCALE = 1e-3
 #: Largest ``basin_samples``: each start integrates one orbit (0.1–0.3 s), so 10 000 starts
 #: take about half an hour and pin a share to ±0.01.
 MAX_BASIN_SAMPLES = 10_000
@@ -91,14 +96,28 @@ def _perturbation_gain(env, faces, support, policy, value, rng, draws: int = 6) 
     return best
 
 
-def _face_critical_points(face: Face, rng, n_starts: int) -> list[np.ndarray]:
+def _value_scale(env, faces) -> float:
+    """s of :data:`VALUE_SCALE`: max |V(vertex)| / VALUE_SCALE when that is in (0, 1),
+    else 1 (the tolerances as they are)."""
+    k = len(env.steps.vectors)
+    top = 0.0
+    for f in faces:
+        if len(f) == 1:
+            p = np.zeros(k)
+            p[f[0]] = 1.0
+            top = max(top, abs(policy_value(env, p)))
+    s = top / VALUE_SCALE
+    return s if 0.0 < s < 1.0 else 1.0
+
+
+def _face_critical_points(face: Face, rng, n_starts: int, scale: float = 1.0) -> list[np.ndarray]:
     from scipy.optimize import minimize
 
     starts = [np.zeros(face.dim)] + [1.5 * rng.normal(size=face.dim) for _ in range(n_starts)]
     found = []
     for x0 in starts:
         res = minimize(
-            lambda x: (-face.value(x), -face.grad(x)),
+            lambda x: (-face.value(x) / scale, -face.grad(x) / scale),
             x0,
             jac=True,
             method="BFGS",
@@ -108,7 +127,7 @@ def _face_critical_points(face: Face, rng, n_starts: int) -> list[np.ndarray]:
         p = face.probs(x)
         if p[list(face.support)].min() < MIN_PROB:
             continue  # drifting to a smaller face: found there
-        if np.linalg.norm(face.grad(x)) > GRAD_TOL:
+        if np.linalg.norm(face.grad(x)) > GRAD_TOL * scale:
             continue
         if all(total_variation(p, face.probs(y)) > 1e-6 for y in found):
             found.append(x)
@@ -158,6 +177,7 @@ def local_maxima(
     rng = np.random.default_rng(seed)
     faces = enumerate_faces(env)
     full = faces[-1]
+    scale = _value_scale(env, faces)
     candidates = []
     with Progress(len(faces), "local maxima: faces", "face", progress) as bar:
         for support in faces:
@@ -167,7 +187,7 @@ def local_maxima(
                 p = face.probs(np.zeros(1))
                 candidates.append((face, None, p))
                 continue
-            for phi in _face_critical_points(face, rng, n_starts):
+            for phi in _face_critical_points(face, rng, n_starts, scale):
                 candidates.append((face, phi, face.probs(phi)))
     maxima = []
     for face, phi, p in candidates:
@@ -180,16 +200,16 @@ def local_maxima(
             cert["gradient_norm"] = float(np.linalg.norm(face.grad(phi)))
             H = _hessian(face, phi)
             cert["hessian_max_eig"] = float(np.linalg.eigvalsh(H).max()) if H.size else None
-            if cert["hessian_max_eig"] is not None and cert["hessian_max_eig"] >= HESS_TOL:
+            if cert["hessian_max_eig"] is not None and cert["hessian_max_eig"] >= HESS_TOL * scale:
                 continue  # a saddle or a degenerate point of the face
         rates = _gain_rates(env, faces, face.support, p)
         cert["gain_rate"] = max(rates) if rates else None
-        if rates and max(rates) > GAIN_TOL:
+        if rates and max(rates) > GAIN_TOL * scale:
             continue
         value = policy_value(env, p)
         gain = _perturbation_gain(env, faces, face.support, p, value, rng)
         cert["perturbation_gain"] = gain
-        if gain is not None and gain > VALUE_TOL:
+        if gain is not None and gain > VALUE_TOL * scale:
             continue
         theta = None
         if phi is not None and face.support == full:
@@ -197,7 +217,7 @@ def local_maxima(
         maxima.append(
             LocalMaximum(support=face.support, policy=p, value=value, certificate=cert, theta=theta)
         )
-    maxima = _merge_flat_faces(env, faces, maxima, rng)
+    maxima = _merge_flat_faces(env, faces, maxima, rng, scale)
     maxima.sort(key=lambda m: -m.value)
     if basin_samples > 0:
         starts = [np.zeros(env.theta_dim)] + [
@@ -220,7 +240,7 @@ def local_maxima(
     return maxima
 
 
-def _merge_flat_faces(env, faces, maxima, rng) -> list:
+def _merge_flat_faces(env, faces, maxima, rng, scale: float = 1.0) -> list:
     """Replace the maxima inside a flat face by one maximum standing for the face.
 
     A simplicial face F (|F| ≥ 2) is flat when every vertex of F is a reported maximum,
@@ -238,20 +258,22 @@ def _merge_flat_faces(env, faces, maxima, rng) -> list:
         if any(set(f) <= set(g) for g, *_ in flat):
             continue
         vals = [vertex_value[s] for s in f]
-        if max(vals) - min(vals) > VALUE_TOL:
+        if max(vals) - min(vals) > VALUE_TOL * scale:
             continue
         on_face = []
         for _ in range(5):
             q = np.zeros(k)
             q[list(f)] = rng.dirichlet(np.ones(len(f)))
-            on_face.append(abs(policy_value(env, q) - vals[0]) <= VALUE_TOL)
+            on_face.append(abs(policy_value(env, q) - vals[0]) <= VALUE_TOL * scale)
         if not all(on_face):
             continue
         centre = np.zeros(k)
         centre[list(f)] = 1.0 / len(f)
         rates = _gain_rates(env, faces, f, centre)
         gain = _perturbation_gain(env, faces, f, centre, vals[0], rng)
-        if (rates and max(rates) > GAIN_TOL) or (gain is not None and gain > VALUE_TOL):
+        if (rates and max(rates) > GAIN_TOL * scale) or (
+            gain is not None and gain > VALUE_TOL * scale
+        ):
             continue
         flat.append((f, centre, rates, gain))
     if not flat:

@@ -40,6 +40,7 @@ from pgweyl._version import __version__
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain import chain_refusal
 from pgweyl.rules import Rule, parse_rule
+from pgweyl.sim.config import MAX_UPDATES
 
 #: Updates per policy-gradient run when not given.
 DEFAULT_N_UPDATES = 200_000
@@ -99,7 +100,7 @@ class RunSettings:
             put("theta0", theta0)
         put("lr", validate.positive_real("lr", self.lr))
         put("rule", parse_rule(self.rule))
-        put("n_updates", validate.positive_int("n_updates", self.n_updates))
+        put("n_updates", validate.positive_int("n_updates", self.n_updates, MAX_UPDATES))
         put("n_runs", validate.positive_int("n_runs", self.n_runs))
         put("seed", validate.seed(self.seed))
         put("eps", validate.eps(self.eps))
@@ -141,10 +142,25 @@ class RunSettings:
 
     # -- what the settings mean for one environment ---------------------------------------------
     def theta_for(self, env) -> np.ndarray:
-        """θ_0 for ``env``: zeros for None, else checked against its dimension."""
+        """θ_0 for ``env``: zeros for None, else checked against its dimension and refused
+        (:class:`pgweyl.ArgumentError`) when the policy's logits (s, θ_0) spread beyond the
+        float range — max − min overflows (``-1e308 0 1e308`` on the triangle), so the
+        chain's effective coordinates and the runs' policies would be ±inf. Entries as
+        large as ±1e308 whose logits stay within range are answered."""
         if self.theta0 is None:
             return np.zeros(env.theta_dim)
-        return env.check_theta(self.theta0)
+        theta = env.check_theta(self.theta0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            exp = env.policy_kind == "exp"  # else softmax: the logits are θ itself
+            logits = env.steps.vectors.astype(float) @ theta if exp else theta
+            spread = float(logits.max() - logits.min())
+        if not np.isfinite(spread):
+            raise ArgumentError(
+                f"theta0 {theta.tolist()}: the steps' logits (s, theta0) differ by more than "
+                "the float range, so its policy gradient cannot be computed; scale theta0 down "
+                "(its policy is the same deterministic one)"
+            )
+        return theta
 
     def chain_refusal(self, env) -> str | None:
         """Why the chain solver does not take ``env`` under this rule (one line), or None

@@ -26,6 +26,10 @@ NJIT_INLINE = {**NJIT, "inline": "always"}
 # draw whatever n is, and spawning a SeedSequence per episode is avoided.
 EPISODES_PER_STREAM = 1024
 
+# The most updates a run may take: the kernels visit θ_0 … θ_n, n + 1 points, in an int64
+# loop (n = 2^63 − 1 wrapped to an empty loop: every run "unresolved" at once).
+MAX_UPDATES = 2**63 - 2
+
 # Words of SeedSequence state per stream: the whole xoshiro256** state (4 × 64 bits).
 RNG_STATE_WORDS = 4
 

@@ -39,6 +39,18 @@ from pgweyl.sim.config import EPISODES_PER_STREAM, EXACT_SAMPLER_TOL, SAMPLERS
 from pgweyl.sim.threads import run_rows
 
 
+def require_episodes(env, n: int) -> None:
+    """Refuse (:class:`pgweyl.ResourceError`) ``n`` episodes of ``env`` in one
+    :func:`simulate_episodes` call when their arrays exceed the memory budget: the exit
+    points (n × d) and times, 8 bytes each, plus the RNG states (4 words per stream of
+    ``EPISODES_PER_STREAM`` episodes). Callers check it before other work."""
+    budget.require(
+        n * (len(env.start) + 1) * 8 + -(-n // EPISODES_PER_STREAM) * 32,
+        f"{n} simulated episodes",
+        "simulate fewer episodes per call (pgweyl.study.checks streams them in chunks)",
+    )
+
+
 def simulate_episodes(env, theta, n, seed=0, sampler="walk"):
     """Draw n independent episodes under π_θ; return (exit points, exit times).
 
@@ -50,12 +62,7 @@ def simulate_episodes(env, theta, n, seed=0, sampler="walk"):
     n = validate.positive_int("n", n)
     seed = validate.seed(seed)
     sampler = validate.choice("sampler", sampler, SAMPLERS)
-    # exit points (n×d) and times, plus the RNG states (4 words per 1024 episodes)
-    budget.require(
-        n * (len(env.start) + 1) * 8 + -(-n // EPISODES_PER_STREAM) * 32,
-        f"{n} simulated episodes",
-        "simulate fewer episodes per call (pgweyl.study.checks streams them in chunks)",
-    )
+    require_episodes(env, n)
     n_streams = -(-n // EPISODES_PER_STREAM)
     states = stream_states(seed, n_streams)
     if sampler == "exact":
@@ -87,4 +94,4 @@ def _simulate_exact(env, theta, n, states):
     return cells[idx], cell_times[idx]
 
 
-__all__ = ["simulate_episodes"]
+__all__ = ["require_episodes", "simulate_episodes"]

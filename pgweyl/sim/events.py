@@ -72,7 +72,7 @@ from pgweyl import validate
 from pgweyl.errors import ArgumentError
 from pgweyl.sim import records
 from pgweyl.sim.arrays import check_env, payoff, stream_states, walk_arrays
-from pgweyl.sim.config import NJIT
+from pgweyl.sim.config import MAX_UPDATES, NJIT
 from pgweyl.sim.kernels import (
     _exit_reward,
     _match_target,
@@ -495,7 +495,7 @@ def reinforce_events(
         raise ArgumentError(why)
     theta0 = env.check_theta(theta0)
     lr = validate.positive_real("lr", lr)
-    n_updates = validate.positive_int("n_updates", n_updates)
+    n_updates = validate.positive_int("n_updates", n_updates, MAX_UPDATES)
     n_runs = validate.positive_int("n_runs", n_runs)
     seed = validate.seed(seed)
     if baseline is not None:

@@ -49,6 +49,7 @@ from pgweyl.sim.config import (
     EXACT_SAMPLER_TOL,
     LEAN_MAX_SIZE,
     MAX_TRAJECTORY_FLOATS,
+    MAX_UPDATES,
     SAMPLERS,
 )
 from pgweyl.sim.threads import run_rows
@@ -275,7 +276,7 @@ def reinforce(
     check_env(env)
     theta0 = env.check_theta(theta0)
     lr = validate.positive_real("lr", lr)
-    n_updates = validate.positive_int("n_updates", n_updates)
+    n_updates = validate.positive_int("n_updates", n_updates, MAX_UPDATES)
     n_runs = validate.positive_int("n_runs", n_runs)
     batch = validate.positive_int("batch", batch)
     if tau is not None:  # the schedule's τ (named decay in rule specs)

@@ -34,7 +34,13 @@ from pgweyl.landscape import (
     local_maxima,
 )
 from pgweyl.landscape.chain.markov import theta_chain
-from pgweyl.serialize import OutputError, prepare_folder, staged_folder, write_json
+from pgweyl.serialize import (
+    OutputError,
+    check_folder_outputs,
+    prepare_folder,
+    staged_folder,
+    write_json,
+)
 from pgweyl.study.checks import check_closed_forms
 from pgweyl.study.difficulty import difficulty_sweep
 from pgweyl.study.odds import LIMIT_LABEL, first_entry_label
@@ -113,8 +119,12 @@ def run_demo(
 
     Figures are written as soon as their data is ready, into a temporary folder inside
     ``out``; they and ``summary.json`` move into ``out`` only when everything
-    succeeded, so a failure (a full disk, Ctrl-C) leaves ``out`` as it was."""
+    succeeded, so a failure (a full disk, Ctrl-C) leaves ``out`` as it was. Before any
+    work every file name it will write (:data:`OUTPUT_NAMES`) is checked: a directory, a
+    read-only or hard-linked file, a FIFO or a symbolic link there (which could lead
+    outside ``out``) is refused with :class:`OutputError`."""
     out = prepare_folder(out, "output folder")
+    check_folder_outputs(out, OUTPUT_NAMES, "demo output")
     try:
         with staged_folder(out, "demo output") as stage:
             summary = _run(stage, quick, seed, progress, log)

@@ -531,8 +531,14 @@ def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
         dy = _displacements(
             env, part, cells, prob, lr=lr, baseline=setup.baseline, L=L, rule=setup.rule
         )
-        mean[a : a + step] = np.einsum("nc,ncd->nd", prob, dy)
-        second[a : a + step] = np.einsum("nc,ncd,ncd->n", prob, dy, dy)
+        with np.errstate(over="ignore", invalid="ignore"):  # a huge lr: refused below
+            mean[a : a + step] = np.einsum("nc,ncd->nd", prob, dy)
+            second[a : a + step] = np.einsum("nc,ncd,ncd->n", prob, dy, dy)
+    if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(second))):
+        raise ArgumentError(
+            f"lr {lr:g} is too large for the chain solver: the moments of one update "
+            "E|dy|² overflow the float range; use Monte Carlo (--method mc)"
+        )
     spacing = (hi - lo) / (grid - 1)
     with np.errstate(divide="ignore", invalid="ignore"):
         peclet = spacing * np.sqrt((mean**2).sum(axis=1)) / second

@@ -104,7 +104,13 @@ def lundberg_root(rate: float, kicks, weights) -> float:
     lo = hi / 2.0
     while f(lo) >= 0 and lo > 1e-300:
         lo /= 2.0
-    return float(brentq(f, lo, hi, xtol=1e-300, rtol=1e-15, maxiter=200))
+    try:
+        return float(brentq(f, lo, hi, xtol=1e-300, rtol=1e-15, maxiter=200))
+    except (RuntimeError, ValueError):  # f too coarse in floats (kicks ~ lr ~ 1e150)
+        raise ArgumentError(
+            f"the depth walk's Lundberg root was not found (kicks up to {kicks.max():.3g}, "
+            f"rate {rate:.3g}): the ε → 0 limit is not available at this step size"
+        ) from None
 
 
 def depth_walk(env, maxima, j, *, lr, baseline, rule, L, tol=DEFAULT_TOL) -> DepthWalk:
