@@ -454,7 +454,7 @@ CASES = [
         [],
         2,
         E + "missing command; one of envs, value, check, maxima, converge, "
-        "compare, sweep, plot-sweep, grade, demo (see pgweyl --help)",
+        "compare, sweep, plot-sweep, grade, demo, warmup (see pgweyl --help)",
     ),
     (
         "unknown-option",
