@@ -275,47 +275,14 @@ def _cluster(client, workers):
     try:
         c = Client(cluster)
         try:
+            from pgweyl.study.sweep.watchdog import ParentWatchdog
+
             c.register_plugin(ParentWatchdog(os.getpid()), name="pgweyl-parent-watchdog")
             yield c
         finally:
             c.close()
     finally:
         cluster.close()
-
-
-class ParentWatchdog:
-    """A Dask worker plugin: a daemon thread in each local worker that ends the worker
-    (``os._exit``) once the sweep's process ``parent`` is gone — killed by SIGKILL, say,
-    when no ``finally`` runs — so no worker outlives it."""
-
-    idempotent = True
-
-    def __init__(self, parent: int):
-        self.parent = int(parent)
-
-    def setup(self, worker=None):
-        thread = threading.Thread(target=self._watch, name="pgweyl-watchdog", daemon=True)
-        thread.start()
-
-    def teardown(self, worker=None):
-        pass
-
-    def _watch(self):
-        while True:
-            # Orphans are re-parented: the parent pid changes once the sweep is gone.
-            if os.getppid() != self.parent and not _pid_alive(self.parent):
-                os._exit(1)
-            time.sleep(0.5)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _seconds(name: str, default: float) -> float:

@@ -21,7 +21,8 @@
 - attrs: ``Conventions`` ("CF-1.10"), ``title``, ``source``, ``pgweyl_sweep`` (format),
   ``pgweyl_version``, ``provenance`` (JSON: pgweyl_version, env spec, params, settings),
   ``env_spec``, ``env``, ``params``, ``settings``, ``versions`` (JSON text), ``rule``,
-  ``seed``, ``runs``, ``method``, ``maxima`` (the labelling, in words).
+  ``seed``, ``runs``, ``method``, ``maxima`` (the labelling, in words), ``pgweyl_journal``
+  (the name of the journal file, below).
 
 **Files.** Each variable is one Zarr array cut into *shards* of up to
 :data:`SHARD_POINTS` points (each shard one file holding one inner chunk per point), so
@@ -34,6 +35,14 @@ interrupted sweep keeps every finished point and resumes where it stopped. A sto
 *extended* (``pw.sweep(..., extend={"level": [10, 12]})``) by writing a new store with
 the longer coordinates beside it, copying every stored point into it and swapping the
 two folders; the new points then run as a resume would.
+
+**Integrity** (:mod:`pgweyl.study.sweep.integrity`). After its ``done`` flag, each point
+gets a line in the journal ``pgweyl-journal.txt`` (its index and a digest of its values),
+and every shard a write touches is stored even when it holds only fill values. A store
+is read whole and checked against both before it is resumed, extended or opened
+(:func:`open_sweep`); a damaged one is refused with one line naming the damage, and a
+repair (``pw.sweep(..., repair=True)``) keeps the trusted points and recomputes the rest.
+One sweep at a time writes a store (:mod:`pgweyl.study.sweep.lock`).
 
 >>> import pgweyl as pw
 >>> ds = pw.sweep("corridor:level=4", {"lr": [0.5, 1.0]}, runs=50, n_updates=200,
@@ -515,7 +524,6 @@ class SweepStore:
             _to_zarr(ds, target, encoding)
             store = cls(target, grid, n_max)
         else:
-            ds.attrs["pgweyl_journal"] = JOURNAL
             for left in target.parent.glob(f".{target.name}.tmp-*"):
                 _remove_tree(left)  # of a killed run (the caller holds the store's lock)
             tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
@@ -729,6 +737,9 @@ def _global_attrs(grid) -> dict:
         "method": settings["method"],
         "pgweyl_version": __version__,
         "maxima": LABELLING,
+        # The journal of finished points (a store on disk) and every touched shard stored:
+        # pgweyl.study.sweep.integrity checks both.
+        "pgweyl_journal": JOURNAL,
     }
 
 
