@@ -21,6 +21,7 @@ row per point.
 from __future__ import annotations
 
 import json
+import logging
 import signal
 
 import numpy as np
@@ -121,6 +122,17 @@ def run(args) -> Outcome:
                 "have several values (use pgweyl plot-sweep with --select)"
             )
     keywords = run_keywords(args)
+    # The contract is one line on a failure: Dask's client logs its retries as warnings,
+    # and asyncio reports the gather it abandons when a cluster is lost.
+    if args.workers != 0:
+        try:
+            import distributed  # noqa: F401 -- it sets its loggers' levels on import
+        except ImportError:
+            pass  # the sweep says what is missing
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     if hasattr(signal, "SIGXFSZ"):  # a file-size limit: EFBIG (a one-line error), not death
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     ds = sweep(

@@ -254,6 +254,7 @@ def _cluster(client, workers):
     if isinstance(client, str):
         c = _connect(client)
         try:
+            _check_imports(c, client)
             yield c
         finally:
             c.close()
@@ -329,6 +330,39 @@ def _connect(address: str):
         return Client(text, timeout=timeout)
     except (OSError, TimeoutError, ValueError) as err:
         raise ClusterError(f"cannot reach a Dask scheduler at {address!r}: {_first(err)}") from None
+
+
+#: What the scheduler and every worker must import to run a sweep's tasks.
+TASK_MODULE = "pgweyl.study.sweep.compute"
+
+
+def _check_imports(client, address) -> None:
+    """Refuse (ClusterError) a cluster whose scheduler or a worker cannot import pgweyl:
+    the scheduler unpickles the task graph and would fail on each task, a worker would
+    drop its connection on each one and leave the sweep waiting. ``exec`` of an import
+    statement crosses the wire by reference (a builtin), unlike any pgweyl function."""
+    how = (
+        "install pgweyl where the scheduler and workers run (or set their PYTHONPATH) in "
+        "the same version"
+    )
+    statement = f"import {TASK_MODULE}"
+    try:
+        client.run_on_scheduler(exec, statement)
+    except Exception as err:  # noqa: BLE001 -- whatever the import raised over there
+        raise ClusterError(
+            f"the Dask scheduler at {address!r} cannot import pgweyl ({_first(err)}); {how}"
+        ) from None
+    try:
+        results = client.run(exec, statement, on_error="return")
+    except Exception as err:  # noqa: BLE001
+        raise ClusterError(f"cannot run a check on the Dask workers ({_first(err)})") from None
+    bad = {w: r for w, r in results.items() if isinstance(r, BaseException)}
+    if bad:
+        worker, err = next(iter(bad.items()))
+        raise ClusterError(
+            f"{len(bad)} of {len(results)} Dask workers cannot import pgweyl ({worker}: "
+            f"{_first(err)}); {how}"
+        )
 
 
 def _probe(address, host, port, timeout: float) -> None:
@@ -556,7 +590,17 @@ def _result(fut, task, watch=None):
 
     resume = "the finished points are in the store: run the same command to resume"
     try:
-        return fut.result()
+        while True:
+            # A finished point's value lives on its worker: if the worker died, Dask
+            # recomputes it and waits for a worker, so keep watching the cluster.
+            try:
+                return fut.result(timeout=POLL if watch is not None else None)
+            except TimeoutError:
+                if watch is None or fut.status == "error":
+                    raise
+                watch.check()
+    except ClusterError:
+        raise
     except PgweylError as err:
         raise _named(err, task) from None
     except (ImportError, AttributeError, RuntimeError) as err:
