@@ -307,7 +307,12 @@ SIGNALS = {"SIGINT": 130, "SIGTERM": 143, "SIGKILL": -signal.SIGKILL}
 
 @pytest.mark.parametrize(
     "name",
-    ["SIGKILL", pytest.param("SIGTERM", marks=pytest.mark.slow), "SIGINT", "normal-end"],
+    [
+        "SIGKILL",
+        "SIGINT",
+        pytest.param("SIGTERM", marks=pytest.mark.slow),
+        pytest.param("normal-end", marks=pytest.mark.slow),  # ~25 s: a cluster's start and end
+    ],
 )
 def test_no_worker_outlives_the_sweep(name, tmp_path):
     # Null hypothesis: every process the sweep started is gone within 10 s of its end.
@@ -350,6 +355,45 @@ def test_no_worker_outlives_the_sweep(name, tmp_path):
         assert err.splitlines()[-1] in ("pgweyl: interrupted", "pgweyl: terminated"), err
     if store.exists():  # whatever was written is a sound store to resume
         pw.open_sweep(store)
+
+
+#: A parent that starts a child and sleeps; the child runs the worker watchdog (or not).
+ORPHAN = """
+import subprocess, sys, time
+child = (
+    "import os, time\\n"
+    + ("from pgweyl.study.sweep.watchdog import ParentWatchdog\\n"
+       "ParentWatchdog(os.getppid()).setup()\\n" if sys.argv[1] == "watched" else "")
+    + f"open({sys.argv[2]!r}, 'w').close()\\n"  # ready: imported and watching
+    + "time.sleep(120)\\n"
+)
+subprocess.Popen([sys.executable, "-c", child])
+time.sleep(120)
+"""
+
+
+@pytest.mark.parametrize("watched", [True, False])
+def test_the_watchdog_ends_an_orphan_and_the_check_sees_one(watched, tmp_path):
+    # The watchdog alone (Dask's own pipe is not there): its worker ends within seconds
+    # of its parent's SIGKILL. Without it the orphan lives on, and the check that the
+    # sweep tests use must see it (so that they can fail).
+    parent = subprocess.Popen(
+        [sys.executable, "-c", ORPHAN, "watched" if watched else "bare", tmp_path / "ready"],
+        env=_env(),
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (tmp_path / "ready").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        kids = _descendants(parent.pid)
+        assert kids and (tmp_path / "ready").exists()
+    finally:
+        parent.kill()
+        parent.wait()
+    left = _gone_within(kids, 10 if watched else 2)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    assert (left == []) is watched, (watched, left)
 
 
 # ============================================================================================
