@@ -105,6 +105,7 @@ DAMAGE = {
     "deleted-done": (lambda s: (s / "done" / "c" / "0").unlink(), "done"),
     "deleted-metadata": (lambda s: (s / "support" / "zarr.json").unlink(), "support/zarr.json"),
     "deleted-journal": (lambda s: (s / JOURNAL).unlink(), f"{JOURNAL} missing"),
+    "corrupt-coordinate": (lambda s: _flip(s / "level" / "c" / "0"), "level/c/0 unreadable"),
 }
 QUICK = ("corrupt-chunk", "deleted-shard")
 

@@ -29,6 +29,7 @@ from pgweyl.study.sweep.store import (
     StoreError,
     SweepStore,
     check_path,
+    check_record,
     inspect,
     open_sweep,
     require,
@@ -148,15 +149,19 @@ def sweep(
 def _sweep_at(path, base_grid, spec_grid, extend, repair, client, workers, progress):
     """The sweep proper, with the store's lock held (``path`` None: in memory)."""
     target = path
-    stored = SweepStore.stored(path) if path is not None else None
+    # Attributes from zarr.json, not xarray: a damaged store is inspected (and repaired)
+    # before anything reads it as a Dataset.
+    attrs = SweepStore.stored_attrs(path) if path is not None else None
     existing, old = None, None
     done = np.zeros(spec_grid.shape, dtype=bool)
     wanted = json.loads(json.dumps(spec_grid.record()["params"]))  # as stored (JSON)
-    if stored is not None:
-        grown = extend is not None and stored_record(stored)["params"] != wanted
+    if attrs is not None:
+        grown = extend is not None and stored_record(attrs)["params"] != wanted
         made_by = base_grid if grown else spec_grid  # a store not yet extended: base_grid's
-        SweepStore.existing(path, made_by, stored)  # refuses a store of other settings
-        report = inspect(path, stored)
+        check_record(attrs, made_by, repr(str(path)))  # refuses a store of other settings
+        report = inspect(path, attrs)
+        if tuple(report.names) != made_by.names:
+            raise StoreError(f"store {str(path)!r} has dimensions {report.names}")
         if report.damaged:
             if not repair:
                 raise StoreError(
@@ -167,14 +172,13 @@ def _sweep_at(path, base_grid, spec_grid, extend, repair, client, workers, progr
                 )
             # A new store with the trusted points, swapped in; the lost ones are pending.
             SweepStore.create(path, made_by, report.n_max, salvage=report)
-            stored = SweepStore.stored(path)
-            report = inspect(path, stored)
+            report = inspect(path)
         block = tuple(slice(0, n) for n in report.shape)
         done[block] = report.trusted
         if grown:
-            old = stored  # copied into the extended store when it is made
+            old = report  # its trusted points are copied into the extended store
         else:
-            existing = SweepStore(path, spec_grid, stored.sizes["maximum"])
+            existing = SweepStore(path, spec_grid, report.n_max)
     elif extend is not None:
         raise StoreError(f"store {str(path)!r} does not exist: there is nothing to extend")
     if path is None:
@@ -547,7 +551,11 @@ class _Liveness:
         if status not in ("running", "connecting", "newly-created"):
             raise self.lost(f"the connection to the Dask scheduler is {status}")
         try:
-            workers = len(self.client.scheduler_info().get("workers", {}))
+            try:  # one worker's details are enough to know there is one
+                info = self.client.scheduler_info(n_workers=1)
+            except TypeError:  # a distributed without n_workers
+                info = self.client.scheduler_info()
+            workers = len(info.get("workers", {}))
         except Exception as err:  # noqa: BLE001
             raise self.lost(f"the Dask scheduler does not answer ({_first(err)})") from None
         if workers:
@@ -637,7 +645,7 @@ def _named(err, task):
 
 def _create(target, grid, maxima_lists, old=None):
     n_max = max(len(ms) for ms in maxima_lists)
-    return SweepStore.create(target, grid, n_max, old=old)
+    return SweepStore.create(target, grid, n_max, salvage=old)
 
 
 def _finish(store, task, result, bar):

@@ -295,8 +295,14 @@ def _open(target):
 
     try:
         return xr.open_zarr(target, chunks=None, consolidated=True)
-    except (OSError, ValueError, KeyError) as err:
-        raise StoreError(f"cannot read sweep store {str(target)!r}: {err}") from None
+    # A damaged store fails in its codecs as well (RuntimeError of a decompressor):
+    # whatever the reason, one line.
+    except Exception as err:  # noqa: BLE001
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise StoreError(
+            f"cannot read sweep store {str(target)!r}: {msg}; if pgweyl wrote it, run the "
+            "sweep command that made it with --repair, or use another store"
+        ) from None
 
 
 def open_sweep(store, check: bool = True):
@@ -325,9 +331,8 @@ def open_sweep(store, check: bool = True):
         if not is_sweep_store(path):
             _refuse_headless(path)
             raise StoreError(f"{str(store)!r} is not a pgweyl sweep store")
-        ds = _open(path)
-        if check:
-            report = inspect(path, ds)
+        if check:  # before xarray reads anything: a damaged coordinate fails its open
+            report = inspect(path)
             if report.damaged:
                 raise StoreError(
                     report.message(
@@ -335,7 +340,7 @@ def open_sweep(store, check: bool = True):
                         "(pw.sweep(..., repair=True)), or use another store"
                     )
                 )
-        return ds
+        return _open(path)
     return _open(store)
 
 
@@ -349,19 +354,30 @@ def _refuse_headless(path: Path) -> None:
         )
 
 
-def inspect(path: Path, ds=None):
-    """:func:`pgweyl.study.sweep.integrity.inspect_store` of the store at ``path`` (whose
-    Dataset ``ds`` gives the attributes)."""
+def inspect(path: Path, attrs: dict | None = None):
+    """:func:`pgweyl.study.sweep.integrity.inspect_store` of the store at ``path`` (its
+    root attributes ``attrs``, read from its ``zarr.json`` when None)."""
     from pgweyl.study.sweep.integrity import inspect_store
 
-    ds = _open(path) if ds is None else ds
-    return inspect_store(path, dict(ds.attrs))
+    attrs = _stored_attrs(path) if attrs is None else attrs
+    if not isinstance(attrs, dict) or "params" not in attrs:
+        _refuse_headless(path)
+        raise StoreError(f"{str(path)!r} is not a pgweyl sweep store")
+    try:
+        return inspect_store(path, attrs)
+    except (KeyError, ValueError, TypeError) as err:  # attrs that do not describe a grid
+        raise StoreError(
+            f"sweep store {str(path)!r} is damaged: its description is not readable "
+            f"({type(err).__name__}: {err}); use another store"
+        ) from None
 
 
 def stored_record(ds) -> dict:
-    """The env, params and settings a store was made with (as :meth:`SweepGrid.record`)."""
+    """The env, params and settings a store was made with (as :meth:`SweepGrid.record`);
+    ``ds``: its Dataset or its root attributes (a dict)."""
+    attrs = ds if isinstance(ds, dict) else ds.attrs
     try:
-        return {k: json.loads(ds.attrs[k]) for k in ("env", "params", "settings")}
+        return {k: json.loads(attrs[k]) for k in ("env", "params", "settings")}
     except (KeyError, ValueError):
         raise StoreError("the store has no readable sweep description (attrs)") from None
 
@@ -381,7 +397,8 @@ def _first_difference(stored, wanted, prefix=""):
 
 
 def check_record(ds, grid, where) -> None:
-    """Refuse to resume a store made with other settings; warn when versions differ."""
+    """Refuse to resume a store made with other settings; warn when versions differ
+    (``ds``: the store's Dataset or root attributes)."""
     stored = stored_record(ds)
     wanted = json.loads(json.dumps(grid.record()))
     diff = _first_difference(stored, wanted)
@@ -391,8 +408,9 @@ def check_record(ds, grid, where) -> None:
             f"store {where} was made with {key} = {json.dumps(old)}, this sweep has "
             f"{json.dumps(new)}; resume with the same settings or use another store"
         )
+    attrs = ds if isinstance(ds, dict) else ds.attrs
     try:
-        old_versions = json.loads(ds.attrs.get("versions", "{}"))
+        old_versions = json.loads(attrs.get("versions", "{}"))
     except ValueError:
         old_versions = {}
     now = versions()
@@ -453,21 +471,28 @@ class SweepStore:
     @staticmethod
     def stored(path: Path):
         """The Dataset at ``path`` if it holds a sweep store of this format, else None."""
+        attrs = SweepStore.stored_attrs(path)
+        return None if attrs is None else _open(path)
+
+    @staticmethod
+    def stored_attrs(path: Path):
+        """The root attributes of the sweep store at ``path`` (read from its zarr.json,
+        not through xarray) if it holds one of this format, else None."""
         if not path.exists() or (path.is_dir() and not any(path.iterdir())):
             return None
-        if not is_sweep_store(path):
+        attrs = _stored_attrs(path)
+        if not (isinstance(attrs, dict) and "pgweyl_sweep" in attrs):
             _refuse_headless(path)
             raise StoreError(
                 f"{str(path)!r} exists and is not a pgweyl sweep store; give a new path"
             )
-        ds = _open(path)
-        if ds.attrs.get("pgweyl_sweep") != FORMAT:
+        if attrs.get("pgweyl_sweep") != FORMAT:
             raise StoreError(
-                f"store {str(path)!r} has layout {ds.attrs.get('pgweyl_sweep')} (an older "
+                f"store {str(path)!r} has layout {attrs.get('pgweyl_sweep')} (an older "
                 f"pgweyl, seeds keyed by grid index); this pgweyl writes layout {FORMAT}: "
                 "use a new store"
             )
-        return ds
+        return attrs
 
     @classmethod
     def existing(cls, path: Path, grid, ds=None):
