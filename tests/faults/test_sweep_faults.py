@@ -329,11 +329,18 @@ def test_no_worker_outlives_the_sweep(name, tmp_path):
         text=True,
     )
     seen: dict = {}
+    groups = set()
     try:
         deadline = time.monotonic() + 90
         workers_since = None
         while proc.poll() is None and time.monotonic() < deadline:
-            seen.update(_descendants(proc.pid))
+            new = _descendants(proc.pid)
+            for pid in set(new) - set(seen):
+                try:
+                    groups.add(os.getpgid(pid))
+                except ProcessLookupError:
+                    pass
+            seen.update(new)
             if workers_since is None and len(seen) >= 2:
                 workers_since = time.monotonic()
             if name != "normal-end" and workers_since and time.monotonic() - workers_since > 4:
@@ -351,6 +358,7 @@ def test_no_worker_outlives_the_sweep(name, tmp_path):
     for pid in left:  # do not leave them to the next test
         os.kill(pid, signal.SIGKILL)
     assert not left, f"{len(left)} of {len(seen)} processes survive {name}"
+    assert groups == {os.getpgid(0)}, groups  # all in the sweep's process group (this one's)
     assert proc.returncode == SIGNALS.get(name, 0), (proc.returncode, err[-2000:])
     if name in ("SIGINT", "SIGTERM"):
         assert err.splitlines()[-1] in ("pgweyl: interrupted", "pgweyl: terminated"), err
