@@ -233,14 +233,21 @@ def _terminate_as_exit():
 
     def stop(signum, _frame):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        print("pgweyl: terminated", file=sys.stderr)
-        raise SystemExit(128 + signum)
+        raise _Terminated(128 + signum)
 
     signal.signal(signal.SIGTERM, stop)
     try:
         yield
+    except _Terminated as done:
+        # Said here, after the work's own cleanup (its last progress line) has run.
+        print("pgweyl: terminated", file=sys.stderr)
+        raise SystemExit(done.code) from None
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class _Terminated(SystemExit):
+    """SIGTERM, on its way out of a sweep (a SystemExit: no ``except Exception`` stops it)."""
 
 
 # -- where the work runs ---------------------------------------------------------------------
