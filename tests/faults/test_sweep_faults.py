@@ -141,6 +141,13 @@ def test_a_store_without_its_description_is_refused(whole, tmp_path):
         refused(r, "is damaged", "use another store")
 
 
+def test_a_store_left_aside_by_a_killed_swap_is_not_replaced(whole, tmp_path):
+    # Killed between the two renames of an extension's swap: the store is beside its path.
+    shutil.copytree(whole, tmp_path / ".s.zarr.old-12345")
+    refused(cli(_sweep_args(tmp_path / "s.zarr"), tmp_path), "rename that folder back")
+    assert not (tmp_path / "s.zarr").exists()  # no fresh store over it
+
+
 def test_a_second_sweep_is_refused_and_a_killed_ones_lock_does_not_block(tmp_path):
     # Before: two sweeps creating one store raced (a traceback from the folder swap).
     store = tmp_path / "s.zarr"

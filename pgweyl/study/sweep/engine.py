@@ -149,6 +149,14 @@ def sweep(
 def _sweep_at(path, base_grid, spec_grid, extend, repair, client, workers, progress):
     """The sweep proper, with the store's lock held (``path`` None: in memory)."""
     target = path
+    if path is not None and not path.exists():
+        aside = sorted(path.parent.glob(f".{path.name}.old-*"))
+        if aside:  # a run killed between the two renames of a swap (_swap)
+            raise StoreError(
+                f"store {str(path)!r} is missing but {str(aside[-1])!r} holds it (a sweep was "
+                f"stopped while swapping folders): rename that folder back to {str(path)!r} "
+                "and run again"
+            )
     # Attributes from zarr.json, not xarray: a damaged store is inspected (and repaired)
     # before anything reads it as a Dataset.
     attrs = SweepStore.stored_attrs(path) if path is not None else None
