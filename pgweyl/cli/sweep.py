@@ -5,12 +5,15 @@ params, on Dask, into a resumable Zarr store (:func:`pgweyl.sweep`).
                  [--extend NAME=VALUES ...] [--follow global|treasure|LABEL]
                  [--workers N | --scheduler ADDRESS] [--runs N] [--updates N] [--lr A]
                  [--theta0 ...] [--eps E] [--rule R] [--method auto|mc|chain|both]
-                 [--grid N] [--seed S] [--plot FILE] [--json [FILE]] [--quiet]
+                 [--grid N] [--seed S] [--repair] [--plot FILE] [--json [FILE]] [--quiet]
 
 VALUES is ``a,b,c`` or an integer range ``start:stop[:step]`` (both ends included);
 ``theta0`` takes vectors ``a,b;c,d``. ``--workers 0`` runs in this process without Dask.
 ``--extend NAME=VALUES`` adds the values after those of param NAME in the store (the
 rest of the command as it made the store); only the new points run.
+A store is checked whole before it is resumed or extended; a damaged one is refused with
+one line naming the damage, and ``--repair`` keeps its intact points and computes the lost
+ones again. One sweep at a time per store (a lock file ``.NAME.lock`` beside it).
 The JSON is the store's content: its settings, ``pgweyl_version`` and versions, and one
 row per point.
 """
@@ -18,6 +21,8 @@ row per point.
 from __future__ import annotations
 
 import json
+import logging
+import signal
 
 import numpy as np
 
@@ -49,6 +54,11 @@ def add_arguments(parser) -> None:
         default=None,
         metavar="NAME=VALUES",
         help="add these values of a swept param to the store (after the stored ones); repeat",
+    )
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="a damaged store: keep its intact points and compute the lost ones again",
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument(
@@ -112,12 +122,26 @@ def run(args) -> Outcome:
                 "have several values (use pgweyl plot-sweep with --select)"
             )
     keywords = run_keywords(args)
+    # The contract is one line on a failure: Dask's client logs its retries as warnings,
+    # and asyncio reports the gather it abandons when a cluster is lost.
+    if args.workers != 0:
+        try:
+            import distributed  # noqa: F401 -- it sets its loggers' levels on import
+        except ImportError:
+            pass  # the sweep says what is missing
+    for name in list(logging.root.manager.loggerDict):
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    if hasattr(signal, "SIGXFSZ"):  # a file-size limit: EFBIG (a one-line error), not death
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     ds = sweep(
         args.env,
         params,
         runs=keywords.pop("n_runs"),
         store=args.store,
         extend=extend,
+        repair=args.repair,
         client=args.scheduler,
         workers=args.workers,
         progress=False if args.quiet else None,

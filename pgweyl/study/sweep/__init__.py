@@ -12,7 +12,12 @@ by name, ``follow=``) — from it.
 - :mod:`pgweyl.study.sweep.grid` — params, settings, points and their seeds;
 - :mod:`pgweyl.study.sweep.compute` — the work of one point (a Dask task);
 - :mod:`pgweyl.study.sweep.store` — the Dataset in Zarr, region writes, resume;
-- :mod:`pgweyl.study.sweep.engine` — the cluster, the loop, progress;
+- :mod:`pgweyl.study.sweep.integrity` — the journal of finished points, the whole-store
+  check before a resume, an extension or a read, and what a repair keeps;
+- :mod:`pgweyl.study.sweep.lock` — one sweep at a time per store;
+- :mod:`pgweyl.study.sweep.engine` — the cluster (connection checks, liveness), the
+  loop, progress;
+- :mod:`pgweyl.study.sweep.watchdog` — local workers end when their sweep is gone;
 - :mod:`pgweyl.study.sweep.figure` — figures from a store;
 
 This package imports dask, xarray and zarr only when a sweep runs or a store is read.

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
+import socket
 import sys
+import threading
+import time
 import uuid
 import warnings
 from contextlib import contextmanager
@@ -20,10 +24,13 @@ from pgweyl.progress import Progress
 from pgweyl.progress import resolve as resolve_progress
 from pgweyl.study.sweep.compute import compute_point, env_chain, env_maxima, numeric_versions
 from pgweyl.study.sweep.grid import make_grid, objective_key, spec_key
+from pgweyl.study.sweep.lock import store_lock
 from pgweyl.study.sweep.store import (
     StoreError,
     SweepStore,
     check_path,
+    check_record,
+    inspect,
     open_sweep,
     require,
     stored_record,
@@ -35,8 +42,18 @@ class ClusterError(PgweylError, RuntimeError):
     that cannot import pgweyl)."""
 
 
-#: Seconds to wait for a scheduler given by address.
-CONNECT_TIMEOUT = 30
+#: Seconds to wait for a scheduler given by address to answer (environment variable
+#: ``PGWEYL_CONNECT_TIMEOUT``).
+CONNECT_TIMEOUT = 20.0
+#: Seconds a sweep waits while its cluster has no worker (they died, or never came)
+#: before it stops with a ClusterError (``PGWEYL_WORKER_GRACE``).
+WORKER_GRACE = 60.0
+#: Seconds between two looks at the cluster while points run.
+POLL = 1.0
+#: Address schemes of Dask's communication layer that reach a remote scheduler.
+SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
+#: The most bytes a Dask scheduler's opening handshake may have (it has about 60).
+HANDSHAKE_BYTES = 1 << 16
 
 
 def sweep(
@@ -51,6 +68,7 @@ def sweep(
     settings: RunSettings | None = None,
     extend: dict | None = None,
     progress=None,
+    repair: bool = False,
     **run,
 ):
     """P(policy gradient ends at each local maximum) over a grid of params, in a Zarr store.
@@ -82,13 +100,19 @@ def sweep(
     ``store``: a folder (``"sweep.zarr"``); points are written as they finish, and the
     same call on an existing store resumes it (computing only the points not ``done``;
     other settings are refused with :class:`pgweyl.study.sweep.StoreError`). None keeps the
-    results in memory. ``extend`` ({param: new values}): add points to the store — the new
-    values go after the stored ones of that param (any param; several at once), the points
-    already computed are kept and only the new ones run, each with the seed of its values,
-    so they equal a fresh sweep over them bit for bit. The store must have been made with
-    ``params`` (the same call without ``extend``), or already extended by this ``extend``
-    (then it resumes). ``progress``: None — a bar on a terminal, one line per point on
-    stderr otherwise; False — nothing; "bar" or "lines" to choose (:mod:`pgweyl.progress`).
+    results in memory. A store is read whole and checked before it is resumed or extended
+    (:mod:`pgweyl.study.sweep.integrity`); a damaged one is refused with a StoreError that
+    names the damage, unless ``repair``: then a new store with its trusted points takes its
+    place and the lost points are computed again (the same bits: seeds are keyed by
+    values). One sweep at a time per store: a second one is refused while the first runs
+    (:mod:`pgweyl.study.sweep.lock`). ``extend`` ({param: new values}): add points to the
+    store — the new values go after the stored ones of that param (any param; several at
+    once), the points already computed are kept and only the new ones run, each with the
+    seed of its values, so they equal a fresh sweep over them bit for bit. The store must
+    have been made with ``params`` (the same call without ``extend``), or already extended
+    by this ``extend`` (then it resumes). ``progress``: None — a bar on a terminal, one line
+    per point on stderr otherwise; False — nothing; "bar" or "lines" to choose
+    (:mod:`pgweyl.progress`).
 
     >>> import pgweyl as pw
     >>> ds = pw.sweep("corridor", {"level": [4, 8]}, runs=100, n_updates=500, workers=0,
@@ -118,44 +142,120 @@ def sweep(
         progress = "bar" if sys.stderr.isatty() else "lines"
     resolve_progress(progress)
     path = check_path(store)
+    with store_lock(path, StoreError), _terminate_as_exit():
+        return _sweep_at(path, base_grid, spec_grid, extend, repair, client, workers, progress)
+
+
+def _sweep_at(path, base_grid, spec_grid, extend, repair, client, workers, progress):
+    """The sweep proper, with the store's lock held (``path`` None: in memory)."""
     target = path
-    stored = SweepStore.stored(path) if path is not None else None
+    if path is not None and not path.exists():
+        aside = sorted(path.parent.glob(f".{path.name}.old-*"))
+        if aside:  # a run killed between the two renames of a swap (_swap)
+            raise StoreError(
+                f"store {str(path)!r} is missing but {str(aside[-1])!r} holds it (a sweep was "
+                f"stopped while swapping folders): rename that folder back to {str(path)!r} "
+                "and run again"
+            )
+    # Attributes from zarr.json, not xarray: a damaged store is inspected (and repaired)
+    # before anything reads it as a Dataset.
+    attrs = SweepStore.stored_attrs(path) if path is not None else None
     existing, old = None, None
+    done = np.zeros(spec_grid.shape, dtype=bool)
     wanted = json.loads(json.dumps(spec_grid.record()["params"]))  # as stored (JSON)
-    if stored is not None and extend is not None and stored_record(stored)["params"] != wanted:
-        # Not yet extended: the store must be the one ``params`` made.
-        SweepStore.existing(path, base_grid, stored)  # refuses a store of other settings
-        old = stored  # copied into the extended store when it is made
-    elif stored is not None:
-        existing = SweepStore.existing(path, spec_grid, stored)
+    if attrs is not None:
+        grown = extend is not None and stored_record(attrs)["params"] != wanted
+        made_by = base_grid if grown else spec_grid  # a store not yet extended: base_grid's
+        check_record(attrs, made_by, repr(str(path)))  # refuses a store of other settings
+        report = inspect(path, attrs)
+        if tuple(report.names) != made_by.names:
+            raise StoreError(f"store {str(path)!r} has dimensions {report.names}")
+        if report.damaged:
+            if not repair:
+                raise StoreError(
+                    report.message(
+                        "run the same command with --repair (repair=True) to keep its intact "
+                        "points and compute the lost ones again, or use another store"
+                    )
+                )
+            # A new store with the trusted points, swapped in; the lost ones are pending.
+            SweepStore.create(path, made_by, report.n_max, salvage=report)
+            report = inspect(path)
+        block = tuple(slice(0, n) for n in report.shape)
+        done[block] = report.trusted
+        if grown:
+            old = report  # its trusted points are copied into the extended store
+        else:
+            existing = SweepStore(path, spec_grid, report.n_max)
     elif extend is not None:
         raise StoreError(f"store {str(path)!r} does not exist: there is nothing to extend")
     if path is None:
         import zarr
 
         target = zarr.storage.MemoryStore()
-    done = np.zeros(spec_grid.shape, dtype=bool)
-    if existing is not None:
-        done = existing.done()
-    elif old is not None:
-        done[tuple(slice(0, n) for n in old["done"].shape)] = old["done"].values
     pending = [idx for idx in spec_grid.indices() if not done[idx]]
     if pending:
-        bar = Progress(spec_grid.size, "sweep", "point", progress, initial=int(done.sum()))
-        bar.warned = False  # versions of the workers: warned once
 
         def open_store(maxima_lists):
             return existing or _create(target, spec_grid, maxima_lists, old)
 
-        try:
-            with _cluster(client, workers) as dask_client:
+        with _cluster(client, workers) as dask_client:  # connected before the bar shows
+            bar = Progress(spec_grid.size, "sweep", "point", progress, initial=int(done.sum()))
+            bar.warned = False  # versions of the workers: warned once
+            try:
                 run = _run_dask if dask_client is not None else _run_here
-                run(dask_client, spec_grid, pending, open_store, bar)
-        finally:
-            bar.close()
+                written = run(dask_client, spec_grid, pending, open_store, bar)
+            finally:
+                bar.close()
+        if written != len(pending):  # never a store with silent holes
+            raise ClusterError(
+                f"only {written} of {len(pending)} points came back from the cluster; the "
+                "finished ones are in the store: run the same command to resume"
+            )
     if path is None:
         return open_sweep(target).load()
-    return open_sweep(path)
+    # The store was checked whole before the run and every point since was written and
+    # counted; a last look at the done flags alone (a whole check reads every variable).
+    ds = open_sweep(path, check=False)
+    missing = int((~np.asarray(ds["done"].values, dtype=bool)).sum())
+    if missing:
+        raise StoreError(
+            f"store {str(path)!r}: {missing} points are not done after the sweep; run the "
+            "same command to resume"
+        )
+    return ds
+
+
+@contextmanager
+def _terminate_as_exit():
+    """SIGTERM ends a sweep as Ctrl-C does — ``finally`` blocks stop the cluster and no
+    point is half written — but with exit status 143 (128 + 15). Only in the main
+    thread and only when SIGTERM has its default action (a handler set by the caller
+    is kept); a second SIGTERM kills at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        yield
+        return
+
+    def stop(signum, _frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        raise _Terminated(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    except _Terminated as done:
+        # Said here, after the work's own cleanup (its last progress line) has run.
+        print("pgweyl: terminated", file=sys.stderr)
+        raise SystemExit(done.code) from None
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+class _Terminated(SystemExit):
+    """SIGTERM, on its way out of a sweep (a SystemExit: no ``except Exception`` stops it)."""
 
 
 # -- where the work runs ---------------------------------------------------------------------
@@ -172,12 +272,9 @@ def _cluster(client, workers):
     from distributed import Client, LocalCluster
 
     if isinstance(client, str):
+        c = _connect(client)
         try:
-            c = Client(client, timeout=CONNECT_TIMEOUT)
-        except (OSError, TimeoutError, ValueError) as err:
-            msg = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise ClusterError(f"cannot reach a Dask scheduler at {client!r}: {msg}") from None
-        try:
+            _check_imports(c, client)
             yield c
         finally:
             c.close()
@@ -186,6 +283,8 @@ def _cluster(client, workers):
     env = {}
     if "NUMBA_NUM_THREADS" not in os.environ:  # Numba's threads share the cores
         env["NUMBA_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // n))
+    # Workers are spawned children in this process group; Dask's own pipe ends them when
+    # this process dies, and the watchdog below does too (a second, independent route).
     cluster = LocalCluster(
         n_workers=n,
         threads_per_worker=1,
@@ -197,11 +296,149 @@ def _cluster(client, workers):
     try:
         c = Client(cluster)
         try:
+            from pgweyl.study.sweep.watchdog import ParentWatchdog
+
+            c.register_plugin(ParentWatchdog(os.getpid()), name="pgweyl-parent-watchdog")
             yield c
         finally:
             c.close()
     finally:
         cluster.close()
+
+
+def _seconds(name: str, default: float) -> float:
+    """A positive number of seconds from the environment variable ``name``."""
+    text = os.environ.get(name)
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (0 < value < float("inf")):
+        raise ArgumentError(f"{name}={text!r}: expected a positive number of seconds")
+    return value
+
+
+def _connect(address: str):
+    """A Client of the scheduler at ``address``, or one ClusterError line: the address is
+    parsed, its scheme checked, and a tcp:// scheduler must send Dask's opening
+    handshake within the timeout before Dask's own client touches it (a silent socket
+    or an HTTP server would make it wait for ever; garbage would be read as a frame
+    length and allocated)."""
+    from distributed import Client
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    timeout = _seconds("PGWEYL_CONNECT_TIMEOUT", CONNECT_TIMEOUT)
+    text = address.strip()
+    try:
+        scheme, location = parse_address(text if "://" in text else f"tcp://{text}")
+    except (ValueError, TypeError) as err:
+        raise ClusterError(f"scheduler address {address!r}: {_first(err)}") from None
+    if scheme not in SCHEMES:
+        raise ClusterError(
+            f"scheduler address {address!r}: unsupported protocol {scheme!r}; give "
+            f"{'://, '.join(SCHEMES)}:// followed by HOST:PORT"
+        )
+    if scheme == "tcp":
+        try:
+            host, port = parse_host_port(location, 8786)
+        except (ValueError, TypeError) as err:
+            raise ClusterError(f"scheduler address {address!r}: {_first(err)}") from None
+        _probe(address, host, port, timeout)
+    try:
+        return Client(text, timeout=timeout)
+    except (OSError, TimeoutError, ValueError) as err:
+        raise ClusterError(f"cannot reach a Dask scheduler at {address!r}: {_first(err)}") from None
+
+
+#: What the scheduler and every worker must import to run a sweep's tasks.
+TASK_MODULE = "pgweyl.study.sweep.compute"
+
+
+def _check_imports(client, address) -> None:
+    """Refuse (ClusterError) a cluster whose scheduler or a worker cannot import pgweyl:
+    the scheduler unpickles the task graph and would fail on each task, a worker would
+    drop its connection on each one and leave the sweep waiting. ``exec`` of an import
+    statement crosses the wire by reference (a builtin), unlike any pgweyl function."""
+    how = (
+        "install pgweyl where the scheduler and workers run (or set their PYTHONPATH) in "
+        "the same version"
+    )
+    statement = f"import {TASK_MODULE}"
+    try:
+        client.run_on_scheduler(exec, statement)
+    except Exception as err:  # noqa: BLE001 -- whatever the import raised over there
+        raise ClusterError(
+            f"the Dask scheduler at {address!r} cannot import pgweyl ({_first(err)}); {how}"
+        ) from None
+    try:
+        results = client.run(exec, statement, on_error="return")
+    except Exception as err:  # noqa: BLE001
+        raise ClusterError(f"cannot run a check on the Dask workers ({_first(err)})") from None
+    bad = {w: r for w, r in results.items() if isinstance(r, BaseException)}
+    if bad:
+        worker, err = next(iter(bad.items()))
+        raise ClusterError(
+            f"{len(bad)} of {len(results)} Dask workers cannot import pgweyl ({worker}: "
+            f"{_first(err)}); {how}"
+        )
+
+
+def _probe(address, host, port, timeout: float) -> None:
+    """Refuse (ClusterError) an address where no Dask scheduler answers: its first bytes
+    must be a frame of at most :data:`HANDSHAKE_BYTES` holding the handshake."""
+    deadline = time.monotonic() + timeout
+    where = f"the Dask scheduler address {address!r}"
+    try:
+        sock = socket.create_connection((host, port), timeout=timeout)
+    except TimeoutError:
+        raise ClusterError(f"{where}: no answer within {timeout:g} s") from None
+    except OSError as err:
+        raise ClusterError(f"cannot reach a Dask scheduler at {address!r}: {_first(err)}") from None
+    with sock:
+        head = _receive(sock, 8, deadline, where, timeout)
+        size = int.from_bytes(head, "little")
+        body = b""
+        if 0 < size <= HANDSHAKE_BYTES:
+            body = _receive(sock, size, deadline, where, timeout)
+        if b"pickle-protocol" not in body:
+            raise ClusterError(
+                f"{where}: the server there does not speak Dask's protocol (its first bytes "
+                f"are {head[:8]!r}); give the address of a Dask scheduler (tcp://HOST:8786)"
+            )
+
+
+def _receive(sock, n: int, deadline: float, where: str, timeout: float) -> bytes:
+    data = b""
+    while len(data) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(n - len(data))
+        except TimeoutError:
+            break
+        except OSError as err:
+            raise ClusterError(f"{where}: {_first(err)}") from None
+        if not chunk:
+            raise ClusterError(
+                f"{where}: the server closed the connection without a Dask handshake; give "
+                "the address of a Dask scheduler"
+            )
+        data += chunk
+    if len(data) < n:
+        raise ClusterError(
+            f"{where}: no Dask handshake within {timeout:g} s (a server that does not "
+            "answer, or not a Dask scheduler; PGWEYL_CONNECT_TIMEOUT sets the wait)"
+        )
+    return data
+
+
+def _first(err: BaseException) -> str:
+    text = str(err)
+    return text.splitlines()[0] if text.strip() else type(err).__name__
 
 
 def _extended(params: dict, extend: dict) -> dict:
@@ -240,12 +477,11 @@ def _run_here(_client, grid, pending, open_store, bar):
             chain = chains[t.chain_key]
         result = _at(t, compute_point, t, ms, chain)
         _finish(store, t, result, bar)
+    return len(tasks)
 
 
 def _run_dask(client, grid, pending, open_store, bar):
     """Submit every pending point to the cluster; write each one as it finishes."""
-    from distributed import as_completed
-
     token = uuid.uuid4().hex[:8]
     tasks = {idx: grid.task(idx) for idx in pending}
     maxima, chains, points = {}, {}, {}
@@ -278,13 +514,81 @@ def _run_dask(client, grid, pending, open_store, bar):
             )
         ] = t
     futures = list(maxima.values()) + list(chains.values()) + list(points)
+    watch = _Liveness(client, points)
+    written = 0
     try:
-        store = open_store([_result(fut, t) for fut, t in _by_env(maxima, tasks)])
-        for fut in as_completed(list(points)):
+        firsts = _by_env(maxima, tasks)
+        for _ in watch.completed([fut for fut, _t in firsts]):
+            pass
+        store = open_store([_result(fut, t, watch) for fut, t in firsts])
+        for fut in watch.completed(list(points)):
             t = points[fut]
-            _finish(store, t, _result(fut, t), bar)
+            _finish(store, t, _result(fut, t, watch), bar)
+            written += 1
     finally:
-        client.cancel(futures)
+        try:
+            client.cancel(futures)
+        except Exception:  # noqa: BLE001 -- a cluster already gone has nothing to cancel
+            pass
+    return written
+
+
+class _Liveness:
+    """Waits for futures while watching the cluster: a lost scheduler connection, or no
+    worker for :data:`WORKER_GRACE` seconds, ends the wait with a ClusterError (a sweep
+    must not wait for ever on a cluster that cannot run it)."""
+
+    def __init__(self, client, points):
+        self.client = client
+        self.points = points
+        self.done = 0
+        self.grace = _seconds("PGWEYL_WORKER_GRACE", WORKER_GRACE)
+        self.idle_since = None
+
+    def completed(self, futures):
+        """Yield ``futures`` as they finish (as_completed: O(1) per future), looking at
+        the cluster every :data:`POLL` seconds meanwhile."""
+        from distributed import as_completed
+
+        pending = as_completed(list(futures))
+        last = time.monotonic()
+        while not pending.is_empty():
+            batch = pending.next_batch(block=False)
+            if batch:
+                yield from batch
+            else:
+                time.sleep(0.05)
+            if time.monotonic() - last >= POLL:
+                self.check()
+                last = time.monotonic()
+
+    def check(self) -> None:
+        status = getattr(self.client, "status", "running")
+        if status not in ("running", "connecting", "newly-created"):
+            raise self.lost(f"the connection to the Dask scheduler is {status}")
+        try:
+            try:  # one worker's details are enough to know there is one
+                info = self.client.scheduler_info(n_workers=1)
+            except TypeError:  # a distributed without n_workers
+                info = self.client.scheduler_info()
+            workers = len(info.get("workers", {}))
+        except Exception as err:  # noqa: BLE001
+            raise self.lost(f"the Dask scheduler does not answer ({_first(err)})") from None
+        if workers:
+            self.idle_since = None
+            return
+        now = time.monotonic()
+        self.idle_since = self.idle_since or now
+        if now - self.idle_since >= self.grace:
+            raise self.lost(
+                f"the Dask cluster has had no worker for {self.grace:g} s (they died or "
+                "never started; PGWEYL_WORKER_GRACE sets the wait)"
+            )
+
+    def lost(self, why: str) -> ClusterError:
+        return ClusterError(
+            f"{why}; the finished points are in the store: run the same command to resume"
+        )
 
 
 def _maxima_key(task):
@@ -300,18 +604,44 @@ def _by_env(maxima, tasks):
     return [(fut, first[key]) for key, fut in maxima.items()]
 
 
-def _result(fut, task):
+def _result(fut, task, watch=None):
+    """The future's value; pgweyl's errors named by the point, the cluster's failures as
+    one ClusterError line (an exception of pgweyl's own code still shows its traceback)."""
+    from concurrent.futures import CancelledError
+
+    from distributed.comm.core import CommClosedError
+    from distributed.scheduler import KilledWorker
+
+    resume = "the finished points are in the store: run the same command to resume"
     try:
-        return fut.result()
-    except (ImportError, AttributeError) as err:
-        if "pgweyl" in str(err):
-            raise ClusterError(
-                f"a Dask worker cannot import pgweyl ({err}); install pgweyl where the "
-                "workers run (or set their PYTHONPATH) in the same version"
-            ) from None
+        while True:
+            # A finished point's value lives on its worker: if the worker died, Dask
+            # recomputes it and waits for a worker, so keep watching the cluster.
+            try:
+                return fut.result(timeout=POLL if watch is not None else None)
+            except TimeoutError:
+                if watch is None or fut.status == "error":
+                    raise
+                watch.check()
+    except ClusterError:
         raise
     except PgweylError as err:
         raise _named(err, task) from None
+    except (ImportError, AttributeError, RuntimeError) as err:
+        text = str(err)
+        if "pgweyl" in text or "deserializ" in text:
+            raise ClusterError(
+                f"the Dask scheduler or a worker cannot import pgweyl ({_first(err)}); install "
+                f"pgweyl where they run (or set their PYTHONPATH) in the same version; {resume}"
+            ) from None
+        raise
+    except KilledWorker:
+        raise ClusterError(
+            f"point {task.label} killed its Dask worker each time it ran (out of memory? the "
+            f"workers' logs say); {resume}"
+        ) from None
+    except (CancelledError, CommClosedError, OSError, TimeoutError) as err:
+        raise ClusterError(f"lost the Dask cluster ({_first(err)}); {resume}") from None
 
 
 def _at(task, fn, *args):
@@ -331,7 +661,7 @@ def _named(err, task):
 
 def _create(target, grid, maxima_lists, old=None):
     n_max = max(len(ms) for ms in maxima_lists)
-    return SweepStore.create(target, grid, n_max, old=old)
+    return SweepStore.create(target, grid, n_max, salvage=old)
 
 
 def _finish(store, task, result, bar):

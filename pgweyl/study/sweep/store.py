@@ -21,7 +21,8 @@
 - attrs: ``Conventions`` ("CF-1.10"), ``title``, ``source``, ``pgweyl_sweep`` (format),
   ``pgweyl_version``, ``provenance`` (JSON: pgweyl_version, env spec, params, settings),
   ``env_spec``, ``env``, ``params``, ``settings``, ``versions`` (JSON text), ``rule``,
-  ``seed``, ``runs``, ``method``, ``maxima`` (the labelling, in words).
+  ``seed``, ``runs``, ``method``, ``maxima`` (the labelling, in words), ``pgweyl_journal``
+  (the name of the journal file, below).
 
 **Files.** Each variable is one Zarr array cut into *shards* of up to
 :data:`SHARD_POINTS` points (each shard one file holding one inner chunk per point), so
@@ -34,6 +35,14 @@ interrupted sweep keeps every finished point and resumes where it stopped. A sto
 *extended* (``pw.sweep(..., extend={"level": [10, 12]})``) by writing a new store with
 the longer coordinates beside it, copying every stored point into it and swapping the
 two folders; the new points then run as a resume would.
+
+**Integrity** (:mod:`pgweyl.study.sweep.integrity`). After its ``done`` flag, each point
+gets a line in the journal ``pgweyl-journal.txt`` (its index and a digest of its values),
+and every shard a write touches is stored even when it holds only fill values. A store
+is read whole and checked against both before it is resumed, extended or opened
+(:func:`open_sweep`); a damaged one is refused with one line naming the damage, and a
+repair (``pw.sweep(..., repair=True)``) keeps the trusted points and recomputes the rest.
+One sweep at a time writes a store (:mod:`pgweyl.study.sweep.lock`).
 
 >>> import pgweyl as pw
 >>> ds = pw.sweep("corridor:level=4", {"lr": [0.5, 1.0]}, runs=50, n_updates=200,
@@ -56,6 +65,7 @@ import numpy as np
 
 from pgweyl._version import __version__
 from pgweyl.errors import MissingDependencyError, PgweylError
+from pgweyl.study.sweep.integrity import JOURNAL
 
 #: The layout's version: 2 — Zarr format 3, sharded, CF attributes, value-keyed seeds
 #: (format 1: Zarr format 2, one chunk per point, seeds keyed by grid index).
@@ -216,6 +226,19 @@ def check_path(store) -> Path | None:
         raise StoreError(f"store must be a path (a folder such as 'sweep.zarr'), got {store!r}")
     path = Path(store)
     parent = path.absolute().parent
+    if path.is_symlink():
+        # A link would be replaced by a real folder when the store is made or extended
+        # (folders are swapped), leaving its target behind: ask for the folder itself.
+        target = os.readlink(path)
+        if not path.exists():
+            raise StoreError(
+                f"store {str(store)!r} is a symbolic link to {target!r}, which does not "
+                "exist; give a folder path as the store"
+            )
+        raise StoreError(
+            f"store {str(store)!r} is a symbolic link (to {target!r}); give the folder it "
+            f"points to as the store: {str(path.resolve())!r}"
+        )
     if path.exists() and not path.is_dir():
         raise StoreError(f"store {str(store)!r} is a file, not a Zarr store (a folder)")
     if not parent.is_dir():
@@ -272,16 +295,25 @@ def _open(target):
 
     try:
         return xr.open_zarr(target, chunks=None, consolidated=True)
-    except (OSError, ValueError, KeyError) as err:
-        raise StoreError(f"cannot read sweep store {str(target)!r}: {err}") from None
+    # A damaged store fails in its codecs as well (RuntimeError of a decompressor):
+    # whatever the reason, one line.
+    except Exception as err:  # noqa: BLE001
+        msg = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise StoreError(
+            f"cannot read sweep store {str(target)!r}: {msg}; if pgweyl wrote it, run the "
+            "sweep command that made it with --repair, or use another store"
+        ) from None
 
 
-def open_sweep(store):
+def open_sweep(store, check: bool = True):
     """The Dataset of a sweep store (lazily read; see the module docstring for its layout).
 
     ``ds.probability.sel(level=8, maximum=0)`` is P(policy gradient ends at the global
     maximum) at level 8; ``ds.done`` marks the computed points;
-    ``json.loads(ds.attrs["settings"])`` the settings.
+    ``json.loads(ds.attrs["settings"])`` the settings. ``check``: read the store whole
+    first and refuse a damaged one (:mod:`pgweyl.study.sweep.integrity`: a missing or
+    unreadable piece, a computed point whose values are lost) with a
+    :class:`StoreError` that names the damage.
 
     >>> import pgweyl as pw, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "s.zarr")
@@ -297,14 +329,55 @@ def open_sweep(store):
         if not path.exists():
             raise StoreError(f"sweep store {str(store)!r} does not exist")
         if not is_sweep_store(path):
+            _refuse_headless(path)
             raise StoreError(f"{str(store)!r} is not a pgweyl sweep store")
+        if check:  # before xarray reads anything: a damaged coordinate fails its open
+            report = inspect(path)
+            if report.damaged:
+                raise StoreError(
+                    report.message(
+                        "repair it with the pgweyl sweep command that made it and --repair "
+                        "(pw.sweep(..., repair=True)), or use another store"
+                    )
+                )
+        return _open(path)
     return _open(store)
 
 
-def stored_record(ds) -> dict:
-    """The env, params and settings a store was made with (as :meth:`SweepGrid.record`)."""
+def _refuse_headless(path: Path) -> None:
+    """A folder with the variables of a sweep store but no readable description."""
+    if (path / "done" / "zarr.json").exists() and (path / "n_maxima").exists():
+        raise StoreError(
+            f"sweep store {str(path)!r} is damaged: its description zarr.json is missing or "
+            "unreadable, so none of its points can be trusted; use another store (or move "
+            "this one aside)"
+        )
+
+
+def inspect(path: Path, attrs: dict | None = None):
+    """:func:`pgweyl.study.sweep.integrity.inspect_store` of the store at ``path`` (its
+    root attributes ``attrs``, read from its ``zarr.json`` when None)."""
+    from pgweyl.study.sweep.integrity import inspect_store
+
+    attrs = _stored_attrs(path) if attrs is None else attrs
+    if not isinstance(attrs, dict) or "params" not in attrs:
+        _refuse_headless(path)
+        raise StoreError(f"{str(path)!r} is not a pgweyl sweep store")
     try:
-        return {k: json.loads(ds.attrs[k]) for k in ("env", "params", "settings")}
+        return inspect_store(path, attrs)
+    except (KeyError, ValueError, TypeError) as err:  # attrs that do not describe a grid
+        raise StoreError(
+            f"sweep store {str(path)!r} is damaged: its description is not readable "
+            f"({type(err).__name__}: {err}); use another store"
+        ) from None
+
+
+def stored_record(ds) -> dict:
+    """The env, params and settings a store was made with (as :meth:`SweepGrid.record`);
+    ``ds``: its Dataset or its root attributes (a dict)."""
+    attrs = ds if isinstance(ds, dict) else ds.attrs
+    try:
+        return {k: json.loads(attrs[k]) for k in ("env", "params", "settings")}
     except (KeyError, ValueError):
         raise StoreError("the store has no readable sweep description (attrs)") from None
 
@@ -324,7 +397,8 @@ def _first_difference(stored, wanted, prefix=""):
 
 
 def check_record(ds, grid, where) -> None:
-    """Refuse to resume a store made with other settings; warn when versions differ."""
+    """Refuse to resume a store made with other settings; warn when versions differ
+    (``ds``: the store's Dataset or root attributes)."""
     stored = stored_record(ds)
     wanted = json.loads(json.dumps(grid.record()))
     diff = _first_difference(stored, wanted)
@@ -334,8 +408,9 @@ def check_record(ds, grid, where) -> None:
             f"store {where} was made with {key} = {json.dumps(old)}, this sweep has "
             f"{json.dumps(new)}; resume with the same settings or use another store"
         )
+    attrs = ds if isinstance(ds, dict) else ds.attrs
     try:
-        old_versions = json.loads(ds.attrs.get("versions", "{}"))
+        old_versions = json.loads(attrs.get("versions", "{}"))
     except ValueError:
         old_versions = {}
     now = versions()
@@ -353,20 +428,27 @@ def check_record(ds, grid, where) -> None:
 
 @contextmanager
 def _hold_interrupts():
-    """Hold SIGINT back while a point is written (main thread only), then deliver it."""
+    """Hold SIGINT and SIGTERM back while a point is written (main thread only), then
+    deliver them."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     caught = []
-    previous = signal.signal(signal.SIGINT, lambda *a: caught.append(a))
+    held = (signal.SIGINT, signal.SIGTERM)
+    previous = {s: signal.signal(s, lambda *a: caught.append(a)) for s in held}
     try:
         yield
     finally:
-        signal.signal(signal.SIGINT, previous)
-        if caught and callable(previous):
-            previous(*caught[0])
-        elif caught and previous != signal.SIG_IGN:
-            raise KeyboardInterrupt
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        for signum, frame in caught[:1]:
+            handler = previous[signum]
+            if callable(handler):
+                handler(signum, frame)
+            elif handler == signal.SIG_DFL and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), signum)  # its default action, now that the point is whole
 
 
 class SweepStore:
@@ -389,20 +471,28 @@ class SweepStore:
     @staticmethod
     def stored(path: Path):
         """The Dataset at ``path`` if it holds a sweep store of this format, else None."""
+        attrs = SweepStore.stored_attrs(path)
+        return None if attrs is None else _open(path)
+
+    @staticmethod
+    def stored_attrs(path: Path):
+        """The root attributes of the sweep store at ``path`` (read from its zarr.json,
+        not through xarray) if it holds one of this format, else None."""
         if not path.exists() or (path.is_dir() and not any(path.iterdir())):
             return None
-        if not is_sweep_store(path):
+        attrs = _stored_attrs(path)
+        if not (isinstance(attrs, dict) and "pgweyl_sweep" in attrs):
+            _refuse_headless(path)
             raise StoreError(
                 f"{str(path)!r} exists and is not a pgweyl sweep store; give a new path"
             )
-        ds = _open(path)
-        if ds.attrs.get("pgweyl_sweep") != FORMAT:
+        if attrs.get("pgweyl_sweep") != FORMAT:
             raise StoreError(
-                f"store {str(path)!r} has layout {ds.attrs.get('pgweyl_sweep')} (an older "
+                f"store {str(path)!r} has layout {attrs.get('pgweyl_sweep')} (an older "
                 f"pgweyl, seeds keyed by grid index); this pgweyl writes layout {FORMAT}: "
                 "use a new store"
             )
-        return ds
+        return attrs
 
     @classmethod
     def existing(cls, path: Path, grid, ds=None):
@@ -416,17 +506,21 @@ class SweepStore:
         return cls(path, grid, ds.sizes["maximum"])
 
     @classmethod
-    def create(cls, target, grid, n_max: int, old=None):
+    def create(cls, target, grid, n_max: int, old=None, salvage=None):
         """A new store for ``grid`` with room for ``n_max`` maxima per point.
 
         A path is written as a temporary folder beside it and renamed when complete;
         ``old``: the Dataset of the store at ``target`` that ``grid`` extends — its points
-        (a leading block of every dimension) are copied in, then the folders swapped."""
+        (a leading block of every dimension) are copied in, then the folders swapped;
+        ``salvage``: the :class:`~pgweyl.study.sweep.integrity.Inspection` of a damaged
+        store at ``target`` — its trusted points are copied in (a repair)."""
         import xarray as xr
 
         names, shape = grid.names, grid.shape
         if old is not None:
             n_max = max(int(n_max), old.sizes["maximum"])
+        if salvage is not None:
+            n_max = max(int(n_max), salvage.n_max)
         shards = shard_shape(shape)
         dims_m = names + ("maximum",)
         shape_m = shape + (n_max,)
@@ -455,13 +549,18 @@ class SweepStore:
             _to_zarr(ds, target, encoding)
             store = cls(target, grid, n_max)
         else:
+            for left in target.parent.glob(f".{target.name}.tmp-*"):
+                _remove_tree(left)  # of a killed run (the caller holds the store's lock)
             tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
-            _remove_tree(tmp)
             try:
-                _to_zarr(ds, str(tmp), encoding)
-                if old is not None:
-                    cls(tmp, grid, n_max).copy(old)
-                _swap(tmp, target)
+                with _disk_errors(f"store {str(target)!r}: cannot write it", "nothing changed"):
+                    _to_zarr(ds, str(tmp), encoding)
+                    made = cls(tmp, grid, n_max)
+                    if old is not None:
+                        made.copy(old)
+                    if salvage is not None:
+                        made.put(salvage.values, salvage.trusted)
+                    _swap(tmp, target)
             finally:
                 _remove_tree(tmp)
             store = cls(target, grid, n_max)
@@ -473,7 +572,11 @@ class SweepStore:
     def _group(self):
         import zarr
 
-        return zarr.open_group(self._dest(), mode="r+")
+        # Every shard a write touches is stored, fill values and all: an absent shard of
+        # a computed point is then damage (pgweyl.study.sweep.integrity), never "all fill".
+        with zarr.config.set({"array.write_empty_chunks": True}):
+            group = zarr.open_group(self._dest(), mode="r+")
+            return {name: group[name] for name in VARIABLE_ATTRS}
 
     def done(self) -> np.ndarray:
         return np.asarray(_open(self._dest())["done"].values, dtype=bool)
@@ -481,13 +584,36 @@ class SweepStore:
     def copy(self, old) -> None:
         """Copy the points of ``old`` (a Dataset whose coordinates lead this store's)."""
         old = old.load()
+        values = {name: np.asarray(old[name].values) for name in VARIABLE_ATTRS}
+        self.put(values, values["done"].astype(bool))
+
+    def put(self, values: dict, mask) -> None:
+        """Write the points ``mask`` of ``values`` ({variable: array over a leading block
+        of this store's points (and maxima)}) as finished points, with their journal
+        lines; the other points of the block stay fill (not done)."""
+        from pgweyl.study.sweep.integrity import FILL, line, point_digest
+
+        mask = np.asarray(mask, dtype=bool)
         group = self._group()
-        block = tuple(slice(0, old.sizes[n]) for n in self.grid.names)
+        block = tuple(slice(0, n) for n in mask.shape)
         for name in MAXIMUM_VARS + ("support",):
-            width = old.sizes["maximum"]
-            group[name][block + (slice(0, width),)] = np.asarray(old[name].values)
-        for name in POINT_VARS + ("done",):
-            group[name][block] = np.asarray(old[name].values)
+            data = np.asarray(values[name])
+            text = name == "support"
+            data = np.where(mask[..., None], data.astype(object) if text else data, FILL[name])
+            if text:
+                data = np.asarray([str(v) for v in data.ravel()], dtype=object).reshape(data.shape)
+                data = data.astype(_string_dtype())
+            group[name][block + (slice(0, data.shape[-1]),)] = data
+        for name in POINT_VARS:
+            data = np.asarray(values[name])
+            group[name][block] = np.where(mask, data, FILL[name]).astype(data.dtype)
+        group["done"][block] = mask
+        if isinstance(self.target, Path):
+            lines = []
+            for index in np.argwhere(mask):
+                index = tuple(int(i) for i in index)
+                lines.append(line(index, point_digest({k: v[index] for k, v in values.items()})))
+            (self.target / JOURNAL).write_text("".join(lines), encoding="ascii")
 
     def write(self, result: dict) -> None:
         """Write one point (its data, then its ``done`` flag) into its shards."""
@@ -512,15 +638,43 @@ class SweepStore:
         columns["treasure"] = np.int64(result.get("treasure", -1))
         columns["point_seed"] = np.uint64(result["point_seed"])
         arrays = self._arrays()
-        with _hold_interrupts():
+        label = self.grid.task(index).label
+        where = f"store {self.where}: cannot write point {label}"
+        keep = "the points written before it are kept: make room and run the same command to resume"
+        with _hold_interrupts(), _disk_errors(where, keep):
             _set_all([(arrays[name], index, value) for name, value in columns.items()])
             _set_all([(arrays["done"], index, np.bool_(True))])  # after the data: resume
+            if isinstance(self.target, Path):  # after the flag: a line means a whole point
+                from pgweyl.study.sweep.integrity import Journal, point_digest
+
+                if getattr(self, "_journal", None) is None:
+                    self._journal = Journal(self.target)
+                self._journal.append(index, point_digest(columns))
 
     def _arrays(self) -> dict:
         if getattr(self, "_opened", None) is None:
-            group = self._group()
-            self._opened = {name: group[name] for name in VARIABLE_ATTRS}
+            self._opened = self._group()
         return self._opened
+
+
+@contextmanager
+def _disk_errors(what: str, after: str):
+    """An OSError of the file system (a full disk, a quota, a file-size limit) as one
+    :class:`StoreError` line: ``what`` failed and ``after`` says what is left."""
+    import errno
+
+    try:
+        yield
+    except OSError as err:
+        reasons = {
+            errno.ENOSPC: "no space left on the device",
+            errno.EDQUOT: "disk quota exceeded",
+            errno.EFBIG: "file size limit exceeded",
+            errno.EROFS: "read-only file system",
+            errno.EACCES: "permission denied",
+        }
+        reason = reasons.get(err.errno, err.strerror or str(err).splitlines()[0])
+        raise StoreError(f"{what}: {reason}; {after}") from None
 
 
 def _set_all(writes) -> None:
@@ -608,6 +762,9 @@ def _global_attrs(grid) -> dict:
         "method": settings["method"],
         "pgweyl_version": __version__,
         "maxima": LABELLING,
+        # The journal of finished points (a store on disk) and every touched shard stored:
+        # pgweyl.study.sweep.integrity checks both.
+        "pgweyl_journal": JOURNAL,
     }
 
 

@@ -9,6 +9,7 @@ import pgweyl as pw
 from pgweyl.cli import main
 from pgweyl.errors import ArgumentError
 from pgweyl.study.sweep import plot_sweep
+from pgweyl.study.sweep.integrity import JOURNAL
 
 pytest.importorskip("xarray")
 
@@ -74,6 +75,10 @@ def test_points_not_done_are_left_out(store, tmp_path):
     xr.Dataset({"done": (("level", "lr"), np.zeros((1, 1), dtype=bool))}).to_zarr(
         copy, region={"level": slice(1, 2), "lr": slice(0, 1)}, mode="r+"
     )
+    # A point never finished has no journal line either (an interrupted sweep).
+    journal = copy / JOURNAL
+    lines = journal.read_text().splitlines(keepends=True)
+    journal.write_text("".join(ln for ln in lines if not ln.startswith("1,0 ")))
     fig = plot_sweep(pw.open_sweep(copy), x="level")
     y = [ln for ln in fig.axes[0].lines if "Monte Carlo" in ln.get_label()][0].get_ydata()
     assert np.isnan(y[1]) and np.isfinite(y[[0, 2]]).all()
