@@ -594,3 +594,18 @@ def test_a_worker_that_cannot_import_pgweyl(tmp_path):
 
 def test_root_is_this_checkout():
     assert (ROOT / "pgweyl" / "study" / "sweep" / "integrity.py").exists()
+
+
+def test_a_start_beyond_the_float_range_is_refused_before_any_worker(tmp_path):
+    """Numbers at their extremes (class 7) reach the sweep too: a θ0 whose logits spread
+    beyond the float range is refused while the grid is built — one line, no store, no
+    worker started (it was refused only inside each point, after the cluster came up)."""
+    store = tmp_path / "s.zarr"
+    r = cli(
+        ["sweep", "triangle", "--param", "theta0=0,0,0;-1e308,0,1e308", "--runs", "10",
+         "--workers", "2", "--store", store],
+        tmp_path,
+        timeout=60,
+    )  # fmt: skip
+    refused(r, "theta0 [-1e+308, 0.0, 1e+308]", "float range")
+    assert not store.exists()

@@ -400,6 +400,7 @@ def make_grid(
                 raise ArgumentError(
                     f"theta0 {theta_label(t0)} has {len(t0)} entries; {sub} needs {env.theta_dim}"
                 )
+            base.replace(theta0=t0).theta_for(env)  # refused here, not in a worker
         for r in rules:
             _, chain = base.replace(rule=r).routes(env, f"{sub}, rule {r}")
             if chain:
