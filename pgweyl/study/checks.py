@@ -315,7 +315,6 @@ def wall_indicator_env(env, wall: int):
 def _check_linear(env, theta, n_episodes, seed, symbolic, p_min, z_max, progress, why):
     """:func:`check_closed_forms` by the linear route (module docstring); ``why``: the
     refusal of the table, raised again when the linear route does not fit either."""
-    from pgweyl.sim import simulate_episodes
 
     try:
         exact_v = env.solver.value_and_grad(theta, config.DEFAULT_TOL, need_grad=False).value
@@ -328,24 +327,15 @@ def _check_linear(env, theta, n_episodes, seed, symbolic, p_min, z_max, progress
         symbolic = env.policy_kind == "exp" and len(env.states) <= SYMBOLIC_MAX_STATES
     sums = np.zeros(4)  # Σ (G − V), Σ (G − V)², Σ (T − E[T]), Σ (T − E[T])²
     hits = np.zeros(n_walls)
-    chunk = _chunk_size(exact_t)
-    done, c = 0, 0
-    with Progress(n_episodes, "simulated episodes", "episode", progress) as bar:
-        while done < n_episodes:
-            m = min(chunk, n_episodes - done)
-            points, times = simulate_episodes(env, theta, m, seed=_chunk_seed(seed, c))
-            reps = env.alcove.representative(points)
-            # deviations from the exact means: no cancellation in the variance
-            g = np.asarray(env.returns(env.rewards_at(reps), times), dtype=float) - exact_v
-            t = times.astype(float) - exact_t
-            sums += (g.sum(), g @ g, t.sum(), t @ t)
-            uniq, counts = np.unique(reps, axis=0, return_counts=True)
-            for b, k in zip(uniq.tolist(), counts.tolist()):
-                for w in env.alcove.walls_at(b):
-                    hits[w] += k
-            done += m
-            c += 1
-            bar.update(m)
+    for reps, times in _episode_chunks(env, theta, n_episodes, seed, exact_t, progress):
+        # deviations from the exact means: no cancellation in the variance
+        g = np.asarray(env.returns(env.rewards_at(reps), times), dtype=float) - exact_v
+        t = times.astype(float) - exact_t
+        sums += (g.sum(), g @ g, t.sum(), t @ t)
+        uniq, counts = np.unique(reps, axis=0, return_counts=True)
+        for b, k in zip(uniq.tolist(), counts.tolist()):
+            for w in env.alcove.walls_at(b):
+                hits[w] += k
     n = n_episodes
     rows = [
         sample_mean_row("V = E[G]", exact_v, sums[0], sums[1], n, z_max),
@@ -358,6 +348,24 @@ def _check_linear(env, theta, n_episodes, seed, symbolic, p_min, z_max, progress
     if symbolic:
         rows.append(symbolic_row(env, theta))
     return CheckReport([float(v) for v in theta], n_episodes, seed, rows, "linear")
+
+
+def _episode_chunks(env, theta, n_episodes, seed, mean_time, progress):
+    """Simulated episodes at θ in chunks of about ``STEPS_PER_CHUNK`` steps, chunk c from
+    its own seed (:func:`_chunk_seed`): yields (exit points as alcove representatives,
+    exit times) and advances one progress bar."""
+    from pgweyl.sim import simulate_episodes
+
+    chunk = _chunk_size(mean_time)
+    done, c = 0, 0
+    with Progress(n_episodes, "simulated episodes", "episode", progress) as bar:
+        while done < n_episodes:
+            m = min(chunk, n_episodes - done)
+            points, times = simulate_episodes(env, theta, m, seed=_chunk_seed(seed, c))
+            yield env.alcove.representative(points), times
+            done += m
+            c += 1
+            bar.update(m)
 
 
 def _chunk_size(mean_time: float) -> int:
@@ -378,7 +386,6 @@ def check_closed_forms(
     """Compare the exact layer with the simulation at θ (default 0); see module doc.
 
     ``progress``: as in :mod:`pgweyl.progress` (the simulated episodes)."""
-    from pgweyl.sim import simulate_episodes
 
     theta = np.zeros(env.theta_dim) if theta is None else env.check_theta(theta)
     n_episodes = validate.integer("n_episodes", n_episodes, lo=100)
@@ -397,28 +404,19 @@ def check_closed_forms(
 
     observed = np.zeros(len(dist.probs), dtype=np.int64)
     outside = {"count": 0, "g": 0.0, "t": 0.0, "walls": np.zeros(n_walls)}
-    chunk = _chunk_size(dist.mean_time)
-    done, c = 0, 0
-    with Progress(n_episodes, "simulated episodes", "episode", progress) as bar:
-        while done < n_episodes:
-            m = min(chunk, n_episodes - done)
-            points, times = simulate_episodes(env, theta, m, seed=_chunk_seed(seed, c))
-            reps = env.alcove.representative(points)
-            j = index.exit_index(reps)
-            cell = index.cells(j, times)
-            inside = cell >= 0
-            observed += np.bincount(cell[inside], minlength=len(observed))
-            if not inside.all():  # beyond the table (T > N, prob. ≤ tol): kept for the means
-                late, late_t = reps[~inside], times[~inside]
-                outside["count"] += len(late)
-                outside["g"] += float(env.returns(env.rewards_at(late), late_t).sum())
-                outside["t"] += float(late_t.sum())
-                for b in late.tolist():
-                    for w in env.alcove.walls_at(b):
-                        outside["walls"][w] += 1
-            done += m
-            c += 1
-            bar.update(m)
+    for reps, times in _episode_chunks(env, theta, n_episodes, seed, dist.mean_time, progress):
+        j = index.exit_index(reps)
+        cell = index.cells(j, times)
+        inside = cell >= 0
+        observed += np.bincount(cell[inside], minlength=len(observed))
+        if not inside.all():  # beyond the table (T > N, prob. ≤ tol): kept for the means
+            late, late_t = reps[~inside], times[~inside]
+            outside["count"] += len(late)
+            outside["g"] += float(env.returns(env.rewards_at(late), late_t).sum())
+            outside["t"] += float(late_t.sum())
+            for b in late.tolist():
+                for w in env.alcove.walls_at(b):
+                    outside["walls"][w] += 1
 
     n = n_episodes
     rows = [chi_square_counts(dist.probs, dist.tail, observed, outside["count"], p_min)]

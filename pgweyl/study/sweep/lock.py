@@ -105,6 +105,11 @@ def _alive(holder) -> bool:
         return False
     if len(holder) > 1 and holder[1] != socket.gethostname():
         return True  # another host's run: it cannot be checked from here
+    return pid_alive(pid)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host (signal 0; another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -131,4 +136,4 @@ def _busy(store, path, holder: str) -> str:
     )
 
 
-__all__ = ["lock_path", "store_lock"]
+__all__ = ["lock_path", "pid_alive", "store_lock"]

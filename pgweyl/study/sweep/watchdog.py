@@ -15,6 +15,8 @@ import time
 
 from distributed.diagnostics.plugin import WorkerPlugin
 
+from pgweyl.study.sweep.lock import pid_alive
+
 #: Seconds between two looks at the parent.
 INTERVAL = 0.5
 
@@ -34,19 +36,9 @@ class ParentWatchdog(WorkerPlugin):
     def _watch(self):
         while True:
             # An orphan is re-parented (to init or a subreaper): its parent pid changes.
-            if os.getppid() != self.parent and not _alive(self.parent):
+            if os.getppid() != self.parent and not pid_alive(self.parent):
                 os._exit(1)
             time.sleep(INTERVAL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 __all__ = ["ParentWatchdog"]
