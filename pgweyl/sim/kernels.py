@@ -31,6 +31,7 @@ from numba import njit, prange
 
 from pgweyl.exact.kernels import cell_log_prob, tilt
 from pgweyl.sim.config import NJIT, NJIT_INLINE, NJIT_PARALLEL
+from pgweyl.sim.natural import mean_exit_time
 from pgweyl.sim.records import (  # codes shared with the Python wrappers
     BASELINE_CONSTANT,
     BASELINE_NONE,
@@ -428,47 +429,6 @@ def _mean_step(p, vectors_f, out):
 
 
 @njit(**NJIT)
-def _mean_exit_time(graph, p, a_buf, ones):
-    """E_θ[T] = τ(λ) with (I − M_π) τ = 1 on the interior states, by Gaussian
-    elimination with partial pivoting in ``a_buf``/``ones`` (a hand loop, not
-    np.linalg.solve: compiling that, with its error formatting, was 3.3 s of every cold
-    first call; the natural rule takes graphs of at most a few hundred states)."""
-    n = graph.n_states
-    a, b = a_buf, ones
-    for i in range(n):
-        for j in range(n):
-            a[i, j] = 0.0
-        a[i, i] = 1.0
-        b[i] = 1.0
-    for i in range(n):
-        for s in range(graph.succ.shape[1]):
-            t = graph.succ[i, s]
-            if t >= 0:
-                a[i, t] -= p[s]
-    for col in range(n):
-        piv = col
-        for i in range(col + 1, n):
-            if abs(a[i, col]) > abs(a[piv, col]):
-                piv = i
-        if piv != col:
-            for j in range(col, n):
-                a[col, j], a[piv, j] = a[piv, j], a[col, j]
-            b[col], b[piv] = b[piv], b[col]
-        for i in range(col + 1, n):
-            f = a[i, col] / a[col, col]
-            if f != 0.0:  # I − M is sparse: most rows have nothing to eliminate
-                for j in range(col + 1, n):
-                    a[i, j] -= f * a[col, j]
-                b[i] -= f * b[col]
-    for i in range(n - 1, -1, -1):
-        v = b[i]
-        for j in range(i + 1, n):
-            v -= a[i, j] * b[j]
-        b[i] = v / a[i, i]
-    return b[0]
-
-
-@njit(**NJIT)
 def _natural_direction(walk, p, mean_step, grad, exp_t, out):
     """F⁺ grad with F = E[T] · Cov_π(S) (exp: θ-space; softmax: diag(π) − ππᵀ)."""
     dim = grad.shape[0]
@@ -687,8 +647,7 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     hit = -1
     last_record = -1
     direction = np.empty(dim)
-    a_buf = np.empty((graph.n_states, graph.n_states))
-    ones = np.empty(graph.n_states)
+    et_work = np.empty((graph.n_states, graph.cols))  # natural.exit_time_work
     far = _target_far(policies, eps)
     for it in range(n_updates + 1):
         off_top = _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
@@ -748,7 +707,7 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             break
         scale = alpha / batch
         if kind == RULE_NATURAL:
-            exp_t = _mean_exit_time(graph, p, a_buf, ones)
+            exp_t = mean_exit_time(graph, p, et_work)
             _natural_direction(walk, p, mean_step, grad, exp_t, direction)
             for c in range(dim):
                 grad[c] = direction[c]

@@ -12,7 +12,8 @@ every environment (arrays carry the sizes; nothing is closed over as a constant)
 - :data:`Rule` — the update: step size α_k (constant or α_0/(1 + k/τ)^p), batch B,
   baseline (none, constant, running mean), and the rule (vanilla, natural with the exact
   Fisher E_θ[T]·Cov(S), entropy with weight ``ent_tau``; :mod:`pgweyl.rules`).
-- :data:`Graph` — the interior step graph (succ table) for E_θ[T] by a dense solve.
+- :data:`Graph` — the interior step graph (succ table) and its elimination order and
+  envelope, for E_θ[T] at every update (:mod:`pgweyl.sim.natural`).
 - :data:`Targets` — policies a run stops at (total variation ≤ eps; a flat target is a
   face of maxima, reached when the mass outside its support is ≤ eps).
 - :data:`ExactSampler` — the tilted-table sampler's cells and survival row (``on`` False
@@ -37,8 +38,9 @@ ERROR_NONFINITE = 2
 Walk = namedtuple("Walk", "start vectors vectors_f delta slack0 prism policy_kind")
 Payoff = namedtuple("Payoff", "lo shape strides table gamma step_cost gpow")
 Rule = namedtuple("Rule", "lr schedule tau power batch baseline_kind baseline_value kind ent_tau")
-#: The step graph for the rules that need E_θ[T] at every update (natural gradient).
-Graph = namedtuple("Graph", "succ n_states")
+#: The step graph for the rules that need E_θ[T] at every update (natural gradient):
+#: ``succ`` (state 0 = λ) and its elimination plan (:func:`pgweyl.sim.natural.exit_time_graph`).
+Graph = namedtuple("Graph", "succ n_states band_succ width row_end col_end cols")
 RULE_VANILLA = 0
 RULE_NATURAL = 1
 RULE_ENTROPY = 2
