@@ -41,8 +41,8 @@ import numpy as np
 from numba import njit
 
 from pgweyl.budget import require
-from pgweyl.sim.config import NJIT
-from pgweyl.sim.records import Graph
+from pgweyl.sim.config import NJIT, NJIT_INLINE
+from pgweyl.sim.records import POLICY_EXP, Graph
 
 
 def _order(succ: np.ndarray) -> np.ndarray:
@@ -226,11 +226,131 @@ def mean_exit_time(graph, p, work):
     return work[n - 1, rhs] / work[n - 1, bw]
 
 
+@njit(**NJIT)
+def natural_direction(walk, p, mean_step, grad, exp_t, out):
+    """F⁺ grad with F = E[T] · Cov_π(S) (exp: θ-space; softmax: diag(π) − ππᵀ)."""
+    dim = grad.shape[0]
+    cov = np.zeros((dim, dim))
+    if walk.policy_kind == POLICY_EXP:
+        for i in range(p.shape[0]):
+            for a in range(dim):
+                ca = walk.vectors_f[i, a] - mean_step[a]
+                for b in range(dim):
+                    cov[a, b] += p[i] * ca * (walk.vectors_f[i, b] - mean_step[b])
+    else:
+        for a in range(dim):
+            cov[a, a] = p[a]
+            for b in range(dim):
+                cov[a, b] -= p[a] * p[b]
+    for a in range(dim):
+        for b in range(dim):
+            cov[a, b] *= exp_t
+    symmetric_pinv_apply(cov, grad, out)
+
+
+@njit(**NJIT)
+def symmetric_pinv_apply(m, g, out):
+    """out = M⁺ g for a small symmetric M (overwritten), with np.linalg.pinv's cut: M =
+    V diag(λ) Vᵀ by cyclic Jacobi rotations, and M⁺ = Σ_{|λ_i| > 1e−12 max|λ|} v_i v_iᵀ / λ_i.
+    A hand loop, not np.linalg.pinv: compiling that was 1.7 s of every cold first call."""
+    n = m.shape[0]
+    v = np.zeros((n, n))
+    for i in range(n):
+        v[i, i] = 1.0
+    for _ in range(60):  # quadratic convergence: a few sweeps for the dimensions here
+        off = 0.0
+        diag = 0.0
+        for p in range(n):
+            diag += m[p, p] * m[p, p]
+            for q in range(p + 1, n):
+                off += m[p, q] * m[p, q]
+        if off <= 1e-36 * diag or off == 0.0:
+            break
+        for p in range(n - 1):
+            for q in range(p + 1, n):
+                if m[p, q] == 0.0:
+                    continue
+                theta = (m[q, q] - m[p, p]) / (2.0 * m[p, q])
+                if abs(theta) > 1e150:
+                    t = 0.5 / theta
+                else:
+                    t = 1.0 / (abs(theta) + np.sqrt(theta * theta + 1.0))
+                    if theta < 0.0:
+                        t = -t
+                c = 1.0 / np.sqrt(t * t + 1.0)
+                s = t * c
+                for k in range(n):  # M ← M P, V ← V P
+                    mkp, mkq = m[k, p], m[k, q]
+                    m[k, p], m[k, q] = c * mkp - s * mkq, s * mkp + c * mkq
+                    vkp, vkq = v[k, p], v[k, q]
+                    v[k, p], v[k, q] = c * vkp - s * vkq, s * vkp + c * vkq
+                for k in range(n):  # M ← Pᵀ M
+                    mpk, mqk = m[p, k], m[q, k]
+                    m[p, k], m[q, k] = c * mpk - s * mqk, s * mpk + c * mqk
+    top = 0.0
+    for i in range(n):
+        top = max(top, abs(m[i, i]))
+    for a in range(n):
+        out[a] = 0.0
+    for i in range(n):
+        lam = m[i, i]
+        if abs(lam) > 1e-12 * top:
+            w = 0.0
+            for k in range(n):
+                w += v[k, i] * g[k]
+            w /= lam
+            for a in range(n):
+                out[a] += w * v[a, i]
+
+
+@njit(**NJIT_INLINE)
+def _same(a, memo, off):
+    """a == memo[off : off + len(a)] bit for bit (±0 told apart; NaN is never the same)."""
+    for i in range(a.shape[0]):
+        b = memo[off + i]
+        if a[i] != b or np.signbit(a[i]) != np.signbit(b):
+            return False
+    return True
+
+
+@njit(**NJIT)
+def natural_step(walk, graph, theta, p, mean_step, grad, memo, work, out):
+    """out = F(θ)⁺ grad, F = E_θ[T] · Cov_π(S): :func:`mean_exit_time` and
+    :func:`natural_direction`, remembering the last update in ``memo`` (2 + 3·dim floats:
+    filled flag, E[T], θ, grad, out).
+
+    A run whose policy has become deterministic to the last bit (π(s) ~ 1e−308 for every
+    other step: the natural step pushes the face's mass to underflow) draws the same
+    episode and leaves θ unchanged at every update; there E[T] is reused when θ is the
+    last update's θ bit for bit, and the whole step when the score is too. The result is
+    the same bits as recomputing (every input is the same), at a fraction of the cost:
+    with subnormal π the elimination and the pseudo-inverse crawl."""
+    dim = theta.shape[0]
+    if memo[0] == 1.0 and _same(theta, memo, 2):
+        if _same(grad, memo, 2 + dim):
+            for c in range(dim):
+                out[c] = memo[2 + 2 * dim + c]
+            return
+        exp_t = memo[1]
+    else:
+        exp_t = mean_exit_time(graph, p, work)
+    natural_direction(walk, p, mean_step, grad, exp_t, out)
+    memo[0] = 1.0
+    memo[1] = exp_t
+    for c in range(dim):
+        memo[2 + c] = theta[c]
+        memo[2 + dim + c] = grad[c]
+        memo[2 + 2 * dim + c] = out[c]
+
+
 __all__ = [
     "dense_graph",
     "dense_mean_exit_time",
     "exit_time_graph",
     "exit_time_work",
     "mean_exit_time",
+    "natural_direction",
+    "natural_step",
     "require_work",
+    "symmetric_pinv_apply",
 ]

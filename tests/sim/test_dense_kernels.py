@@ -4,7 +4,7 @@
 - ``dense_mean_exit_time`` (Gaussian elimination on (I − M_π) τ = 1, the reference twin)
   and ``mean_exit_time`` (the sparse subtraction-free elimination the runs call, issue 25)
   against the exact rational E[T] of :func:`pgweyl.mean_exit_time` (closed forms, sympy);
-- ``_symmetric_pinv_apply`` (Jacobi eigenvectors) against a 50-digit eigendecomposition
+- ``symmetric_pinv_apply`` (Jacobi eigenvectors) against a 50-digit eigendecomposition
   (mpmath) and against ``np.linalg.pinv``, with the same cut 1e−12 · max|λ|.
 """
 
@@ -17,13 +17,13 @@ import numpy as np
 import pytest
 
 import pgweyl as pw
-from pgweyl.sim.kernels import _symmetric_pinv_apply
 from pgweyl.sim.natural import (
     dense_graph,
     dense_mean_exit_time,
     exit_time_graph,
     exit_time_work,
     mean_exit_time,
+    symmetric_pinv_apply,
 )
 
 
@@ -79,7 +79,7 @@ def test_symmetric_pinv_matches_a_50_digit_reference(n, gauge):
             m = proj @ m @ proj
         g = rng.normal(size=n)
         out = np.empty(n)
-        _symmetric_pinv_apply(m.copy(), g, out)
+        symmetric_pinv_apply(m.copy(), g, out)
         ref = _reference(m, g)
         scale = np.abs(ref).max()
         assert np.abs(out - ref).max() <= 1e-12 * scale

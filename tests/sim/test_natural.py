@@ -21,12 +21,15 @@ import pytest
 
 import pgweyl as pw
 from pgweyl.rules import expected_update
+from pgweyl.sim.arrays import walk_arrays
 from pgweyl.sim.natural import (
     dense_graph,
     dense_mean_exit_time,
     exit_time_graph,
     exit_time_work,
     mean_exit_time,
+    natural_direction,
+    natural_step,
 )
 
 reinforce_module = importlib.import_module("pgweyl.sim.reinforce")
@@ -177,3 +180,26 @@ def test_one_update_on_a_large_graph_is_the_exact_natural_step(name, knobs, thet
     z = (delta.mean(axis=0)[keep] - mu[keep]) / se[keep]
     assert np.all(np.abs(z) <= Z_MAX), (z, mu)
     assert np.abs(mu).max() > 3 * se.max()  # the mean is resolved: the test can fail
+
+
+def test_natural_step_memo_gives_the_bits_of_a_fresh_computation():
+    # The memo reuses E[T] (θ unchanged bit for bit) and the step (θ and score unchanged);
+    # every reuse must equal a computation from scratch, bit for bit, and a changed θ or
+    # score must not be served from the memo.
+    env = pw.make_env("triangle")
+    walk = walk_arrays(env)
+    g = exit_time_graph(env)
+    work = exit_time_work(g)
+    memo = np.zeros(2 + 3 * env.theta_dim)
+    for theta in ((-496.539, -496.539, 248.394), (0.4, -0.1, -0.3), (0.4, -0.1, -0.3)):
+        theta = np.array(theta)
+        p = env.policy(theta)
+        mean_step = p @ walk.vectors_f
+        for grad in ([1e-320, 2e-320, -3e-320], [0.3, -0.1, -0.2], [0.3, -0.1, -0.2]):
+            grad = np.array(grad)
+            got, fresh = np.empty(3), np.empty(3)
+            natural_step(walk, g, theta, p, mean_step, grad, memo, work, got)
+            exp_t = mean_exit_time(g, p, work)
+            natural_direction(walk, p, mean_step, grad, exp_t, fresh)
+            assert got.tobytes() == fresh.tobytes()
+            assert memo[0] == 1.0 and memo[1] == exp_t
