@@ -9,12 +9,16 @@ Gaussian elimination, ``pgweyl.sim.kernels._mean_exit_time`` as it was, copied h
 order fixed once per graph, subtraction-free), per call, on corridors and triangles of
 several sizes, at 200 policies around the uniform one and near a vertex.
 
+**Natural runs per update.** Whole natural-rule runs on one thread (``reinforce``), the
+dense route against the new one (both with the one-update memo), vanilla through the
+same kernel as the floor.
+
 **The compare case.** ``pw.compare("triangle", RULES, lrs=[0.5, 1, 2], n_runs=3000)`` with
 the defaults of :class:`pgweyl.RunSettings` (200 000 updates, ε = σ(−8), method "auto": Monte
 Carlo, and the θ-chain solver where it applies), the five rules below; each rule is timed
 as its own ``compare`` call (so the per-rule times add up to the case, plus the repeated
-``local_maxima``), wall and CPU time. ``--before DIR`` runs the same in a checkout of an
-earlier version (``git archive REV | tar -x -C DIR``) in its own process, after this one.
+``local_maxima``), wall and CPU time. For the version before, run this file with
+``PYTHONPATH`` set to a checkout of it (``git archive REV | tar -x -C DIR``).
 """
 
 from __future__ import annotations
@@ -136,6 +140,63 @@ def bench_et() -> dict:
     return out
 
 
+RUN_CASES = [
+    # (name, knobs, θ_0, lr, updates): interior starts with a small step (the policy stays
+    # off the faces), and the default triangle's frozen vertex (π = (5e−324, 5e−324, 1),
+    # where 5–18 % of its natural runs in the compare case spend their budget)
+    ("corridor", {"level": 8}, (0.3, -0.3), 0.01, 20_000),
+    ("corridor", {"level": 400}, (-0.5, 0.5), 0.002, 2_000),
+    ("triangle", {"level": 6}, (0.5, 0.0, -0.5), 0.001, 20_000),
+    ("triangle", {"level": 20}, (0.5, 0.0, -0.5), 0.001, 2_000),
+    ("triangle", {"level": 6}, (-496.539, -496.539, 248.394), 2.0, 20_000),
+]
+
+
+def bench_runs(n_runs: int = 20) -> dict:
+    """ns per update of natural-rule runs on one thread: the dense route (``dense_graph``,
+    with the memo) against the new one, and vanilla through the same general kernel
+    (``baseline=0``, which keeps it off the lean kernel) as the floor."""
+    import importlib
+
+    import numba
+
+    import pgweyl as pw
+    from pgweyl.sim.natural import dense_graph
+
+    reinforce_module = importlib.import_module("pgweyl.sim.reinforce")
+    numba.set_num_threads(1)
+    graph_for = reinforce_module._graph_for
+    out = {}
+    print(
+        f"{'natural run, ns/update':44s} {'vanilla':>8s} {'dense':>9s} {'new':>9s} "
+        f"{'dense/new':>10s}"
+    )
+    for name, knobs, theta0, lr, n_up in RUN_CASES:
+        env = pw.make_env(name, **knobs)
+        row = {}
+        for label, rule, route in (
+            ("vanilla", "vanilla:baseline=0", graph_for),
+            ("dense", "natural", lambda env, rule: dense_graph(env)),
+            ("new", "natural", graph_for),
+        ):
+            reinforce_module._graph_for = route
+            try:
+                reinforce_module.reinforce(env, theta0, lr, 2, 2, rule=rule, seed=1)
+                t0 = time.process_time()
+                reinforce_module.reinforce(env, theta0, lr, n_up, n_runs, rule=rule, seed=1)
+                row[label] = 1e9 * (time.process_time() - t0) / (n_up * n_runs)
+            finally:
+                reinforce_module._graph_for = graph_for
+        label = f"{name} level {knobs['level']} θ0 {theta0}"
+        print(
+            f"{label:44s} {row['vanilla']:8.0f} {row['dense']:9.0f} {row['new']:9.0f} "
+            f"{row['dense'] / row['new']:10.1f}",
+            flush=True,
+        )
+        out[label] = {k: round(v, 1) for k, v in row.items()}
+    return out
+
+
 def bench_compare(n_runs: int, rules=RULES) -> dict:
     import pgweyl as pw
 
@@ -172,8 +233,7 @@ def bench_compare(n_runs: int, rules=RULES) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("et", "compare", "all"), default="all")
-    ap.add_argument("--before", default=None, help="checkout of an earlier version")
+    ap.add_argument("--part", choices=("et", "runs", "compare", "all"), default="all")
     ap.add_argument("--runs", type=int, default=N_RUNS)
     ap.add_argument("--rules", default=None, help="comma-separated subset of the rules")
     args = ap.parse_args(argv)
@@ -181,6 +241,8 @@ def main(argv=None) -> int:
     res = {}
     if args.part in ("et", "all"):
         res["et"] = bench_et()
+    if args.part in ("runs", "all"):
+        res["runs"] = bench_runs()
     if args.part in ("compare", "all"):
         print(f"compare triangle, lrs {LRS}, {args.runs} runs:")
         res["compare"] = bench_compare(args.runs, rules)

@@ -571,7 +571,7 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     last_record = -1
     direction = np.empty(dim)
     et_work = np.empty((graph.n_states, graph.cols))  # natural.exit_time_work
-    memo = np.zeros(2 + 3 * dim)  # natural.natural_step's last update
+    memo = np.zeros(2 + 3 * dim + 2 * dim * dim)  # natural.natural_step's last update
     far = _target_far(policies, eps)
     for it in range(n_updates + 1):
         off_top = _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
@@ -631,7 +631,7 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             break
         scale = alpha / batch
         if kind == RULE_NATURAL:
-            natural_step(walk, graph, theta, p, mean_step, grad, memo, et_work, direction)
+            natural_step(walk, graph, theta, p, grad, memo, et_work, direction)
             for c in range(dim):
                 grad[c] = direction[c]
         elif kind == RULE_ENTROPY:

@@ -227,35 +227,63 @@ def mean_exit_time(graph, p, work):
 
 
 @njit(**NJIT)
-def natural_direction(walk, p, mean_step, grad, exp_t, out):
-    """F⁺ grad with F = E[T] · Cov_π(S) (exp: θ-space; softmax: diag(π) − ππᵀ)."""
-    dim = grad.shape[0]
-    cov = np.zeros((dim, dim))
-    if walk.policy_kind == POLICY_EXP:
-        for i in range(p.shape[0]):
-            for a in range(dim):
-                ca = walk.vectors_f[i, a] - mean_step[a]
-                for b in range(dim):
-                    cov[a, b] += p[i] * ca * (walk.vectors_f[i, b] - mean_step[b])
-    else:
-        for a in range(dim):
-            cov[a, a] = p[a]
-            for b in range(dim):
-                cov[a, b] -= p[a] * p[b]
+def step_covariance(walk, p, cov):
+    """Cov_π(S) into ``cov`` (dim × dim; exp: θ-space; softmax: diag(π) − ππᵀ) as
+    ½ Σ_{s,t} π(s) π(t) (s − t)(s − t)ᵀ: the pairwise form has only products of
+    probabilities and integer differences, no s − E_π[s] — which near a vertex is
+    1 − π(s) for π(s) ≈ 1, a subtraction that loses the digits of the face's small
+    variances (softmax: s − t = e_s − e_t, the same form for diag(π) − ππᵀ)."""
+    dim = cov.shape[0]
     for a in range(dim):
         for b in range(dim):
-            cov[a, b] *= exp_t
-    symmetric_pinv_apply(cov, grad, out)
+            cov[a, b] = 0.0
+    k = p.shape[0]
+    if walk.policy_kind == POLICY_EXP:
+        vf = walk.vectors_f
+        for i in range(k):
+            for j in range(i + 1, k):
+                w = p[i] * p[j]
+                if w == 0.0:
+                    continue
+                for a in range(dim):
+                    da = vf[i, a] - vf[j, a]  # integers: exact
+                    if da != 0.0:
+                        for b in range(dim):
+                            cov[a, b] += w * da * (vf[i, b] - vf[j, b])
+    else:
+        for i in range(k):
+            for j in range(i + 1, k):
+                w = p[i] * p[j]
+                cov[i, i] += w
+                cov[j, j] += w
+                cov[i, j] -= w
+                cov[j, i] -= w
 
 
 @njit(**NJIT)
-def symmetric_pinv_apply(m, g, out):
+def natural_direction(walk, p, grad, exp_t, out, scratch):
+    """out = F⁺ grad with F = E[T] · Cov_π(S) (:func:`step_covariance`), in ``scratch``
+    (2·dim² floats: F, then the eigenvectors of :func:`symmetric_pinv_apply`)."""
+    dim = grad.shape[0]
+    nn = dim * dim
+    cov = scratch[:nn].reshape((dim, dim))
+    step_covariance(walk, p, cov)
+    for a in range(dim):
+        for b in range(dim):
+            cov[a, b] *= exp_t
+    symmetric_pinv_apply(cov, grad, out, scratch[nn : 2 * nn].reshape((dim, dim)))
+
+
+@njit(**NJIT)
+def symmetric_pinv_apply(m, g, out, v):
     """out = M⁺ g for a small symmetric M (overwritten), with np.linalg.pinv's cut: M =
-    V diag(λ) Vᵀ by cyclic Jacobi rotations, and M⁺ = Σ_{|λ_i| > 1e−12 max|λ|} v_i v_iᵀ / λ_i.
+    V diag(λ) Vᵀ by cyclic Jacobi rotations (V in ``v``, n × n, overwritten), and
+    M⁺ = Σ_{|λ_i| > 1e−12 max|λ|} v_i v_iᵀ / λ_i.
     A hand loop, not np.linalg.pinv: compiling that was 1.7 s of every cold first call."""
     n = m.shape[0]
-    v = np.zeros((n, n))
     for i in range(n):
+        for j in range(n):
+            v[i, j] = 0.0
         v[i, i] = 1.0
     for _ in range(60):  # quadratic convergence: a few sweeps for the dimensions here
         off = 0.0
@@ -314,10 +342,10 @@ def _same(a, memo, off):
 
 
 @njit(**NJIT)
-def natural_step(walk, graph, theta, p, mean_step, grad, memo, work, out):
+def natural_step(walk, graph, theta, p, grad, memo, work, out):
     """out = F(θ)⁺ grad, F = E_θ[T] · Cov_π(S): :func:`mean_exit_time` and
-    :func:`natural_direction`, remembering the last update in ``memo`` (2 + 3·dim floats:
-    filled flag, E[T], θ, grad, out).
+    :func:`natural_direction`, remembering the last update in ``memo`` (2 + 3·dim + 2·dim²
+    floats: filled flag, E[T], θ, grad, out, then the direction's scratch).
 
     A run whose policy has become deterministic to the last bit (π(s) ~ 1e−308 for every
     other step: the natural step pushes the face's mass to underflow) draws the same
@@ -334,7 +362,7 @@ def natural_step(walk, graph, theta, p, mean_step, grad, memo, work, out):
         exp_t = memo[1]
     else:
         exp_t = mean_exit_time(graph, p, work)
-    natural_direction(walk, p, mean_step, grad, exp_t, out)
+    natural_direction(walk, p, grad, exp_t, out, memo[2 + 3 * dim :])
     memo[0] = 1.0
     memo[1] = exp_t
     for c in range(dim):
@@ -352,5 +380,6 @@ __all__ = [
     "natural_direction",
     "natural_step",
     "require_work",
+    "step_covariance",
     "symmetric_pinv_apply",
 ]

@@ -30,7 +30,9 @@ from pgweyl.sim.natural import (
     mean_exit_time,
     natural_direction,
     natural_step,
+    step_covariance,
 )
+from tests.sim.helpers import softmax_b2
 
 reinforce_module = importlib.import_module("pgweyl.sim.reinforce")
 
@@ -190,16 +192,51 @@ def test_natural_step_memo_gives_the_bits_of_a_fresh_computation():
     walk = walk_arrays(env)
     g = exit_time_graph(env)
     work = exit_time_work(g)
-    memo = np.zeros(2 + 3 * env.theta_dim)
+    dim = env.theta_dim
+    memo = np.zeros(2 + 3 * dim + 2 * dim * dim)
     for theta in ((-496.539, -496.539, 248.394), (0.4, -0.1, -0.3), (0.4, -0.1, -0.3)):
         theta = np.array(theta)
         p = env.policy(theta)
-        mean_step = p @ walk.vectors_f
         for grad in ([1e-320, 2e-320, -3e-320], [0.3, -0.1, -0.2], [0.3, -0.1, -0.2]):
             grad = np.array(grad)
             got, fresh = np.empty(3), np.empty(3)
-            natural_step(walk, g, theta, p, mean_step, grad, memo, work, got)
+            natural_step(walk, g, theta, p, grad, memo, work, got)
             exp_t = mean_exit_time(g, p, work)
-            natural_direction(walk, p, mean_step, grad, exp_t, fresh)
+            natural_direction(walk, p, grad, exp_t, fresh, np.empty(2 * dim * dim))
             assert got.tobytes() == fresh.tobytes()
             assert memo[0] == 1.0 and memo[1] == exp_t
+
+
+@pytest.mark.parametrize("name", ["triangle", "triangle-signed", "simplex", "softmax"])
+def test_step_covariance_keeps_its_relative_accuracy_near_a_vertex(name):
+    # Cov_π(S) by the pairwise form against a 50-digit Σ_s π(s)(s − E s)(s − E s)ᵀ (softmax:
+    # diag(π) − ππᵀ), entry by entry *relative* to each entry: near a vertex the face's
+    # variances are ~ min π and s − E_π[s] = 1 − π(s) by subtraction would leave them an
+    # absolute error of 1e−16, i.e. a relative one up to 1e−16 / min π.
+    env = softmax_b2() if name == "softmax" else pw.make_env(name)
+    walk = walk_arrays(env)
+    dim = env.theta_dim
+    v = np.eye(dim, dtype=int) if name == "softmax" else env.steps.vectors
+    for scale in (1.0, 8.0, 20.0):
+        theta = np.linspace(1.0, -1.0, dim) * scale
+        p = env.policy(theta)
+        with mpmath.workdps(50):
+            pm = [mpmath.mpf(float(x)) for x in p]
+            k = len(pm)
+            mean = [mpmath.fsum(pm[i] * int(v[i, a]) for i in range(k)) for a in range(dim)]
+            ref = [
+                [
+                    float(
+                        mpmath.fsum(
+                            pm[i] * (int(v[i, a]) - mean[a]) * (int(v[i, b]) - mean[b])
+                            for i in range(k)
+                        )
+                    )
+                    for b in range(dim)
+                ]
+                for a in range(dim)
+            ]
+        cov = np.empty((dim, dim))
+        step_covariance(walk, p, cov)
+        ref = np.array(ref)
+        assert np.all(np.abs(cov - ref) <= 1e-13 * np.abs(ref)), (scale, cov, ref)
