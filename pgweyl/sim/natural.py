@@ -31,7 +31,7 @@ exit (a zero pivot) gives E[T] = ∞.
 >>> import numpy as np, pgweyl as pw
 >>> env = pw.make_env("corridor")                       # level 8, start 2 from the trap
 >>> g = exit_time_graph(env)
->>> float(mean_exit_time(g, np.array([0.5, 0.5]), exit_time_work(g)))   # z (a − z) = 2 · 6
+>>> round(mean_exit_time(g, np.array([0.5, 0.5]), exit_time_work(g)), 12)   # z (a − z) = 2 · 6
 12.0
 """
 
