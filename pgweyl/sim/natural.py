@@ -37,6 +37,8 @@ exit (a zero pivot) gives E[T] = ∞.
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from numba import njit
 
@@ -79,13 +81,27 @@ def _order(succ: np.ndarray) -> np.ndarray:
     return order[::-1].copy()
 
 
+#: Plans by step graph: a run of many chunks (convergence_probabilities) builds it once
+#: (the order is a Python breadth-first search: 2.3 s on the corridor of level 10⁵).
+_PLANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def exit_time_graph(env) -> Graph:
     """The :data:`pgweyl.sim.records.Graph` the natural rule's kernel reads: the step graph
     ``succ`` (state 0 = λ) and, in the elimination order of the module docstring,
     ``band_succ[p, s]`` (position of the successor of the state at position p by step s,
     −1 when it exits), the envelope half-width ``width`` and, per pivot k, the last row
-    ``row_end[k]`` and last column ``col_end[k]`` the elimination of k can touch."""
-    succ = np.ascontiguousarray(env.graph.succ, dtype=np.int64)
+    ``row_end[k]`` and last column ``col_end[k]`` the elimination of k can touch (cached
+    per step graph). The arrays are writable copies: a read-only array is another Numba
+    type, i.e. another compilation of the REINFORCE kernel than the other rules'."""
+    plan = _PLANS.get(env.graph)
+    if plan is None:
+        plan = _PLANS[env.graph] = _plan(env.graph)
+    return plan
+
+
+def _plan(step_graph) -> Graph:
+    succ = np.array(step_graph.succ, dtype=np.int64, order="C")  # a writable copy
     n = succ.shape[0]
     order = _order(succ)
     pos = np.empty(n, dtype=np.int64)
@@ -116,7 +132,7 @@ def exit_time_graph(env) -> Graph:
 def dense_graph(env) -> Graph:
     """The same graph marked for the dense reference route (``width`` −1; the work array
     is n × (n + 1)): :func:`mean_exit_time` then runs :func:`dense_mean_exit_time`."""
-    succ = np.ascontiguousarray(env.graph.succ, dtype=np.int64)
+    succ = np.array(env.graph.succ, dtype=np.int64, order="C")  # writable: one Numba type
     n = succ.shape[0]
     none = np.zeros(0, dtype=np.int64)
     return Graph(succ, n, succ, -1, none, none, n + 1)
