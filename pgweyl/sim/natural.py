@@ -92,8 +92,8 @@ def exit_time_graph(env) -> Graph:
     ``band_succ[p, s]`` (position of the successor of the state at position p by step s,
     −1 when it exits), the envelope half-width ``width`` and, per pivot k, the last row
     ``row_end[k]`` and last column ``col_end[k]`` the elimination of k can touch (cached
-    per step graph). The arrays are writable copies: a read-only array is another Numba
-    type, i.e. another compilation of the REINFORCE kernel than the other rules'."""
+    per step graph). The arrays are writable copies, of the same Numba types as the empty
+    graph the other rules pass, so every rule shares one compiled REINFORCE kernel."""
     plan = _PLANS.get(env.graph)
     if plan is None:
         plan = _PLANS[env.graph] = _plan(env.graph)
