@@ -28,6 +28,11 @@ b_λ / d_λ, has a small *relative* error, whatever the policy — near-determin
 policies (the normal case late in a run) included. A policy from which the walk cannot
 exit (a zero pivot) gives E[T] = ∞.
 
+**The step.** :func:`natural_step` is what the REINFORCE kernel calls: F⁺ĝ with
+F = E_θ[T] · Cov_π(S) (:func:`step_covariance` in the pairwise form, again without
+1 − π(s); :func:`symmetric_pinv_apply`, Jacobi with np.linalg.pinv's cut), remembering
+the last update so that a run whose θ no longer moves pays for neither again.
+
 >>> import numpy as np, pgweyl as pw
 >>> env = pw.make_env("corridor")                       # level 8, start 2 from the trap
 >>> g = exit_time_graph(env)
