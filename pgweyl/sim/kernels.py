@@ -34,6 +34,7 @@ from numba.cpython.unsafe.tuple import tuple_setitem
 
 from pgweyl.exact.kernels import cell_log_prob, tilt
 from pgweyl.sim.config import NJIT, NJIT_INLINE, NJIT_PARALLEL
+from pgweyl.sim.natural import natural_step
 from pgweyl.sim.records import (  # codes shared with the Python wrappers
     BASELINE_CONSTANT,
     BASELINE_NONE,
@@ -438,124 +439,6 @@ def _mean_step(p, vectors_f, out):
 
 
 @njit(**NJIT)
-def _mean_exit_time(graph, p, a_buf, ones):
-    """E_θ[T] = τ(λ) with (I − M_π) τ = 1 on the interior states, by Gaussian
-    elimination with partial pivoting in ``a_buf``/``ones`` (a hand loop, not
-    np.linalg.solve: compiling that, with its error formatting, was 3.3 s of every cold
-    first call; the natural rule takes graphs of at most a few hundred states)."""
-    n = graph.n_states
-    a, b = a_buf, ones
-    for i in range(n):
-        for j in range(n):
-            a[i, j] = 0.0
-        a[i, i] = 1.0
-        b[i] = 1.0
-    for i in range(n):
-        for s in range(graph.succ.shape[1]):
-            t = graph.succ[i, s]
-            if t >= 0:
-                a[i, t] -= p[s]
-    for col in range(n):
-        piv = col
-        for i in range(col + 1, n):
-            if abs(a[i, col]) > abs(a[piv, col]):
-                piv = i
-        if piv != col:
-            for j in range(col, n):
-                a[col, j], a[piv, j] = a[piv, j], a[col, j]
-            b[col], b[piv] = b[piv], b[col]
-        for i in range(col + 1, n):
-            f = a[i, col] / a[col, col]
-            if f != 0.0:  # I − M is sparse: most rows have nothing to eliminate
-                for j in range(col + 1, n):
-                    a[i, j] -= f * a[col, j]
-                b[i] -= f * b[col]
-    for i in range(n - 1, -1, -1):
-        v = b[i]
-        for j in range(i + 1, n):
-            v -= a[i, j] * b[j]
-        b[i] = v / a[i, i]
-    return b[0]
-
-
-@njit(**NJIT)
-def _natural_direction(walk, p, mean_step, grad, exp_t, out):
-    """F⁺ grad with F = E[T] · Cov_π(S) (exp: θ-space; softmax: diag(π) − ππᵀ)."""
-    dim = grad.shape[0]
-    cov = np.zeros((dim, dim))
-    if walk.policy_kind == POLICY_EXP:
-        for i in range(p.shape[0]):
-            for a in range(dim):
-                ca = walk.vectors_f[i, a] - mean_step[a]
-                for b in range(dim):
-                    cov[a, b] += p[i] * ca * (walk.vectors_f[i, b] - mean_step[b])
-    else:
-        for a in range(dim):
-            cov[a, a] = p[a]
-            for b in range(dim):
-                cov[a, b] -= p[a] * p[b]
-    for a in range(dim):
-        for b in range(dim):
-            cov[a, b] *= exp_t
-    _symmetric_pinv_apply(cov, grad, out)
-
-
-@njit(**NJIT)
-def _symmetric_pinv_apply(m, g, out):
-    """out = M⁺ g for a small symmetric M (overwritten), with np.linalg.pinv's cut: M =
-    V diag(λ) Vᵀ by cyclic Jacobi rotations, and M⁺ = Σ_{|λ_i| > 1e−12 max|λ|} v_i v_iᵀ / λ_i.
-    A hand loop, not np.linalg.pinv: compiling that was 1.7 s of every cold first call."""
-    n = m.shape[0]
-    v = np.zeros((n, n))
-    for i in range(n):
-        v[i, i] = 1.0
-    for _ in range(60):  # quadratic convergence: a few sweeps for the dimensions here
-        off = 0.0
-        diag = 0.0
-        for p in range(n):
-            diag += m[p, p] * m[p, p]
-            for q in range(p + 1, n):
-                off += m[p, q] * m[p, q]
-        if off <= 1e-36 * diag or off == 0.0:
-            break
-        for p in range(n - 1):
-            for q in range(p + 1, n):
-                if m[p, q] == 0.0:
-                    continue
-                theta = (m[q, q] - m[p, p]) / (2.0 * m[p, q])
-                if abs(theta) > 1e150:
-                    t = 0.5 / theta
-                else:
-                    t = 1.0 / (abs(theta) + np.sqrt(theta * theta + 1.0))
-                    if theta < 0.0:
-                        t = -t
-                c = 1.0 / np.sqrt(t * t + 1.0)
-                s = t * c
-                for k in range(n):  # M ← M P, V ← V P
-                    mkp, mkq = m[k, p], m[k, q]
-                    m[k, p], m[k, q] = c * mkp - s * mkq, s * mkp + c * mkq
-                    vkp, vkq = v[k, p], v[k, q]
-                    v[k, p], v[k, q] = c * vkp - s * vkq, s * vkp + c * vkq
-                for k in range(n):  # M ← Pᵀ M
-                    mpk, mqk = m[p, k], m[q, k]
-                    m[p, k], m[q, k] = c * mpk - s * mqk, s * mpk + c * mqk
-    top = 0.0
-    for i in range(n):
-        top = max(top, abs(m[i, i]))
-    for a in range(n):
-        out[a] = 0.0
-    for i in range(n):
-        lam = m[i, i]
-        if abs(lam) > 1e-12 * top:
-            w = 0.0
-            for k in range(n):
-                w += v[k, i] * g[k]
-            w /= lam
-            for a in range(n):
-                out[a] += w * v[a, i]
-
-
-@njit(**NJIT)
 def _entropy_grad(walk, p, mean_step, out):
     """∇H(π_θ): −Σ_s π_s log π_s (s − ∇A) (exp) or −π_t (log π_t + H) (softmax)."""
     dim = out.shape[0]
@@ -708,8 +591,8 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     hit = -1
     last_record = -1
     direction = np.empty(dim)
-    a_buf = np.empty((graph.n_states, graph.n_states))
-    ones = np.empty(graph.n_states)
+    et_work = np.empty((graph.n_states, graph.cols))  # natural.exit_time_work
+    memo = np.zeros(2 + 3 * dim + 2 * dim * dim)  # natural.natural_step's last update
     far = _target_far(policies, eps)
     for it in range(n_updates + 1):
         off_top = _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
@@ -767,8 +650,7 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             break
         scale = alpha / batch
         if kind == RULE_NATURAL:
-            exp_t = _mean_exit_time(graph, p, a_buf, ones)
-            _natural_direction(walk, p, mean_step, grad, exp_t, direction)
+            natural_step(walk, graph, theta, p, grad, memo, et_work, direction)
             for c in range(dim):
                 grad[c] = direction[c]
         elif kind == RULE_ENTROPY:

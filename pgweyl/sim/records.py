@@ -12,7 +12,8 @@ every environment (arrays carry the sizes; nothing is closed over as a constant)
 - :data:`Rule` — the update: step size α_k (constant or α_0/(1 + k/τ)^p), batch B,
   baseline (none, constant, running mean), and the rule (vanilla, natural with the exact
   Fisher E_θ[T]·Cov(S), entropy with weight ``ent_tau``; :mod:`pgweyl.rules`).
-- :data:`Graph` — the interior step graph (succ table) for E_θ[T] by a dense solve.
+- :data:`Graph` — the interior step graph (succ table) and its elimination order and
+  envelope, for E_θ[T] at every update (:mod:`pgweyl.sim.natural`).
 - :data:`GraphWalk` — the walk as its step graph for the lean kernel: successors with
   exits coded −1 − e, each exit's displacement and reward, and zero tuples whose lengths
   (part of their Numba type) specialise the kernel to the number of steps and dimensions.
@@ -40,8 +41,9 @@ ERROR_NONFINITE = 2
 Walk = namedtuple("Walk", "start vectors vectors_f delta slack0 prism policy_kind")
 Payoff = namedtuple("Payoff", "lo shape strides table gamma step_cost gpow")
 Rule = namedtuple("Rule", "lr schedule tau power batch baseline_kind baseline_value kind ent_tau")
-#: The step graph for the rules that need E_θ[T] at every update (natural gradient).
-Graph = namedtuple("Graph", "succ n_states")
+#: The step graph for the rules that need E_θ[T] at every update (natural gradient):
+#: ``succ`` (state 0 = λ) and its elimination plan (:func:`pgweyl.sim.natural.exit_time_graph`).
+Graph = namedtuple("Graph", "succ n_states band_succ width row_end col_end cols")
 #: The lean kernel's walk (:func:`pgweyl.sim.arrays.graph_walk`).
 GraphWalk = namedtuple("GraphWalk", "succ disp reward lift zeros_k zeros_d")
 RULE_VANILLA = 0

@@ -29,6 +29,7 @@ from __future__ import annotations
 import numbers
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from pgweyl import validate
@@ -52,6 +53,7 @@ from pgweyl.sim.config import (
     MAX_UPDATES,
     SAMPLERS,
 )
+from pgweyl.sim.natural import exit_time_graph, require_work
 from pgweyl.sim.threads import run_rows
 
 _TARGET_SUM_TOL = 1e-9
@@ -106,22 +108,19 @@ class ReinforceResult:
         )
 
 
-#: The natural gradient solves for E_θ[T] densely at every update; refuse larger graphs.
-MAX_NATURAL_STATES = 256
-
-
 def _graph_for(env, rule):
-    """The step graph the natural rule needs (an empty one otherwise)."""
+    """The step graph and elimination plan the natural rule needs (an empty one
+    otherwise): E_θ[T] at every update by :func:`pgweyl.sim.natural.mean_exit_time`, in
+    O(n w²) per update for n interior states and envelope width w, with no size limit
+    beyond the memory budget (one work array per run running at once)."""
     if rule.kind != "natural":
-        return records.Graph(np.full((0, len(env.steps.vectors)), -1, dtype=np.int64), 0)
-    n = env.graph.n_states
-    if n > MAX_NATURAL_STATES:
-        raise ArgumentError(
-            f"the natural gradient needs E_θ[T] at every update (a dense solve over the "
-            f"{n} interior states, more than {MAX_NATURAL_STATES}); use a smaller level "
-            "or the chain solver"
-        )
-    return records.Graph(np.ascontiguousarray(env.graph.succ, dtype=np.int64), n)
+        k = len(env.steps.vectors)
+        none = np.zeros(0, dtype=np.int64)
+        empty = np.full((0, k), -1, dtype=np.int64)
+        return records.Graph(empty, 0, empty, 0, none, none, 0)
+    graph = exit_time_graph(env)
+    require_work(graph, numba.get_num_threads())
+    return graph
 
 
 def _lean(rule, batch: int, sampler: str, env) -> bool:

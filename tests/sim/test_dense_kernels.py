@@ -1,9 +1,10 @@
 """The two small dense solves inside the natural-gradient update, hand-written in Numba
 (np.linalg's compile was 5 s of a cold first call), against independent routes:
 
-- ``_mean_exit_time`` (Gaussian elimination on (I − M_π) τ = 1) against the exact
-  rational E[T] of :func:`pgweyl.mean_exit_time` (closed forms, sympy);
-- ``_symmetric_pinv_apply`` (Jacobi eigenvectors) against a 50-digit eigendecomposition
+- ``dense_mean_exit_time`` (Gaussian elimination on (I − M_π) τ = 1, the reference twin)
+  and ``mean_exit_time`` (the sparse subtraction-free elimination the runs call, issue 25)
+  against the exact rational E[T] of :func:`pgweyl.mean_exit_time` (closed forms, sympy);
+- ``symmetric_pinv_apply`` (Jacobi eigenvectors) against a 50-digit eigendecomposition
   (mpmath) and against ``np.linalg.pinv``, with the same cut 1e−12 · max|λ|.
 """
 
@@ -16,8 +17,14 @@ import numpy as np
 import pytest
 
 import pgweyl as pw
-from pgweyl.sim import records
-from pgweyl.sim.kernels import _mean_exit_time, _symmetric_pinv_apply
+from pgweyl.sim.natural import (
+    dense_graph,
+    dense_mean_exit_time,
+    exit_time_graph,
+    exit_time_work,
+    mean_exit_time,
+    symmetric_pinv_apply,
+)
 
 
 @pytest.mark.parametrize(
@@ -35,11 +42,13 @@ def test_mean_exit_time_is_the_exact_rational(name, knobs, weights):
     w = weights[:k]
     probs = [Fraction(x, sum(w)) for x in w]
     exact = pw.mean_exit_time(env, probs)
-    n = env.graph.n_states
-    graph = records.Graph(np.ascontiguousarray(env.graph.succ, dtype=np.int64), n)
     p = np.array([float(x) for x in probs])
-    got = _mean_exit_time(graph, p, np.empty((n, n)), np.empty(n))
-    assert got == pytest.approx(float(exact), rel=1e-12)
+    dense = dense_graph(env)
+    assert dense_mean_exit_time(dense, p, exit_time_work(dense)) == pytest.approx(
+        float(exact), rel=1e-12
+    )
+    graph = exit_time_graph(env)
+    assert mean_exit_time(graph, p, exit_time_work(graph)) == pytest.approx(float(exact), rel=1e-13)
 
 
 def _reference(m, g):
@@ -70,7 +79,7 @@ def test_symmetric_pinv_matches_a_50_digit_reference(n, gauge):
             m = proj @ m @ proj
         g = rng.normal(size=n)
         out = np.empty(n)
-        _symmetric_pinv_apply(m.copy(), g, out)
+        symmetric_pinv_apply(m.copy(), g, out, np.empty((n, n)))
         ref = _reference(m, g)
         scale = np.abs(ref).max()
         assert np.abs(out - ref).max() <= 1e-12 * scale

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import pgweyl as pw
-from pgweyl.sim import kernels, records
+from pgweyl.sim import kernels
 from pgweyl.sim.config import LEAN_MAX_SIZE
 
 reinforce_module = importlib.import_module("pgweyl.sim.reinforce")
@@ -73,7 +73,7 @@ def test_lean_kernel_equals_the_general_kernel_bitwise(monkeypatch, name, make, 
         walk, gw, pay, rule, targets, theta0_arr, n_updates, record_every, lean_states,
         lean_out, 0, n,
     )  # fmt: skip
-    graph = records.Graph(np.full((0, len(walk.vectors)), -1, dtype=np.int64), 0)
+    graph = reinforce_module._graph_for(env, pw.parse_rule("vanilla"))
     sampler = reinforce_module.no_exact_sampler(len(walk.start), len(walk.slack0))
     gen_states, gen_out = states.copy(), _fresh(out)
     kernels._reinforce_rows(

@@ -138,9 +138,3 @@ def test_contradicting_options_are_refused():
         reinforce(
             pw.make_env("corridor"), (0, 0), 1.0, 2, 2, rule="vanilla:baseline=mean", baseline=0.2
         )
-
-
-def test_natural_refuses_graphs_too_large_for_its_dense_solve():
-    env = pw.make_env("triangle", level=30)
-    with pytest.raises(pw.ArgumentError, match="dense solve over the 406 interior states"):
-        reinforce(env, (0, 0, 0), 1.0, 2, 2, rule="natural")
