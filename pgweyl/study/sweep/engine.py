@@ -54,6 +54,21 @@ POLL = 1.0
 SCHEMES = ("tcp", "tls", "ws", "wss", "ucx")
 #: The most bytes a Dask scheduler's opening handshake may have (it has about 60).
 HANDSHAKE_BYTES = 1 << 16
+#: Dask settings of the LocalCluster a sweep starts for itself (never of a cluster it is
+#: given): Dask's diagnostics for its dashboard — a statistical profiler sampling each
+#: worker's running task every 10 ms, an event-loop tick every 20 ms, a system monitor
+#: every 0.5 s, a memory monitor every 0.1 s, in every process — cost an idle cluster of
+#: two workers about 0.12 of a core (measured: 0.96 CPU s per 8 s; 0.13 with these), time
+#: a sweep pays on top of its points (docs/performance.md, "Sweeps"). The memory monitor
+#: still runs (it pauses, spills and restarts a worker near its memory limit), twice a
+#: second.
+QUIET_CLUSTER = {
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.admin.system-monitor.gil.enabled": False,
+    "distributed.worker.memory.monitor-interval": "500ms",
+}
 
 
 def sweep(
@@ -269,6 +284,7 @@ def _cluster(client, workers):
     if workers == 0:
         yield None
         return
+    import dask
     from distributed import Client, LocalCluster
 
     if isinstance(client, str):
@@ -285,14 +301,17 @@ def _cluster(client, workers):
         env["NUMBA_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // n))
     # Workers are spawned children in this process group; Dask's own pipe ends them when
     # this process dies, and the watchdog below does too (a second, independent route).
-    cluster = LocalCluster(
-        n_workers=n,
-        threads_per_worker=1,
-        processes=True,
-        dashboard_address=":0",  # any free port: 8787 may be another user's cluster
-        silence_logs=logging.ERROR,
-        env=env,
-    )
+    # The scheduler, the nannies and their workers read the settings as they start (a
+    # nanny keeps its copy for a worker it restarts): the user's config is left as it was.
+    with dask.config.set(QUIET_CLUSTER):
+        cluster = LocalCluster(
+            n_workers=n,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",  # any free port: 8787 may be another user's cluster
+            silence_logs=logging.ERROR,
+            env=env,
+        )
     try:
         c = Client(cluster)
         try:

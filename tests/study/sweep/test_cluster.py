@@ -75,3 +75,28 @@ def test_default_local_cluster_of_the_sweep(tiny, monkeypatch):
         pw.sweep("corridor", params, workers=2, **kw),
         pw.sweep("corridor", params, workers=0, **kw),
     )
+
+
+def _diagnostics(dask_worker):
+    """The worker's periodic callbacks (name → milliseconds between calls)."""
+    return {name: pc.callback_time for name, pc in dask_worker.periodic_callbacks.items()}
+
+
+def test_own_cluster_runs_without_dask_diagnostics(client, monkeypatch):
+    # The sweep's own LocalCluster drops Dask's dashboard diagnostics (engine.QUIET_CLUSTER:
+    # the statistical profiler, a 20 ms tick); a cluster made by the user keeps them, and
+    # so does the user's config once the sweep's cluster is up.
+    import dask
+
+    from pgweyl.study.sweep import engine
+
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    monkeypatch.setenv("NUMBA_NUM_THREADS", "1")
+    theirs = next(iter(client.run(_diagnostics).values()))
+    assert "profile" in theirs and theirs["tick"] == 20  # Dask's defaults: the test can fail
+    with engine._cluster(None, 1) as own:
+        ours = next(iter(own.run(_diagnostics).values()))
+        assert dask.config.get("distributed.worker.profile.enabled") is True
+    assert "profile" not in ours and "profile-cycle" not in ours
+    assert ours["tick"] == 1000 and ours["memory_monitor"] == 500
+    assert "heartbeat" in ours  # the scheduler still hears from the worker
