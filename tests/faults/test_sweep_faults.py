@@ -35,8 +35,9 @@ distributed = pytest.importorskip("distributed")
 #: Cheap points (Monte Carlo only, short runs): these tests are about the faults.
 CHEAP = ["--runs", "40", "--updates", "300", "--method", "mc"]
 LEVELS = ["--param", "level=4,5,6"]
-#: Points of a few seconds each on a shared machine, so that a signal lands mid-sweep.
-SLOW_POINTS = ["--param", "level=6,8,10,12", "--runs", "3000", "--updates", "50000"]
+#: Points of several seconds each even on an idle machine (3000 runs took 0.6 s there,
+#: and the sweep ended before the signal), so that a signal lands mid-sweep.
+SLOW_POINTS = ["--param", "level=6,8,10,12", "--runs", "60000", "--updates", "50000"]
 SLOW_POINTS += ["--method", "mc"]
 #: A hang guard: every case here ends in seconds when it works.
 TIMEOUT = 180
