@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import signal
+import warnings
 
 import numpy as np
 
@@ -133,6 +134,11 @@ def run(args) -> Outcome:
         if name == "distributed" or name.startswith("distributed."):
             logging.getLogger(name).setLevel(logging.ERROR)
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    # A write that fails inside zarr's async store (a full disk) abandons the coroutines
+    # of the other pieces; the interpreter would report each at exit, after our one line.
+    warnings.filterwarnings(
+        "ignore", message="coroutine .* was never awaited", category=RuntimeWarning
+    )
     if hasattr(signal, "SIGXFSZ"):  # a file-size limit: EFBIG (a one-line error), not death
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     ds = sweep(
