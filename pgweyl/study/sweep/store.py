@@ -555,6 +555,9 @@ class SweepStore:
             try:
                 with _disk_errors(f"store {str(target)!r}: cannot write it", "nothing changed"):
                     _to_zarr(ds, str(tmp), encoding)
+                    # an empty journal from the start: a store stopped before its first
+                    # point is whole, and a journal missing later is damage
+                    (tmp / JOURNAL).write_text("", encoding="ascii")
                     made = cls(tmp, grid, n_max)
                     if old is not None:
                         made.copy(old)
@@ -769,10 +772,21 @@ def _global_attrs(grid) -> dict:
 
 
 def _remove_tree(path: Path) -> None:
+    """Remove a folder of ours (a staging copy). When a signal ends the write that made it,
+    zarr's I/O threads may still be adding files while it goes ("Directory not empty"):
+    try a few times, then leave it — the next run on this store removes what is left
+    (``.NAME.tmp-*``), and the one-line exit is not replaced by a traceback."""
     import shutil
+    import time
 
-    if path.exists():
-        shutil.rmtree(path)
+    for _ in range(5):
+        if not path.exists():
+            return
+        try:
+            shutil.rmtree(path)
+            return
+        except OSError:
+            time.sleep(0.2)
 
 
 __all__ = [
