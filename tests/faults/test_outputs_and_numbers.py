@@ -14,53 +14,18 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import socket
 import stat
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
-AS_LIMIT = 4 << 30
-REFUSAL_SECONDS = 30.0
+# one subprocess harness for every fault test: the 4 GiB address limit, the fixed budget
+from tests.test_faults import REFUSAL_SECONDS, listing, run
+
 E = "pgweyl: error: "
-ENV = {
-    **{k: v for k, v in os.environ.items() if k not in ("PYTHONWARNINGS", "DISPLAY")},
-    "PYTHONPATH": str(ROOT),
-    "PGWEYL_MEMORY_BUDGET": "2G",
-    "MPLBACKEND": "Agg",
-}
 ONLY = "; pgweyl writes regular files, /dev/null and stdout ('-')"
-
-
-def _limit():
-    resource.setrlimit(resource.RLIMIT_AS, (AS_LIMIT, AS_LIMIT))
-
-
-def run(args, cwd, script=None, timeout=300):
-    cmd = [sys.executable, str(EXAMPLES / script)] if script else [sys.executable, "-m", "pgweyl"]
-    t0 = time.perf_counter()
-    r = subprocess.run(
-        cmd + [str(a) for a in args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=ENV,
-        timeout=timeout,
-        preexec_fn=_limit,
-    )
-    r.seconds = time.perf_counter() - t0
-    return r
-
-
-def listing(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
 
 
 def snapshot(folder: Path) -> dict:
