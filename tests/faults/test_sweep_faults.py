@@ -374,6 +374,44 @@ def test_no_worker_outlives_the_sweep(name, tmp_path):
         pw.open_sweep(store)
 
 
+#: A stop signal that lands while Python runs a ``__del__`` (or a gc callback, as
+#: distributed's GCDiagnosis is): the handler's raise is only printed, "Exception
+#: ignored in …". The sweep's next wait must raise it again.
+SWALLOWED = """
+import os, signal, sys
+from pgweyl.study.sweep import engine
+
+class Swallows:
+    def __del__(self):
+        os.kill(os.getpid(), getattr(signal, sys.argv[1]))  # the handler runs in here
+
+try:
+    with engine._terminate_as_exit():
+        Swallows()
+        print("swallowed", file=sys.stderr, flush=True)
+        engine._stop_if_asked()  # what each wait of the sweep does
+        print("ran on", file=sys.stderr)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_stop_signal_whose_raise_was_swallowed_still_stops(name, tmp_path):
+    # Null hypothesis: a signal that lands in a __del__ ends the sweep at its next wait.
+    proc = subprocess.run(
+        [sys.executable, "-c", SWALLOWED, name],
+        cwd=tmp_path,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Exception ignored in" in proc.stderr and "swallowed" in proc.stderr, proc.stderr
+    assert "ran on" not in proc.stderr, proc.stderr
+    assert proc.returncode == SIGNALS[name], (proc.returncode, proc.stderr)
+
+
 #: A parent that starts a child and sleeps; the child runs the worker watchdog (or not).
 ORPHAN = """
 import subprocess, sys, time

@@ -241,24 +241,49 @@ def _sweep_at(path, base_grid, spec_grid, extend, repair, client, workers, progr
     return ds
 
 
+#: The signal a running sweep was asked to stop by (None: none). A handler's exception
+#: can be swallowed — raised while Python runs a gc callback or a ``__del__`` it is only
+#: printed as "Exception ignored in …" — so the waits below look at this flag too and
+#: raise again (:func:`_stop_if_asked`); the CI's SIGTERM case once ran to the end so.
+_asked: list = []
+
+
+def _stop_if_asked() -> None:
+    """Raise the stop a signal asked for, if its first raise was swallowed."""
+    if _asked:
+        signum = _asked[0]
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise _Terminated(128 + signum)
+
+
 @contextmanager
 def _terminate_as_exit():
     """SIGTERM ends a sweep as Ctrl-C does — ``finally`` blocks stop the cluster and no
     point is half written — but with exit status 143 (128 + 15). Only in the main
     thread and only when SIGTERM has its default action (a handler set by the caller
-    is kept); a second SIGTERM kills at once."""
+    is kept); a second SIGTERM kills at once. SIGINT keeps Python's KeyboardInterrupt
+    (when its handler is Python's own) and, like SIGTERM, is remembered in
+    :data:`_asked` so that a swallowed raise is raised again at the next wait."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
-        yield
-        return
+    term = signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    intr = signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
     def stop(signum, _frame):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _asked.append(signum)
         raise _Terminated(128 + signum)
 
-    signal.signal(signal.SIGTERM, stop)
+    def interrupt(signum, frame):
+        _asked.append(signum)
+        signal.default_int_handler(signum, frame)
+
+    if term:
+        signal.signal(signal.SIGTERM, stop)
+    if intr:
+        signal.signal(signal.SIGINT, interrupt)
     try:
         yield
     except _Terminated as done:
@@ -266,7 +291,11 @@ def _terminate_as_exit():
         print("pgweyl: terminated", file=sys.stderr)
         raise SystemExit(done.code) from None
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _asked.clear()
+        if term:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if intr:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 class _Terminated(SystemExit):
@@ -488,6 +517,7 @@ def _run_here(_client, grid, pending, open_store, bar):
     store = open_store(maxima.values())
     chains = {}
     for t in tasks:
+        _stop_if_asked()
         ms = maxima[_maxima_key(t)]
         chain = None
         if t.chain:
@@ -572,6 +602,7 @@ class _Liveness:
         pending = as_completed(list(futures))
         last = time.monotonic()
         while not pending.is_empty():
+            _stop_if_asked()
             batch = pending.next_batch(block=False)
             if batch:
                 yield from batch
@@ -636,6 +667,7 @@ def _result(fut, task, watch=None):
         while True:
             # A finished point's value lives on its worker: if the worker died, Dask
             # recomputes it and waits for a worker, so keep watching the cluster.
+            _stop_if_asked()
             try:
                 return fut.result(timeout=POLL if watch is not None else None)
             except TimeoutError:
