@@ -25,6 +25,7 @@ y = Lθ (:meth:`~AlcoveWalkEnv.effective_map`, :meth:`~AlcoveWalkEnv.lift`).
 from __future__ import annotations
 
 import numbers
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,6 +46,13 @@ from pgweyl.weyl.root_system import RootSystem
 from pgweyl.weyl.samples import sample_start
 from pgweyl.weyl.step_graph import StepGraph
 from pgweyl.weyl.steps import StepSet
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from numpy.typing import ArrayLike
+
+    from pgweyl.weyl.cartan import CartanType
 
 
 def _smallest_usable_level(alcove_error_level: int, cartan, steps, limit: int = 64):
@@ -119,17 +127,17 @@ class AlcoveWalkEnv:
 
     def __init__(
         self,
-        cartan,
-        level,
-        steps=None,
-        start=None,
-        wall_rewards=None,
-        reward_table=None,
-        gamma=1.0,
-        step_cost=0.0,
-        corner="max",
-        policy="exp",
-    ):
+        cartan: CartanType | str,
+        level: int,
+        steps: StepSet | str | ArrayLike | None = None,
+        start: ArrayLike | None = None,
+        wall_rewards: Sequence[float] | None = None,
+        reward_table: Mapping[tuple, float] | None = None,
+        gamma: float = 1.0,
+        step_cost: float = 0.0,
+        corner: str = "max",
+        policy: str = "exp",
+    ) -> None:
         if level is None or isinstance(level, bool) or not isinstance(level, numbers.Integral):
             # The walk must end: an environment needs a finite level (no Weyl chamber).
             raise LevelError(f"level must be a positive integer, got {level!r}")

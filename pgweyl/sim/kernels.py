@@ -517,14 +517,21 @@ def _reached(p, off_top, far, policies, flat, eps):
 
 
 @njit(**NJIT_INLINE)
-def _head(it, theta, p, off_top, far, policies, flat, eps, trajectory, r, every, last, rule, ret):
+def _head(it, theta, p, off_top, targets, trajectory, r, every, last, rule, ret):
     """The head of update ``it`` of :func:`_run` and :func:`_run_lean`: records θ_it when
-    ``every`` divides it (:func:`_record`), tests π_θit against the targets
-    (:func:`_reached`) and gives α_it and β_it; ``ret`` = (sum, count) of the run's past
-    returns. Returns (target reached or −1, index of the last record, α_it, β_it)."""
+    ``every`` divides it (:func:`_record`), tests π_θit against ``targets`` = (far,
+    policies, flat, eps) (:func:`_reached`) and gives α_it and β_it; ``ret`` = (sum,
+    count) of the run's past returns. Returns (target reached or −1, index of the last
+    record, α_it, β_it)."""
     last = _record(trajectory, r, it, every, theta, last)
-    hit = _reached(p, off_top, far, policies, flat, eps)
+    hit = _reached(p, off_top, targets[0], targets[1], targets[2], targets[3])
     return hit, last, _step_size(rule, it), _baseline(rule, ret[0], ret[1])
+
+
+@njit(**NJIT_INLINE)
+def _targets(policies, flat, eps):
+    """(far, policies, flat, eps): what :func:`_head` tests π against, fixed for a run."""
+    return _target_far(policies, eps), policies, flat, eps
 
 
 @njit(**NJIT_INLINE)
@@ -585,21 +592,18 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     state_cum = np.empty(n_states)
     filled = np.zeros(2, np.int64)
     abar = 0.0
-    ret_sum = 0.0
-    ret_count = 0
-    stop = -1
-    hit = -1
-    last_record = -1
+    ret_sum, ret_count = 0.0, 0  # the run's past returns (a running-mean baseline)
+    stop = hit = last_record = -1
     direction = np.empty(dim)
     et_work = np.empty((graph.n_states, graph.cols))  # natural.exit_time_work
     memo = np.zeros(2 + 3 * dim + 2 * dim * dim)  # natural.natural_step's last update
-    far = _target_far(policies, eps)
+    targets = _targets(policies, flat, eps)
     for it in range(n_updates + 1):
         off_top = _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
+        ret = (ret_sum, ret_count)
         hit, last_record, alpha, beta = _head(
-            it, theta, p, off_top, far, policies, flat, eps, trajectory, r, record_every,
-            last_record, rule, (ret_sum, ret_count),
-        )  # fmt: skip
+            it, theta, p, off_top, targets, trajectory, r, record_every, last_record, rule, ret
+        )
         if hit >= 0 or it == n_updates:
             stop = it if hit >= 0 else -1
             break
@@ -803,19 +807,25 @@ def _run_lean(walk, graph_walk, payoff, rule, targets, theta0, n_updates, record
     theta = zeros_d
     for c in range(len(zeros_d)):
         theta = tuple_setitem(theta, c, theta0[c])
-    ret_sum = 0.0
-    ret_count = 0
-    stop = -1
-    hit = -1
-    last_record = -1
-    far = _target_far(policies, eps)
+    ret_sum, ret_count = 0.0, 0  # the run's past returns (a running-mean baseline)
+    stop = hit = last_record = -1
+    targets = _targets(policies, flat, eps)
     s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
     for it in range(n_updates + 1):
         p, cdf, off_top = _policy_tuple(vectors_f, theta, zeros_k)
         hit, last_record, alpha, beta = _head(
-            it, theta, p, off_top, far, policies, flat, eps, trajectory, r, record_every,
-            last_record, rule, (ret_sum, ret_count),
-        )  # fmt: skip
+            it,
+            theta,
+            p,
+            off_top,
+            targets,
+            trajectory,
+            r,
+            record_every,
+            last_record,
+            rule,
+            (ret_sum, ret_count),
+        )
         if hit >= 0 or it == n_updates:
             stop = it if hit >= 0 else -1
             break

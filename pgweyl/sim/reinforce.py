@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
@@ -57,6 +58,11 @@ from pgweyl.sim.natural import exit_time_graph, require_work
 from pgweyl.sim.threads import run_rows
 
 _TARGET_SUM_TOL = 1e-9
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
+
+    from pgweyl.rules import Rule
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -221,25 +227,25 @@ def _target_settings(targets, target_arr, eps, target_flat, flat_arr) -> dict:
 
 
 def reinforce(
-    env,
-    theta0,
-    lr,
-    n_updates,
-    n_runs,
+    env: AlcoveWalkEnv,
+    theta0: ArrayLike,
+    lr: float,
+    n_updates: int,
+    n_runs: int,
     *,
-    batch=1,
-    rule=None,
-    baseline=None,
-    seed=0,
-    sampler="walk",
-    schedule=None,
-    tau=None,
-    power=None,
-    targets=None,
-    eps=None,
-    target_flat=None,
-    record_every=0,
-    run_offset=0,
+    batch: int = 1,
+    rule: Rule | str | None = None,
+    baseline: float | str | None = None,
+    seed: int = 0,
+    sampler: str = "walk",
+    schedule: str | None = None,
+    tau: float | None = None,
+    power: float | None = None,
+    targets: ArrayLike | None = None,
+    eps: float | None = None,
+    target_flat: ArrayLike | None = None,
+    record_every: int = 0,
+    run_offset: int = 0,
 ) -> ReinforceResult:
     """Run ``n_runs`` independent policy-gradient runs of ``n_updates`` updates from θ_0.
 

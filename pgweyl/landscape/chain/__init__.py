@@ -65,6 +65,7 @@ import math
 import sys
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -83,6 +84,12 @@ from pgweyl.landscape.chain.transitions import (
 )
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.rules import Rule, RuleError, parse_rule
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pgweyl.env.environment import AlcoveWalkEnv
+    from pgweyl.landscape.maxima import LocalMaximum
 
 #: Default grid spacing per effective dimension (nodes follow from the box): in 1-D 2001
 #: nodes over the default box of the corridor (Δ = 0.008); in 2-D Δ ≈ 0.08.
@@ -354,23 +361,23 @@ def _setup(env, lr, eps, rule, baseline, tol, order, chunk, min_prob, default_mi
 
 
 def chain_absorption(
-    env,
-    lr,
-    grid=None,
-    eps=None,
-    bounds=None,
-    maxima=None,
-    baseline=0.0,
-    tol=DEFAULT_TOL,
-    min_prob=None,
-    refine=True,
-    chunk=DEFAULT_CHUNK,
+    env: AlcoveWalkEnv,
+    lr: float,
+    grid: int | None = None,
+    eps: float | None = None,
+    bounds: tuple[float, float] | None = None,
+    maxima: Sequence[LocalMaximum] | None = None,
+    baseline: float = 0.0,
+    tol: float = DEFAULT_TOL,
+    min_prob: float | None = None,
+    refine: bool = True,
+    chunk: int = DEFAULT_CHUNK,
     *,
-    order=2,
-    solver="auto",
-    progress=None,
-    rule=None,
-    _box_check=True,
+    order: int = 2,
+    solver: str = "auto",
+    progress: bool | None = None,
+    rule: Rule | str | None = None,
+    _box_check: bool = True,
 ) -> ChainResult:
     """Absorption probabilities of the θ-chain (batch 1, constant step size ``lr``).
 

@@ -79,6 +79,7 @@ import math
 import time
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -97,6 +98,13 @@ from pgweyl.landscape.chain.grid import Grid, refinement_sizes
 from pgweyl.landscape.chain.result import ChainFrame
 from pgweyl.landscape.chain.solve import box_grid
 from pgweyl.landscape.chain.transitions import assemble
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from pgweyl.env.environment import AlcoveWalkEnv
+    from pgweyl.landscape.maxima import LocalMaximum
+    from pgweyl.rules import Rule
 
 #: Nodes per axis of the finest default grid in 2-D (the dense squarings cost
 #: (unknowns)³; 49 nodes over the corridor-triangle box at ε = σ(−8) are ~2000 unknowns).
@@ -513,18 +521,18 @@ class ThetaChain(ChainFrame):
 
 
 def theta_chain(
-    env,
-    lr,
+    env: AlcoveWalkEnv,
+    lr: float,
     *,
-    eps=None,
-    rule=None,
-    grid=None,
-    bounds=None,
-    maxima=None,
-    order=2,
-    tol=DEFAULT_TOL,
-    min_prob=None,
-    chunk=DEFAULT_CHUNK,
+    eps: float | None = None,
+    rule: Rule | str | None = None,
+    grid: int | None = None,
+    bounds: tuple[float, float] | None = None,
+    maxima: Sequence[LocalMaximum] | None = None,
+    order: int = 2,
+    tol: float = DEFAULT_TOL,
+    min_prob: float | None = None,
+    chunk: int = DEFAULT_CHUNK,
 ) -> ThetaChain:
     """The θ-chain of policy gradient (batch 1, constant step ``lr``) as a Markov chain
     on grids of spacing Δ, 2Δ, 4Δ (module docstring).
