@@ -86,12 +86,12 @@ from pgweyl.rules import Rule, RuleError, parse_rule
 
 #: Default grid spacing per effective dimension (nodes follow from the box): in 1-D 2001
 #: nodes over the default box of the corridor (Δ = 0.008); in 2-D Δ ≈ 0.08.
-DEFAULT_SPACING = {1: 0.008, 2: 0.08}
+DEFAULT_SPACING = {1: 0.008, 2: 0.08, 3: 0.3}
 
 #: Cells below this probability at a node are lumped (per effective dimension): 1-D
 #: systems are cheap, so the lumped mass (and its bound, :meth:`ChainResult.leak_error`)
 #: is kept negligible; in 2-D 1e−8 cuts a fifth of the nonzeros and moves answers < 1e−7.
-DEFAULT_MIN_PROB = {1: 1e-12, 2: 1e-8}
+DEFAULT_MIN_PROB = {1: 1e-12, 2: 1e-8, 3: 1e-7}
 
 #: Nodes whose transitions are assembled at once, at most (the memory budget may lower it:
 #: :func:`pgweyl.landscape.chain.transitions.nodes_per_chunk`); the default of both
@@ -99,7 +99,7 @@ DEFAULT_MIN_PROB = {1: 1e-12, 2: 1e-8}
 DEFAULT_CHUNK = 512
 
 #: Default box margin beyond log((1−ε)/ε), per effective dimension.
-DEFAULT_MARGIN = {1: 0.0, 2: 4.0}
+DEFAULT_MARGIN = {1: 0.0, 2: 4.0, 3: 4.0}
 
 #: Default half width of the box of the ε → 0 limit (1-D): beyond it the depth walk's
 #: tail e^{−R x} (:mod:`pgweyl.landscape.chain.limit`) is the boundary condition.
@@ -111,6 +111,12 @@ EPS_BOX_MAX = 80.0
 
 #: The box error of the limit: the coarsest grid solved again on a box this much deeper.
 LIMIT_EXTRA = 8.0
+
+#: The box error in 3-D: the coarsest grid solved again on a box this much deeper per
+#: side. Clamping at the faces of the 3-D box matters (unlike 2-D): on the simplex (lr 1,
+#: ε = 0.01, Δ = 0.54) P(maximum 0) is 0.3637 / 0.3506 / 0.3495 / 0.3488 / 0.3484 for
+#: margins 1.9 / 2.9 / 4.0 / 5.1 / 6.1 beyond log((1−ε)/ε).
+BOX_EXTRA_3D = 2.0
 
 #: Refinement solves this many grids (spacings Δ, 2Δ, 4Δ).
 REFINEMENT_LEVELS = 3
@@ -186,7 +192,7 @@ def default_grid(dim: int, half: float) -> int:
 
 def chain_refusal(env, rule="vanilla") -> str | None:
     """Why :func:`chain_absorption` would refuse ``env`` under ``rule`` (one line), or
-    None when it takes them: policy ``exp``, effective dimension 1 or 2, a rule under
+    None when it takes them: policy ``exp``, effective dimension 1 to 3, a rule under
     which θ is a Markov chain, and the natural rule only in 1-D.
 
     >>> import pgweyl as pw
@@ -199,8 +205,14 @@ def chain_refusal(env, rule="vanilla") -> str | None:
     dim = env.effective_dim
     if env.policy_kind != "exp":
         return "the chain solver is built for policy 'exp'"
-    if dim > 2:
-        return f"the chain solver handles effective dimension 1 or 2, not {dim}"
+    if dim > 3:
+        return f"the chain solver handles effective dimension 1 to 3, not {dim}"
+    if dim == 3 and rule.kind == "natural":
+        # the 3-D chain is posed in θ, where F(θ)⁺ makes steps unbounded along the faces
+        return (
+            "the chain solver does not take the natural rule in effective dimension 3 (its "
+            "steps grow without bound along the faces of the simplex); use Monte Carlo"
+        )
     if not rule.markov():
         return _not_markov(rule)
     if rule.kind == "natural" and dim == 2:
@@ -470,7 +482,10 @@ def chain_absorption(
         )
         box_check = None
         if tail_mode and refine and _box_check:
-            box_check = _deeper_box(env, p, maxima, settings, lo, hi, bar)
+            box_check = _deeper_box(env, p, maxima, settings, lo, hi, bar, LIMIT_EXTRA)
+        elif dim == 3 and refine and _box_check:
+            # in 3-D the clamping at the box's faces moves answers by ~1e−3 (module doc)
+            box_check = _deeper_box(env, p, maxima, settings, lo, hi, bar, BOX_EXTRA_3D)
     finally:
         bar.close()
     eps_tail = 0.0
@@ -557,15 +572,31 @@ def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
         )
 
 
-def _deeper_box(env, p, maxima, settings, lo, hi, bar):
-    """The coarsest answered grid solved again on a box deeper by ``LIMIT_EXTRA`` on each
-    side (same spacing): its difference from the answer there bounds the box error."""
+def _deeper_box(env, p, maxima, settings, lo, hi, bar, depth):
+    """The coarsest answered grid solved again on a box deeper by ``depth`` on each side
+    (rounded up to whole nodes, same spacing): its difference from the answer there
+    bounds the box error (:meth:`ChainResult.box_error`)."""
     coarse = p.grids[p.n_answer - 1]
     spacing = coarse.spacing
-    extra = int(math.ceil(LIMIT_EXTRA / spacing))
+    extra = int(math.ceil(depth / spacing))
     size = coarse.shape[0] + 2 * extra
-    g = box_grid(1, lo - extra * spacing, hi + extra * spacing, size)
-    deeper = Plan([g], [size], 1, [False], [False])
+    lo, hi = lo - extra * spacing, hi + extra * spacing
+    if coarse.dim == 1:
+        deeper = Plan([box_grid(1, lo, hi, size)], [size], 1, [False], [False])
+    else:  # planned as any grid: refused before allocating, multigrid when large
+        deeper = plan(
+            env,
+            maxima,
+            eps=settings["eps"],
+            lo=lo,
+            hi=hi,
+            n=size,
+            n_answer=1,
+            order=settings["order"],
+            solver="auto",
+            tol=settings["tol"],
+            min_prob=settings["min_prob"],
+        )
     answers, _, _ = solve_levels(env, maxima, deeper, settings, bar)
     return answers[0]
 
