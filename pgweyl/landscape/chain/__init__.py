@@ -86,7 +86,7 @@ from pgweyl.rules import Rule, RuleError, parse_rule
 
 #: Default grid spacing per effective dimension (nodes follow from the box): in 1-D 2001
 #: nodes over the default box of the corridor (Δ = 0.008); in 2-D Δ ≈ 0.08.
-DEFAULT_SPACING = {1: 0.008, 2: 0.08, 3: 0.3}
+DEFAULT_SPACING = {1: 0.008, 2: 0.08, 3: 0.36}
 
 #: Cells below this probability at a node are lumped (per effective dimension): 1-D
 #: systems are cheap, so the lumped mass (and its bound, :meth:`ChainResult.leak_error`)
