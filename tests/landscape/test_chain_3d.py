@@ -157,7 +157,7 @@ def test_memory_is_refused_before_the_3d_work(simplex):
     t0 = time.perf_counter()
     with pytest.raises(pw.ResourceError, match=r"chain's systems on grids 193\^3"):
         chain_absorption(env, 1.0, grid=193, eps=0.01, maxima=maxima, progress=False)
-    assert time.perf_counter() - t0 < 2.0
+    assert time.perf_counter() - t0 < 5.0  # the probes (~1 s each on a loaded machine)
 
 
 @pytest.mark.slow

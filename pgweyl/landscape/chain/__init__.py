@@ -516,6 +516,10 @@ def chain_absorption(
 #: The grid must resolve the chain's diffusion length: Δ |E[dy]| / E[|dy|²] at most this.
 MAX_PECLET = 16.0
 
+#: Nodes per axis of the probe that checks it, per effective dimension (33³ took 9 s of
+#: every 3-D call, and delayed a memory refusal by as much; 17³ takes ~1 s).
+RESOLUTION_PROBE = {1: 33, 2: 33, 3: 17}
+
 
 def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
     """Refuse (ArgumentError) a step size whose chain the grid cannot resolve.
@@ -525,10 +529,11 @@ def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
     ℓ = s/|m| = O(α). Interpolating h on a grid of spacing Δ ≫ ℓ is a centred scheme for
     a pure drift (cell Péclet number Δ/ℓ ≫ 1): its solution oscillates and leaves
     [0, 1] (at α = 1e−300 every row of I − P vanishes and the system is singular). The
-    smallest Δ/ℓ over a probe of 33 nodes per axis must stay below ``MAX_PECLET``."""
+    smallest Δ/ℓ over a probe of ``RESOLUTION_PROBE[dim]`` nodes per axis must stay below
+    ``MAX_PECLET``."""
     lr, L, tol = setup.lr, setup.L, setup.tol
     dim = setup.dim
-    probe = box_grid(dim, lo, hi, 33)
+    probe = box_grid(dim, lo, hi, RESOLUTION_PROBE[dim])
     th = env.lift(probe.mesh())
     th = th[_labels(env, th, maxima, setup.eps) < 0]
     if not len(th):
