@@ -5,8 +5,8 @@ REINFORCE with one episode per update and constant step size α moves θ by
     θ' = θ + α (G(b, n) − β) ((b − λ) − n ∇A(θ))   with probability P_θ(b, n),
 
 so θ is a Markov chain whose kernel is the value distribution. In effective coordinates
-y = Lθ (A_n: y_i = θ_i − θ_{n+1}, the gauge removed; otherwise y = θ) it lives in R^1 or
-R^2, and h_j(y) = P(the chain from y first enters the ε-neighbourhood of maximum j)
+y = Lθ (A_n: y_i = θ_i − θ_{n+1}, the gauge removed; otherwise y = θ) it lives in R^1,
+R^2 or R^3, and h_j(y) = P(the chain from y first enters the ε-neighbourhood of maximum j)
 solves
 
     h_j(y) = Σ_{cells c} P_y(c) H_j(y + dy_c(y)),   H_j = 1 on region j, 0 on the other
@@ -15,7 +15,9 @@ solves
 **Discretisation.** A uniform grid of spacing Δ over the box [−b, b]^dim (default
 b = log((1−ε)/ε) in 1-D, where the absorbing regions of vertex maxima are exactly
 |y| ≥ b, and b + 4 in 2-D, where the transient region is unbounded along the edges of
-the policy simplex; answers change by < 1e−6 for margins from 3 to 10). Unknowns are
+the policy simplex; answers change by < 1e−6 for margins from 3 to 10; b + 4 in 3-D too,
+where the margin does move answers, by ~1e−3 on the simplex, and the bound has a box
+term, ``BOX_EXTRA_3D``). Unknowns are
 the transient nodes and a *ghost band* of ``order`` + 1 nodes inside the absorbing
 regions. Every landing point y' = y + dy_c(y) of an unknown node gets its exact label:
 absorbed into j iff π(θ(y')) is within ε of maximum j (sub-grid absorption: no landing
@@ -387,13 +389,13 @@ def chain_absorption(
     """Absorption probabilities of the θ-chain (batch 1, constant step size ``lr``).
 
     ``grid``: nodes per effective axis of the finest grid (default: spacing
-    ``DEFAULT_SPACING[dim]`` over the box, 2001 nodes on the corridor, 217² on the
-    triangle at ε = 0.01); ``bounds``: (low, high) of the box in each y coordinate
-    (default ±log((1−ε)/ε) in 1-D, ±(log((1−ε)/ε) + 4) in 2-D); ``eps``: total-variation
-    radius of the absorbing regions (default σ(−8)); ``baseline``: β; ``tol``: tail
-    P(T > N) left out of each node's value distribution; ``min_prob``: cells below it
-    are lumped (default ``DEFAULT_MIN_PROB[dim]``); ``refine``: also solve on grids of
-    spacing 2Δ and 4Δ (error estimates); ``chunk``: nodes assembled at once, at most
+    ``DEFAULT_SPACING[dim]`` over the box, 2001 nodes on the corridor, 217² on the triangle
+    and 49³ on the simplex at ε = 0.01); ``bounds``: (low, high) of the box in each y
+    coordinate (default ±log((1−ε)/ε) in 1-D, ±(log((1−ε)/ε) + 4) in 2-D and 3-D); ``eps``:
+    total-variation radius of the absorbing regions (default σ(−8)); ``baseline``: β;
+    ``tol``: tail P(T > N) left out of each node's value distribution; ``min_prob``: cells
+    below it are lumped (default ``DEFAULT_MIN_PROB[dim]``); ``refine``: also solve on grids
+    of spacing 2Δ and 4Δ (error estimates); ``chunk``: nodes assembled at once, at most
     (``DEFAULT_CHUNK``; the memory budget may lower it);
     ``order``: degree of the interpolation stencils (1, 2 or 3); ``solver``: "auto"
     (LU on small grids, GMRES + multigrid above), "direct" or "iterative"; ``progress``:
