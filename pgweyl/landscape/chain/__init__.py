@@ -157,8 +157,8 @@ def limit_refusal(env, rule="vanilla") -> str | None:
     if dim != 1:
         return (
             f"the chain solver refuses the ε → 0 limit in effective dimension {dim}: it is "
-            "built for effective dimension 1 (in 2-D the chain creeps along the edges of the "
-            "policy simplex toward flat faces, which have no one-dimensional depth walk)"
+            "built for effective dimension 1 (in 2-D and 3-D the chain creeps along the edges "
+            "of the policy simplex toward flat faces, which have no one-dimensional depth walk)"
         )
     if rule.kind == "entropy":
         return (
