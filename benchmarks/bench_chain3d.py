@@ -10,7 +10,7 @@ the levels Δ, 2Δ, 4Δ, ``grid_error`` (and its box part), seconds, peak reside
 steps, start (3, 2, 1), wall rewards (1, 0.6, 0.45, 0.3), γ = 0.95; B3 at level 6 has one
 maximum only). ε = 0.01 throughout.
 
-**Measured** (two cores shared with two other engineers' work, load 4–5, so times are
+**Measured** (two cores shared with two other engineers' work, load 4–7, so times are
 1.5–3× those of an idle machine; memory is the process peak):
 
 Default call (``chain_absorption(env, lr, eps=0.01)``: box ±(log 99 + 4), spacing 0.36,
@@ -33,8 +33,8 @@ same on B3:8 (6.5 % unresolved after 2·10⁵ updates): 0.5326 ± 0.0016 against
 **Alternatives measured** (simplex, lr 1): a finer uniform grid, and the box margin.
 
 - 65³, 33³, 17³ (spacing 0.27, margin 4): 0.34663 in 175 s, 3.25 GB peak (over the default
-  2 GiB budget); levels 0.3466 / 0.3495 / 0.3646 (the differences fall 5.3×: the grid
-  error at 49³ is ≈ 0.0003, at 65³ ≈ 0.0007 below).
+  2 GiB budget); levels 0.3466 / 0.3495 / 0.3646 (the differences fall 5.3×: Richardson
+  puts the Δ → 0 limit ≈ 0.0007 below 65³, so ≈ 0.001 below the default's 0.3469).
 - Box margin beyond log((1−ε)/ε), at one spacing (0.537, the same nodes, ``refine=False``):
   0.3637 / 0.3506 / 0.3495 / 0.3488 / 0.3484 for margins 1.85 / 2.93 / 4.00 / 5.07 / 6.15
   (25³ … 41³; 20–45 s each). Unlike 2-D (< 10⁻⁶ for margins 3 to 10), clamping at the
