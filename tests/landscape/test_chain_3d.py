@@ -198,3 +198,20 @@ def test_3d_chain_against_monte_carlo(name, lr):
     # a coarse grid (33³, Δ ≈ 0.54): the bound is wide and must still cover
     _, err = _check(name, lr, 33)
     assert err < 0.1
+
+
+@pytest.mark.slow
+def test_3d_chain_with_entropy_against_monte_carlo():
+    # J_τ on the simplex at τ = 0.01: the vertex e1 and a maximum inside the face e1–e2–e3
+    # (0.003, 0.997, ~0, ~0). Monte Carlo, stored: convergence_probabilities(env, lr=1,
+    # n_runs=20_000, n_updates=200_000, eps=0.01, rule=RULE, maxima=maxima, seed=0)
+    # -> 0.36795 at the vertex, 0.17 % unresolved.
+    rule = "entropy:tau=0.01"
+    env = ENVS["simplex"]()
+    p_mc, n, unresolved = 0.36795, 20_000, 0.0017
+    res = chain_absorption(env, 1.0, grid=33, eps=0.01, rule=rule, progress=False)
+    assert [m.support for m in res.maxima] == [(0,), (0, 1, 2)]
+    theta0 = np.zeros(env.theta_dim)
+    p, err = float(res.at(theta0)[0]), float(res.grid_error(theta0)[0])
+    se = math.sqrt(p_mc * (1 - p_mc) / n)
+    assert p_mc - Z * se - err <= p <= p_mc + unresolved + Z * se + err, (p, p_mc, err, se)
