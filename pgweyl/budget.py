@@ -52,8 +52,9 @@ def require(needed_bytes: float, what: str, hint: str = "") -> None:
 
 #: Peak bytes per grid node of the θ-chain solver (transition triplets and LU fill-in),
 #: measured on the catalog: about 20–30 KiB in 1-D (corridor, long exit-time tails) and
-#: 9 KiB in 2-D (triangle). A rough estimate, used only to refuse hopeless grids early.
-CHAIN_BYTES_PER_NODE = {1: 32768, 2: 8192}
+#: 9 KiB in 2-D (triangle), 11 KiB in 3-D (simplex: 3.25 GB peak for 65³ + 33³ + 17³).
+#: A rough estimate, used only to refuse hopeless grids early.
+CHAIN_BYTES_PER_NODE = {1: 32768, 2: 8192, 3: 11264}
 
 
 def require_chain_grid(dim: int, grid: int, refine: bool = True) -> None:

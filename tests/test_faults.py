@@ -424,9 +424,10 @@ CASES = [
     ),
     (
         "chain-simplex",
-        ["converge", "simplex", "--method", "chain"],
+        ["converge", "simplex", "--method", "chain", "--rule", "natural"],
         2,
-        E + "method 'chain': the chain solver handles effective dimension 1 or 2, not 3 "
+        E + "method 'chain': the chain solver does not take the natural rule in effective "
+        "dimension 3 (its steps grow without bound along the faces of the simplex) "
         "(simplex); use method 'auto' or 'mc'",
     ),
     ("demo-empty", ["demo", ""], 2, E + "output folder must be a non-empty folder name, got ''"),

@@ -70,7 +70,7 @@ def run(args) -> Outcome:
     settings = run_settings(args).replace(theta0=tuple(theta0))
     settings.theta_for(env)  # refuses a θ0 out of the float range before any work
     mc, chain_runs = settings.routes(env, args.env)
-    if args.plot and not chain_runs:
+    if args.plot and (not chain_runs or env.effective_dim > 2):
         raise InputError(
             "--plot draws the chain solver's basin map, which does not run here "
             "(--method mc, or an env of effective dimension > 2)"

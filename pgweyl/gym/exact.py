@@ -199,7 +199,7 @@ class ExactAnswers:
 
     @property
     def chain_applies(self) -> bool:
-        """True when the θ-chain solver applies: policy "exp", effective dimension ≤ 2
+        """True when the θ-chain solver applies: policy "exp", effective dimension ≤ 3
         (:func:`pgweyl.landscape.chain.chain_refusal` for the default rule)."""
         return chain_refusal(self.env) is None
 

@@ -38,7 +38,7 @@ flat face of maxima counts the mass outside the face). It reports
   within ε; its absorbing radius is set to 1e-12, far inside ε, so a run is judged by
   where it is at the end, as the agent is). This is the like-for-like comparison.
 - ``"chain"``: :func:`pgweyl.chain_absorption` — the probability that the θ-chain *first
-  enters* the ε-ball of each maximum, with no budget limit (effective dimension ≤ 2).
+  enters* the ε-ball of each maximum, with no budget limit (effective dimension ≤ 3).
   It agrees with "mc" when the budget suffices and runs do not leave an ε-ball once in
   it (small ε); at ε = 0.05 runs do leave, so the two can differ.
 

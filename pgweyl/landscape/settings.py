@@ -16,7 +16,7 @@ bit-identically. The defaults live here, once:
 - ``eps`` σ(−8) (:data:`pgweyl.config.DEFAULT_EPS`), the total-variation radius of the
   absorbing regions of both routes; ``classify_tol`` None: ``eps``;
 - ``method`` "auto" (:data:`METHODS`): Monte Carlo, and the θ-chain solver where it
-  applies (:meth:`RunSettings.routes`);
+  applies, up to effective dimension :data:`AUTO_CHAIN_MAX_DIM` (:meth:`RunSettings.routes`);
 - ``scheme`` "auto" (:data:`SCHEMES`): how Monte Carlo runs are simulated;
 - ``grid`` None: the chain solver's own default (:func:`pgweyl.chain_absorption`),
   resolved per environment; a result whose chain ran records the grid it used.
@@ -51,6 +51,13 @@ DEFAULT_N_RUNS = 10_000
 #: mc — Monte Carlo only; chain — the chain solver only; both — both, and the chain
 #: solver must apply.
 METHODS = ("auto", "mc", "chain", "both")
+
+#: ``method`` "auto" runs the chain solver up to this effective dimension; beyond it
+#: (3-D: the simplex, B3, C3) only on request ("chain" or "both"). Measured on the
+#: simplex (lr 1, two cores shared): the default 3-D chain at ε = 0.01 takes 1–2 minutes
+#: and 1.2 GB (49³ + 25³ + 13³), and at the default ε = σ(−8) its box (±12) needs 73³
+#: nodes, beyond the default memory budget; 10⁴ Monte Carlo runs take a few seconds.
+AUTO_CHAIN_MAX_DIM = 2
 
 #: How Monte Carlo runs are simulated: plain — every update; event — quiet stretches near a
 #: vertex in one move (:mod:`pgweyl.sim.events`); auto — event below
@@ -168,7 +175,8 @@ class RunSettings:
         return chain_refusal(env, self.rule)
 
     def routes(self, env, where: str = "") -> tuple[bool, bool]:
-        """(Monte Carlo runs, the chain solver runs) on ``env`` under ``method``.
+        """(Monte Carlo runs, the chain solver runs) on ``env`` under ``method`` ("auto":
+        the chain where it applies, up to effective dimension :data:`AUTO_CHAIN_MAX_DIM`).
 
         Raises :class:`pgweyl.ArgumentError` — the one refusal text, naming ``where``
         (e.g. the environment) — when ``method`` is "chain" or "both" and the chain
@@ -180,7 +188,10 @@ class RunSettings:
                 f"method {self.method!r}: {why.removesuffix('; use Monte Carlo')}{at}; "
                 "use method 'auto' or 'mc'"
             )
-        return self.method != "chain", self.method != "mc" and why is None
+        chain = self.method != "mc" and why is None
+        if self.method == "auto" and env.effective_dim > AUTO_CHAIN_MAX_DIM:
+            chain = False  # taken on request only: see AUTO_CHAIN_MAX_DIM
+        return self.method != "chain", chain
 
 
 def settings_of(settings, **keywords) -> RunSettings:
@@ -215,6 +226,7 @@ def provenance(env_record) -> dict:
 
 
 __all__ = [
+    "AUTO_CHAIN_MAX_DIM",
     "DEFAULT_N_RUNS",
     "DEFAULT_N_UPDATES",
     "METHODS",

@@ -3,8 +3,8 @@
 For each rule (:mod:`pgweyl.rules`) and each value of the x axis — the step size ``lr``
 or a catalog knob such as the level — the probability that policy gradient from θ_0 ends
 at the *global* maximum: by Monte Carlo (Wilson 95% interval, unresolved share) and, where
-θ is a Markov chain and the effective dimension is 1 or 2, by the θ-chain solver (with
-its grid error).
+θ is a Markov chain and the effective dimension is 1 or 2 (3 with method "chain" or
+"both"), by the θ-chain solver (with its grid error).
 
 Which maximum is "global" for a rule: the rule's own maxima are those of the objective
 it ascends (V for vanilla and natural, J_τ = V + τH for entropy); the global one is the

@@ -5,12 +5,12 @@ default) build the environment, find its local maxima, and compute the probabili
 policy gradient from θ_0 ends at the *global* maximum (the best value) — or at one
 maximum followed by name across the values (``follow``: "treasure" or a support label,
 :mod:`pgweyl.study.follow`) — by Monte Carlo (Wilson 95% interval) and, where the
-effective dimension is 1 or 2, by the θ-chain solver (with its grid error), both as the
-first entry into the ε-ball; beside them, where the chain's ε → 0 limit applies
-(effective dimension 1, no entropy), P(θ_n → that maximum as n → ∞) with its bound
-(:mod:`pgweyl.study.odds`). The trap/treasure story of THEORY §3 is this curve falling as
-the treasure moves away; the values where the global maximum changes are recorded
-(``global_changes``).
+effective dimension is 1 or 2 (3 with method "chain" or "both"), by the θ-chain
+solver (with its grid error), both as the first entry into the ε-ball; beside them,
+where the chain's ε → 0 limit applies (effective dimension 1, no entropy),
+P(θ_n → that maximum as n → ∞) with its bound (:mod:`pgweyl.study.odds`). The
+trap/treasure story of THEORY §3 is this curve falling as the treasure moves away; the
+values where the global maximum changes are recorded (``global_changes``).
 """
 
 from __future__ import annotations

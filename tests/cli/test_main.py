@@ -210,7 +210,7 @@ BAD = [
     (["converge", "corridor", "--lr", "-1", "--runs", "10"], "lr"),
     (["converge", "corridor", "--json", "/nonexistent/x.json"], "does not exist"),
     (["converge", "corridor", "--plot", "/nonexistent/x.png"], "does not exist"),
-    (["converge", "simplex", "--method", "chain"], "effective dimension"),
+    (["converge", "simplex", "--method", "chain", "--rule", "natural"], "effective dimension"),
     (["sweep", "corridor", "--param", "level=a:b"], "start:stop"),
     (["sweep", "corridor"], "--param"),
     (["demo", "/proc/nope/out"], "cannot create output folder"),

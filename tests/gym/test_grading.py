@@ -194,9 +194,10 @@ def test_errors_are_one_line_and_specific():
         pg.grade(lambda env: FixedAgent([0.5, 0.6]), "pgweyl/Corridor-v0", seeds=1, predict=())
     with pytest.raises(
         ArgumentError,
-        match="method 'chain': the chain solver handles effective dimension 1 or 2, not 3",
+        match="method 'chain': the chain solver does not take the natural rule in effective "
+        "dimension 3",
     ):
-        pg.grade(ok, "pgweyl/Simplex-v0", seeds=1, predict="chain")
+        pg.grade(ok, "pgweyl/Simplex-v0", seeds=1, predict="chain", rule="natural")
     with pytest.raises(ArgumentError, match="make_agent must be a callable"):
         pg.grade(None, "pgweyl/Corridor-v0", seeds=1)
 

@@ -262,8 +262,8 @@ def test_bad_arguments():
         chain_absorption(env, lr=0.0)
     with pytest.raises(pw.ArgumentError, match="eps must be"):
         chain_absorption(env, lr=1.0, eps=0.7)
-    with pytest.raises(pw.ArgumentError, match="effective dimension"):
-        chain_absorption(pw.make_env("simplex"), lr=1.0)
+    with pytest.raises(pw.ArgumentError, match="natural rule in effective dimension 3"):
+        chain_absorption(pw.make_env("simplex"), lr=1.0, rule="natural")
     with pytest.raises(pw.ArgumentError, match="policy 'exp'"):
         chain_absorption(pw.make_env("triangle", policy="softmax"), lr=1.0)
     with pytest.raises(pw.ArgumentError, match="grid must be >= 9"):

@@ -165,7 +165,14 @@ def test_refusals():
         chain_absorption(corridor, 1.0, baseline=0.2, rule="vanilla:baseline=0.5")
     assert chain_refusal(corridor, "natural") is None
     assert chain_refusal(triangle, "entropy:tau=0.1") is None
-    assert "effective dimension" in chain_refusal(pw.make_env("simplex"), "vanilla")
+    simplex = pw.make_env("simplex")
+    assert chain_refusal(simplex, "vanilla") is None  # effective dimension 3 (issue 24)
+    assert "natural rule in effective dimension 3" in chain_refusal(simplex, "natural")
+    rewards = (1.0, 0.6, 0.5, 0.4, 0.3)
+    a4 = pw.AlcoveWalkEnv(
+        cartan="A4", level=6, steps="unit", start=(4, 3, 2, 1, 0), wall_rewards=rewards
+    )
+    assert "effective dimension 1 to 3, not 4" in chain_refusal(a4, "vanilla")
 
 
 @pytest.mark.slow

@@ -43,11 +43,12 @@ def test_settings_are_validated_once_and_round_trip():
 
 def test_routes_refuse_with_one_text():
     simplex = pw.make_env("simplex")
-    assert RunSettings().routes(simplex) == (True, False)  # auto: Monte Carlo only
+    assert RunSettings().routes(simplex) == (True, False)  # auto: Monte Carlo only in 3-D
+    assert RunSettings(method="both").routes(simplex) == (True, True)  # on request
     assert RunSettings(method="mc").routes(pw.make_env("corridor")) == (True, False)
     assert RunSettings().routes(pw.make_env("corridor")) == (True, True)
-    with pytest.raises(ArgumentError, match=r"^method 'both': the chain solver handles .* \(x\)"):
-        RunSettings(method="both").routes(simplex, "x")
+    with pytest.raises(ArgumentError, match=r"^method 'both': the chain solver does not .* \(x\)"):
+        RunSettings(method="both", rule="natural").routes(simplex, "x")
 
 
 def test_convergence_reruns_from_its_record():

@@ -5,8 +5,8 @@ REINFORCE with one episode per update and constant step size α moves θ by
     θ' = θ + α (G(b, n) − β) ((b − λ) − n ∇A(θ))   with probability P_θ(b, n),
 
 so θ is a Markov chain whose kernel is the value distribution. In effective coordinates
-y = Lθ (A_n: y_i = θ_i − θ_{n+1}, the gauge removed; otherwise y = θ) it lives in R^1 or
-R^2, and h_j(y) = P(the chain from y first enters the ε-neighbourhood of maximum j)
+y = Lθ (A_n: y_i = θ_i − θ_{n+1}, the gauge removed; otherwise y = θ) it lives in R^1,
+R^2 or R^3, and h_j(y) = P(the chain from y first enters the ε-neighbourhood of maximum j)
 solves
 
     h_j(y) = Σ_{cells c} P_y(c) H_j(y + dy_c(y)),   H_j = 1 on region j, 0 on the other
@@ -15,7 +15,9 @@ solves
 **Discretisation.** A uniform grid of spacing Δ over the box [−b, b]^dim (default
 b = log((1−ε)/ε) in 1-D, where the absorbing regions of vertex maxima are exactly
 |y| ≥ b, and b + 4 in 2-D, where the transient region is unbounded along the edges of
-the policy simplex; answers change by < 1e−6 for margins from 3 to 10). Unknowns are
+the policy simplex; answers change by < 1e−6 for margins from 3 to 10; b + 4 in 3-D too,
+where the margin does move answers, by ~1e−3 on the simplex, and the bound has a box
+term, ``BOX_EXTRA_3D``). Unknowns are
 the transient nodes and a *ghost band* of ``order`` + 1 nodes inside the absorbing
 regions. Every landing point y' = y + dy_c(y) of an unknown node gets its exact label:
 absorbed into j iff π(θ(y')) is within ε of maximum j (sub-grid absorption: no landing
@@ -93,12 +95,12 @@ if TYPE_CHECKING:
 
 #: Default grid spacing per effective dimension (nodes follow from the box): in 1-D 2001
 #: nodes over the default box of the corridor (Δ = 0.008); in 2-D Δ ≈ 0.08.
-DEFAULT_SPACING = {1: 0.008, 2: 0.08}
+DEFAULT_SPACING = {1: 0.008, 2: 0.08, 3: 0.36}
 
 #: Cells below this probability at a node are lumped (per effective dimension): 1-D
 #: systems are cheap, so the lumped mass (and its bound, :meth:`ChainResult.leak_error`)
 #: is kept negligible; in 2-D 1e−8 cuts a fifth of the nonzeros and moves answers < 1e−7.
-DEFAULT_MIN_PROB = {1: 1e-12, 2: 1e-8}
+DEFAULT_MIN_PROB = {1: 1e-12, 2: 1e-8, 3: 1e-7}
 
 #: Nodes whose transitions are assembled at once, at most (the memory budget may lower it:
 #: :func:`pgweyl.landscape.chain.transitions.nodes_per_chunk`); the default of both
@@ -106,7 +108,7 @@ DEFAULT_MIN_PROB = {1: 1e-12, 2: 1e-8}
 DEFAULT_CHUNK = 512
 
 #: Default box margin beyond log((1−ε)/ε), per effective dimension.
-DEFAULT_MARGIN = {1: 0.0, 2: 4.0}
+DEFAULT_MARGIN = {1: 0.0, 2: 4.0, 3: 4.0}
 
 #: Default half width of the box of the ε → 0 limit (1-D): beyond it the depth walk's
 #: tail e^{−R x} (:mod:`pgweyl.landscape.chain.limit`) is the boundary condition.
@@ -118,6 +120,12 @@ EPS_BOX_MAX = 80.0
 
 #: The box error of the limit: the coarsest grid solved again on a box this much deeper.
 LIMIT_EXTRA = 8.0
+
+#: The box error in 3-D: the coarsest grid solved again on a box this much deeper per
+#: side. Clamping at the faces of the 3-D box matters (unlike 2-D): on the simplex (lr 1,
+#: ε = 0.01, Δ = 0.54) P(maximum 0) is 0.3637 / 0.3506 / 0.3495 / 0.3488 / 0.3484 for
+#: margins 1.9 / 2.9 / 4.0 / 5.1 / 6.1 beyond log((1−ε)/ε).
+BOX_EXTRA_3D = 2.0
 
 #: Refinement solves this many grids (spacings Δ, 2Δ, 4Δ).
 REFINEMENT_LEVELS = 3
@@ -156,8 +164,8 @@ def limit_refusal(env, rule="vanilla") -> str | None:
     if dim != 1:
         return (
             f"the chain solver refuses the ε → 0 limit in effective dimension {dim}: it is "
-            "built for effective dimension 1 (in 2-D the chain creeps along the edges of the "
-            "policy simplex toward flat faces, which have no one-dimensional depth walk)"
+            "built for effective dimension 1 (in 2-D and 3-D the chain creeps along the edges "
+            "of the policy simplex toward flat faces, which have no one-dimensional depth walk)"
         )
     if rule.kind == "entropy":
         return (
@@ -193,7 +201,7 @@ def default_grid(dim: int, half: float) -> int:
 
 def chain_refusal(env, rule="vanilla") -> str | None:
     """Why :func:`chain_absorption` would refuse ``env`` under ``rule`` (one line), or
-    None when it takes them: policy ``exp``, effective dimension 1 or 2, a rule under
+    None when it takes them: policy ``exp``, effective dimension 1 to 3, a rule under
     which θ is a Markov chain, and the natural rule only in 1-D.
 
     >>> import pgweyl as pw
@@ -206,8 +214,14 @@ def chain_refusal(env, rule="vanilla") -> str | None:
     dim = env.effective_dim
     if env.policy_kind != "exp":
         return "the chain solver is built for policy 'exp'"
-    if dim > 2:
-        return f"the chain solver handles effective dimension 1 or 2, not {dim}"
+    if dim > 3:
+        return f"the chain solver handles effective dimension 1 to 3, not {dim}"
+    if dim == 3 and rule.kind == "natural":
+        # the 3-D chain is posed in θ, where F(θ)⁺ makes steps unbounded along the faces
+        return (
+            "the chain solver does not take the natural rule in effective dimension 3 (its "
+            "steps grow without bound along the faces of the simplex); use Monte Carlo"
+        )
     if not rule.markov():
         return _not_markov(rule)
     if rule.kind == "natural" and dim == 2:
@@ -382,13 +396,13 @@ def chain_absorption(
     """Absorption probabilities of the θ-chain (batch 1, constant step size ``lr``).
 
     ``grid``: nodes per effective axis of the finest grid (default: spacing
-    ``DEFAULT_SPACING[dim]`` over the box, 2001 nodes on the corridor, 217² on the
-    triangle at ε = 0.01); ``bounds``: (low, high) of the box in each y coordinate
-    (default ±log((1−ε)/ε) in 1-D, ±(log((1−ε)/ε) + 4) in 2-D); ``eps``: total-variation
-    radius of the absorbing regions (default σ(−8)); ``baseline``: β; ``tol``: tail
-    P(T > N) left out of each node's value distribution; ``min_prob``: cells below it
-    are lumped (default ``DEFAULT_MIN_PROB[dim]``); ``refine``: also solve on grids of
-    spacing 2Δ and 4Δ (error estimates); ``chunk``: nodes assembled at once, at most
+    ``DEFAULT_SPACING[dim]`` over the box, 2001 nodes on the corridor, 217² on the triangle
+    and 49³ on the simplex at ε = 0.01); ``bounds``: (low, high) of the box in each y
+    coordinate (default ±log((1−ε)/ε) in 1-D, ±(log((1−ε)/ε) + 4) in 2-D and 3-D); ``eps``:
+    total-variation radius of the absorbing regions (default σ(−8)); ``baseline``: β;
+    ``tol``: tail P(T > N) left out of each node's value distribution; ``min_prob``: cells
+    below it are lumped (default ``DEFAULT_MIN_PROB[dim]``); ``refine``: also solve on grids
+    of spacing 2Δ and 4Δ (error estimates); ``chunk``: nodes assembled at once, at most
     (``DEFAULT_CHUNK``; the memory budget may lower it);
     ``order``: degree of the interpolation stencils (1, 2 or 3); ``solver``: "auto"
     (LU on small grids, GMRES + multigrid above), "direct" or "iterative"; ``progress``:
@@ -477,7 +491,10 @@ def chain_absorption(
         )
         box_check = None
         if tail_mode and refine and _box_check:
-            box_check = _deeper_box(env, p, maxima, settings, lo, hi, bar)
+            box_check = _deeper_box(env, p, maxima, settings, lo, hi, bar, LIMIT_EXTRA)
+        elif dim == 3 and refine and _box_check:
+            # in 3-D the clamping at the box's faces moves answers by ~1e−3 (module doc)
+            box_check = _deeper_box(env, p, maxima, settings, lo, hi, bar, BOX_EXTRA_3D)
     finally:
         bar.close()
     eps_tail = 0.0
@@ -508,6 +525,10 @@ def chain_absorption(
 #: The grid must resolve the chain's diffusion length: Δ |E[dy]| / E[|dy|²] at most this.
 MAX_PECLET = 16.0
 
+#: Nodes per axis of the probe that checks it, per effective dimension (33³ took 9 s of
+#: every 3-D call, and delayed a memory refusal by as much; 17³ takes ~1 s).
+RESOLUTION_PROBE = {1: 33, 2: 33, 3: 17}
+
 
 def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
     """Refuse (ArgumentError) a step size whose chain the grid cannot resolve.
@@ -517,10 +538,11 @@ def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
     ℓ = s/|m| = O(α). Interpolating h on a grid of spacing Δ ≫ ℓ is a centred scheme for
     a pure drift (cell Péclet number Δ/ℓ ≫ 1): its solution oscillates and leaves
     [0, 1] (at α = 1e−300 every row of I − P vanishes and the system is singular). The
-    smallest Δ/ℓ over a probe of 33 nodes per axis must stay below ``MAX_PECLET``."""
+    smallest Δ/ℓ over a probe of ``RESOLUTION_PROBE[dim]`` nodes per axis must stay below
+    ``MAX_PECLET``."""
     lr, L, tol = setup.lr, setup.L, setup.tol
     dim = setup.dim
-    probe = box_grid(dim, lo, hi, 33)
+    probe = box_grid(dim, lo, hi, RESOLUTION_PROBE[dim])
     th = env.lift(probe.mesh())
     th = th[_labels(env, th, maxima, setup.eps) < 0]
     if not len(th):
@@ -564,15 +586,31 @@ def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
         )
 
 
-def _deeper_box(env, p, maxima, settings, lo, hi, bar):
-    """The coarsest answered grid solved again on a box deeper by ``LIMIT_EXTRA`` on each
-    side (same spacing): its difference from the answer there bounds the box error."""
+def _deeper_box(env, p, maxima, settings, lo, hi, bar, depth):
+    """The coarsest answered grid solved again on a box deeper by ``depth`` on each side
+    (rounded up to whole nodes, same spacing): its difference from the answer there
+    bounds the box error (:meth:`ChainResult.box_error`)."""
     coarse = p.grids[p.n_answer - 1]
     spacing = coarse.spacing
-    extra = int(math.ceil(LIMIT_EXTRA / spacing))
+    extra = int(math.ceil(depth / spacing))
     size = coarse.shape[0] + 2 * extra
-    g = box_grid(1, lo - extra * spacing, hi + extra * spacing, size)
-    deeper = Plan([g], [size], 1, [False], [False])
+    lo, hi = lo - extra * spacing, hi + extra * spacing
+    if coarse.dim == 1:
+        deeper = Plan([box_grid(1, lo, hi, size)], [size], 1, [False], [False])
+    else:  # planned as any grid: refused before allocating, multigrid when large
+        deeper = plan(
+            env,
+            maxima,
+            eps=settings["eps"],
+            lo=lo,
+            hi=hi,
+            n=size,
+            n_answer=1,
+            order=settings["order"],
+            solver="auto",
+            tol=settings["tol"],
+            min_prob=settings["min_prob"],
+        )
     answers, _, _ = solve_levels(env, maxima, deeper, settings, bar)
     return answers[0]
 

@@ -38,7 +38,7 @@ from pgweyl.errors import AccuracyError
 #: Unknowns up to which a grid is solved by sparse LU, per effective dimension. In 1-D
 #: the matrices are banded (LU of 8 000 unknowns in well under a second); in 2-D the
 #: long jumps make the fill explode (3 000 unknowns: ~0.3 s, 8 000: ~3 s, 29 000: 3 min).
-DIRECT_LIMIT = {1: 40_000, 2: 3_000}
+DIRECT_LIMIT = {1: 40_000, 2: 3_000, 3: 3_000}
 
 #: GMRES stops when ‖b − A x‖₂ ≤ RTOL · max(1, ‖b‖₂).
 RTOL = 1e-11

@@ -92,6 +92,7 @@ from pgweyl.landscape.chain import (
     DEFAULT_MIN_PROB,
     _is_limit,
     _setup,
+    chain_refusal,
     default_grid,
 )
 from pgweyl.landscape.chain.grid import Grid, refinement_sizes
@@ -109,6 +110,17 @@ if TYPE_CHECKING:
 #: Nodes per axis of the finest default grid in 2-D (the dense squarings cost
 #: (unknowns)³; 49 nodes over the corridor-triangle box at ε = σ(−8) are ~2000 unknowns).
 DEFAULT_NODES_2D = 49
+
+#: Why :func:`theta_chain` refuses effective dimension 3 (the absorption probabilities of
+#: :func:`~pgweyl.landscape.chain.chain_absorption` do take it). Its powers are dense
+#: squarings, 2·(unknowns)³ flops per bit of n: the 3-D solver's grids have 10⁴–10⁵
+#: unknowns, and a grid small enough to square (17³, 5 000 unknowns: 2.5·10¹¹ flops and
+#: 0.2 GB per squaring) has spacing ≈ 1, where the solver's answers are off by 0.02–0.05.
+THETA_CHAIN_3D = (
+    "theta_chain handles effective dimension 1 or 2: its law after n updates squares the "
+    "transient block densely, and a 3-D grid fine enough to be accurate (10⁴–10⁵ unknowns) "
+    "is too large to square; use chain_absorption (no budget) or Monte Carlo"
+)
 
 #: Grids solved for the error estimate (spacings Δ, 2Δ, 4Δ), as in the solver.
 LEVELS = 3
@@ -553,6 +565,8 @@ def theta_chain(
             "theta_chain needs eps > 0 (absorption by update n is first entry at radius ε); "
             "for the ε → 0 limit use chain_absorption(env, lr, eps=0)"
         )
+    if chain_refusal(env, rule) is None and env.effective_dim > 2:
+        raise ArgumentError(THETA_CHAIN_3D)
     setup = _setup(env, lr, eps, rule, 0.0, tol, order, chunk, min_prob, DEFAULT_MIN_PROB_POWERS)
     dim = setup.dim
     lo, hi = setup.box(bounds)

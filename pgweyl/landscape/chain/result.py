@@ -301,8 +301,9 @@ class ChainResult(ChainFrame):
 
     def box_error(self, theta) -> np.ndarray:
         """2 |a₂ − a₂'| per maximum, a₂ the coarsest answered grid and a₂' the same grid
-        on a box deeper by ``LIMIT_EXTRA`` per side (only where the box carries the
-        depth walk's tail; 0 elsewhere)."""
+        on a box deeper per side (by ``LIMIT_EXTRA`` where a 1-D box carries the depth
+        walk's tail, by ``BOX_EXTRA_3D`` in 3-D, where clamping at the box's faces moves
+        answers; 0 elsewhere)."""
         if self.box_check is None:
             return np.zeros(len(self.maxima))
         y = self.effective(theta)

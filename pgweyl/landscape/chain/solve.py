@@ -31,6 +31,12 @@ from pgweyl.landscape.chain.transitions import (
 #: Smallest grid (nodes per axis) of the hierarchy.
 MIN_NODES = 9
 
+#: Nonzeros of a sparse LU per stencil entry (per_row × (degree + 1)^dim, the estimate's
+#: bound before entries on one node merge), per effective dimension: ≲ 30 at the 2-D
+#: direct limit, ≲ 4 in 1-D; in 3-D (simplex, multilinear) 2.2 at 2 197 unknowns, 3.0 at
+#: 3 349 and 4.1 at 4 847 (17³; 19× the merged nonzeros, 0.7 s) — 8 leaves room.
+LU_FILL = {1: 4, 2: 30, 3: 8}
+
 #: The linear solve of an answered grid must leave max |b − (I − P) x| below this.
 MAX_RESIDUAL = 1e-8
 
@@ -100,8 +106,8 @@ def plan(env, maxima, *, eps, lo, hi, n, n_answer, order, solver, tol, min_prob)
         for k, (s, u) in enumerate(zip(sizes_, unknowns)):
             deg = order if k < n_answer else 1
             total += estimate_bytes(u, per_row, deg, dim, linear[k]) + s**dim * 64
-            if not iterative[k]:  # LU fill: ≲ 30× the nonzeros at the 2-D limit, ≲ 4× in 1-D
-                total += u * per_row * (deg + 1) ** dim * (30 if dim == 2 else 4) * 12
+            if not iterative[k]:  # LU fill (LU_FILL) times the stencil entries' bound
+                total += u * per_row * (deg + 1) ** dim * LU_FILL[dim] * 12
             else:
                 total += 2 * (RESTART + 1) * u * 8
         return total

@@ -128,9 +128,9 @@ BAD = [
     ({"params": {"level": [4]}, "method": "exact"}, ArgumentError, "unknown method"),
     ({"params": {"level": [4]}, "grid": 2}, ArgumentError, "grid"),
     (
-        {"env_spec": "simplex", "params": {"level": [5]}, "method": "both"},
+        {"env_spec": "simplex", "params": {"level": [5]}, "method": "both", "rule": "natural"},
         ArgumentError,
-        "effective dimension 1 or 2, not 3",
+        "natural rule in effective dimension 3",
     ),
     ({"env_spec": "maze", "params": {"level": [5]}}, SpecError, "unknown environment"),
 ]
