@@ -71,6 +71,7 @@ import numpy as np
 from pgweyl import validate
 from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape.chain.compact import compact_absorption, compact_refusal
 from pgweyl.landscape.chain.limit import boundary_step, depth_walk
 from pgweyl.landscape.chain.linear import Progress
 from pgweyl.landscape.chain.result import ChainLevel, ChainResult, frame_fields
@@ -204,15 +205,10 @@ def chain_refusal(env, rule="vanilla") -> str | None:
     if not rule.markov():
         return _not_markov(rule)
     if rule.kind == "natural" and dim == 2:
-        # F(θ)⁺ grows like 1/min π along the faces of the policy simplex, where the 2-D
-        # chain is transient out to infinity: steps leave any box, and clamping them
-        # would change the chain by an amount nothing bounds. In 1-D (vertex maxima)
-        # everything beyond the box is absorbing and every landing point is labelled
-        # exactly, so no step is clamped.
-        return (
-            "the chain solver takes the natural rule in effective dimension 1 only (its "
-            "steps grow without bound along the faces of the simplex); use Monte Carlo"
-        )
+        # F(θ)⁺ grows like 1/min π along the faces, where the chain in y = Lθ is
+        # transient out to infinity: it is solved in compact face coordinates instead
+        # (chain/compact.py), which exist for the catalog's 2-D families
+        return compact_refusal(env)
     return None
 
 
@@ -419,6 +415,15 @@ def chain_absorption(
         why = limit_refusal(env, rule)
         if why is not None:
             raise ArgumentError(f"{why}; pass eps > 0")
+    if rule.kind == "natural" and dim == 2:
+        if bounds is not None:
+            raise ArgumentError(
+                "bounds do not apply to the natural rule in effective dimension 2: its grid "
+                "covers all of θ in compact face coordinates (chain/compact.py)"
+            )
+        return compact_absorption(
+            env, setup, grid=grid, maxima=maxima, refine=refine, solver=solver, progress=progress
+        )
     # Below ε = e^{−EPS_BOX_MAX} the 1-D box stops growing: it is the limit's box, and the
     # first entry at ε differs from the limit by the depth walk's tail (eps_tail).
     tail_mode = limit or (
