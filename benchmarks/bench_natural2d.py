@@ -76,12 +76,15 @@ def main(argv=None) -> int:
     ap.add_argument("--grid", type=int, default=None)
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--out", default=None)
+    ap.add_argument("--env", default=None, help="only this environment's cases")
     ap.add_argument("--case", nargs=2, metavar=("ENV", "LR"), help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.case:  # the child: one chain solve
         print(json.dumps(chain_case(a.case[0], float(a.case[1]), a.eps, a.grid)))
         return 0
     for name, lr in CASES:
+        if a.env and name != a.env:
+            continue
         cmd = [sys.executable, __file__, "--case", name, str(lr), "--eps", str(a.eps)]
         if a.grid:
             cmd += ["--grid", str(a.grid)]
@@ -89,9 +92,7 @@ def main(argv=None) -> int:
         row = json.loads(out.stdout.strip().splitlines()[-1])
         if a.runs > 0:
             row |= mc_case(name, lr, a.eps, a.runs, a.seed)
-            band = [
-                4 * se + b for se, b in zip(row["mc_se"], row["bound"], strict=True)
-            ]
+            band = [4 * se + b for se, b in zip(row["mc_se"], row["bound"], strict=True)]
             row["within"] = all(
                 abs(m - c) <= w for m, c, w in zip(row["mc"], row["chain"], band, strict=True)
             )

@@ -188,13 +188,17 @@ def default_grid(dim: int, half: float) -> int:
 def chain_refusal(env, rule="vanilla") -> str | None:
     """Why :func:`chain_absorption` would refuse ``env`` under ``rule`` (one line), or
     None when it takes them: policy ``exp``, effective dimension 1 or 2, a rule under
-    which θ is a Markov chain, and the natural rule only in 1-D.
+    which θ is a Markov chain, and for the natural rule in 2-D a family with compact face
+    coordinates (:func:`pgweyl.landscape.chain.compact.compact_refusal`: unit steps on A2,
+    signed steps on B2/C2 — every 2-D family of the catalog).
 
     >>> import pgweyl as pw
     >>> chain_refusal(pw.make_env("corridor"), "natural") is None
     True
-    >>> chain_refusal(pw.make_env("triangle"), "natural")[:44]
-    'the chain solver takes the natural rule in e'
+    >>> chain_refusal(pw.make_env("triangle"), "natural") is None
+    True
+    >>> chain_refusal(pw.make_env("simplex"), "natural")[:46]
+    'the chain solver handles effective dimension 1'
     """
     rule = parse_rule("vanilla" if rule is None else rule)
     dim = env.effective_dim
@@ -383,8 +387,11 @@ def chain_absorption(
     (LU on small grids, GMRES + multigrid above), "direct" or "iterative"; ``progress``:
     phases on stderr (default: on a terminal); ``rule``: the update rule
     (:mod:`pgweyl.rules`; default vanilla REINFORCE) — any rule under which θ is a Markov
-    chain (:meth:`Rule.markov`: a constant baseline, a constant step; natural in 1-D
-    only). Its baseline is β
+    chain (:meth:`Rule.markov`: a constant baseline, a constant step). The natural rule
+    in effective dimension 2 is solved on compact face coordinates
+    (:func:`pgweyl.landscape.chain.compact.compact_absorption`: ``grid`` nodes per axis
+    over u ∈ [−1, 1]², default 201; ``bounds`` do not apply) and returns a
+    :class:`~pgweyl.landscape.chain.compact.CompactChainResult`. Its baseline is β
     (``baseline`` must then be left at 0 or agree); with ``entropy`` the maxima are those
     of J_τ (passed ``maxima`` must be too) and the default 1-D box gets the 2-D margin,
     since the maxima are interior and the chain may leave the box on either side of
