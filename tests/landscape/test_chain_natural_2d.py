@@ -141,3 +141,13 @@ def test_chain_agrees_with_monte_carlo(name, lr):
     stuck = 1.0 - p.sum()
     band_stuck = 4.0 * np.sqrt(max(stuck * (1 - stuck), 1e-12) / n) + res.grid_error(th).sum()
     assert abs(mc.unresolved - stuck) <= band_stuck, (stuck, mc.unresolved)
+
+
+def test_basin_figure_of_the_compact_chain_is_drawn_in_y(tri_41):
+    from pgweyl.plot.data import basin_data
+
+    env, res = tri_41
+    d = basin_data(res, env=env)
+    assert d.axes[0][0] < -4.0 and d.axes[0][-1] > 4.0  # a box in y, not u ∈ [−1, 1]
+    i = len(d.axes[0]) // 2  # y = 0
+    assert np.allclose(d.h[:, i, i], res.at(np.zeros(3)), atol=1e-12)
