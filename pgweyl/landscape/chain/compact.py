@@ -273,7 +273,12 @@ def assemble_compact(
         absorbed = np.bincount(r[out], weights=p[out], minlength=n_rows).astype(float)
         absorbed[stuck_row] = 1.0
         if sunk is not None and gone.any():
-            sunk.append((sink.off_mass(pol_land[gone]), y_land[gone]))
+            # keep the shallowest few per chunk: escape_bound follows only those
+            m0, yg = sink.off_mass(pol_land[gone]), y_land[gone]
+            if len(m0) > ESCAPE_SAMPLE:
+                keep_top = np.argpartition(-m0, ESCAPE_SAMPLE - 1)[:ESCAPE_SAMPLE]
+                m0, yg = m0[keep_top], yg[keep_top]
+            sunk.append((m0, yg))
         r, p = r[~out], p[~out]
         origin = multi[nodes][r]
         # the landing point's offset on the grid of u; u(y') ∈ [−1, 1]²: nothing clamped
