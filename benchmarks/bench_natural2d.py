@@ -49,7 +49,7 @@ def chain_case(name: str, lr: float, eps: float, grid: int | None) -> dict:
     }
 
 
-def mc_case(name: str, lr: float, eps: float, runs: int, seed: int) -> dict:
+def mc_case(name: str, lr: float, eps: float, runs: int, seed: int, updates: int) -> dict:
     import numpy as np
 
     import pgweyl as pw
@@ -57,7 +57,14 @@ def mc_case(name: str, lr: float, eps: float, runs: int, seed: int) -> dict:
     env = pw.make_env(name)
     t0 = time.perf_counter()
     mc = pw.convergence_probabilities(
-        env, lr=lr, n_runs=runs, rule="natural", eps=eps, seed=seed, progress=False
+        env,
+        lr=lr,
+        n_runs=runs,
+        n_updates=updates,
+        rule="natural",
+        eps=eps,
+        seed=seed,
+        progress=False,
     )
     p = np.asarray(mc.probabilities)
     return {
@@ -65,6 +72,7 @@ def mc_case(name: str, lr: float, eps: float, runs: int, seed: int) -> dict:
         "mc_se": np.sqrt(p * (1 - p) / runs).tolist(),
         "unresolved": float(mc.unresolved),
         "runs": runs,
+        "updates": updates,
         "mc_seconds": round(time.perf_counter() - t0, 1),
     }
 
@@ -75,6 +83,12 @@ def main(argv=None) -> int:
     ap.add_argument("--eps", type=float, default=0.01)
     ap.add_argument("--grid", type=int, default=None)
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument(
+        "--updates",
+        type=int,
+        default=5000,
+        help="update budget per run (natural runs end in tens of updates or are stuck)",
+    )
     ap.add_argument("--out", default=None)
     ap.add_argument("--env", default=None, help="only this environment's cases")
     ap.add_argument("--case", nargs=2, metavar=("ENV", "LR"), help=argparse.SUPPRESS)
@@ -91,7 +105,7 @@ def main(argv=None) -> int:
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         row = json.loads(out.stdout.strip().splitlines()[-1])
         if a.runs > 0:
-            row |= mc_case(name, lr, a.eps, a.runs, a.seed)
+            row |= mc_case(name, lr, a.eps, a.runs, a.seed, a.updates)
             band = [4 * se + b for se, b in zip(row["mc_se"], row["bound"], strict=True)]
             row["within"] = all(
                 abs(m - c) <= w for m, c, w in zip(row["mc"], row["chain"], band, strict=True)
