@@ -56,22 +56,26 @@ from pgweyl.landscape.chain.transitions import (
     nodes_per_chunk,
 )
 
-#: Default scale s of u = tanh(z/s) (h is smooth at the sides for s ≥ 4; docs/performance.md).
+#: Default scale s of u = tanh(z/s) (h is smooth at the sides for s ≥ 4; s = 2, 4, 8 agree
+#: within the grid error, docs/performance.md).
 DEFAULT_SCALE = 4.0
 
 #: Default nodes per axis of the finest grid over [−1, 1]² (≡ 1 mod 8: nested refinements).
 DEFAULT_NODES = 201
 
-#: |z| of the nodes on the sides of the box (u = ±1): off-face mass e^{−60}.
+#: |z| of the nodes on the sides of the box (u = ±1): off-face mass e^{−60}. (Measured:
+#: 25 and 300 give the same answers to 1e−8 on the triangle.)
 Z_SIDE = 60.0
 
-#: Radius (total variation) of the sink around a vertex that is no maximum.
+#: Radius (total variation) of the sink around a vertex that is no maximum. (Measured:
+#: 1e−4 moves the triangle's answers by < 1e−7, with a bound of 4e−4 instead of 4e−9.)
 STUCK = 1e-9
 
 #: Quiet-path updates followed at most by :func:`escape_bound`.
 ESCAPE_STEPS = 4000
 
-#: Sink points whose escape is followed (the deepest-first rest is bounded by the ratio).
+#: Sink points whose escape is followed, shallowest first (the rest are bounded through
+#: the largest ratio Σσ/m₀ of these, :func:`escape_bound`).
 ESCAPE_SAMPLE = 96
 
 
