@@ -74,7 +74,7 @@ def test_refusals_and_what_takes_the_chain():
     with pytest.raises(ArgumentError, match="bounds do not apply"):
         chain_absorption(tri, 1.0, rule="natural", bounds=(-3.0, 3.0))
     # the vanilla chain keeps its y-grid (same grids as before)
-    res = chain_absorption(tri, 1.0, grid=41, eps=0.01, progress=False, refine=False)
+    res = chain_absorption(tri, 1.0, grid=17, eps=0.01, progress=False, refine=False)
     assert not isinstance(res, CompactChainResult)
 
 
