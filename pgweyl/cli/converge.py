@@ -113,6 +113,8 @@ def run(args) -> Outcome:
             "grid_error": chain.grid_error(theta0, env),
         }
         out["chain"].pop("axes")
+        if out["chain"].get("coordinates") is not None:  # the natural rule in 2-D
+            out["chain"]["stuck"] = float(1.0 - out["chain"]["at_theta0"].sum())
         if args.plot:
             from pgweyl import plot
 
@@ -190,6 +192,11 @@ def fmt(d) -> list[str]:
             f"chain: grids {grids} (spacing Δ, 2Δ, 4Δ); ± is the grid error bound "
             "2|a0 − a1| + |a1 − a2|/4 + the leak bound"
         )
+        if chain.get("coordinates") is not None:
+            lines.append(
+                f"chain: grids over compact face coordinates; stuck at a vertex that is no "
+                f"maximum {chain['stuck']:.4f} (Monte Carlo counts these runs as unresolved)"
+            )
     if solved:
         lo, hi = limit["box"]
         lines.append(

@@ -271,12 +271,19 @@ def basin_data(chain, index=0, *, env=None, upsample=None) -> BasinData:
     if not 0 <= int(index) < n_max:
         raise ArgumentError(f"index must be in 0..{n_max - 1}, got {index}")
     nodes = [np.asarray(a, dtype=float) for a in chain.axes]
+    compact = getattr(chain, "coordinates", None) is not None
+    if compact:
+        # the natural chain's grids are over compact coordinates u (chain/compact.py):
+        # draw over a box in y through its own interpolation
+        half = float(np.log((1 - chain.eps) / chain.eps)) + 4.0
+        nodes = [np.linspace(-half, half, 401) for _ in range(dim)]
+        upsample = 1
     if upsample is None:
         upsample = 1 if dim == 1 else max(1, -(-400 // (len(nodes[0]) - 1)))
     upsample = validate.positive_int("upsample", upsample, 64)
     axes = tuple(np.linspace(a[0], a[-1], (len(a) - 1) * upsample + 1) for a in nodes)
-    h = np.array(chain.h, dtype=float)
-    if upsample > 1:  # the chain's own interpolation (degree ``order``, absorbing exact)
+    h = None if compact else np.array(chain.h, dtype=float)
+    if upsample > 1 or compact:  # the chain's own interpolation (degree ``order``, absorbing exact)
         ys = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, dim)
         h = chain.at_points(ys).reshape((n_max,) + tuple(len(a) for a in axes))
     absorbing = None

@@ -438,6 +438,25 @@ def _mean_step(p, vectors_f, out):
         out[c] = v
 
 
+@njit(**NJIT_INLINE)
+def _top_lean(p, vectors_f, lean):
+    """m = argmax π and ``lean`` = Σ_{i≠m} π_i (s_i − s_m), so that ∇A = s_m + lean with
+    lean formed from the small probabilities themselves. The natural rule needs it: near
+    a vertex (b − λ) − T∇A cancels to the last bit, and F⁺ multiplies that rounding by
+    1/π_off (at π_off ~ 1e−17 a quiet step on the triangle pointed out of the vertex)."""
+    m = 0
+    for i in range(1, p.shape[0]):
+        if p[i] > p[m]:
+            m = i
+    for c in range(lean.shape[0]):
+        v = 0.0
+        for i in range(p.shape[0]):
+            if i != m:
+                v += p[i] * (vectors_f[i, c] - vectors_f[m, c])
+        lean[c] = v
+    return m
+
+
 @njit(**NJIT)
 def _entropy_grad(walk, p, mean_step, out):
     """∇H(π_θ): −Σ_s π_s log π_s (s − ∇A) (exp) or −π_t (log π_t + H) (softmax)."""
@@ -587,6 +606,7 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     theta, logits, p, cdf, slack, counts, x = _run_buffers(theta0, vectors, slack0.shape[0])
     theta_c = np.empty(dim)
     mean_step = np.zeros(d)
+    lean = np.zeros(d)
     grad = np.empty(dim)
     cell_cum = np.empty(n_cells)
     state_cum = np.empty(n_states)
@@ -609,6 +629,7 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             break
         if policy_kind == POLICY_EXP or kind != 0:
             _mean_step(p, vectors_f, mean_step)
+        m_top = _top_lean(p, vectors_f, lean) if kind == RULE_NATURAL else 0
         for c in range(dim):
             grad[c] = 0.0
         if sampler_on:  # the tables are tilted at θ_k lazily, by _exact_episode
@@ -644,9 +665,19 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             # The score g is added here, not by an inlined helper: the arrays passed
             # to one cost incref/decref pairs per episode that Numba could not prune.
             w = G - beta
-            if policy_kind == POLICY_EXP:  # g = (b − λ) − T ∇A
+            if policy_kind == POLICY_EXP and kind == RULE_NATURAL:
+                # g = ((b − λ) − T s*) − T lean: no cancellation (_top_lean)
+                for c in range(d):
+                    grad[c] += w * (((x[c] - start[c]) - T * vectors_f[m_top, c]) - T * lean[c])
+            elif policy_kind == POLICY_EXP:  # g = (b − λ) − T ∇A
                 for c in range(d):
                     grad[c] += w * ((x[c] - start[c]) - T * mean_step[c])
+            elif kind == RULE_NATURAL:  # g = counts − T π, with 1 − π_top = off_top
+                for i in range(k):
+                    if i == m_top:
+                        grad[i] += w * ((counts[i] - T) + T * off_top)
+                    else:
+                        grad[i] += w * (counts[i] - T * p[i])
             else:  # g = counts − T π
                 for i in range(k):
                     grad[i] += w * (counts[i] - T * p[i])

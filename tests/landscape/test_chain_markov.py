@@ -349,7 +349,6 @@ def test_triangle_against_monte_carlo(eps):
         {"bounds": (2.0, -2.0)},
         {"grid": 8},
         {"rule": "vanilla:baseline=mean"},
-        {"rule": "natural", "env": "triangle"},
     ],
 )
 def test_chain_and_solver_refuse_the_same_settings_alike(bad):

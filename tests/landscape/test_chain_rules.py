@@ -159,8 +159,8 @@ def test_refusals():
         chain_absorption(corridor, 1.0, rule="vanilla:baseline=mean")
     with pytest.raises(RuleError, match="Markov chain"):
         chain_absorption(corridor, 1.0, rule="natural:schedule=decay")
-    with pytest.raises(ArgumentError, match="natural rule in effective dimension 1 only"):
-        chain_absorption(triangle, 1.0, rule="natural")
+    with pytest.raises(ArgumentError, match="bounds do not apply to the natural rule"):
+        chain_absorption(triangle, 1.0, rule="natural", bounds=(-5.0, 5.0))
     with pytest.raises(ArgumentError, match="disagrees with the rule's baseline"):
         chain_absorption(corridor, 1.0, baseline=0.2, rule="vanilla:baseline=0.5")
     assert chain_refusal(corridor, "natural") is None

@@ -240,3 +240,19 @@ def test_step_covariance_keeps_its_relative_accuracy_near_a_vertex(name):
         step_covariance(walk, p, cov)
         ref = np.array(ref)
         assert np.all(np.abs(cov - ref) <= 1e-13 * np.abs(ref)), (scale, cov, ref)
+
+
+@pytest.mark.parametrize("depth", [5.0, 20.0, 40.0])
+def test_quiet_natural_step_at_a_non_maximum_vertex_keeps_its_direction(depth):
+    # On the triangle at θ = (−d, −d − 1, d) nearly all mass is on e3 (no maximum): the
+    # quiet episode takes e3 once and exits at the wall x2 = x3 (reward 0.3, γ⁰), and with
+    # Cov·(e3/π3) = e3 − π = g the natural step is Δθ = αG/(E[T]π3)·e3 + gauge, i.e.
+    # dy = L Δθ = −αG (1, 1) up to O(e^{−2d}). The score formed as (b − λ) − T∇A cancels
+    # to the last bit there and F⁺ multiplies that by e^{2d}: at d = 40 the step was
+    # (−0.16, +0.07), pointing out of the vertex.
+    env = pw.make_env("triangle")
+    th0 = np.array([-depth, -depth - 1.0, depth])
+    res = pw.reinforce(env, th0, 1.0, 1, 64, rule="natural", seed=5)
+    dy = (res.final_theta - th0) @ env.effective_map().T
+    quiet = np.abs(dy - (-0.3)).max(axis=1) <= 1e-9 + 1e-3 * np.exp(-depth)
+    assert quiet.all(), dy[~quiet][:3]

@@ -74,6 +74,7 @@ import numpy as np
 from pgweyl import validate
 from pgweyl.config import DEFAULT_TOL
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape.chain.compact import compact_absorption, compact_refusal
 from pgweyl.landscape.chain.limit import boundary_step, depth_walk
 from pgweyl.landscape.chain.linear import Progress
 from pgweyl.landscape.chain.result import ChainLevel, ChainResult, frame_fields
@@ -202,13 +203,17 @@ def default_grid(dim: int, half: float) -> int:
 def chain_refusal(env, rule="vanilla") -> str | None:
     """Why :func:`chain_absorption` would refuse ``env`` under ``rule`` (one line), or
     None when it takes them: policy ``exp``, effective dimension 1 to 3, a rule under
-    which θ is a Markov chain, and the natural rule only in 1-D.
+    which θ is a Markov chain, and for the natural rule: 1-D, or 2-D in a family with
+    compact face coordinates (:func:`pgweyl.landscape.chain.compact.compact_refusal`:
+    unit steps on A2, signed steps on B2/C2 — every 2-D family of the catalog).
 
     >>> import pgweyl as pw
     >>> chain_refusal(pw.make_env("corridor"), "natural") is None
     True
-    >>> chain_refusal(pw.make_env("triangle"), "natural")[:44]
-    'the chain solver takes the natural rule in e'
+    >>> chain_refusal(pw.make_env("triangle"), "natural") is None
+    True
+    >>> chain_refusal(pw.make_env("simplex"), "natural")[:54]
+    'the chain solver does not take the natural rule in eff'
     """
     rule = parse_rule("vanilla" if rule is None else rule)
     dim = env.effective_dim
@@ -225,15 +230,10 @@ def chain_refusal(env, rule="vanilla") -> str | None:
     if not rule.markov():
         return _not_markov(rule)
     if rule.kind == "natural" and dim == 2:
-        # F(θ)⁺ grows like 1/min π along the faces of the policy simplex, where the 2-D
-        # chain is transient out to infinity: steps leave any box, and clamping them
-        # would change the chain by an amount nothing bounds. In 1-D (vertex maxima)
-        # everything beyond the box is absorbing and every landing point is labelled
-        # exactly, so no step is clamped.
-        return (
-            "the chain solver takes the natural rule in effective dimension 1 only (its "
-            "steps grow without bound along the faces of the simplex); use Monte Carlo"
-        )
+        # F(θ)⁺ grows like 1/min π along the faces, where the chain in y = Lθ is
+        # transient out to infinity: it is solved in compact face coordinates instead
+        # (chain/compact.py), which exist for the catalog's 2-D families
+        return compact_refusal(env)
     return None
 
 
@@ -408,8 +408,11 @@ def chain_absorption(
     (LU on small grids, GMRES + multigrid above), "direct" or "iterative"; ``progress``:
     phases on stderr (default: on a terminal); ``rule``: the update rule
     (:mod:`pgweyl.rules`; default vanilla REINFORCE) — any rule under which θ is a Markov
-    chain (:meth:`Rule.markov`: a constant baseline, a constant step; natural in 1-D
-    only). Its baseline is β
+    chain (:meth:`Rule.markov`: a constant baseline, a constant step). The natural rule
+    in effective dimension 2 is solved on compact face coordinates
+    (:func:`pgweyl.landscape.chain.compact.compact_absorption`: ``grid`` nodes per axis
+    over u ∈ [−1, 1]², default 201; ``bounds`` do not apply) and returns a
+    :class:`~pgweyl.landscape.chain.compact.CompactChainResult`. Its baseline is β
     (``baseline`` must then be left at 0 or agree); with ``entropy`` the maxima are those
     of J_τ (passed ``maxima`` must be too) and the default 1-D box gets the 2-D margin,
     since the maxima are interior and the chain may leave the box on either side of
@@ -440,6 +443,15 @@ def chain_absorption(
         why = limit_refusal(env, rule)
         if why is not None:
             raise ArgumentError(f"{why}; pass eps > 0")
+    if rule.kind == "natural" and dim == 2:
+        if bounds is not None:
+            raise ArgumentError(
+                "bounds do not apply to the natural rule in effective dimension 2: its grid "
+                "covers all of θ in compact face coordinates (chain/compact.py)"
+            )
+        return compact_absorption(
+            env, setup, grid=grid, maxima=maxima, refine=refine, solver=solver, progress=progress
+        )
     # Below ε = e^{−EPS_BOX_MAX} the 1-D box stops growing: it is the limit's box, and the
     # first entry at ε differs from the limit by the depth walk's tail (eps_tail).
     tail_mode = limit or (

@@ -569,6 +569,12 @@ def theta_chain(
         raise ArgumentError(THETA_CHAIN_3D)
     setup = _setup(env, lr, eps, rule, 0.0, tol, order, chunk, min_prob, DEFAULT_MIN_PROB_POWERS)
     dim = setup.dim
+    if setup.rule.kind == "natural" and dim == 2:
+        # its grids are boxes in y, which the natural chain leaves (chain/compact.py)
+        raise ArgumentError(
+            "theta_chain takes the natural rule in effective dimension 1 only (in 2-D its "
+            "steps leave any box in θ); chain_absorption solves it in compact coordinates"
+        )
     lo, hi = setup.box(bounds)
     # 1-D: half the solver's nodes (degree-2 stencils are accurate to ~1e−6 there and the
     # squarings cost 8× less)

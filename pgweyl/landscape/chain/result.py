@@ -194,7 +194,7 @@ class ChainResult(ChainFrame):
             raise ArgumentError("effective points must be finite")
         lev = self.levels[level]
         flat = lev.extended.reshape(len(self.maxima), -1)
-        out = lev.grid.interpolate(flat, ys, self.order)
+        out = lev.grid.interpolate(flat, self._grid_points(ys), self.order)
         # beyond an end that carries a depth walk's tail: e_j + e^{−R x} (h(end) − e_j)
         ax = lev.axes[0]
         for w in self.walks if dim == 1 else ():
@@ -210,6 +210,11 @@ class ChainResult(ChainFrame):
         hit = labels >= 0
         out[:, hit] = np.eye(len(self.maxima))[:, labels[hit]]
         return out
+
+    def _grid_points(self, ys) -> np.ndarray:
+        """The grids' coordinates of effective points (rows): y itself here; the compact
+        chain's u (:class:`pgweyl.landscape.chain.compact.CompactChainResult`)."""
+        return ys
 
     def at_effective(self, y, level: int = 0) -> np.ndarray:
         """Absorption probabilities from the effective point y (aligned with ``maxima``):
@@ -325,6 +330,7 @@ class ChainResult(ChainFrame):
             return 0.0
         grid = Grid(tuple(self.expected_axes))
         y = self.effective(theta)
+        y = self._grid_points(y[None, :])[0]
         steps = grid.interpolate(self.expected_updates.reshape(1, -1), y[None, :], 1)[0, 0]
         per_update = float((self.leak + self.lumped) * max(steps, 1.0))
         if self.expected_events is None:

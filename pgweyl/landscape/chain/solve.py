@@ -178,7 +178,8 @@ def solve_levels(env, maxima, p: Plan, settings: dict, bar):
         g = p.grids[k]
         answered = k < p.n_answer
         bar.phase(f"transitions on {g.shape[0]}^{g.dim} ({p.unknowns[k]} unknowns)", p.unknowns[k])
-        sysk = assemble(
+        # the compact natural chain brings its own assembly (chain/compact.py)
+        sysk = settings.get("assemble", assemble)(
             env,
             g,
             maxima,
