@@ -78,7 +78,14 @@ from pgweyl.landscape.chain.compact import compact_absorption, compact_refusal
 from pgweyl.landscape.chain.limit import boundary_step, depth_walk
 from pgweyl.landscape.chain.linear import Progress
 from pgweyl.landscape.chain.result import ChainLevel, ChainResult, frame_fields
-from pgweyl.landscape.chain.solve import MIN_NODES, Plan, box_grid, plan, solve_levels
+from pgweyl.landscape.chain.solve import (
+    MAX_PECLET,
+    MIN_NODES,
+    Plan,
+    box_grid,
+    plan,
+    solve_levels,
+)
 from pgweyl.landscape.chain.transitions import (
     _chunk_probs,
     _displacements,
@@ -533,9 +540,6 @@ def chain_absorption(
         staircase=float(staircase),
     )
 
-
-#: The grid must resolve the chain's diffusion length: Δ |E[dy]| / E[|dy|²] at most this.
-MAX_PECLET = 16.0
 
 #: Nodes per axis of the probe that checks it, per effective dimension (33³ took 9 s of
 #: every 3-D call, and delayed a memory refusal by as much; 17³ takes ~1 s).

@@ -39,13 +39,18 @@ differ, in :func:`assemble_compact`.
 from __future__ import annotations
 
 import math
+import sys
+import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain.grid import Grid
+from pgweyl.landscape.chain.linear import Progress
 from pgweyl.landscape.chain.result import ChainResult
+from pgweyl.landscape.chain.solve import MAX_PECLET, MIN_NODES, plan, solve_levels
 from pgweyl.landscape.chain.transitions import (
     System,
     _add_stencil,
@@ -446,13 +451,6 @@ def compact_absorption(
     grids of ``grid`` nodes per axis (default ``DEFAULT_NODES``) over u ∈ [−1, 1]² and,
     with ``refine``, spacing 2Δ and 4Δ; the same planner (memory estimate, ResourceError
     before allocating), solvers, progress and Ctrl-C as the y-chain."""
-    import sys
-    import time
-    from functools import partial
-
-    from pgweyl.landscape.chain.linear import Progress
-    from pgweyl.landscape.chain.solve import MIN_NODES, plan, solve_levels
-
     coords = FaceCoordinates.of(env, scale)
     n_levels = 3 if refine else 1
     default = max(DEFAULT_NODES, (MIN_NODES - 1) * 2 ** (n_levels - 1) + 1)
@@ -512,8 +510,6 @@ def check_resolution(env, maxima, setup, coords: FaceCoordinates, sink: Sink, gr
     step size whose chain the grid cannot resolve — the smallest cell Péclet number
     Δ |E du| / E|du|² over a 33² probe of transient nodes must stay below
     ``MAX_PECLET``."""
-    from pgweyl.landscape.chain import MAX_PECLET
-
     probe = Grid(tuple(np.linspace(-1.0, 1.0, 33) for _ in range(2)))
     mesh = probe.mesh()
     mesh = mesh[(np.abs(mesh) < 1.0).all(axis=1)]

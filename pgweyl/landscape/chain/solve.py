@@ -29,6 +29,10 @@ from pgweyl.landscape.chain.transitions import (
 )
 
 #: Smallest grid (nodes per axis) of the hierarchy.
+#: The grid must resolve the chain's diffusion length: Δ |E[dy]| / E[|dy|²] at most this
+#: (the y-chain's ``_check_resolution`` and the compact chain's ``check_resolution``).
+MAX_PECLET = 16.0
+
 MIN_NODES = 9
 
 #: Nonzeros of a sparse LU per stencil entry (per_row × (degree + 1)^dim, the estimate's
