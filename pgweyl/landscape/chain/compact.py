@@ -53,12 +53,10 @@ from pgweyl.landscape.chain.result import ChainResult
 from pgweyl.landscape.chain.solve import MAX_PECLET, MIN_NODES, plan, solve_levels
 from pgweyl.landscape.chain.transitions import (
     System,
-    _add_stencil,
     _chunk_probs,
     _displacements,
+    assemble,
     first_within,
-    ghost_band,
-    nodes_per_chunk,
 )
 
 #: Default scale s of u = tanh(z/s) (h is smooth at the sides for s ≥ 4; s = 2, 4, 8 agree
@@ -182,144 +180,43 @@ class Sink:
         return best
 
 
-def assemble_compact(
-    env,
-    grid,
-    maxima,
-    *,
-    coords: FaceCoordinates,
-    sink: Sink,
-    sunk: list | None = None,
-    eps,
-    lr,
-    baseline,
-    L,
-    order,
-    rule=None,
-    band,
-    tol,
-    min_prob,
-    chunk,
-    linear,
-    on_chunk=None,
-    tails=None,
-    relative=False,
-) -> System:
-    """:func:`pgweyl.landscape.chain.transitions.assemble` on a grid of u (module
-    docstring): node u → y(u) → θ; a landing point y' = y + dy gets its exact label
-    (maximum j, or the sink: absorbed, H = 0), otherwise its offset (u(y') − u)/Δ on the
-    stencil. Nothing is clamped: u(y') ∈ [−1, 1]². Rows of sink nodes are x = 0. Landing
-    points absorbed into the sink are appended to ``sunk`` as (off-vertex mass, y) for
-    :func:`escape_bound`."""
-    import scipy.sparse as sp
+class CompactHooks:
+    """What :func:`pgweyl.landscape.chain.transitions.assemble` needs to build the chain
+    on the grid of u (its ``compact``): the coordinates, the sink, and the list ``sunk``
+    of landing points absorbed into the sink ((off-vertex mass, y) pairs, the shallowest
+    ``ESCAPE_SAMPLE`` per chunk, for :func:`escape_bound`; None: not kept)."""
 
-    del tails, relative  # the compact chain has no depth walk and absolute truncation
-    mesh = grid.mesh()
-    ys = coords.y_of_u(mesh)
-    thetas = env.lift(ys)
-    pol = env.policies(thetas)
-    label = first_within(maxima, pol, eps)
-    in_sink = (label < 0) & sink.holds(pol)
-    unknown = np.flatnonzero(ghost_band(grid, label, band))
-    n_u = len(unknown)
-    pos = np.full(grid.size, -1, dtype=np.int64)
-    pos[unknown] = np.arange(n_u)
-    k_max = len(maxima)
-    solver = env.solver
-    spacing = np.array([a[1] - a[0] for a in grid.axes])
-    multi = np.stack(np.unravel_index(np.arange(grid.size), grid.shape), axis=1)
-    row_sink = in_sink[unknown]
-    n_max = solver.common_truncation(thetas[unknown], tol) if n_u else 1
-    chunk = nodes_per_chunk(env, len(solver.cells(n_max).n), chunk) if n_u else chunk
-    b = np.zeros((n_u, k_max))
-    b_unused = np.zeros_like(b) if linear else None
-    diag = np.zeros(n_u)
-    diag_lin = np.zeros(n_u) if linear else None
-    sigma_all = np.zeros(n_u)
-    defect = np.zeros(n_u)
-    hi_parts, lin_parts = [], []
-    lumped = tail_max = 0.0
-    fallback = landing = 0
-    absorbing_value = np.zeros((grid.size, k_max))
-    absorbing_value[label >= 0, label[label >= 0]] = 1.0
-    for start in range(0, n_u, chunk):
-        nodes = unknown[start : start + chunk]
-        n_rows = len(nodes)
-        stuck_row = row_sink[start : start + n_rows]
-        th = thetas[nodes]
-        cells, prob, top, sigma, tail, _ = _chunk_probs(solver, th, n_max, tol, False)
-        # a sink row is x = 0: all of its mass leaves (into the sink), nothing else
-        sigma = np.where(stuck_row, 0.0, sigma)
-        tail = np.where(stuck_row, 0.0, tail)
-        tail_max = max(tail_max, float(tail.max()))
-        sigma_all[start : start + n_rows] = sigma
-        dy = _displacements(env, th, cells, prob, lr=lr, baseline=baseline, L=L, rule=rule)
-        big = prob >= min_prob
-        big[np.arange(n_rows), top] = True
-        big[stuck_row] = False
-        r, c = np.nonzero(big)
-        p, dl = prob[r, c], dy[r, c]
-        small = np.where(big, 0.0, prob)
-        small[stuck_row] = 0.0
-        mass = small.sum(axis=1)
-        lumped = max(lumped, float(mass.max()) if len(mass) else 0.0)
-        defect[start : start + n_rows] = mass + tail
-        has = mass > 0
-        if has.any():
-            with np.errstate(over="ignore", invalid="ignore"):
-                mean = np.einsum("nc,ncd->nd", small[has], dy[has]) / mass[has, None]
-            r = np.concatenate([r, np.flatnonzero(has)])
-            p = np.concatenate([p, mass[has]])
-            dl = np.concatenate([dl, mean])
-        landing += len(r)
-        y_land = ys[nodes][r] + dl
-        pol_land = env.policies(env.lift(y_land))
-        lab = first_within(maxima, pol_land, eps)
-        gone = (lab < 0) & sink.holds(pol_land)
-        hit = lab >= 0
-        np.add.at(b, (start + r[hit], lab[hit]), p[hit])
-        out = hit | gone
-        absorbed = np.bincount(r[out], weights=p[out], minlength=n_rows).astype(float)
-        absorbed[stuck_row] = 1.0
-        if sunk is not None and gone.any():
+    def __init__(self, coords: FaceCoordinates, sink: Sink, sunk: list | None):
+        self.coords = coords
+        self.sink = sink
+        self.sunk = sunk
+
+    def in_sink(self, label, policies) -> np.ndarray:
+        """Nodes inside the sink (transient and within its radius of a non-maximum vertex)."""
+        return (label < 0) & self.sink.holds(policies)
+
+    def sinks(self, label, policies, ys) -> np.ndarray:
+        """Landing points absorbed into the sink (noted in ``sunk``)."""
+        gone = self.in_sink(label, policies)
+        if self.sunk is not None and gone.any():
             # keep the shallowest few per chunk: escape_bound follows only those
-            m0, yg = sink.off_mass(pol_land[gone]), y_land[gone]
+            m0, yg = self.sink.off_mass(policies[gone]), ys[gone]
             if len(m0) > ESCAPE_SAMPLE:
                 keep_top = np.argpartition(-m0, ESCAPE_SAMPLE - 1)[:ESCAPE_SAMPLE]
                 m0, yg = m0[keep_top], yg[keep_top]
-            sunk.append((m0, yg))
-        r, p = r[~out], p[~out]
-        origin = multi[nodes][r]
-        # the landing point's offset on the grid of u; u(y') ∈ [−1, 1]²: nothing clamped
-        offset = (coords.u_of_y(y_land[~out]) - mesh[nodes][r]) / spacing
-        diag[start : start + n_rows] += tail + absorbed
-        fallback += _add_stencil(
-            grid, origin, offset, r, p, order, pos, absorbing_value, b, start, n_rows,
-            hi_parts, diag,
-        )  # fmt: skip
-        if linear:  # the smoother's operator only: its right-hand side is not used
-            diag_lin[start : start + n_rows] += tail + absorbed
-            _add_stencil(
-                grid, origin, offset, r, p, 1, pos, absorbing_value, b_unused, start, n_rows,
-                lin_parts, diag_lin,
-            )  # fmt: skip
-        if on_chunk is not None:
-            on_chunk(n_rows)
+            self.sunk.append((m0, yg))
+        return gone
 
-    def system_matrix(parts, d):
-        A = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, n_u))
-        parts.clear()
-        A = A + sp.diags(d, format="csr")
-        A.sum_duplicates()
-        A.sort_indices()
-        return A
 
-    A = system_matrix(hi_parts, diag)
-    A_lin = system_matrix(lin_parts, diag_lin) if linear else None
-    return System(
-        grid, order, A, A_lin, b, unknown, pos, label, int(n_max), tail_max, lumped,
-        fallback, landing, diag, sigma_all, defect,
-    )  # fmt: skip
+def assemble_compact(env, grid, maxima, *, coords, sink, sunk=None, **settings) -> System:
+    """:func:`pgweyl.landscape.chain.transitions.assemble` on a grid of u (module
+    docstring, :class:`CompactHooks`): node u → y(u) → θ; a landing point y' = y + dy
+    gets its exact label (maximum j, or the sink: absorbed, H = 0), otherwise its offset
+    (u(y') − u)/Δ on the stencil. Nothing is clamped: u(y') ∈ [−1, 1]². Rows of sink
+    nodes are x = 0. The compact chain has no depth walk and truncates absolutely
+    (``tails`` and ``relative`` are ignored)."""
+    settings = settings | {"tails": None, "relative": False}
+    return assemble(env, grid, maxima, compact=CompactHooks(coords, sink, sunk), **settings)
 
 
 def escape_bound(env, maxima, eps, sink: Sink, sunk, *, lr, baseline, L, rule, tol) -> float:

@@ -243,6 +243,7 @@ def assemble(
     on_chunk=None,
     tails=None,
     relative=False,
+    compact=None,
 ) -> System:
     """The system of :class:`System` for one grid (see the module docstring).
 
@@ -255,12 +256,23 @@ def assemble(
     the box and −1 for the lower; a landing point a distance x beyond that end takes
     the value e_j + e^{−R x} (h(end) − e_j) (:mod:`pgweyl.landscape.chain.limit`): mass
     (1 − e^{−Rx}) is absorbed into j and the rest lands on the end node. ``relative``:
-    truncation and lumping relative to σ (the non-quiet mass) instead of absolute."""
+    truncation and lumping relative to σ (the non-quiet mass) instead of absolute.
+
+    ``compact`` (:class:`pgweyl.landscape.chain.compact.CompactHooks`): the grid is over
+    the compact face coordinates u of the natural rule's 2-D chain instead of y — a
+    node's y is ``compact.coords.y_of_u(u)``, a transient landing point's offset is
+    (u(y') − u)/Δ (always inside [−1, 1]², never clamped), and a landing point within
+    the sink around a vertex that is no maximum (``compact.sink.holds``) is absorbed
+    with H = 0 (noted in ``compact.sunk`` for the escape bound); rows of sink nodes are
+    x = 0. Without it every step below is the y-chain's, bit for bit."""
     import scipy.sparse as sp
 
     mesh = grid.mesh()
-    thetas = env.lift(mesh)
-    label = _labels(env, thetas, maxima, eps)
+    ys = mesh if compact is None else compact.coords.y_of_u(mesh)
+    thetas = env.lift(ys)
+    pol = env.policies(thetas)
+    label = first_within(maxima, pol, eps)
+    in_sink = np.zeros(grid.size, dtype=bool) if compact is None else compact.in_sink(label, pol)
     unknown = np.flatnonzero(ghost_band(grid, label, band))
     n_u = len(unknown)
     pos = np.full(grid.size, -1, dtype=np.int64)
@@ -269,6 +281,7 @@ def assemble(
     solver = env.solver
     spacing = np.array([a[1] - a[0] for a in grid.axes])
     multi = np.stack(np.unravel_index(np.arange(grid.size), grid.shape), axis=1)
+    row_sink = in_sink[unknown]
     # One truncation N for all unknown nodes: P(T > N) ≤ tol at every node.
     n_max = solver.common_truncation(thetas[unknown], tol) if n_u else 1
     n_used = n_max
@@ -290,36 +303,50 @@ def assemble(
     for start in range(0, n_u, chunk):
         nodes = unknown[start : start + chunk]
         n_rows = len(nodes)
+        stuck_row = row_sink[start : start + n_rows]
         th = thetas[nodes]
         cells, prob, top, sigma, tail, n_c = _chunk_probs(solver, th, n_max, tol, relative)
         n_used = max(n_used, n_c)
+        if stuck_row.any():  # a sink row is x = 0: all of its mass leaves, into the sink
+            sigma = np.where(stuck_row, 0.0, sigma)
+            tail = np.where(stuck_row, 0.0, tail)
         tail_max = max(tail_max, float(tail.max()))
         sigma_all[start : start + n_rows] = sigma
         dy = _displacements(env, th, cells, prob, lr=lr, baseline=baseline, L=L, rule=rule)
         threshold = min_prob * (sigma if relative else np.ones(n_rows))
         big = prob >= threshold[:, None]
         big[np.arange(n_rows), top] = True  # the most likely cell is never lumped
+        big[stuck_row] = False
         r, c = np.nonzero(big)
         p, dl = prob[r, c], dy[r, c]
         # Lump the small cells of each node into one landing point at their mean.
         small = np.where(big, 0.0, prob)
+        small[stuck_row] = 0.0
         mass = small.sum(axis=1)
         lumped = max(lumped, float(mass.max()) if len(mass) else 0.0)
         defect[start : start + n_rows] = mass + tail
         has = mass > 0
         if has.any():
-            mean = np.einsum("nc,ncd->nd", small[has], dy[has]) / mass[has, None]
+            with np.errstate(over="ignore", invalid="ignore"):  # a natural step near a face
+                mean = np.einsum("nc,ncd->nd", small[has], dy[has]) / mass[has, None]
             r = np.concatenate([r, np.flatnonzero(has)])
             p = np.concatenate([p, mass[has]])
             dl = np.concatenate([dl, mean])
         landing += len(r)
-        lab = _labels(env, env.lift(mesh[nodes][r] + dl), maxima, eps)
+        y_land = ys[nodes][r] + dl
+        pol_land = env.policies(env.lift(y_land))
+        lab = first_within(maxima, pol_land, eps)
         hit = lab >= 0
         np.add.at(b, (start + r[hit], lab[hit]), p[hit])
-        absorbed = np.bincount(r[hit], weights=p[hit], minlength=n_rows).astype(float)
-        r, p, dl = r[~hit], p[~hit], dl[~hit]
+        out = hit if compact is None else hit | compact.sinks(lab, pol_land, y_land)
+        absorbed = np.bincount(r[out], weights=p[out], minlength=n_rows).astype(float)
+        absorbed[stuck_row] = 1.0
+        r, p, dl = r[~out], p[~out], dl[~out]
         origin = multi[nodes][r]
-        offset = dl / spacing
+        if compact is None:  # the displacement, kept apart from the node's position
+            offset = dl / spacing
+        else:  # the landing point's offset on the grid of u, inside [−1, 1]²
+            offset = (compact.coords.u_of_y(y_land[~out]) - mesh[nodes][r]) / spacing
         if tails:
             r, p, origin, offset, gone = _tail_landing(
                 grid, tails, r, p, origin, offset, b, start, n_rows
