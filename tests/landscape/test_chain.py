@@ -1,9 +1,7 @@
 """The θ-chain solver (THEORY §5, §7): the worked example, the discretisation, the API."""
 
-import _thread
 import json
 import math
-import threading
 import time
 
 import numpy as np
@@ -14,6 +12,7 @@ import pgweyl as pw
 from pgweyl.landscape.chain import chain_absorption, effective_map, lift
 from pgweyl.landscape.chain.grid import Grid
 from pgweyl.landscape.chain.transitions import _displacements, assemble
+from tests.landscape.conftest import interrupt_after
 
 
 @pytest.fixture(scope="module")
@@ -242,15 +241,7 @@ def test_memory_is_refused_before_the_work(triangle):
 def test_ctrl_c_stops_a_long_solve_promptly(triangle):
     env, maxima = triangle
     chain_absorption(env, 1.0, grid=65, eps=0.01, maxima=maxima, progress=False)  # compile
-    fired = {}
-
-    def interrupt():
-        fired["t"] = time.perf_counter()
-        _thread.interrupt_main()
-
-    timer = threading.Timer(1.5, interrupt)
-    timer.daemon = True
-    timer.start()
+    fired = interrupt_after(1.5)
     with pytest.raises(KeyboardInterrupt):
         chain_absorption(env, 1.0, grid=257, eps=0.01, maxima=maxima, refine=False, progress=False)
     assert time.perf_counter() - fired["t"] < 1.0

@@ -16,9 +16,7 @@ as eventually absorbed, at either maximum); we accept
 p_mc − 4 SE − err ≤ p_chain ≤ p_mc + unresolved + 4 SE + err.
 """
 
-import _thread
 import math
-import threading
 import time
 
 import numpy as np
@@ -29,6 +27,7 @@ import pgweyl as pw
 from pgweyl.landscape.chain import chain_absorption
 from pgweyl.landscape.chain.grid import Grid
 from pgweyl.landscape.chain.transitions import _displacements, assemble
+from tests.landscape.conftest import interrupt_after
 
 Z = 4.0
 REWARDS = (1.0, 0.6, 0.45, 0.3)
@@ -166,15 +165,7 @@ def test_memory_is_refused_before_the_3d_work(simplex):
 @pytest.mark.slow
 def test_ctrl_c_stops_a_3d_solve_promptly(simplex):
     env, maxima = simplex
-    fired = {}
-
-    def interrupt():
-        fired["t"] = time.perf_counter()
-        _thread.interrupt_main()
-
-    timer = threading.Timer(3.0, interrupt)
-    timer.daemon = True
-    timer.start()
+    fired = interrupt_after(3.0)
     with pytest.raises(KeyboardInterrupt):
         chain_absorption(env, 1.0, grid=49, eps=0.01, maxima=maxima, refine=False, progress=False)
     assert time.perf_counter() - fired["t"] < 1.5

@@ -77,14 +77,16 @@ from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain.compact import compact_absorption, compact_refusal
 from pgweyl.landscape.chain.limit import boundary_step, depth_walk
 from pgweyl.landscape.chain.linear import Progress
-from pgweyl.landscape.chain.result import ChainLevel, ChainResult, frame_fields
+from pgweyl.landscape.chain.result import ChainLevel, ChainResult, frame_fields, solved_fields
 from pgweyl.landscape.chain.solve import (
     MAX_PECLET,
     MIN_NODES,
     Plan,
     box_grid,
+    finer_grid,
     plan,
     solve_levels,
+    worst_peclet,
 )
 from pgweyl.landscape.chain.transitions import (
     _chunk_probs,
@@ -342,6 +344,24 @@ class _Setup:
             "rule": self.rule,
         }
 
+    def plan(self, env, maxima, lo, hi, grid, n_levels, solver) -> Plan:
+        """:func:`pgweyl.landscape.chain.solve.plan` of ``n_levels`` answered grids of
+        ``grid`` nodes per axis over [lo, hi]^dim with these settings (the memory check
+        before any large allocation)."""
+        return plan(
+            env,
+            maxima,
+            eps=self.eps,
+            lo=lo,
+            hi=hi,
+            n=grid,
+            n_answer=n_levels,
+            order=self.order,
+            solver=solver,
+            tol=self.tol,
+            min_prob=self.min_prob,
+        )
+
     def fields(self, env, maxima) -> dict:
         """The fields a chain result derives from ``env`` and these settings
         (:func:`pgweyl.landscape.chain.result.frame_fields`)."""
@@ -492,22 +512,9 @@ def chain_absorption(
         tails = {w.side: (w.maximum, w.root) for w in walks}
     settings = setup.assembly() | {"tails": tails, "relative": dim == 1}
     try:
-        p = plan(
-            env,
-            maxima,
-            eps=setup.eps,
-            lo=lo,
-            hi=hi,
-            n=grid,
-            n_answer=n_levels,
-            order=setup.order,
-            solver=solver,
-            tol=setup.tol,
-            min_prob=setup.min_prob,
-        )
-        answers, (leak, lumped, defect_ratio), (expected_axes, expected, events) = solve_levels(
-            env, maxima, p, settings, bar
-        )
+        p = setup.plan(env, maxima, lo, hi, grid, n_levels, solver)
+        solved = solve_levels(env, maxima, p, settings, bar)
+        answers = solved[0]
         box_check = None
         if tail_mode and refine and _box_check:
             box_check = _deeper_box(env, p, maxima, settings, lo, hi, bar, LIMIT_EXTRA)
@@ -522,17 +529,9 @@ def chain_absorption(
     staircase = 0.0
     if dim == 1 and not tail_mode and rule.kind != "entropy":
         staircase = _staircase(env, maxima, answers[0], settings, lo, hi)
+    seconds = time.perf_counter() - t_start
     return ChainResult(
-        levels=tuple(answers),
-        **setup.fields(env, maxima),
-        baseline=float(setup.baseline),
-        leak=float(leak),
-        lumped=float(lumped),
-        expected_updates=expected,
-        expected_axes=expected_axes,
-        seconds=time.perf_counter() - t_start,
-        expected_events=events,
-        defect_ratio=float(defect_ratio),
+        **solved_fields(setup.fields(env, maxima), setup.baseline, solved, seconds),
         limit=bool(limit),
         walks=walks,
         box_check=box_check,
@@ -585,16 +584,12 @@ def _check_resolution(env, maxima, setup: _Setup, lo, hi, grid) -> None:
             "E|dy|² overflow the float range; use Monte Carlo (--method mc)"
         )
     spacing = (hi - lo) / (grid - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        peclet = spacing * np.sqrt((mean**2).sum(axis=1)) / second
-    peclet = np.where(second > 0, peclet, np.inf)
     # Where the chain is nearly deterministic (a slow creep) the degree-2 stencils follow
     # it exactly; only a chain unresolved at every node is refused.
-    worst = float(np.min(peclet))
+    worst = worst_peclet(mean, second, spacing)
     if not worst <= MAX_PECLET:
         ell = spacing / worst
-        need = (hi - lo) * worst / MAX_PECLET / spacing
-        finer = f"grid ≥ {int(math.ceil(need)) + 1}" if need < 1e9 else "a finer grid"
+        finer = finer_grid((hi - lo) * worst / MAX_PECLET / spacing)
         raise ArgumentError(
             f"lr {lr:g} is too small for the chain's grid: the chain diffuses over "
             f"ℓ = E|dy|²/|E dy| ≈ {ell:.2g}, below the spacing Δ = {spacing:.2g} divided by "

@@ -38,7 +38,6 @@ differ, in :func:`assemble_compact`.
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from dataclasses import dataclass
@@ -49,8 +48,14 @@ import numpy as np
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain.grid import Grid
 from pgweyl.landscape.chain.linear import Progress
-from pgweyl.landscape.chain.result import ChainResult
-from pgweyl.landscape.chain.solve import MAX_PECLET, MIN_NODES, plan, solve_levels
+from pgweyl.landscape.chain.result import ChainResult, solved_fields
+from pgweyl.landscape.chain.solve import (
+    MAX_PECLET,
+    MIN_NODES,
+    finer_grid,
+    solve_levels,
+    worst_peclet,
+)
 from pgweyl.landscape.chain.transitions import (
     System,
     _chunk_probs,
@@ -363,22 +368,8 @@ def compact_absorption(
     settings = setup.assembly() | {"tails": None, "relative": False}
     settings["assemble"] = partial(assemble_compact, coords=coords, sink=sink, sunk=sunk)
     try:
-        p = plan(
-            _GridEnv(env, coords),
-            maxima,
-            eps=setup.eps,
-            lo=-1.0,
-            hi=1.0,
-            n=grid,
-            n_answer=n_levels,
-            order=setup.order,
-            solver=solver,
-            tol=setup.tol,
-            min_prob=setup.min_prob,
-        )
-        answers, (leak, lumped, defect_ratio), (expected_axes, expected, events) = solve_levels(
-            env, maxima, p, settings, bar
-        )
+        p = setup.plan(_GridEnv(env, coords), maxima, -1.0, 1.0, grid, n_levels, solver)
+        solved = solve_levels(env, maxima, p, settings, bar)
         bar.phase("escape bound of the sink")
         stuck = escape_bound(
             env, maxima, setup.eps, sink, sunk, lr=setup.lr, baseline=setup.baseline,
@@ -386,17 +377,9 @@ def compact_absorption(
         )  # fmt: skip
     finally:
         bar.close()
+    seconds = time.perf_counter() - t_start
     return CompactChainResult(
-        levels=tuple(answers),
-        **setup.fields(env, maxima),
-        baseline=float(setup.baseline),
-        leak=float(leak),
-        lumped=float(lumped),
-        expected_updates=expected,
-        expected_axes=expected_axes,
-        seconds=time.perf_counter() - t_start,
-        expected_events=events,
-        defect_ratio=float(defect_ratio),
+        **solved_fields(setup.fields(env, maxima), setup.baseline, solved, seconds),
         coordinates=coords,
         stuck_error=float(stuck),
     )
@@ -428,12 +411,9 @@ def check_resolution(env, maxima, setup, coords: FaceCoordinates, sink: Sink, gr
         mean = np.einsum("nc,ncd->nd", prob, du)
         second = np.einsum("nc,ncd,ncd->n", prob, du, du)
     spacing = 2.0 / (grid - 1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        peclet = np.where(second > 0, spacing * np.sqrt((mean**2).sum(axis=1)) / second, np.inf)
-    worst = float(np.min(peclet))
+    worst = worst_peclet(mean, second, spacing)
     if not worst <= MAX_PECLET:
-        need = 2.0 * worst / MAX_PECLET / spacing
-        finer = f"grid ≥ {int(math.ceil(need)) + 1}" if need < 1e9 else "a finer grid"
+        finer = finer_grid(2.0 * worst / MAX_PECLET / spacing)
         raise ArgumentError(
             f"lr {setup.lr:g} is too small for the natural chain's grid: the chain diffuses "
             f"over less than the spacing Δu = {spacing:.2g} divided by {MAX_PECLET:g}; pass "

@@ -104,6 +104,26 @@ def frame_fields(env, L, maxima, *, lr, eps, rule, order) -> dict:
     }
 
 
+def solved_fields(frame: dict, baseline, solved, seconds: float) -> dict:
+    """The fields of a :class:`ChainResult` from one :func:`~pgweyl.landscape.chain.solve.
+    solve_levels` call: ``frame`` (:func:`frame_fields`), the baseline β, ``solved`` =
+    (answered levels, (leak, lumped, defect ratio), (axes, E[updates], E[events])) and
+    the seconds the solve took."""
+    answers, (leak, lumped, defect_ratio), (expected_axes, expected, events) = solved
+    return {
+        "levels": tuple(answers),
+        **frame,
+        "baseline": float(baseline),
+        "leak": float(leak),
+        "lumped": float(lumped),
+        "expected_updates": expected,
+        "expected_axes": expected_axes,
+        "seconds": float(seconds),
+        "expected_events": events,
+        "defect_ratio": float(defect_ratio),
+    }
+
+
 @dataclass(frozen=True, repr=False)
 class ChainResult(ChainFrame):
     """Absorption probabilities of the θ-chain (THEORY §5, §7) on grids of y = Lθ.

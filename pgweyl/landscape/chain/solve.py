@@ -33,6 +33,21 @@ from pgweyl.landscape.chain.transitions import (
 #: (the y-chain's ``_check_resolution`` and the compact chain's ``check_resolution``).
 MAX_PECLET = 16.0
 
+
+def worst_peclet(mean, second, spacing: float) -> float:
+    """The smallest cell Péclet number Δ |E[dy]| / E[|dy|²] over the rows of ``mean``
+    (E[dy]) and ``second`` (E[|dy|²]); a row that does not move counts as resolved."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        peclet = np.where(second > 0, spacing * np.sqrt((mean**2).sum(axis=1)) / second, np.inf)
+    return float(np.min(peclet))
+
+
+def finer_grid(need: float) -> str:
+    """How a refusal of :data:`MAX_PECLET` says what would resolve the chain: a grid of at
+    least ``need`` + 1 nodes per axis (or just "a finer grid" beyond any grid)."""
+    return f"grid ≥ {int(math.ceil(need)) + 1}" if need < 1e9 else "a finer grid"
+
+
 MIN_NODES = 9
 
 #: Nonzeros of a sparse LU per stencil entry (per_row × (degree + 1)^dim, the estimate's
