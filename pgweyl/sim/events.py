@@ -256,14 +256,10 @@ def _event_run(walk, payoff, quiet, params, targets, theta0, n_updates, st, r, o
     n_targets = policies.shape[0]
     k, d = vectors.shape
     theta, logits, p, cdf, slack, counts, x = _run_buffers(theta0, vectors, walk.slack0.shape[0])
-    z = np.empty(k)
-    zb = np.empty(k)
-    f = np.empty(d)
-    fm = np.empty(d)
-    mid = np.empty(d)
-    end = np.empty(d)
-    cand = np.empty(d)
-    dcdf = np.empty(k)
+    # work rows of one run: three over the steps, five over θ's coordinates
+    per_step, per_coord = np.empty((3, k)), np.empty((5, d))
+    z, zb, dcdf = per_step[0], per_step[1], per_step[2]
+    f, fm, mid, end, cand = per_coord[0], per_coord[1], per_coord[2], per_coord[3], per_coord[4]
     it = 0
     stop = -1
     hit = -1

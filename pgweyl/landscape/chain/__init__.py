@@ -344,6 +344,14 @@ class _Setup:
             "rule": self.rule,
         }
 
+    def begin(self, env, grid, default: int, n_levels: int, progress, maxima):
+        """What a chain solve starts with: (nodes per axis of the finest grid —
+        :meth:`nodes` —, the progress display — on a terminal when ``progress`` is None
+        —, the start time, the absorbing maxima — :meth:`maxima`)."""
+        grid = self.nodes(grid, default, n_levels)
+        bar = Progress(sys.stderr.isatty() if progress is None else progress)
+        return grid, bar, time.perf_counter(), self.maxima(env, maxima)
+
     def plan(self, env, maxima, lo, hi, grid, n_levels, solver) -> Plan:
         """:func:`pgweyl.landscape.chain.solve.plan` of ``n_levels`` answered grids of
         ``grid`` nodes per axis over [lo, hi]^dim with these settings (the memory check
@@ -490,12 +498,7 @@ def chain_absorption(
     lo, hi = setup.box(bounds, LIMIT_DEPTH if tail_mode else None)
     n_levels = REFINEMENT_LEVELS if refine else 1
     default = max(default_grid(dim, (hi - lo) / 2), (MIN_NODES - 1) * 2 ** (n_levels - 1) + 1)
-    grid = setup.nodes(grid, default, n_levels)
-    if progress is None:
-        progress = sys.stderr.isatty()
-    bar = Progress(progress)
-    t_start = time.perf_counter()
-    maxima = setup.maxima(env, maxima)
+    grid, bar, t_start, maxima = setup.begin(env, grid, default, n_levels, progress, maxima)
     _check_resolution(env, maxima, setup, lo, hi, grid)
     walks = ()
     tails = None

@@ -38,7 +38,6 @@ differ, in :func:`assemble_compact`.
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass
 from functools import partial
@@ -47,7 +46,6 @@ import numpy as np
 
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain.grid import Grid
-from pgweyl.landscape.chain.linear import Progress
 from pgweyl.landscape.chain.result import ChainResult, solved_fields
 from pgweyl.landscape.chain.solve import (
     MAX_PECLET,
@@ -356,12 +354,7 @@ def compact_absorption(
     coords = FaceCoordinates.of(env, scale)
     n_levels = 3 if refine else 1
     default = max(DEFAULT_NODES, (MIN_NODES - 1) * 2 ** (n_levels - 1) + 1)
-    grid = setup.nodes(grid, default, n_levels)
-    if progress is None:
-        progress = sys.stderr.isatty()
-    bar = Progress(progress)
-    t_start = time.perf_counter()
-    maxima = setup.maxima(env, maxima)
+    grid, bar, t_start, maxima = setup.begin(env, grid, default, n_levels, progress, maxima)
     sink = Sink(env, maxima, setup.eps)
     check_resolution(env, maxima, setup, coords, sink, grid)
     sunk: list = []
