@@ -67,6 +67,22 @@ def run(args, cwd, fsize=None, script=None, timeout=300):
     return r
 
 
+def sigint_after(p, seconds: float, timeout: float):
+    """Let the started command ``p`` run for ``seconds`` (it must still be running), then
+    send it a real SIGINT; returns (stdout, stderr, seconds from the signal to its exit).
+    A command still running when its ``timeout`` is up is killed."""
+    try:
+        time.sleep(seconds)
+        assert p.poll() is None, p.communicate()
+        t0 = time.perf_counter()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=timeout)
+        return out, err, time.perf_counter() - t0
+    finally:
+        if p.poll() is None:
+            p.kill()
+
+
 def listing(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir())
 
@@ -704,16 +720,7 @@ def test_ctrl_c_during_a_huge_run(args, tmp_path):
         env={**ENV, "PGWEYL_PROGRESS_INTERVAL": "1"},
         preexec_fn=_limits(),
     )
-    try:
-        time.sleep(6.0)
-        assert p.poll() is None, p.communicate()
-        t0 = time.perf_counter()
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
-        waited = time.perf_counter() - t0
-    finally:
-        if p.poll() is None:
-            p.kill()
+    out, err, waited = sigint_after(p, 6.0, timeout=30)
     assert p.returncode == 130, err
     lines = err.splitlines()
     assert lines[-1] == "pgweyl: interrupted"

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_faults import sigint_after
+
 ROOT = Path(__file__).resolve().parents[2]
 PGWEYL_DIR = str(ROOT / "pgweyl")
 ENV = {
@@ -644,16 +646,7 @@ def test_cli_ctrl_c_during_long_symbolic_work(tmp_path):
         env=ENV,
         preexec_fn=_default_sigint,
     )
-    try:
-        time.sleep(6.0)
-        assert p.poll() is None, p.communicate()
-        t0 = time.perf_counter()
-        p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=60)
-        waited = time.perf_counter() - t0
-    finally:
-        if p.poll() is None:
-            p.kill()
+    out, err, waited = sigint_after(p, 6.0, timeout=60)
     assert p.returncode == 130, err
     lines = err.splitlines()
     assert lines[-1] == "pgweyl: interrupted" and out == ""

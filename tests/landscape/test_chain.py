@@ -6,13 +6,12 @@ import time
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import pgweyl as pw
 from pgweyl.landscape.chain import chain_absorption, effective_map, lift
 from pgweyl.landscape.chain.grid import Grid
 from pgweyl.landscape.chain.transitions import _displacements, assemble
-from tests.landscape.conftest import interrupt_after
+from tests.landscape.conftest import assert_rows_conserve_probability, interrupt_after
 
 
 @pytest.fixture(scope="module")
@@ -122,33 +121,8 @@ def test_mean_step_of_the_kernel_is_lr_times_the_exact_gradient(triangle):
 
 
 def test_rows_of_the_system_conserve_probability(triangle):
-    # Each row: Σ_j b_j + Σ_l P_il = 1 − (truncated tail) (lumped cells keep their mass).
     env, maxima = triangle
-    grid = Grid.uniform(2, 8.6, 33)
-    sysk = assemble(
-        env,
-        grid,
-        maxima,
-        eps=0.01,
-        lr=1.0,
-        baseline=0.0,
-        L=env.effective_map(),
-        order=2,
-        band=3,
-        tol=1e-12,
-        min_prob=1e-8,
-        chunk=100,
-        linear=True,
-    )
-    P_rows = 1.0 - np.asarray(sysk.A.sum(axis=1)).ravel()  # A = I − P
-    assert np.abs(P_rows + sysk.b.sum(axis=1) - 1.0).max() < 1e-11
-    lin_rows = 1.0 - np.asarray(sysk.A_linear.sum(axis=1)).ravel()
-    assert np.abs(lin_rows - P_rows).max() < 1e-11
-    # multilinear weights are ≥ 0: off the diagonal I − P is ≤ 0 (an M-matrix, which the
-    # Gauss–Seidel smoother needs); degree 2 has entries of both signs
-    off = sysk.A_linear - sp.diags(sysk.A_linear.diagonal())
-    assert off.data.max() <= 1e-12  # (the diagonal positions hold rounding zeros)
-    assert (sysk.A - sp.diags(sysk.A.diagonal())).data.max() > 0.0
+    assert_rows_conserve_probability(env, maxima, 8.6, 33, min_prob=1e-8)
 
 
 def test_a_small_budget_shrinks_the_chunk_not_the_answer(triangle, monkeypatch):

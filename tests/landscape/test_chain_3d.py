@@ -21,13 +21,12 @@ import time
 
 import numpy as np
 import pytest
-import scipy.sparse as sp
 
 import pgweyl as pw
 from pgweyl.landscape.chain import chain_absorption
 from pgweyl.landscape.chain.grid import Grid
-from pgweyl.landscape.chain.transitions import _displacements, assemble
-from tests.landscape.conftest import interrupt_after
+from pgweyl.landscape.chain.transitions import _displacements
+from tests.landscape.conftest import assert_rows_conserve_probability, interrupt_after
 
 Z = 4.0
 REWARDS = (1.0, 0.6, 0.45, 0.3)
@@ -111,31 +110,8 @@ def test_theta_chain_refuses_three_dimensions_with_its_reason():
 
 @pytest.mark.slow
 def test_rows_of_the_3d_system_conserve_probability(simplex):
-    # Each row: Σ_j b_j + Σ_l P_il = 1 − (truncated tail); the multilinear operator is an
-    # M-matrix (the smoother needs it), degree 2 has entries of both signs.
     env, maxima = simplex
-    sysk = assemble(
-        env,
-        Grid.uniform(3, 8.6, 9),
-        maxima,
-        eps=0.01,
-        lr=1.0,
-        baseline=0.0,
-        L=env.effective_map(),
-        order=2,
-        band=3,
-        tol=1e-12,
-        min_prob=1e-7,
-        chunk=100,
-        linear=True,
-    )
-    P_rows = 1.0 - np.asarray(sysk.A.sum(axis=1)).ravel()
-    assert np.abs(P_rows + sysk.b.sum(axis=1) - 1.0).max() < 1e-11
-    lin_rows = 1.0 - np.asarray(sysk.A_linear.sum(axis=1)).ravel()
-    assert np.abs(lin_rows - P_rows).max() < 1e-11
-    off = sysk.A_linear - sp.diags(sysk.A_linear.diagonal())
-    assert off.data.max() <= 1e-12
-    assert (sysk.A - sp.diags(sysk.A.diagonal())).data.max() > 0.0
+    assert_rows_conserve_probability(env, maxima, 8.6, 9, min_prob=1e-7)
 
 
 @pytest.mark.slow
