@@ -50,6 +50,19 @@ def _env(**extra) -> dict:
     return env
 
 
+def start(args, cwd) -> subprocess.Popen:
+    """``python -m pgweyl ARGS`` started in the background (stdout discarded, stderr
+    piped as text), for the cases that signal or race a running sweep."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "pgweyl", *map(str, args)],
+        cwd=cwd,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def cli(args, cwd, env=None, preexec_fn=None, timeout=TIMEOUT):
     return subprocess.run(
         [sys.executable, "-m", "pgweyl", *map(str, args)],
@@ -153,14 +166,7 @@ def test_a_second_sweep_is_refused_and_a_killed_ones_lock_does_not_block(tmp_pat
     # Before: two sweeps creating one store raced (a traceback from the folder swap).
     store = tmp_path / "s.zarr"
     args = ["sweep", "corridor", *SLOW_POINTS, "--workers", "0", "--store", store]
-    first = subprocess.Popen(
-        [sys.executable, "-m", "pgweyl", *map(str, args)],
-        cwd=tmp_path,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    first = start(args, tmp_path)
     try:
         deadline = time.monotonic() + 60
         while not lock_path(store).exists():
@@ -328,14 +334,7 @@ def test_no_worker_outlives_the_sweep(name, tmp_path):
     store = tmp_path / "s.zarr"
     points = SLOW_POINTS if name != "normal-end" else [*LEVELS, *CHEAP]
     args = ["sweep", "corridor", *points, "--workers", "2", "--store", store]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pgweyl", *map(str, args)],
-        cwd=tmp_path,
-        env=_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start(args, tmp_path)
     seen: dict = {}
     groups = set()
     try:
