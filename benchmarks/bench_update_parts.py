@@ -319,8 +319,7 @@ def _whole(kernel_name: str, d: dict) -> tuple[float, int]:
         args = (walk, gw, pay, rule, targets, theta0, n_up, rec)
     else:
         kernel = K._reinforce_rows
-        graph = pw.sim.records.Graph(np.full((0, 2), -1, dtype=np.int64), 0)
-        sampler = pw.sim.arrays.no_exact_sampler(2, 2)
+        graph = sampler = None  # vanilla on the lattice walk
         args = (walk, pay, rule, graph, targets, sampler, theta0, n_up, rec)
     kernel(*args, states.copy(), fresh, 0, 1)
     t, _ = _timed(kernel, *args, states.copy(), fresh, 0, len(states))

@@ -135,15 +135,6 @@ def exact_sampler(env, theta0, tol: float) -> ExactSampler:
     )
 
 
-def no_exact_sampler(dim: int, n_walls: int) -> ExactSampler:
-    """Placeholders with the kernel's dtypes for the lattice walk (``on`` False)."""
-    f1, i1 = np.zeros(0), np.zeros(0, dtype=np.int64)
-    f2, i2 = np.zeros((0, dim)), np.zeros((0, dim), dtype=np.int64)
-    return ExactSampler(
-        False, False, 0.0, 0, f1, i1, f2, i2, f1, f2, i2, np.zeros((0, n_walls), np.int64)
-    )
-
-
 def step_cdf(probs) -> np.ndarray:
     """Cumulative table for inverse-CDF draws: ``cdf[-1] == 1`` exactly, and entries
     from the last positive probability on are 1, so a zero-probability cell is never

@@ -596,27 +596,31 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     rew_table = payoff.table
     gamma, step_cost, gpow = payoff.gamma, payoff.step_cost, payoff.gpow
     policies, flat, eps = targets.policies, targets.flat, targets.eps
-    sampler_on, gauge, log_k = sampler.on, sampler.gauge, sampler.log_k
-    n_cells, n_states = sampler.cell_logq.shape[0], sampler.state_logq.shape[0]
     errors, trajectory = out.errors, out.trajectory
     batch, kind = rule.batch, rule.kind
     k = vectors.shape[0]
     d = vectors.shape[1]
     dim = theta0.shape[0]
     theta, logits, p, cdf, slack, counts, x = _run_buffers(theta0, vectors, slack0.shape[0])
-    theta_c = np.empty(dim)
+    # ``sampler`` and ``graph`` are None when the runs do not use them: Numba then prunes
+    # the branches below that do before typing them, and the exact sampler and the
+    # natural step are not compiled into this specialisation (cold: see performance.md).
+    if sampler is not None:
+        gauge, log_k = sampler.gauge, sampler.log_k
+        cell_cum = np.empty(sampler.cell_logq.shape[0])
+        state_cum = np.empty(sampler.state_logq.shape[0])
+        filled = np.zeros(2, np.int64)
+        theta_c = np.empty(dim)
+    if graph is not None:
+        et_work = np.empty((graph.n_states, graph.cols))  # natural.exit_time_work
+        memo = np.zeros(2 + 3 * dim + 2 * dim * dim)  # natural_step's last update
     mean_step = np.zeros(d)
     lean = np.zeros(d)
     grad = np.empty(dim)
-    cell_cum = np.empty(n_cells)
-    state_cum = np.empty(n_states)
-    filled = np.zeros(2, np.int64)
     abar = 0.0
     ret_sum, ret_count = 0.0, 0  # the run's past returns (a running-mean baseline)
     stop = hit = last_record = -1
     direction = np.empty(dim)
-    et_work = np.empty((graph.n_states, graph.cols))  # natural.exit_time_work
-    memo = np.zeros(2 + 3 * dim + 2 * dim * dim)  # natural.natural_step's last update
     targets = _targets(policies, flat, eps)
     for it in range(n_updates + 1):
         off_top = _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
@@ -632,13 +636,13 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
         m_top = _top_lean(p, vectors_f, lean) if kind == RULE_NATURAL else 0
         for c in range(dim):
             grad[c] = 0.0
-        if sampler_on:  # the tables are tilted at θ_k lazily, by _exact_episode
+        if sampler is not None:  # the tables are tilted at θ_k lazily, by _exact_episode
             abar = tilt(theta, gauge, vectors_f, log_k, theta_c)
             filled[0] = 0
             filled[1] = 0
         batch_sum = 0.0
         for _ in range(batch):
-            if sampler_on:
+            if sampler is not None:
                 T = _exact_episode(
                     sampler,
                     abar,
@@ -684,7 +688,7 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
         if errors[r] != 0:
             break
         scale = alpha / batch
-        if kind == RULE_NATURAL:
+        if graph is not None:  # the natural rule (reinforce passes its graph, else None)
             natural_step(walk, graph, theta, p, grad, memo, et_work, direction)
             for c in range(dim):
                 grad[c] = direction[c]

@@ -19,8 +19,8 @@ every environment (arrays carry the sizes; nothing is closed over as a constant)
   (part of their Numba type) specialise the kernel to the number of steps and dimensions.
 - :data:`Targets` — policies a run stops at (total variation ≤ eps; a flat target is a
   face of maxima, reached when the mass outside its support is ≤ eps).
-- :data:`ExactSampler` — the tilted-table sampler's cells and survival row (``on`` False
-  for the lattice walk).
+- :data:`ExactSampler` — the tilted-table sampler's cells and survival row (the kernel
+  gets None instead for the lattice walk, and ``graph`` None for rules other than natural).
 - :data:`Outputs` — arrays the kernel writes per run.
 """
 

@@ -42,7 +42,6 @@ from pgweyl.sim.arrays import (
     check_env,
     exact_sampler,
     graph_walk,
-    no_exact_sampler,
     payoff,
     stream_states,
     walk_arrays,
@@ -115,15 +114,13 @@ class ReinforceResult:
 
 
 def _graph_for(env, rule):
-    """The step graph and elimination plan the natural rule needs (an empty one
-    otherwise): E_θ[T] at every update by :func:`pgweyl.sim.natural.mean_exit_time`, in
-    O(n w²) per update for n interior states and envelope width w, with no size limit
-    beyond the memory budget (one work array per run running at once)."""
+    """The step graph and elimination plan the natural rule needs (None otherwise: the
+    kernel is then compiled without the natural step): E_θ[T] at every update by
+    :func:`pgweyl.sim.natural.mean_exit_time`, in O(n w²) per update for n interior
+    states and envelope width w, with no size limit beyond the memory budget (one work
+    array per run running at once)."""
     if rule.kind != "natural":
-        k = len(env.steps.vectors)
-        none = np.zeros(0, dtype=np.int64)
-        empty = np.full((0, k), -1, dtype=np.int64)
-        return records.Graph(empty, 0, empty, 0, none, none, 0)
+        return None
     graph = exit_time_graph(env)
     require_work(graph, numba.get_num_threads())
     return graph
@@ -313,10 +310,8 @@ def reinforce(
         )
 
     walk = walk_arrays(env)
-    if sampler == "exact":
-        sampler_rec = exact_sampler(env, theta0, EXACT_SAMPLER_TOL)
-    else:
-        sampler_rec = no_exact_sampler(len(walk.start), len(walk.slack0))
+    # None: the lattice walk (the kernel is then compiled without the exact sampler)
+    sampler_rec = exact_sampler(env, theta0, EXACT_SAMPLER_TOL) if sampler == "exact" else None
     rule_rec = records.Rule(
         lr,
         records.SCHEDULE_CONSTANT if schedule == "constant" else records.SCHEDULE_DECAY,
