@@ -29,6 +29,9 @@ Runge–Kutta method (RK45, :func:`scipy.integrate.solve_ivp`), from sampled sta
 from __future__ import annotations
 
 import dataclasses
+import json
+import threading
+from collections import OrderedDict
 
 import numpy as np
 
@@ -161,6 +164,10 @@ def local_maxima(
     sets), with ``n_starts`` random optimiser starts per face. ``progress``: the faces
     searched, then the basin starts, on stderr (:mod:`pgweyl.progress`; default off).
 
+    The search is deterministic: the last :data:`MEMO_SIZE` are remembered, keyed by the
+    environment's ``to_dict()`` and these settings, and a repeated call returns copies of
+    the same maxima at once (the chain solver, Monte Carlo and compare each ask).
+
     >>> import pgweyl as pw
     >>> maxima = local_maxima(pw.make_env("corridor"))
     >>> [(m.support, round(m.value, 6)) for m in maxima]   # (treasure, trap)
@@ -174,6 +181,53 @@ def local_maxima(
     basin_samples = validate.nonnegative_int("basin_samples", basin_samples, MAX_BASIN_SAMPLES)
     seed = validate.seed(seed)
     basin_scale = validate.positive_real("basin_scale", basin_scale)
+    key = (json.dumps(env.to_dict(), sort_keys=True), n_starts, basin_samples, seed, basin_scale)
+    found = _MEMO.get(key)
+    if found is None:
+        found = _search(env, n_starts, basin_samples, seed, basin_scale, progress)
+        _MEMO.put(key, found)
+    return [_copy(m) for m in found]
+
+
+class _Memo:
+    """The last :data:`MEMO_SIZE` searches of :func:`local_maxima`, keyed by the
+    environment's constructor arguments (``to_dict``: everything V depends on) and the
+    search's settings. The search is deterministic given those, and a study asks for
+    the same environment's maxima several times (the chain solver, Monte Carlo's
+    targets, compare's global maximum: six searches in the README tour, 0.3 s each)."""
+
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+#: How many searches :func:`local_maxima` remembers (least recently used dropped first).
+MEMO_SIZE = 32
+_MEMO = _Memo(MEMO_SIZE)
+
+
+def _copy(m: LocalMaximum) -> LocalMaximum:
+    """A copy of a remembered maximum that its caller may change freely."""
+    theta = None if m.theta is None else m.theta.copy()
+    return dataclasses.replace(
+        m, policy=m.policy.copy(), theta=theta, certificate=dict(m.certificate)
+    )
+
+
+def _search(env, n_starts, basin_samples, seed, basin_scale, progress) -> list[LocalMaximum]:
+    """:func:`local_maxima` (of V) for validated settings, computed."""
     rng = np.random.default_rng(seed)
     faces = enumerate_faces(env)
     full = faces[-1]

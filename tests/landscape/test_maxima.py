@@ -1,5 +1,6 @@
 """Local maxima against a brute-force scan of V over the policy simplex (with faces)."""
 
+import importlib
 import itertools
 
 import numpy as np
@@ -238,3 +239,36 @@ def test_two_flat_faces_sharing_a_vertex():
     assert all(m.value == pytest.approx(0.6, abs=1e-12) for m in maxima if m.flat)
     top = [m for m in maxima if not m.flat]
     assert [m.support for m in top] == [(0,)] and top[0].value == pytest.approx(0.95**3)
+
+
+def test_a_repeated_search_is_remembered_and_its_copies_are_the_callers():
+    """The memo of local_maxima: the same environment (by its constructor arguments)
+    and settings give the maxima of a fresh search, without searching again; a caller
+    changing what it got changes nothing for the next; other settings search anew."""
+    maxima_module = importlib.import_module("pgweyl.landscape.maxima")
+    env = pw.make_env("triangle", level=7)
+    calls = []
+    real = maxima_module._search
+
+    def counted(*args):
+        calls.append(args)
+        return real(*args)
+
+    maxima_module._MEMO.items.clear()
+    try:
+        maxima_module._search = counted
+        first = pw.local_maxima(env)
+        first[0].policy[:] = -1.0  # the caller's copy
+        first[0].certificate["gradient_norm"] = "changed"
+        again = pw.local_maxima(pw.make_env("triangle", level=7))  # an equal environment
+        assert len(calls) == 1
+        pw.local_maxima(env, seed=1)
+        pw.local_maxima(pw.make_env("triangle", level=7, gamma=0.9))
+        assert len(calls) == 3
+    finally:
+        maxima_module._search = real
+    fresh = real(env, 4, 0, 0, 1.0, False)
+    assert len(again) == len(fresh)
+    for a, b in zip(again, fresh):
+        assert a.support == b.support and a.value == b.value
+        assert np.array_equal(a.policy, b.policy) and a.certificate == b.certificate
