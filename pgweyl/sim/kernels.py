@@ -413,6 +413,8 @@ def _step_size(rule, it):
     """α_k: lr (constant) or lr / (1 + k/τ)^power (decay)."""
     if rule.schedule == SCHEDULE_CONSTANT:
         return rule.lr
+    if rule.power == 1.0:  # the default: x ** 1.0 is x exactly, so the same bits without pow
+        return rule.lr / (1.0 + it / rule.tau)
     return rule.lr / (1.0 + it / rule.tau) ** rule.power
 
 
