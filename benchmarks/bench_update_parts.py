@@ -312,11 +312,11 @@ def _whole(kernel_name: str, d: dict) -> tuple[float, int]:
         )  # fmt: skip
     finally:
         rmod.run_rows = real
-    walk, gw, pay, rule, targets, theta0, n_up, rec, states, out = grabbed["args"]
+    walk, gw, pay, rule, tau, targets, theta0, n_up, rec, states, out = grabbed["args"]
     fresh = type(out)(*(np.zeros_like(a) for a in out))
     if kernel_name == "lean":
         kernel = K._reinforce_rows_lean
-        args = (walk, gw, pay, rule, targets, theta0, n_up, rec)
+        args = (walk, gw, pay, rule, tau, targets, theta0, n_up, rec)
     else:
         kernel = K._reinforce_rows
         graph = sampler = None  # vanilla on the lattice walk

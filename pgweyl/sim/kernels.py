@@ -821,10 +821,14 @@ def _walk_graph(succ, lift, cdf, s0, s1, s2, s3):
 
 
 @njit(**NJIT)
-def _run_lean(walk, graph_walk, payoff, rule, targets, theta0, n_updates, record_every, st, r, out):
-    """:func:`_run` for batch 1, the vanilla rule, policy "exp" and the lattice walk —
-    what ``convergence_probabilities`` runs — with the same float operations in the same
-    order and the same draws (the same bits; ``tests/sim/test_lean.py``).
+def _run_lean(
+    walk, graph_walk, payoff, rule, tau, targets, theta0, n_updates, record_every, st, r, out
+):
+    """:func:`_run` for batch 1, the vanilla or entropy rule, policy "exp" and the lattice
+    walk — what ``convergence_probabilities`` runs — with the same float operations in
+    the same order and the same draws (the same bits; ``tests/sim/test_lean.py``).
+    ``tau``: the entropy rule's weight τ, or None for vanilla (the entropy terms are then
+    pruned before typing: the vanilla kernel neither compiles nor runs them).
 
     Per update only what the update needs: π_θ, its table and ∇A(θ) = E_π[s] in
     registers (θ is a tuple of d floats: ``graph_walk.zeros_k``/``zeros_d`` specialise
@@ -833,8 +837,8 @@ def _run_lean(walk, graph_walk, payoff, rule, targets, theta0, n_updates, record
     box); the score (x − λ) − T ∇A(θ) fused with the step; the target test only when
     the mass off the top step is within reach of a target (:func:`_target_far`). The
     generator state stays in registers across episodes (``st`` is written back at the
-    end). A kernel of its own so that it compiles without the natural and entropy rules
-    and the exact sampler (measured, cold: about 2 s against 13 s for :func:`_run`)."""
+    end). A kernel of its own so that it compiles without the natural rule and the exact
+    sampler (measured, cold: about 2 s against 13 s for :func:`_run`)."""
     vectors_f = walk.vectors_f
     succ, disp, reward, lift = graph_walk.succ, graph_walk.disp, graph_walk.reward, graph_walk.lift
     zeros_k, zeros_d = graph_walk.zeros_k, graph_walk.zeros_d
@@ -871,12 +875,25 @@ def _run_lean(walk, graph_walk, payoff, rule, targets, theta0, n_updates, record
         w = G - beta
         # θ += α (G − β) ((x − λ) − T ∇A), ∇A summed as _mean_step does; 0.0 + …: _run's
         # score starts from 0 (same bits, signed zeros included); α/B with B = 1.
+        # Entropy: + α τ ∇H(π_θ), ∇H_c = Σ_i (−π_i log π_i)(s_ic − ∇A_c) summed in
+        # _entropy_grad's order, added to the score as _run adds it.
+        weights = zeros_k
+        if tau is not None:  # None unless the rule is entropy: pruned before typing
+            for i in range(len(zeros_k)):
+                weights = tuple_setitem(weights, i, -p[i] * np.log(p[i]) if p[i] > 0.0 else 0.0)
         finite = True
         for c in range(len(zeros_d)):
             mean = p[0] * vectors_f[0, c]
             for i in range(1, len(zeros_k)):
                 mean += p[i] * vectors_f[i, c]
-            v = theta[c] + alpha * (0.0 + w * ((disp[e, c] + lifted) - T * mean))
+            score = 0.0 + w * ((disp[e, c] + lifted) - T * mean)
+            if tau is not None:
+                dh = 0.0
+                for i in range(len(zeros_k)):
+                    if p[i] > 0.0:
+                        dh += weights[i] * (vectors_f[i, c] - mean)
+                score += tau * dh
+            v = theta[c] + alpha * score
             theta = tuple_setitem(theta, c, v)
             finite &= np.isfinite(v)
         if not finite:
@@ -890,12 +907,14 @@ def _run_lean(walk, graph_walk, payoff, rule, targets, theta0, n_updates, record
 
 @njit(**NJIT)
 def _reinforce_rows_lean(
-    walk, graph_walk, payoff, rule, targets, theta0, n_updates, record_every, states, out, lo, hi
-):
+    walk, graph_walk, payoff, rule, tau, targets, theta0, n_updates, record_every, states, out,
+    lo, hi,
+):  # fmt: skip
     """:func:`_reinforce_rows` for the runs :func:`_run_lean` covers (no graph, no
-    sampler record): rows ``lo``..``hi − 1``, each advancing its row of ``states``."""
+    sampler record; ``tau`` the entropy rule's weight, None for vanilla): rows
+    ``lo``..``hi − 1``, each advancing its row of ``states``."""
     for r in range(lo, hi):
         _run_lean(
-            walk, graph_walk, payoff, rule, targets, theta0, n_updates, record_every, states[r],
-            r, out,
+            walk, graph_walk, payoff, rule, tau, targets, theta0, n_updates, record_every,
+            states[r], r, out,
         )  # fmt: skip

@@ -128,13 +128,13 @@ def _graph_for(env, rule):
 
 def _lean(rule, batch: int, sampler: str, env) -> bool:
     """Whether :func:`pgweyl.sim.kernels._run_lean` covers the runs: batch 1, the vanilla
-    rule, the lattice walk, policy "exp", at most ``LEAN_MAX_SIZE`` steps and dimensions
+    or entropy rule, the lattice walk, policy "exp", at most ``LEAN_MAX_SIZE`` steps and dimensions
     (it gives the same bits as the general kernel)."""
     k, d = np.shape(env.steps.vectors)
     small = max(k, d) <= LEAN_MAX_SIZE
     return (
         batch == 1
-        and rule.kind == "vanilla"
+        and rule.kind in ("vanilla", "entropy")
         and sampler == "walk"
         and env.policy_kind == "exp"
         and small
@@ -337,7 +337,8 @@ def reinforce(
     if _lean(rule, batch, sampler, env):
         # The lean twin: same bits, and it compiles without the rules and sampler it
         # does not use (what convergence_probabilities runs first).
-        args = (walk, graph_walk(env, walk), payoff(env), rule_rec, target_rec, theta0_arr)
+        tau = float(rule.tau) if rule.kind == "entropy" else None  # None: vanilla, pruned
+        args = (walk, graph_walk(env, walk), payoff(env), rule_rec, tau, target_rec, theta0_arr)
         run_rows(kernels._reinforce_rows_lean, n_runs, *args, n_updates, record_every, states, out)
     else:
         args = (walk, payoff(env), rule_rec, graph, target_rec, sampler_rec, theta0_arr)

@@ -1,5 +1,5 @@
-"""The lean REINFORCE kernel (batch 1, vanilla, policy "exp", lattice walk) against the
-general one: the same records through both give the same bits — final θ, stops, targets,
+"""The lean REINFORCE kernel (batch 1, vanilla or entropy, policy "exp", lattice walk)
+against the general one: the same records through both give the same bits — final θ, stops, targets,
 trajectories and the generator states they leave."""
 
 import importlib
@@ -42,6 +42,20 @@ CASES = [
         (0.0, 0.0, 0.0),
         dict(lr=2.0, n_updates=2000, n_runs=8, targets=np.eye(3), eps=0.01, seed=3),
     ),
+    (
+        "entropy, triangle, vertex targets, trajectory",
+        lambda: pw.make_env("triangle"),
+        (0.0, 0.0, 0.0),
+        dict(lr=1.0, n_updates=3000, n_runs=12, targets=np.eye(3), eps=0.05, record_every=60,
+             rule="entropy:tau=0.01", seed=4),
+    ),
+    (
+        "entropy, A2 with λ_d = 1, mean baseline, decaying step (power 0.7)",
+        lambda: pw.AlcoveWalkEnv("A2", 6, "unit", (3, 2, 1), wall_rewards=(1.0, 0.6, 0.3)),
+        (0.4, -0.2, 0.1),
+        dict(lr=2.0, n_updates=1500, n_runs=8, rule="entropy:tau=0.1", baseline="mean",
+             schedule="decay", power=0.7, seed=6),
+    ),
 ]  # fmt: skip
 
 
@@ -66,14 +80,15 @@ def test_lean_kernel_equals_the_general_kernel_bitwise(monkeypatch, name, make, 
     env = make()
     kernel, args = _captured(monkeypatch, env, theta0, kw)
     assert kernel is kernels._reinforce_rows_lean
-    walk, gw, pay, rule, targets, theta0_arr, n_updates, record_every, states, out = args
+    walk, gw, pay, rule, tau, targets, theta0_arr, n_updates, record_every, states, out = args
+    assert (tau is None) == (rule.kind != kernels.RULE_ENTROPY)
     n = len(states)
     lean_states, lean_out = states.copy(), _fresh(out)
     kernels._reinforce_rows_lean(
-        walk, gw, pay, rule, targets, theta0_arr, n_updates, record_every, lean_states,
+        walk, gw, pay, rule, tau, targets, theta0_arr, n_updates, record_every, lean_states,
         lean_out, 0, n,
     )  # fmt: skip
-    graph = reinforce_module._graph_for(env, pw.parse_rule("vanilla"))
+    graph = reinforce_module._graph_for(env, pw.parse_rule("vanilla"))  # None
     sampler = None  # the lattice walk
     gen_states, gen_out = states.copy(), _fresh(out)
     kernels._reinforce_rows(
@@ -90,7 +105,8 @@ def test_lean_kernel_equals_the_general_kernel_bitwise(monkeypatch, name, make, 
 
 def test_other_runs_take_the_general_kernel(monkeypatch):
     env = pw.make_env("corridor")
-    for kw in (dict(batch=2), dict(rule="natural"), dict(sampler="exact")):
+    for kw in (dict(batch=2), dict(rule="natural"), dict(sampler="exact"),
+               dict(rule="entropy:tau=0.1", batch=2)):  # fmt: skip
         kernel, _ = _captured(
             monkeypatch, env, (0.0, 0.0), dict(lr=1.0, n_updates=5, n_runs=2, **kw)
         )
