@@ -34,7 +34,7 @@ from numba.cpython.unsafe.tuple import tuple_setitem
 
 from pgweyl.exact.kernels import cell_log_prob, tilt
 from pgweyl.sim.config import NJIT, NJIT_INLINE, NJIT_PARALLEL
-from pgweyl.sim.natural import natural_step
+from pgweyl.sim.natural import natural_step, same_bits
 from pgweyl.sim.records import (  # codes shared with the Python wrappers
     BASELINE_CONSTANT,
     BASELINE_NONE,
@@ -624,8 +624,21 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     stop = hit = last_record = -1
     direction = np.empty(dim)
     targets = _targets(policies, flat, eps)
+    if graph is not None:
+        # θ of the last update whose π was computed (NaN: none yet). A natural run frozen
+        # at a vertex keeps θ to the bit for the rest of its budget, and π, its table,
+        # ∇A and the lean are functions of θ alone: they are kept, not recomputed in
+        # subnormal arithmetic (the same bits; the episodes are still drawn).
+        last = np.full(dim, np.nan)
+    off_top, m_top = 0.0, 0
     for it in range(n_updates + 1):
-        off_top = _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
+        if graph is None or not same_bits(theta, last, 0):
+            off_top = _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
+            if policy_kind == POLICY_EXP or kind != 0:
+                _mean_step(p, vectors_f, mean_step)
+            m_top = _top_lean(p, vectors_f, lean) if kind == RULE_NATURAL else 0
+            if graph is not None:
+                last[:dim] = theta
         ret = (ret_sum, ret_count)
         hit, last_record, alpha, beta = _head(
             it, theta, p, off_top, targets, trajectory, r, record_every, last_record, rule, ret
@@ -633,9 +646,6 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
         if hit >= 0 or it == n_updates:
             stop = it if hit >= 0 else -1
             break
-        if policy_kind == POLICY_EXP or kind != 0:
-            _mean_step(p, vectors_f, mean_step)
-        m_top = _top_lean(p, vectors_f, lean) if kind == RULE_NATURAL else 0
         for c in range(dim):
             grad[c] = 0.0
         if sampler is not None:  # the tables are tilted at θ_k lazily, by _exact_episode

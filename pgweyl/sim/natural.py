@@ -353,7 +353,7 @@ def symmetric_pinv_apply(m, g, out, v):
 
 
 @njit(**NJIT_INLINE)
-def _same(a, memo, off):
+def same_bits(a, memo, off):
     """a == memo[off : off + len(a)] bit for bit (±0 told apart; NaN is never the same)."""
     for i in range(a.shape[0]):
         b = memo[off + i]
@@ -375,8 +375,8 @@ def natural_step(walk, graph, theta, p, grad, memo, work, out):
     the same bits as recomputing (every input is the same), at a fraction of the cost:
     with subnormal π the elimination and the pseudo-inverse crawl."""
     dim = theta.shape[0]
-    if memo[0] == 1.0 and _same(theta, memo, 2):
-        if _same(grad, memo, 2 + dim):
+    if memo[0] == 1.0 and same_bits(theta, memo, 2):
+        if same_bits(grad, memo, 2 + dim):
             for c in range(dim):
                 out[c] = memo[2 + 2 * dim + c]
             return
@@ -401,6 +401,7 @@ __all__ = [
     "natural_direction",
     "natural_step",
     "require_work",
+    "same_bits",
     "step_covariance",
     "symmetric_pinv_apply",
 ]

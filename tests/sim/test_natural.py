@@ -256,3 +256,43 @@ def test_quiet_natural_step_at_a_non_maximum_vertex_keeps_its_direction(depth):
     dy = (res.final_theta - th0) @ env.effective_map().T
     quiet = np.abs(dy - (-0.3)).max(axis=1) <= 1e-9 + 1e-3 * np.exp(-depth)
     assert quiet.all(), dy[~quiet][:3]
+
+
+def test_a_frozen_run_keeps_its_policy_with_the_bits_of_recomputing_it(monkeypatch):
+    # Natural runs on the triangle from θ0 = 0 at α = 2 freeze at a vertex (π off it
+    # underflows): θ stays the same to the bit for the rest of the budget, and the kernel
+    # keeps π, its table, ∇A and the lean instead of recomputing them. Against the same
+    # runs with that shortcut off (the kernel's own Python loop, kernels._run.py_func,
+    # calling the compiled helpers, with same_bits answering "moved" every time): the
+    # same final θ, stops and trajectories, bit for bit.
+    kernels = importlib.import_module("pgweyl.sim.kernels")
+    env = pw.make_env("triangle")
+    captured = {}
+
+    def grab(kernel, n_rows, *args, threads=None):
+        captured["args"] = args
+
+    monkeypatch.setattr(reinforce_module, "run_rows", grab)
+    reinforce_module.reinforce(
+        env, (0.0, 0.0, 0.0), 2.0, 1000, 6, rule="natural", seed=5, record_every=1
+    )
+    monkeypatch.undo()
+    walk, pay, rule, graph, targets, sampler, theta0, n_up, every, states, out = captured["args"]
+    fresh = [type(out)(*(np.zeros_like(a) for a in out)) for _ in range(2)]
+    fast_states, slow_states = states.copy(), states.copy()
+    kernels._reinforce_rows(
+        walk, pay, rule, graph, targets, sampler, theta0, n_up, every, fast_states, fresh[0],
+        0, len(states),
+    )  # fmt: skip
+    monkeypatch.setattr(kernels, "same_bits", lambda a, memo, off: False)
+    for r in range(len(states)):
+        kernels._run.py_func(
+            walk, pay, rule, graph, targets, sampler, theta0, n_up, every, slow_states[r], r,
+            fresh[1],
+        )  # fmt: skip
+    traj = fresh[0].trajectory
+    frozen = np.all(traj[:, -100:] == traj[:, -1:], axis=(1, 2))
+    assert frozen.sum() >= 2, frozen  # runs froze (all do by about update 950)
+    for a, b in zip(fresh[0], fresh[1]):
+        assert a.tobytes() == b.tobytes()
+    assert np.array_equal(fast_states, slow_states)
