@@ -139,16 +139,13 @@ def compare(
             cells[i, j] = cell, cell.routes(env, f"rule {rule} on {env!r}")
     shape = (len(rules), len(xs))
     out = {k: np.full(shape, np.nan) for k in _ARRAYS}
-    maxima_cache: dict = {}
     grids = []
     for j, env in enumerate(envs):
         v_max = local_maxima(env, basin_samples=0)
         v_global = v_max[0]
         for i, rule in enumerate(rules):
-            key = (id(env), str(rule) if rule.kind == "entropy" else "V")
-            if key not in maxima_cache:
-                maxima_cache[key] = v_max if key[1] == "V" else local_maxima(env, rule=rule)
-            maxima = maxima_cache[key]
+            # J_τ's maxima for entropy (local_maxima remembers them per τ), else V's
+            maxima = local_maxima(env, rule=rule) if rule.kind == "entropy" else v_max
             g, dist = _global_index(maxima, v_global.policy)
             out["global_value"][i, j] = v_global.value
             out["global_distance"][i, j] = dist

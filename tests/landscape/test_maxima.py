@@ -241,34 +241,37 @@ def test_two_flat_faces_sharing_a_vertex():
     assert [m.support for m in top] == [(0,)] and top[0].value == pytest.approx(0.95**3)
 
 
-def test_a_repeated_search_is_remembered_and_its_copies_are_the_callers():
+def test_a_repeated_search_is_remembered_and_its_copies_are_the_callers(monkeypatch):
     """The memo of local_maxima: the same environment (by its constructor arguments)
     and settings give the maxima of a fresh search, without searching again; a caller
-    changing what it got changes nothing for the next; other settings search anew."""
+    changing what it got changes nothing for the next; other settings (and another τ
+    for J_τ's maxima) search anew."""
     maxima_module = importlib.import_module("pgweyl.landscape.maxima")
     env = pw.make_env("triangle", level=7)
-    calls = []
-    real = maxima_module._search
-
-    def counted(*args):
-        calls.append(args)
-        return real(*args)
-
-    maxima_module._MEMO.items.clear()
-    try:
-        maxima_module._search = counted
-        first = pw.local_maxima(env)
-        first[0].policy[:] = -1.0  # the caller's copy
-        first[0].certificate["gradient_norm"] = "changed"
-        again = pw.local_maxima(pw.make_env("triangle", level=7))  # an equal environment
-        assert len(calls) == 1
-        pw.local_maxima(env, seed=1)
-        pw.local_maxima(pw.make_env("triangle", level=7, gamma=0.9))
-        assert len(calls) == 3
-    finally:
-        maxima_module._search = real
+    real, real_entropy = maxima_module._search, maxima_module.entropy_maxima
+    calls, entropy_calls = [], []
+    monkeypatch.setattr(maxima_module, "_MEMO", maxima_module._Memo(maxima_module.MEMO_SIZE))
+    monkeypatch.setattr(maxima_module, "_search", lambda *a: calls.append(a) or real(*a))
+    monkeypatch.setattr(
+        maxima_module,
+        "entropy_maxima",
+        lambda *a, **kw: entropy_calls.append(a) or real_entropy(*a, **kw),
+    )
+    first = pw.local_maxima(env)
+    first[0].policy[:] = -1.0  # the caller's copy
+    first[0].certificate["gradient_norm"] = "changed"
+    again = pw.local_maxima(pw.make_env("triangle", level=7))  # an equal environment
+    assert len(calls) == 1
+    pw.local_maxima(env, seed=1)
+    pw.local_maxima(pw.make_env("triangle", level=7, gamma=0.9))
+    assert len(calls) == 3
+    a = pw.local_maxima(env, rule="entropy:tau=0.05")
+    b = pw.local_maxima(env, rule="entropy:tau=0.05,baseline=mean")  # the same J_τ
+    pw.local_maxima(env, rule="entropy:tau=0.0500001")
+    assert len(entropy_calls) == 2
+    assert [m.value for m in a] == [m.value for m in b]
     fresh = real(env, 4, 0, 0, 1.0, False)
     assert len(again) == len(fresh)
-    for a, b in zip(again, fresh):
-        assert a.support == b.support and a.value == b.value
-        assert np.array_equal(a.policy, b.policy) and a.certificate == b.certificate
+    for m, f in zip(again, fresh):
+        assert m.support == f.support and m.value == f.value
+        assert np.array_equal(m.policy, f.policy) and m.certificate == f.certificate
