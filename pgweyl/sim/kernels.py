@@ -638,7 +638,8 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
                 _mean_step(p, vectors_f, mean_step)
             m_top = _top_lean(p, vectors_f, lean) if kind == RULE_NATURAL else 0
             if graph is not None:
-                last[:dim] = theta
+                for c in range(dim):  # a loop: a slice assignment compiles its shape error
+                    last[c] = theta[c]
         ret = (ret_sum, ret_count)
         hit, last_record, alpha, beta = _head(
             it, theta, p, off_top, targets, trajectory, r, record_every, last_record, rule, ret
