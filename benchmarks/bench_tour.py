@@ -1,13 +1,15 @@
 """The README's 30-second tour, timed statement by statement in a fresh process.
 
-    python benchmarks/bench_tour.py [--warm] [--profile N]
+    python benchmarks/bench_tour.py [--warm] [--profile N] [--before DIR] [--rounds R]
 
 Reads the tour's code block from README.md (so it times what a newcomer copies), runs
 it in a new interpreter with ``NUMBA_CACHE_DIR`` an empty folder (cold: every kernel
 compiles) or, with ``--warm``, a folder that ``pgweyl warmup`` filled first, and prints
 the process CPU seconds of each statement and of the whole tour (issue 25 item 4: cold
 ≤ 12 CPU s). ``--profile N`` prints the N largest cumulative entries of a cProfile of
-the tour instead.
+the tour instead. ``--before DIR`` (a ``git archive`` of an earlier commit) times that
+version too, on ``PYTHONPATH``, alternating with this one over ``--rounds`` rounds, both
+with this README's tour; the medians are printed last.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import ast
 import json
 import os
 import pathlib
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -52,11 +55,14 @@ print(json.dumps({"rows": rows, "total": time.process_time() - t_all}))
 """
 
 
-def run_tour(cache: str, profile: int = 0) -> dict:
+def run_tour(cache: str, profile: int = 0, path: str | None = None) -> dict:
     env = dict(os.environ, NUMBA_CACHE_DIR=cache, PYTHONHASHSEED="0")
+    if path:
+        env["PYTHONPATH"] = path
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, json.dumps(tour_statements()), str(profile)],
         env=env,
+        cwd=cache,  # not this checkout: `python -c` puts the working folder first on sys.path
         capture_output=True,
         text=True,
         check=True,
@@ -66,20 +72,42 @@ def run_tour(cache: str, profile: int = 0) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
+def one_tour(warm: bool, profile: int = 0, path: str | None = None) -> dict:
+    """The tour in a fresh process with a new Numba cache (filled first by ``pgweyl
+    warmup`` of the same version when ``warm``)."""
+    with tempfile.TemporaryDirectory() as cache:
+        if warm:
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            if path:
+                env["PYTHONPATH"] = path
+            warmup = [sys.executable, "-m", "pgweyl", "warmup"]
+            subprocess.run(warmup, env=env, cwd=cache, check=True, capture_output=True)
+        return run_tour(cache, profile, path)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--warm", action="store_true", help="run `pgweyl warmup` first")
     ap.add_argument("--profile", type=int, default=0)
+    ap.add_argument("--before", help="a checkout of an earlier version to time alongside")
+    ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as cache:
-        if args.warm:
-            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
-            subprocess.run(["pgweyl", "warmup"], env=env, check=True, capture_output=True)
-        res = run_tour(cache, args.profile)
+    kind = "warm" if args.warm else "cold"
+    now, before = [], []
+    for _ in range(args.rounds):
+        if args.before:
+            before.append(one_tour(args.warm, 0, args.before)["total"])
+        res = one_tour(args.warm, args.profile)
+        now.append(res["total"])
     for label, sec in res["rows"]:
         print(f"{sec:8.2f}  {label}")
-    print(f"{res['total']:8.2f}  the tour ({'warm' if args.warm else 'cold'}), CPU s")
-    print(json.dumps({"tour_cpu_s": round(res["total"], 2), "warm": args.warm}))
+    print(f"{res['total']:8.2f}  the tour ({kind}), CPU s")
+    out = {"tour_cpu_s": round(statistics.median(now), 2), "warm": args.warm}
+    if before:
+        out["before_cpu_s"] = round(statistics.median(before), 2)
+        med = f"{out['tour_cpu_s']} s, before {out['before_cpu_s']} s"
+        print(f"median over {args.rounds} rounds: {med}")
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
