@@ -247,7 +247,7 @@ def test_a_repeated_search_is_remembered_and_its_copies_are_the_callers(monkeypa
     changing what it got changes nothing for the next; other settings (and another τ
     for J_τ's maxima) search anew."""
     maxima_module = importlib.import_module("pgweyl.landscape.maxima")
-    env = pw.make_env("triangle", level=7)
+    env = pw.make_env("corridor")
     real, real_entropy = maxima_module._search, maxima_module.entropy_maxima
     calls, entropy_calls = [], []
     monkeypatch.setattr(maxima_module, "_MEMO", maxima_module._Memo(maxima_module.MEMO_SIZE))
@@ -260,10 +260,10 @@ def test_a_repeated_search_is_remembered_and_its_copies_are_the_callers(monkeypa
     first = pw.local_maxima(env)
     first[0].policy[:] = -1.0  # the caller's copy
     first[0].certificate["gradient_norm"] = "changed"
-    again = pw.local_maxima(pw.make_env("triangle", level=7))  # an equal environment
+    again = pw.local_maxima(pw.make_env("corridor"))  # an equal environment
     assert len(calls) == 1
     pw.local_maxima(env, seed=1)
-    pw.local_maxima(pw.make_env("triangle", level=7, gamma=0.9))
+    pw.local_maxima(pw.make_env("corridor", level=9))
     assert len(calls) == 3
     a = pw.local_maxima(env, rule="entropy:tau=0.05")
     b = pw.local_maxima(env, rule="entropy:tau=0.05,baseline=mean")  # the same J_τ
