@@ -1,10 +1,12 @@
 """Issue 25 item 6: a sweep on the Dask default against a plain loop over the same points.
 
-    python benchmarks/bench_sweep.py [--before DIR] [--rounds 1] [--runs 12000]
+    python benchmarks/bench_sweep.py [--before DIR] [--rounds 1] [--runs 12000] [--gammas G ...]
 
 **What is compared.** The same grid — the corridor at levels 6…13 (8 points, one
-environment each), Monte Carlo only, ``--runs`` REINFORCE runs per point, each point
-1–3 s — computed four ways, each in a fresh Python process started by this script:
+environment each; with ``--gammas``, times each discount given: 32 points for four, to
+separate the sweep's fixed cost from its cost per point), Monte Carlo only, ``--runs``
+REINFORCE runs per point, each point 1–3 s — computed four ways, each in a fresh Python
+process started by this script:
 
 - ``loop``: a plain Python loop in one process over ``grid.task(idx)`` calling the
   sweep's own per-point functions (``env_maxima`` then ``compute_point``), no store;
@@ -52,10 +54,14 @@ LEVELS = [6, 7, 8, 9, 10, 11, 12, 13]
 SEED = 7
 
 
-def _grid(runs: int):
+def _axes(gammas) -> dict:
+    return {"level": LEVELS, **({"gamma": list(gammas)} if gammas else {})}
+
+
+def _grid(runs: int, gammas=()):
     from pgweyl.study.sweep.grid import make_grid
 
-    return make_grid("corridor", {"level": LEVELS}, runs=runs, seed=SEED, method="mc")
+    return make_grid("corridor", _axes(gammas), runs=runs, seed=SEED, method="mc")
 
 
 def _point(task) -> list:
@@ -66,11 +72,11 @@ def _point(task) -> list:
     return compute_point(task, maxima, None)["probability"].tolist()
 
 
-def _variant(name: str, runs: int, workers: int) -> dict:
-    """Run one variant in this process; the probabilities of every point, by level."""
+def _variant(name: str, runs: int, workers: int, gammas=()) -> dict:
+    """Run one variant in this process; the probabilities of every point, in grid order."""
     t0 = time.perf_counter()
     if name in ("loop", "pool"):
-        grid = _grid(runs)
+        grid = _grid(runs, gammas)
         tasks = [grid.task(idx) for idx in grid.indices()]
         if name == "loop":
             probs = [_point(t) for t in tasks]
@@ -88,7 +94,7 @@ def _variant(name: str, runs: int, workers: int) -> dict:
             kw = {"workers": 0} if name == "here" else {}
             ds = pw.sweep(
                 "corridor",
-                {"level": LEVELS},
+                _axes(gammas),
                 runs=runs,
                 seed=SEED,
                 method="mc",
@@ -96,8 +102,9 @@ def _variant(name: str, runs: int, workers: int) -> dict:
                 progress=False,
                 **kw,
             )
-            p = ds["probability"].values
-            probs = [[float(x) for x in row[: int(n)]] for row, n in zip(p, ds.n_maxima.values)]
+            p = ds["probability"].values.reshape(-1, ds.sizes["maximum"])
+            n_max = ds.n_maxima.values.reshape(-1)
+            probs = [[float(x) for x in row[: int(n)]] for row, n in zip(p, n_max)]
     return {"probs": probs, "inner_wall": time.perf_counter() - t0}
 
 
@@ -122,13 +129,14 @@ def _poll_tree(pid: int, seen: dict, stop: threading.Event) -> None:
         stop.wait(0.1)
 
 
-def _measure(name: str, root: str, runs: int, workers: int) -> dict:
+def _measure(name: str, root: str, runs: int, workers: int, gammas=()) -> dict:
     """Start ``name`` in a fresh interpreter with ``root`` on PYTHONPATH; CPU and wall."""
     env = dict(os.environ, PYTHONPATH=root)
     env["NUMBA_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
     with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
         cmd = [sys.executable, __file__, "--variant", name, "--runs", str(runs)]
         cmd += ["--workers", str(workers), "--out", out.name]
+        cmd += ["--gammas", *map(str, gammas)] if gammas else []
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, env=env, cwd=HERE)
         seen: dict = {}
@@ -153,12 +161,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--runs", type=int, default=12000)
     ap.add_argument("--workers", type=int, default=0, help="0: the Dask default's count")
+    ap.add_argument("--gammas", type=float, nargs="*", default=[], help="a second axis")
     ap.add_argument("--variant", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.variant:
         with open(a.out, "w") as fh:
-            json.dump(_variant(a.variant, a.runs, a.workers), fh)
+            json.dump(_variant(a.variant, a.runs, a.workers, a.gammas), fh)
         return
     from pgweyl.budget import max_workers
 
@@ -168,12 +177,12 @@ def main() -> None:
         roots = {"before": os.path.abspath(a.before), **roots}
     names = ("loop", "pool", "here", "dask")
     for root in roots.values():  # Numba's cache warm for every version, untimed
-        _measure("loop", root, a.runs, workers)
+        _measure("loop", root, a.runs, workers, a.gammas)
     got = {(v, n): [] for v in roots for n in names}
     for r in range(a.rounds):
         for v, root in roots.items():
             for n in names:
-                m = _measure(n, root, a.runs, workers)
+                m = _measure(n, root, a.runs, workers, a.gammas)
                 got[v, n].append(m)
                 print(
                     f"round {r} {v:6} {n:5} CPU {m['cpu']:6.2f} s (poll {m['cpu_poll']:6.2f})"
@@ -182,7 +191,8 @@ def main() -> None:
                 )
     ref = got["after", "loop"][0]["probs"]
     same = all(m["probs"] == ref for ms in got.values() for m in ms)
-    summary = {"workers": workers, "runs": a.runs, "points": len(LEVELS), "same_bits": same}
+    points = len(LEVELS) * max(1, len(a.gammas))
+    summary = {"workers": workers, "runs": a.runs, "points": points, "same_bits": same}
     summary["load_average"] = os.getloadavg()
     for v in roots:
         med = {
