@@ -120,7 +120,6 @@ def exact_sampler(env, theta0, tol: float) -> ExactSampler:
     c = t.cells
     c64 = np.ascontiguousarray
     return ExactSampler(
-        True,
         bool(t.gauge),
         float(t.log_k),
         int(t.n_table),

@@ -742,11 +742,13 @@ def _reinforce_rows(
     β_k = 0, a constant, or the mean of every return of the run before update k (0
     before the first). A run stops at the first θ_k (k = 0..n_updates) whose policy is
     within total variation ``eps`` of a target; ``trajectory[r, i]`` holds
-    θ_{i·record_every}, frozen at the stopped θ after a stop. ``sampler.on`` selects the
-    exact draw of :func:`_exact_episode` (tables tilted at θ_k) over the lattice walk.
-    Natural (1): the step is F(θ_k)⁺ of the same estimate, F = E_θk[T] Cov_π(S) with E[T]
-    solved exactly on ``graph``; entropy (2): τ ∇H(π_θk) is added to the estimate
-    (:mod:`pgweyl.rules`). Records: :mod:`pgweyl.sim.records`."""
+    θ_{i·record_every}, frozen at the stopped θ after a stop. A ``sampler`` record
+    selects the exact draw of :func:`_exact_episode` (tables tilted at θ_k), None the
+    lattice walk. Natural (1): the step is F(θ_k)⁺ of the same estimate, F = E_θk[T]
+    Cov_π(S) with E[T] solved exactly on ``graph`` (None for the other rules); entropy
+    (2): τ ∇H(π_θk) is added to the estimate (:mod:`pgweyl.rules`). A None ``sampler`` or
+    ``graph`` prunes the code that uses it from the specialisation. Records:
+    :mod:`pgweyl.sim.records`."""
     # A serial loop over rows, run by several Python threads at once (it releases the
     # GIL), not prange: lowering prange around _run cost 5 s of every cold first call.
     # Each run advances its own row of ``states`` in place: afterwards the row is the

@@ -52,7 +52,7 @@ RULE_ENTROPY = 2
 Targets = namedtuple("Targets", "policies flat eps")
 ExactSampler = namedtuple(
     "ExactSampler",
-    "on gauge log_k n_table cell_logq cell_n cell_delta cell_pt "
+    "gauge log_k n_table cell_logq cell_n cell_delta cell_pt "
     "state_logq state_delta state_pt state_slack",
 )
 Outputs = namedtuple("Outputs", "final_theta stopped_at target_index trajectory errors")
