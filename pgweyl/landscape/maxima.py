@@ -202,7 +202,7 @@ class _Memo:
     search's settings (τ for the maxima of J_τ). The search is deterministic given
     those, and a study asks for the same environment's maxima several times (the chain
     solver, Monte Carlo's targets, compare's global maximum: six searches in the README
-    tour, 0.3 s each; J_τ's on the triangle take 11 s, once per step size in compare)."""
+    tour, 0.3 s each; J_τ's on the triangle take about 7 s, once per chain solve in compare)."""
 
     def __init__(self, size: int):
         self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
