@@ -775,8 +775,15 @@ class ExactSolver:
     def policy_derivative(self, probs, jac) -> np.ndarray:
         """Σ_s (∂V/∂π(s)) jac[s, :]: the derivative of V along any parametrisation or
         direction through π (``jac`` = ∂π/∂φ, k×p), by the linear route's adjoint."""
+        return self.policy_value_derivative(probs, jac)[1]
+
+    def policy_value_derivative(self, probs, jac) -> tuple[float, np.ndarray]:
+        """(:meth:`policy_value`, :meth:`policy_derivative`) from one linear solve: the
+        same bits as the two calls (V does not depend on whether the adjoint is solved),
+        at half the cost — what the maxima searches' optimisers ask for."""
         env = self.env
-        return self.linear.solve(probs, jac, gamma=env.gamma, cost=env.step_cost).grad
+        res = self.linear.solve(probs, jac, gamma=env.gamma, cost=env.step_cost)
+        return res.value, res.grad
 
     def symbolic_value(self, symbolic_params=False, binary=False, force=False):
         from pgweyl.exact.symbolic import symbolic_value

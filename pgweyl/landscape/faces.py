@@ -90,6 +90,10 @@ class Face:
     def grad(self, phi) -> np.ndarray:
         return self.env.solver.policy_derivative(self.probs(phi), self.jacobian(phi))
 
+    def value_grad(self, phi) -> tuple[float, np.ndarray]:
+        """(:meth:`value`, :meth:`grad`) from one linear solve (the same bits)."""
+        return self.env.solver.policy_value_derivative(self.probs(phi), self.jacobian(phi))
+
     def to_face_coords(self, probs) -> np.ndarray:
         """Logits φ of a policy supported on this face (softmax faces only)."""
         q = np.asarray(probs, dtype=float)[list(self.support)]

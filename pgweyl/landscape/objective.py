@@ -39,25 +39,33 @@ def _policy_entropy(p) -> float:
 
 
 def _face_objective(face, tau):
-    """(J, ∇J) of J_τ = V + τH on a face's family, in the face's coordinates φ."""
+    """(J, ∇J) of J_τ = V + τH on a face's family, in the face's coordinates φ, and
+    ∇J alone (what the root finder and the Hessian ask for: one linear solve each, the
+    same bits as the pair's)."""
 
-    def fun(phi):
+    def entropy_terms(phi):
         p = face.probs(phi)
         nz = p > 0
         logp = np.zeros_like(p)
         logp[nz] = np.log(p[nz])
-        h = -float((p * logp).sum())
-        jac = face.jacobian(phi)
-        return face.value(phi) + tau * h, face.grad(phi) - tau * (jac.T @ logp)
+        return -float((p * logp).sum()), face.jacobian(phi).T @ logp
 
-    return fun
+    def fun(phi):
+        h, dh = entropy_terms(phi)
+        v, g = face.value_grad(phi)
+        return v + tau * h, g - tau * dh
+
+    def grad(phi):
+        return face.grad(phi) - tau * entropy_terms(phi)[1]
+
+    return fun, grad
 
 
 def _face_maxima(face, tau, rng, n_starts):
     """Critical points of J_τ inside one face that are maxima within it."""
     from scipy.optimize import minimize, root
 
-    fun = _face_objective(face, tau)
+    fun, grad = _face_objective(face, tau)
     dim = face.dim
     out = []
     # Besides θ = 0 and random starts, one start far out along ± each coordinate: a
@@ -73,13 +81,13 @@ def _face_maxima(face, tau, rng, n_starts):
             method="BFGS",
             options={"gtol": 1e-12, "maxiter": 500},
         )
-        sol = root(lambda x: fun(x)[1], res.x, method="hybr", options={"xtol": 1e-13})
+        sol = root(grad, res.x, method="hybr", options={"xtol": 1e-13})
         x = sol.x if np.all(np.isfinite(sol.x)) else res.x
-        g = fun(x)[1]
+        g = grad(x)
         if not np.linalg.norm(g) <= GRAD_TOL:
             continue
         h = 1e-5
-        H = np.array([(fun(x + h * e)[1] - fun(x - h * e)[1]) / (2 * h) for e in np.eye(dim)])
+        H = np.array([(grad(x + h * e) - grad(x - h * e)) / (2 * h) for e in np.eye(dim)])
         H = 0.5 * (H + H.T)
         if face.gauge:
             B = fc.gauge_basis(dim)

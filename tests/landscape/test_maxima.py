@@ -275,3 +275,21 @@ def test_a_repeated_search_is_remembered_and_its_copies_are_the_callers(monkeypa
     for m, f in zip(again, fresh):
         assert m.support == f.support and m.value == f.value
         assert np.array_equal(m.policy, f.policy) and m.certificate == f.certificate
+
+
+@pytest.mark.parametrize("name", ["corridor", "triangle", "triangle-signed"])
+def test_one_solve_gives_the_bits_of_value_and_derivative_apart(name):
+    """The maxima searches ask for (V, ∂V/∂φ) from one linear solve: the same bits as
+    policy_value and policy_derivative called apart, inside the family and on a face
+    (zero probabilities)."""
+    env = pw.make_env(name)
+    rng = np.random.default_rng(5)
+    k = len(env.steps.vectors)
+    for zeros in (0, 1):
+        p = rng.dirichlet(np.ones(k))
+        p[:zeros] = 0.0
+        p /= p.sum()
+        jac = rng.normal(size=(k, 2))
+        v, g = env.solver.policy_value_derivative(p, jac)
+        assert v == env.solver.policy_value(p)
+        assert g.tobytes() == env.solver.policy_derivative(p, jac).tobytes()
