@@ -185,20 +185,14 @@ def local_maxima(
         if rule.kind == "entropy":  # the attractors of J_τ = V + τH, not of V
             seed = validate.seed(seed)
             key = (env_key, "entropy", float(rule.tau), seed)  # J_τ depends on τ alone
-            found = _MEMO.get(key)
-            if found is None:
-                found = entropy_maxima(env, rule, seed=seed)
-                _MEMO.put(key, found)
-            return [_copy(m) for m in found]
+            return _MEMO.copies(key, lambda: entropy_maxima(env, rule, seed=seed))
     basin_samples = validate.nonnegative_int("basin_samples", basin_samples, MAX_BASIN_SAMPLES)
     seed = validate.seed(seed)
     basin_scale = validate.positive_real("basin_scale", basin_scale)
     key = (env_key, n_starts, basin_samples, seed, basin_scale)
-    found = _MEMO.get(key)
-    if found is None:
-        found = _search(env, n_starts, basin_samples, seed, basin_scale, progress)
-        _MEMO.put(key, found)
-    return [_copy(m) for m in found]
+    return _MEMO.copies(
+        key, lambda: _search(env, n_starts, basin_samples, seed, basin_scale, progress)
+    )
 
 
 class _Memo:
@@ -224,6 +218,15 @@ class _Memo:
             self.items[key] = value
             while len(self.items) > self.size:
                 self.items.popitem(last=False)
+
+    def copies(self, key, search) -> list[LocalMaximum]:
+        """Copies of the maxima remembered under ``key``, from ``search()`` (then
+        remembered) when there are none."""
+        found = self.get(key)
+        if found is None:
+            found = search()
+            self.put(key, found)
+        return [_copy(m) for m in found]
 
 
 #: How many searches :func:`local_maxima` remembers (least recently used dropped first).
