@@ -42,7 +42,6 @@ from pgweyl.sim.records import (  # codes shared with the Python wrappers
     ERROR_NONFINITE,
     POLICY_EXP,
     RULE_ENTROPY,
-    RULE_NATURAL,
     SCHEDULE_CONSTANT,
 )
 
@@ -604,8 +603,9 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
     d = vectors.shape[1]
     dim = theta0.shape[0]
     theta, logits, p, cdf, slack, counts, x = _run_buffers(theta0, vectors, slack0.shape[0])
-    # ``sampler`` and ``graph`` are None when the runs do not use them: Numba then prunes
-    # the branches below that do before typing them, and the exact sampler and the
+    # ``sampler`` and ``graph`` are None when the runs do not use them (``graph`` is given
+    # exactly for the natural rule, so it is what the natural branches test): Numba then
+    # prunes the branches that use them before typing, and the exact sampler and the
     # natural step are not compiled into this specialisation (cold: see performance.md).
     if sampler is not None:
         gauge, log_k = sampler.gauge, sampler.log_k
@@ -636,7 +636,7 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             off_top = _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
             if policy_kind == POLICY_EXP or kind != 0:
                 _mean_step(p, vectors_f, mean_step)
-            m_top = _top_lean(p, vectors_f, lean) if kind == RULE_NATURAL else 0
+            m_top = _top_lean(p, vectors_f, lean) if graph is not None else 0
             if graph is not None:
                 for c in range(dim):  # a loop: a slice assignment compiles its shape error
                     last[c] = theta[c]
@@ -682,14 +682,14 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             # The score g is added here, not by an inlined helper: the arrays passed
             # to one cost incref/decref pairs per episode that Numba could not prune.
             w = G - beta
-            if policy_kind == POLICY_EXP and kind == RULE_NATURAL:
+            if policy_kind == POLICY_EXP and graph is not None:  # natural
                 # g = ((b − λ) − T s*) − T lean: no cancellation (_top_lean)
                 for c in range(d):
                     grad[c] += w * (((x[c] - start[c]) - T * vectors_f[m_top, c]) - T * lean[c])
             elif policy_kind == POLICY_EXP:  # g = (b − λ) − T ∇A
                 for c in range(d):
                     grad[c] += w * ((x[c] - start[c]) - T * mean_step[c])
-            elif kind == RULE_NATURAL:  # g = counts − T π, with 1 − π_top = off_top
+            elif graph is not None:  # natural: g = counts − T π, 1 − π_top = off_top
                 for i in range(k):
                     if i == m_top:
                         grad[i] += w * ((counts[i] - T) + T * off_top)
