@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from collections import Counter
 
 import numpy as np
@@ -15,6 +16,20 @@ from tests.sim import naive_walk
 P_MIN = 1e-5
 # Smallest expected count of a chi-square cell; sparser cells are pooled.
 MIN_EXPECTED = 5.0
+
+
+def captured_kernel(monkeypatch, env, theta0, kw):
+    """The kernel ``reinforce(env, theta0, **kw)`` chose and its arguments, the kernel
+    not run (``run_rows`` is replaced through ``monkeypatch``)."""
+    reinforce_module = importlib.import_module("pgweyl.sim.reinforce")
+    seen = {}
+
+    def grab(kernel, n_rows, *args, threads=None):
+        seen["kernel"], seen["args"] = kernel, args
+
+    monkeypatch.setattr(reinforce_module, "run_rows", grab)
+    reinforce_module.reinforce(env, theta0, **kw)
+    return seen["kernel"], seen["args"]
 
 
 def softmax_b2():

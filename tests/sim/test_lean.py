@@ -1,8 +1,6 @@
 """The lean REINFORCE kernel (batch 1, vanilla or entropy, policy "exp", lattice walk)
-against the general one: the same records through both give the same bits — final θ, stops, targets,
-trajectories and the generator states they leave."""
-
-import importlib
+against the general one: the same records through both give the same bits — final θ,
+stops, targets, trajectories and the generator states they leave."""
 
 import numpy as np
 import pytest
@@ -10,8 +8,7 @@ import pytest
 import pgweyl as pw
 from pgweyl.sim import kernels
 from pgweyl.sim.config import LEAN_MAX_SIZE
-
-reinforce_module = importlib.import_module("pgweyl.sim.reinforce")
+from tests.sim.helpers import captured_kernel
 
 CASES = [
     (
@@ -59,18 +56,6 @@ CASES = [
 ]  # fmt: skip
 
 
-def _captured(monkeypatch, env, theta0, kw):
-    """The kernel reinforce chose and its arguments (the kernel is not run)."""
-    seen = {}
-
-    def grab(kernel, n_rows, *args, threads=None):
-        seen["kernel"], seen["args"] = kernel, args
-
-    monkeypatch.setattr(reinforce_module, "run_rows", grab)
-    reinforce_module.reinforce(env, theta0, **kw)
-    return seen["kernel"], seen["args"]
-
-
 def _fresh(out):
     return type(out)(*(np.zeros_like(a) for a in out))
 
@@ -78,7 +63,7 @@ def _fresh(out):
 @pytest.mark.parametrize("name, make, theta0, kw", CASES, ids=[c[0] for c in CASES])
 def test_lean_kernel_equals_the_general_kernel_bitwise(monkeypatch, name, make, theta0, kw):
     env = make()
-    kernel, args = _captured(monkeypatch, env, theta0, kw)
+    kernel, args = captured_kernel(monkeypatch, env, theta0, kw)
     assert kernel is kernels._reinforce_rows_lean
     walk, gw, pay, rule, tau, targets, theta0_arr, n_updates, record_every, states, out = args
     assert (tau is None) == (rule.kind != kernels.RULE_ENTROPY)
@@ -88,8 +73,7 @@ def test_lean_kernel_equals_the_general_kernel_bitwise(monkeypatch, name, make, 
         walk, gw, pay, rule, tau, targets, theta0_arr, n_updates, record_every, lean_states,
         lean_out, 0, n,
     )  # fmt: skip
-    graph = reinforce_module._graph_for(env, pw.parse_rule("vanilla"))  # None
-    sampler = None  # the lattice walk
+    graph = sampler = None  # neither the natural rule nor the exact sampler
     gen_states, gen_out = states.copy(), _fresh(out)
     kernels._reinforce_rows(
         walk, pay, rule, graph, targets, sampler, theta0_arr, n_updates, record_every,
@@ -107,17 +91,17 @@ def test_other_runs_take_the_general_kernel(monkeypatch):
     env = pw.make_env("corridor")
     for kw in (dict(batch=2), dict(rule="natural"), dict(sampler="exact"),
                dict(rule="entropy:tau=0.1", batch=2)):  # fmt: skip
-        kernel, _ = _captured(
+        kernel, _ = captured_kernel(
             monkeypatch, env, (0.0, 0.0), dict(lr=1.0, n_updates=5, n_runs=2, **kw)
         )
         assert kernel is kernels._reinforce_rows, kw
     soft = pw.AlcoveWalkEnv("B2", 7, "signed", (2, 1), wall_rewards=(1.0, 0.6, 0.3),
                             policy="softmax")  # fmt: skip
-    kernel, _ = _captured(monkeypatch, soft, (0.0,) * 4, dict(lr=1.0, n_updates=5, n_runs=2))
+    kernel, _ = captured_kernel(monkeypatch, soft, (0.0,) * 4, dict(lr=1.0, n_updates=5, n_runs=2))
     assert kernel is kernels._reinforce_rows
     # 9 steps > LEAN_MAX_SIZE: the lean kernel would unroll too much; the general one runs
     big = pw.AlcoveWalkEnv("A8", 11, "unit", tuple(range(10, 1, -1)),
                            wall_rewards=(1.0,) + (0.5,) * 8)  # fmt: skip
     assert len(big.steps.vectors) > LEAN_MAX_SIZE
-    kernel, _ = _captured(monkeypatch, big, (0.0,) * 9, dict(lr=1.0, n_updates=5, n_runs=2))
+    kernel, _ = captured_kernel(monkeypatch, big, (0.0,) * 9, dict(lr=1.0, n_updates=5, n_runs=2))
     assert kernel is kernels._reinforce_rows

@@ -32,7 +32,7 @@ from pgweyl.sim.natural import (
     natural_step,
     step_covariance,
 )
-from tests.sim.helpers import softmax_b2
+from tests.sim.helpers import captured_kernel, softmax_b2
 
 reinforce_module = importlib.import_module("pgweyl.sim.reinforce")
 
@@ -267,17 +267,10 @@ def test_a_frozen_run_keeps_its_policy_with_the_bits_of_recomputing_it(monkeypat
     # same final θ, stops and trajectories, bit for bit.
     kernels = importlib.import_module("pgweyl.sim.kernels")
     env = pw.make_env("triangle")
-    captured = {}
-
-    def grab(kernel, n_rows, *args, threads=None):
-        captured["args"] = args
-
-    monkeypatch.setattr(reinforce_module, "run_rows", grab)
-    reinforce_module.reinforce(
-        env, (0.0, 0.0, 0.0), 2.0, 1000, 6, rule="natural", seed=5, record_every=1
-    )
+    kw = dict(lr=2.0, n_updates=1000, n_runs=6, rule="natural", seed=5, record_every=1)
+    _, args = captured_kernel(monkeypatch, env, (0.0, 0.0, 0.0), kw)
     monkeypatch.undo()
-    walk, pay, rule, graph, targets, sampler, theta0, n_up, every, states, out = captured["args"]
+    walk, pay, rule, graph, targets, sampler, theta0, n_up, every, states, out = args
     fresh = [type(out)(*(np.zeros_like(a) for a in out)) for _ in range(2)]
     fast_states, slow_states = states.copy(), states.copy()
     kernels._reinforce_rows(
