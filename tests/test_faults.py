@@ -729,6 +729,27 @@ def test_ctrl_c_during_a_huge_run(args, tmp_path):
     assert listing(tmp_path) == []
 
 
+def test_ctrl_c_while_the_chain_solves_beside_the_runs(tmp_path):
+    """``compare`` solves the chain in a thread beside the Monte Carlo runs: a real
+    SIGINT while both run ends the command at once, with the one interrupt line."""
+    p = subprocess.Popen(
+        [sys.executable, "-m", "pgweyl", "compare", "triangle", "--rules", "vanilla"]
+        + ["--lr", "1", "--runs", "1000000000000"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    out, err, waited = sigint_after(p, 8.0, timeout=30)
+    assert p.returncode == 130, err
+    lines = err.splitlines()
+    assert lines[-1] == "pgweyl: interrupted"
+    assert any(ln.startswith("chain: GMRES") for ln in lines), err  # the chain was running
+    assert out == "" and waited < 3.0, waited
+    assert listing(tmp_path) == []
+
+
 # -- examples: validated before computing --------------------------------------------------------
 #: What the table of a corridor of level 10^5 needs at θ = 0 (the chain solver's law).
 LEVEL_1E5_TABLE = (

@@ -19,7 +19,9 @@ error is at most 2ε Σ|x_i| (first order), whatever the number of terms.
 
 from __future__ import annotations
 
+import threading
 from collections import namedtuple
+from contextlib import contextmanager
 
 import numpy as np
 from numba import njit, prange
@@ -87,9 +89,27 @@ def _neumaier(total, comp, x):
 PARALLEL_MIN_WORK = 1 << 20
 
 
+_SERIAL = threading.local()
+
+
 def use_threads(rows: int, cols: int) -> bool:
-    """Whether a batch of ``rows`` θ × ``cols`` entries is worth the thread pool."""
-    return rows > 1 and rows * cols >= PARALLEL_MIN_WORK
+    """Whether a batch of ``rows`` θ × ``cols`` entries is worth the thread pool (never
+    inside :func:`serial_batches`)."""
+    return rows > 1 and rows * cols >= PARALLEL_MIN_WORK and not getattr(_SERIAL, "on", False)
+
+
+@contextmanager
+def serial_batches():
+    """Run this thread's batches on this thread alone while the block lasts: for work
+    beside Monte Carlo runs that already use every core (same bits: the serial and
+    parallel kernels agree bit for bit), and so that only one thread at a time starts
+    Numba's thread pool, which its ``workqueue`` layer requires."""
+    before = getattr(_SERIAL, "on", False)
+    _SERIAL.on = True
+    try:
+        yield
+    finally:
+        _SERIAL.on = before
 
 
 @njit(**_NJIT)
@@ -425,6 +445,7 @@ __all__ = [
     "log_tails_rows",
     "survival_moments",
     "tilt",
+    "serial_batches",
     "use_threads",
     "value_grad_pass",
 ]

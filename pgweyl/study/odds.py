@@ -29,6 +29,7 @@ import numpy as np
 
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain import chain_absorption, limit_refusal
+from pgweyl.landscape.chain.linear import Background
 from pgweyl.landscape.convergence import convergence_probabilities
 from pgweyl.landscape.settings import RunSettings
 from pgweyl.progress import enabled
@@ -140,9 +141,11 @@ def point_odds(
     Monte Carlo budget and seed, ε (the absorbing radius of both routes) and the chain
     grid. ``mc``: run Monte Carlo (:func:`pgweyl.convergence_probabilities`). ``chain``:
     None skips the chain solver; True runs :func:`pgweyl.chain_absorption` (refined, for
-    these maxima); a :class:`pgweyl.ChainResult` already computed (for these maxima,
-    step size, rule and ε) is read at θ_0. ``limit``: the same for the ε → 0 limit
-    (columns ``p_limit``, ``limit_error``): None skips it, True runs :func:`solve_limit`,
+    these maxima; beside the Monte Carlo runs when both run, in a thread of its own,
+    :class:`~pgweyl.landscape.chain.linear.Background`); a :class:`pgweyl.ChainResult`
+    already computed (for these maxima, step size, rule and ε) is read at θ_0.
+    ``limit``: the same for the ε → 0 limit (columns ``p_limit``, ``limit_error``): None
+    skips it, True runs :func:`solve_limit`,
     "auto" runs it where it applies (NaN where :func:`limit_refusal` or the solver
     refuses, e.g. a baseline under which a maximum is no attractor), a
     :class:`pgweyl.ChainResult` solved with ``eps=0.0`` is read at θ_0."""
@@ -151,13 +154,25 @@ def point_odds(
     out = {k: nan.copy() for k in ODDS}
     out["unresolved"] = math.nan
     out["grid"] = None
+    pending = None
+    if mc and chain is True:  # the chain solve beside the runs (Background)
+        pending = Background(solve_chain, env, settings, maxima, progress)
     if mc:
-        res = convergence_probabilities(env, settings=settings, maxima=maxima, progress=progress)
+        try:
+            res = convergence_probabilities(
+                env, settings=settings, maxima=maxima, progress=progress
+            )
+        except BaseException:
+            if pending is not None:
+                pending.cancel()
+            raise
         out["p_mc"] = np.asarray(res.probabilities, dtype=float)
         out["ci_low"] = np.asarray(res.ci_low, dtype=float)
         out["ci_high"] = np.asarray(res.ci_high, dtype=float)
         out["unresolved"] = float(res.unresolved)
-    if chain is True:
+    if pending is not None:
+        chain = pending.result()
+    elif chain is True:
         chain = solve_chain(env, settings, maxima, progress)
     if chain is not None:
         out["p_chain"] = np.asarray(chain.at(theta0, env), dtype=float)

@@ -190,7 +190,7 @@ def solve_levels(env, maxima, p: Plan, settings: dict, bar):
     Returns (answered levels finest first, (leak, lumped) per update, (axes, E[updates]))."""
     from pgweyl.landscape.chain import linear as lin
 
-    st = _State()
+    st = _State() if bar.cancel is None else _State(cancel=bar.cancel)
     answers = [None] * p.n_answer
     for k in range(len(p.grids) - 1, -1, -1):
         t0 = time.perf_counter()
