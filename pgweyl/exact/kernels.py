@@ -63,6 +63,15 @@ def tilt(theta, gauge, vectors_f, log_k, theta_c):
 
 
 @njit(**_NJIT)
+def tilt_rows(thetas, gauge, vectors_f, log_k, thetas_c, abars):
+    """:func:`tilt` of each row of ``thetas`` into the rows of ``thetas_c`` and ``abars``
+    (one call for a stack: the chain's assembly tilts ~10⁵ θ per grid, and a Python loop
+    over :func:`tilt` cost 1.7 µs each)."""
+    for i in range(thetas.shape[0]):
+        abars[i] = tilt(thetas[i], gauge, vectors_f, log_k, thetas_c[i])
+
+
+@njit(**_NJIT)
 def cell_log_prob(theta_c, abar, n, logq, delta_row):
     """log P = log q + (θ_c, δ) − n Ā for one cell (or one survival entry)."""
     v = logq - n * abar
@@ -445,6 +454,7 @@ __all__ = [
     "log_tails_rows",
     "survival_moments",
     "tilt",
+    "tilt_rows",
     "serial_batches",
     "use_threads",
     "value_grad_pass",

@@ -211,14 +211,13 @@ class ExactSolver:
 
     def tilt(self, thetas):
         """(θ_c, Ā) for a stack of θ (m×d or d): gauge-fixed θ and Ā = A(θ_c) − log|S|."""
-        from pgweyl.exact.kernels import tilt
+        from pgweyl.exact.kernels import tilt_rows
 
         self._require_exp("the tilt")
-        th = np.atleast_2d(np.asarray(thetas, dtype=float))
+        th = np.ascontiguousarray(np.atleast_2d(np.asarray(thetas, dtype=float)))
         out = np.empty_like(th)
         abar = np.empty(len(th))
-        for i in range(len(th)):
-            abar[i] = tilt(th[i], self.gauge, self.vectors_f, self.log_k, out[i])
+        tilt_rows(th, self.gauge, self.vectors_f, self.log_k, out, abar)
         return out, abar
 
     def ensure_rows(self, rows: int) -> None:
