@@ -115,6 +115,24 @@ def _walk_episode(start, vectors, delta, slack0, cdf, st, slack, counts, x):
 
 
 @njit(**NJIT_INLINE)
+def _quiet_again(cdf, m, n, st):
+    """Whether the next ``n`` steps of a walk would all be step m — each uniform u with
+    cdf[m − 1] ≤ u < cdf[m], which is the step :func:`_walk_registers` counts out of u —
+    advancing ``st`` past their draws when they would, and leaving it as it was when
+    not."""
+    lo = cdf[m - 1] if m > 0 else -1.0
+    hi = cdf[m] if m < cdf.shape[0] - 1 else 2.0
+    s0, s1, s2, s3 = st[0], st[1], st[2], st[3]
+    for _ in range(n):
+        r, s0, s1, s2, s3 = _xoshiro(s0, s1, s2, s3)
+        u = float(r >> _U11) * _TWO_M53
+        if u < lo or u >= hi:
+            return False
+    _put_state(st, s0, s1, s2, s3)
+    return True
+
+
+@njit(**NJIT_INLINE)
 def _walk_registers(start, vectors, delta, slack0, cdf, s0, s1, s2, s3, slack, counts, x):
     """:func:`_walk_episode` with the generator state passed and returned as scalars
     (T, s0..s3): a caller running many episodes keeps it in registers throughout."""
@@ -631,6 +649,13 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
         # subnormal arithmetic (the same bits; the episodes are still drawn).
         last = np.full(dim, np.nan)
     off_top, m_top = 0.0, 0
+    # ``quiet``: the last update was computed in full, left θ as it was to the bit, and
+    # drew only episodes that take π's top step m_top all the way (a natural run frozen at
+    # a vertex). An update with the same α and β whose walks would again take m_top at
+    # every step repeats it bit for bit — the same θ, π, episodes, score and natural step —
+    # so its draws are checked (_quiet_again) and the rest is not recomputed: θ stays.
+    quiet = False
+    q_steps, q_alpha, q_beta, q_sum = 0, 0.0, 0.0, 0.0
     for it in range(n_updates + 1):
         if graph is None or not same_bits(theta, last, 0):
             off_top = _policy_probs(policy_kind, vectors_f, theta, logits, p, cdf)
@@ -647,8 +672,16 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
         if hit >= 0 or it == n_updates:
             stop = it if hit >= 0 else -1
             break
+        if graph is not None:
+            if sampler is None:
+                if quiet and alpha == q_alpha and beta == q_beta:
+                    if _quiet_again(cdf, m_top, q_steps, st):
+                        ret_sum += q_sum
+                        ret_count += batch
+                        continue
         for c in range(dim):
             grad[c] = 0.0
+        all_top = True
         if sampler is not None:  # the tables are tilted at θ_k lazily, by _exact_episode
             abar = tilt(theta, gauge, vectors_f, log_k, theta_c)
             filled[0] = 0
@@ -679,6 +712,8 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
                 break
             G = _payoff_return(gamma, step_cost, gpow, reward, T)
             batch_sum += G
+            if graph is not None:
+                all_top = all_top and counts[m_top] == T
             # The score g is added here, not by an inlined helper: the arrays passed
             # to one cost incref/decref pairs per episode that Numba could not prune.
             w = G - beta
@@ -714,6 +749,9 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             break
         ret_sum += batch_sum
         ret_count += batch
+        if graph is not None:  # ``last`` is θ before this update (π's, at the loop's top)
+            quiet = all_top and same_bits(theta, last, 0)
+            q_steps, q_alpha, q_beta, q_sum = batch * T, alpha, beta, batch_sum
     _finish_run(theta, last_record, stop, hit, r, out)
 
 

@@ -261,10 +261,13 @@ def test_quiet_natural_step_at_a_non_maximum_vertex_keeps_its_direction(depth):
 def test_a_frozen_run_keeps_its_policy_with_the_bits_of_recomputing_it(monkeypatch):
     # Natural runs on the triangle from θ0 = 0 at α = 2 freeze at a vertex (π off it
     # underflows): θ stays the same to the bit for the rest of the budget, and the kernel
-    # keeps π, its table, ∇A and the lean instead of recomputing them. Against the same
-    # runs with that shortcut off (the kernel's own Python loop, kernels._run.py_func,
-    # calling the compiled helpers, with same_bits answering "moved" every time): the
-    # same final θ, stops and trajectories, bit for bit.
+    # keeps π, its table, ∇A and the lean instead of recomputing them, and once an update
+    # has left θ as it was with walks that took only the top step, it checks the next
+    # update's draws instead of computing it (the quiet path, _quiet_again). Against the
+    # same runs with both shortcuts off (the kernel's own Python loop,
+    # kernels._run.py_func, calling the compiled helpers, with same_bits answering
+    # "moved" every time): the same final θ, stops, trajectories and generator states,
+    # bit for bit (the generator states fail when the quiet path draws one too few).
     kernels = importlib.import_module("pgweyl.sim.kernels")
     env = pw.make_env("triangle")
     kw = dict(lr=2.0, n_updates=1000, n_runs=6, rule="natural", seed=5, record_every=1)
