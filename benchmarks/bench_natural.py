@@ -1,6 +1,6 @@
 """Issue 25 item 5: the natural rule's E_θ[T] per update, and the theorist's compare case.
 
-    python benchmarks/bench_natural.py [--part et|compare|all] [--before DIR] [--runs N]
+    python benchmarks/bench_natural.py [--part et|runs|compare|case|all] [--runs N]
 
 **E_θ[T] per update.** The natural rule needs E_θ[T] = τ(λ), (I − M_π) τ = 1 on the interior
 states, at every update. Timed in one process, on the same policies: the old route (dense
@@ -17,8 +17,10 @@ same kernel as the floor.
 the defaults of :class:`pgweyl.RunSettings` (200 000 updates, ε = σ(−8), method "auto": Monte
 Carlo, and the θ-chain solver where it applies), the five rules below; each rule is timed
 as its own ``compare`` call (so the per-rule times add up to the case, plus the repeated
-``local_maxima``), wall and CPU time. For the version before, run this file with
-``PYTHONPATH`` set to a checkout of it (``git archive REV | tar -x -C DIR``).
+``local_maxima``), wall and CPU time. ``--part case`` times the case as the theorist
+calls it: one ``compare`` call with all five rules (whose chain solves then run beside
+the Monte Carlo of every cell, not only of their own rule). For the version before, run
+this file with ``PYTHONPATH`` set to a checkout of it (``git archive REV | tar -x -C DIR``).
 """
 
 from __future__ import annotations
@@ -231,9 +233,35 @@ def bench_compare(n_runs: int, rules=RULES) -> dict:
     return out
 
 
+def bench_case(n_runs: int, rules=RULES) -> dict:
+    """The whole case in one ``compare`` call (after the same warm-up as
+    :func:`bench_compare`)."""
+    import pgweyl as pw
+
+    pw.compare(
+        "triangle",
+        ["vanilla", "natural"],
+        lrs=[1.0],
+        n_runs=8,
+        n_updates=100,
+        method="mc",
+        progress=False,
+    )
+    w0, c0 = time.perf_counter(), time.process_time()
+    res = pw.compare("triangle", rules, lrs=LRS, n_runs=n_runs, progress=False)
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    print(f"  one call: wall {wall:.1f} s, cpu {cpu:.1f} s", flush=True)
+    return {
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "p_mc": np.round(res.p_mc, 4).tolist(),
+        "p_chain": np.round(res.p_chain, 4).tolist(),
+    }
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("et", "runs", "compare", "all"), default="all")
+    ap.add_argument("--part", choices=("et", "runs", "compare", "case", "all"), default="all")
     ap.add_argument("--runs", type=int, default=N_RUNS)
     ap.add_argument("--rules", default=None, help="comma-separated subset of the rules")
     args = ap.parse_args(argv)
@@ -246,6 +274,9 @@ def main(argv=None) -> int:
     if args.part in ("compare", "all"):
         print(f"compare triangle, lrs {LRS}, {args.runs} runs:")
         res["compare"] = bench_compare(args.runs, rules)
+    if args.part in ("case", "all"):
+        print(f"compare triangle, lrs {LRS}, {args.runs} runs, one call:")
+        res["case"] = bench_case(args.runs, rules)
     print(json.dumps(res))
     return 0
 

@@ -28,11 +28,12 @@ from pgweyl import validate
 from pgweyl._version import __version__
 from pgweyl.env.spec import parse_env_spec
 from pgweyl.errors import ArgumentError
+from pgweyl.landscape.chain.linear import Background
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.landscape.settings import RunSettings, settings_of
 from pgweyl.rules import parse_rule
 from pgweyl.serialize import dataclass_to_dict
-from pgweyl.study.odds import ODDS, GlobalOdds, global_odds, resolved_grid
+from pgweyl.study.odds import ODDS, GlobalOdds, global_odds, resolved_grid, solve_chain
 
 
 @dataclass(frozen=True, repr=False)
@@ -139,21 +140,39 @@ def compare(
             cells[i, j] = cell, cell.routes(env, f"rule {rule} on {env!r}")
     shape = (len(rules), len(xs))
     out = {k: np.full(shape, np.nan) for k in _ARRAYS}
+    found, index, jobs = {}, {}, {}
+    # Each chain solve is queued as soon as its maxima are known, in one thread beside
+    # this one (Background), and this thread goes on with the maxima of the other cells
+    # and then the Monte Carlo runs of every cell: the cores are shared all along, and
+    # no cell's runs wait for its solve.
+    with Background() as background:
+        for j, env in enumerate(envs):
+            v_max = local_maxima(env, basin_samples=0)
+            # the rules that ascend V first: their solves start before J_τ's search
+            for i in sorted(range(len(rules)), key=lambda i: rules[i].kind == "entropy"):
+                # J_τ's maxima for entropy (local_maxima remembers them per τ), else V's
+                entropy = rules[i].kind == "entropy"
+                found[i, j] = local_maxima(env, rule=rules[i]) if entropy else v_max
+                index[i, j], dist = _global_index(found[i, j], v_max[0].policy)
+                out["global_value"][i, j] = v_max[0].value
+                out["global_distance"][i, j] = dist
+                cell, (_, chain) = cells[i, j]
+                if chain:
+                    jobs[i, j] = background.submit(solve_chain, env, cell, found[i, j], progress)
+        odds = {
+            key: global_odds(envs[key[1]], cell, found[key], index[key], mc=mc, progress=progress)
+            for key, (cell, (mc, _)) in cells.items()
+        }
+        for key, job in jobs.items():
+            solved = global_odds(
+                envs[key[1]], cells[key][0], found[key], index[key], mc=False, chain=job
+            )
+            odds[key] |= {k: solved[k] for k in ("p_chain", "grid_error", "grid")}
     grids = []
-    for j, env in enumerate(envs):
-        v_max = local_maxima(env, basin_samples=0)
-        v_global = v_max[0]
-        for i, rule in enumerate(rules):
-            # J_τ's maxima for entropy (local_maxima remembers them per τ), else V's
-            maxima = local_maxima(env, rule=rule) if rule.kind == "entropy" else v_max
-            g, dist = _global_index(maxima, v_global.policy)
-            out["global_value"][i, j] = v_global.value
-            out["global_distance"][i, j] = dist
-            cell, (mc, chain) = cells[i, j]
-            odds = global_odds(env, cell, maxima, g, mc=mc, chain=chain or None, progress=progress)
-            grids.append(odds.pop("grid"))
-            for k, v in odds.items():
-                out[k][i, j] = v
+    for (i, j), cell_odds in odds.items():
+        grids.append(cell_odds.pop("grid"))
+        for k, v in cell_odds.items():
+            out[k][i, j] = v
     return CompareResult(
         str(spec),
         x_name,

@@ -23,13 +23,14 @@ Two different numbers answer "converges to maximum j" (docs/theory.md §12):
 from __future__ import annotations
 
 import math
+from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
 
 from pgweyl.errors import ArgumentError
 from pgweyl.landscape.chain import chain_absorption, limit_refusal
-from pgweyl.landscape.chain.linear import Background
+from pgweyl.landscape.chain.linear import Background, wait
 from pgweyl.landscape.convergence import convergence_probabilities
 from pgweyl.landscape.settings import RunSettings
 from pgweyl.progress import enabled
@@ -143,7 +144,8 @@ def point_odds(
     None skips the chain solver; True runs :func:`pgweyl.chain_absorption` (refined, for
     these maxima; beside the Monte Carlo runs when both run, in a thread of its own,
     :class:`~pgweyl.landscape.chain.linear.Background`); a :class:`pgweyl.ChainResult`
-    already computed (for these maxima, step size, rule and ε) is read at θ_0.
+    already computed (for these maxima, step size, rule and ε), or the Future of one
+    being computed, is read at θ_0.
     ``limit``: the same for the ε → 0 limit (columns ``p_limit``, ``limit_error``): None
     skips it, True runs :func:`solve_limit`,
     "auto" runs it where it applies (NaN where :func:`limit_refusal` or the solver
@@ -154,26 +156,17 @@ def point_odds(
     out = {k: nan.copy() for k in ODDS}
     out["unresolved"] = math.nan
     out["grid"] = None
-    pending = None
-    if mc and chain is True:  # the chain solve beside the runs (Background)
-        pending = Background(solve_chain, env, settings, maxima, progress)
-    if mc:
-        try:
-            res = convergence_probabilities(
-                env, settings=settings, maxima=maxima, progress=progress
-            )
-        except BaseException:
-            if pending is not None:
-                pending.cancel()
-            raise
-        out["p_mc"] = np.asarray(res.probabilities, dtype=float)
-        out["ci_low"] = np.asarray(res.ci_low, dtype=float)
-        out["ci_high"] = np.asarray(res.ci_high, dtype=float)
-        out["unresolved"] = float(res.unresolved)
-    if pending is not None:
-        chain = pending.result()
-    elif chain is True:
+    if mc and chain is True:  # the chain solve beside the runs
+        with Background() as background:
+            job = background.submit(solve_chain, env, settings, maxima, progress)
+            out |= _mc_columns(env, settings, maxima, progress)
+            chain = background.result(job)
+    elif mc:
+        out |= _mc_columns(env, settings, maxima, progress)
+    if chain is True:
         chain = solve_chain(env, settings, maxima, progress)
+    elif isinstance(chain, Future):  # started by the caller (compare)
+        chain = wait(chain)
     if chain is not None:
         out["p_chain"] = np.asarray(chain.at(theta0, env), dtype=float)
         out["grid_error"] = np.asarray(chain.grid_error(theta0, env), dtype=float)
@@ -188,6 +181,17 @@ def point_odds(
         out["p_limit"] = np.asarray(limit.at(theta0, env), dtype=float)
         out["limit_error"] = np.asarray(limit.grid_error(theta0, env), dtype=float)
     return out
+
+
+def _mc_columns(env, settings, maxima, progress) -> dict:
+    """The Monte Carlo columns of :func:`point_odds`."""
+    res = convergence_probabilities(env, settings=settings, maxima=maxima, progress=progress)
+    return {
+        "p_mc": np.asarray(res.probabilities, dtype=float),
+        "ci_low": np.asarray(res.ci_low, dtype=float),
+        "ci_high": np.asarray(res.ci_high, dtype=float),
+        "unresolved": float(res.unresolved),
+    }
 
 
 def global_odds(env, settings: RunSettings, maxima, index: int, **routes) -> dict:

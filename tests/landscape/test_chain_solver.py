@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+from functools import partial
 
 import numpy as np
 import pytest
@@ -118,11 +119,14 @@ def test_a_background_solve_is_the_foreground_solve_bit_for_bit(triangle):
     env, maxima = triangle
     kw = dict(grid=97, eps=0.01, maxima=maxima, progress=False)
     fore = chain_absorption(env, 1.0, **kw)
-    back = lin.Background(lambda: chain_absorption(env, 1.0, **kw)).result()
+    with lin.Background(2) as background:
+        jobs = [background.submit(partial(chain_absorption, env, lr, **kw)) for lr in (1.0, 0.5)]
+        back, other = (background.result(job) for job in jobs)
     assert back.levels[0].solver == "gmres+vcycle"
     assert np.array_equal(fore.h, back.h)
     t0 = np.zeros(env.theta_dim)
     assert np.array_equal(fore.grid_error(t0, env), back.grid_error(t0, env))
+    assert np.array_equal(chain_absorption(env, 0.5, **kw).h, other.h)
 
 
 def test_a_background_solve_stops_when_cancelled_and_hands_over_errors(triangle, monkeypatch):
@@ -140,20 +144,25 @@ def test_a_background_solve_stops_when_cancelled_and_hands_over_errors(triangle,
         return original(env_, grid, *args, **kwargs)
 
     monkeypatch.setattr(solve, "assemble", assemble)
-    job = lin.Background(
-        lambda: chain_absorption(env, 1.0, grid=305, eps=0.01, maxima=maxima, progress=False)
+    background = lin.Background()
+    job = background.submit(
+        partial(chain_absorption, env, 1.0, grid=305, eps=0.01, maxima=maxima, progress=False)
     )
+    queued = background.submit(chain_absorption, env, 2.0)
     assert started.wait(60)
     time.sleep(0.2)
     t = time.perf_counter()
-    job.cancel()
-    assert time.perf_counter() - t < 1.0 and not job.thread.is_alive()
+    background.cancel()
+    assert time.perf_counter() - t < 1.0
+    assert not any(t.is_alive() for t in background.threads)
     with pytest.raises(lin.Cancelled):
-        job.result()
-    # an error in the solve reaches the caller of result(), typed
-    bad = lin.Background(lambda: chain_absorption(env, -1.0, progress=False))
-    with pytest.raises(pw.ArgumentError, match="lr"):
-        bad.result()
+        background.result(job)
+    assert queued.cancelled()  # never started
+    # an error in a call reaches the caller of result(), typed
+    with lin.Background() as other:
+        bad = other.submit(chain_absorption, env, -1.0)
+        with pytest.raises(pw.ArgumentError, match="lr"):
+            other.result(bad)
     # a foreground solve after the cancelled one is not cancelled (the event was the job's)
     res = chain_absorption(env, 1.0, grid=41, eps=0.01, refine=False, progress=False)
     assert math.isfinite(float(res.at(np.zeros(env.theta_dim))[0]))

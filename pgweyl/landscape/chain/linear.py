@@ -129,47 +129,99 @@ class Cancelled(Exception):
     """The caller was interrupted; the worker stops."""
 
 
+def wait(future):
+    """The value of a :class:`concurrent.futures.Future` (its exception raised here),
+    waited for in 0.1 s steps so that Ctrl-C reaches the caller at once."""
+    from concurrent.futures import TimeoutError as Pending
+
+    while True:
+        try:
+            return future.result(timeout=0.1)
+        except Pending:
+            continue
+
+
 class Background:
-    """``fn(*args)`` started in a thread, to run beside work in this one: the chain solve
-    of a study cell beside its Monte Carlo runs. The solve is single-threaded (its
-    batches serial, :func:`pgweyl.exact.kernels.serial_batches`) while the runs use
-    every core, so the two together take about the runs' time plus half the solve's on
-    two cores, instead of the sum. :meth:`result` waits in 0.1 s steps (Ctrl-C reaches
-    the caller at once); :meth:`cancel` stops the solve at its next progress update."""
+    """Calls started in up to ``workers`` daemon threads, to run beside work in this one:
+    the chain solves of a study's cells beside their Monte Carlo runs. A solve is
+    single-threaded (its batches serial, :func:`pgweyl.exact.kernels.serial_batches`)
+    while the runs use every core, so on two cores a solve and the runs together take
+    about the runs' time plus half the solve's instead of the sum, and two solves side
+    by side about one's.
 
-    def __init__(self, fn, *args):
+    :meth:`submit` returns a :class:`concurrent.futures.Future`; :meth:`result` waits
+    for it in 0.1 s steps (Ctrl-C reaches the caller at once, and cancels);
+    :meth:`cancel` stops every call at its next progress update (chunks of an
+    assembly, GMRES iterations) and drops those not started. Used as a context manager
+    it cancels when the block raises, and otherwise waits for its calls."""
+
+    def __init__(self, workers: int = 1):
+        import queue
+
         self.event = threading.Event()
-        self.out = {}
-        self.thread = threading.Thread(
-            target=self._run, args=(fn, args), daemon=True, name="pgweyl-background"
-        )
-        self.thread.start()
+        self.jobs = queue.SimpleQueue()
+        self.futures = []
+        self.threads = [
+            threading.Thread(target=self._work, daemon=True, name=f"pgweyl-background-{i}")
+            for i in range(max(1, int(workers)))
+        ]
+        for t in self.threads:
+            t.start()
 
-    def _run(self, fn, args):
+    def _work(self):
         from pgweyl.exact.kernels import serial_batches
 
         _LOCAL.cancel = self.event
-        try:
-            with serial_batches():
-                self.out["value"] = fn(*args)
-        except BaseException as exc:  # handed to the caller's thread
-            self.out["error"] = exc
+        with serial_batches():
+            while (job := self.jobs.get()) is not None:
+                future, fn, args = job
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as exc:  # handed to the caller's thread
+                    future.set_exception(exc)
 
-    def result(self):
+    def submit(self, fn, *args):
+        """Start ``fn(*args)`` when a worker is free; its Future."""
+        from concurrent.futures import Future
+
+        future = Future()
+        self.futures.append(future)
+        self.jobs.put((future, fn, args))
+        return future
+
+    def result(self, future):
+        """The value of ``future`` (:func:`wait`); Ctrl-C cancels every call."""
         try:
-            while self.thread.is_alive():
-                self.thread.join(0.1)
+            return wait(future)
         except KeyboardInterrupt:
             self.cancel()
             raise
-        if "error" in self.out:
-            raise self.out["error"]
-        return self.out["value"]
+
+    def close(self) -> None:
+        """Wait for every call submitted, and end the workers."""
+        for _ in self.threads:
+            self.jobs.put(None)
+        for t in self.threads:
+            t.join()
 
     def cancel(self) -> None:
-        """Ask the solve to stop, and wait for it to."""
+        """Stop the running calls, drop the waiting ones, and end the workers."""
         self.event.set()
-        self.thread.join()
+        for f in self.futures:
+            f.cancel()
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is None:
+            self.close()
+        else:
+            self.cancel()
+        return False
 
 
 def lu(A):
@@ -377,4 +429,5 @@ __all__ = [
     "solve_iterative",
     "transfer",
     "visit_rows",
+    "wait",
 ]
