@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import math
 import os
+import threading
+from contextlib import contextmanager
 
 from pgweyl import config
 from pgweyl.errors import ArgumentError, ResourceError
@@ -31,19 +33,47 @@ def format_bytes(n: float) -> str:
     return f"{n:.3g} PiB"
 
 
+_SHARE = threading.local()
+
+
+@contextmanager
+def share(parts: int):
+    """While the block lasts, this thread's requests are checked against 1/``parts`` of
+    the budget: for work that runs beside ``parts`` − 1 others like it (the chain solves
+    of :class:`pgweyl.landscape.chain.linear.Background`), so that together they stay
+    within it."""
+    before = getattr(_SHARE, "parts", 1)
+    _SHARE.parts = max(1, int(parts))
+    try:
+        yield
+    finally:
+        _SHARE.parts = before
+
+
+def limit() -> float:
+    """The bytes this thread's requests may use: ``config.MEMORY_BUDGET``, divided inside
+    :func:`share`."""
+    return config.MEMORY_BUDGET / getattr(_SHARE, "parts", 1)
+
+
 def require(needed_bytes: float, what: str, hint: str = "") -> None:
-    """Raise :class:`ResourceError` when ``needed_bytes`` exceeds ``config.MEMORY_BUDGET``.
+    """Raise :class:`ResourceError` when ``needed_bytes`` exceeds ``config.MEMORY_BUDGET``
+    (this thread's :func:`share` of it).
 
     ``what`` names the request ("the interior of A1 at level 100000000 (99999999
     points)"); ``hint`` says what to change."""
     if config.MEMORY_BUDGET_ERROR is not None:
         raise ArgumentError(config.MEMORY_BUDGET_ERROR)
-    budget = config.MEMORY_BUDGET
+    budget = limit()
     if needed_bytes > budget:
         tail = f"; {hint}" if hint else ""
+        parts = getattr(_SHARE, "parts", 1)
+        whose = (
+            f"its 1/{parts} share of the memory budget, " if parts > 1 else "the memory budget of "
+        )
         raise ResourceError(
-            f"{what} needs about {format_bytes(needed_bytes)}, more than the memory budget "
-            f"of {format_bytes(budget)} (pgweyl.config.MEMORY_BUDGET or "
+            f"{what} needs about {format_bytes(needed_bytes)}, more than {whose}"
+            f"{format_bytes(budget)} (pgweyl.config.MEMORY_BUDGET or "
             f"PGWEYL_MEMORY_BUDGET){tail}",
             needed=float(needed_bytes),
             budget=float(budget),

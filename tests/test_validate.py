@@ -1,5 +1,7 @@
 """The validation module and the memory budget: domains, NumPy scalars, one-line errors."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -63,6 +65,23 @@ def test_budget_refuses_with_the_estimate(monkeypatch):
         budget.require(2 << 20, "two MiB", "lower n")
     with pytest.raises(MemoryError):  # catchable as the built-in it stands for
         budget.require(2 << 20, "two MiB")
+
+
+def test_a_share_of_the_budget_is_per_thread_and_named(monkeypatch):
+    monkeypatch.setattr(pw.config, "MEMORY_BUDGET", 4 << 20)
+    seen = {}
+    with budget.share(4):
+        assert budget.limit() == 1 << 20
+        budget.require(1 << 20, "one MiB")
+        with pytest.raises(
+            pw.ResourceError, match=r"more than its 1/4 share of the memory budget, 1\.0"
+        ):
+            budget.require(2 << 20, "two MiB")
+        other = threading.Thread(target=lambda: seen.update(limit=budget.limit()))
+        other.start()
+        other.join()
+    assert budget.limit() == 4 << 20 and seen["limit"] == 4 << 20
+    budget.require(2 << 20, "two MiB")
 
 
 def test_memory_budget_from_the_environment_variable():

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from pgweyl import config, validate
-from pgweyl.budget import require
+from pgweyl.budget import limit, require
 from pgweyl.errors import AccuracyError, ArgumentError, ResourceError
 from pgweyl.exact import bounds
 from pgweyl.exact.distribution import ValueDistribution
@@ -610,7 +610,7 @@ class ExactSolver:
         n = np.arange(horizon + 1, dtype=float)
         entries = np.minimum(self.graph.n_states, (2 * n + 1) ** rank).sum()
         entries += (horizon + 1) * self.graph.n_exits
-        if 16 * entries > config.MEMORY_BUDGET / 2:
+        if 16 * entries > limit() / 2:
             return ("linear", "table")
         return ("table", "linear")
 

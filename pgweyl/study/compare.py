@@ -27,13 +27,20 @@ import numpy as np
 from pgweyl import validate
 from pgweyl._version import __version__
 from pgweyl.env.spec import parse_env_spec
-from pgweyl.errors import ArgumentError
+from pgweyl.errors import ArgumentError, ResourceError
 from pgweyl.landscape.chain.linear import Background
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.landscape.settings import RunSettings, settings_of
 from pgweyl.rules import parse_rule
 from pgweyl.serialize import dataclass_to_dict
-from pgweyl.study.odds import ODDS, GlobalOdds, global_odds, resolved_grid, solve_chain
+from pgweyl.study.odds import (
+    ODDS,
+    GlobalOdds,
+    apart,
+    global_odds,
+    resolved_grid,
+    solve_chain,
+)
 
 
 @dataclass(frozen=True, repr=False)
@@ -141,11 +148,19 @@ def compare(
     shape = (len(rules), len(xs))
     out = {k: np.full(shape, np.nan) for k in _ARRAYS}
     found, index, jobs = {}, {}, {}
-    # Each chain solve is queued as soon as its maxima are known, in one thread beside
+
+    def chain_columns(key, chain) -> dict:  # of cell ``key``, from a Future or True
+        cell = cells[key][0]
+        solved = global_odds(
+            envs[key[1]], cell, found[key], index[key], mc=False, chain=chain, progress=progress
+        )
+        return {k: solved[k] for k in ("p_chain", "grid_error", "grid")}
+
+    # Each chain solve is queued as soon as its maxima are known, in two threads beside
     # this one (Background), and this thread goes on with the maxima of the other cells
     # and then the Monte Carlo runs of every cell: the cores are shared all along, and
     # no cell's runs wait for its solve.
-    with Background() as background:
+    with Background(_chain_workers()) as background:
         for j, env in enumerate(envs):
             v_max = local_maxima(env, basin_samples=0)
             # the rules that ascend V first: their solves start before J_τ's search
@@ -158,16 +173,20 @@ def compare(
                 out["global_distance"][i, j] = dist
                 cell, (_, chain) = cells[i, j]
                 if chain:
-                    jobs[i, j] = background.submit(solve_chain, env, cell, found[i, j], progress)
+                    job = (solve_chain, apart(env), cell, found[i, j], progress)
+                    jobs[i, j] = background.submit(*job)
         odds = {
             key: global_odds(envs[key[1]], cell, found[key], index[key], mc=mc, progress=progress)
             for key, (cell, (mc, _)) in cells.items()
         }
+        alone = []  # solves refused their share of the memory budget: rerun alone below
         for key, job in jobs.items():
-            solved = global_odds(
-                envs[key[1]], cells[key][0], found[key], index[key], mc=False, chain=job
-            )
-            odds[key] |= {k: solved[k] for k in ("p_chain", "grid_error", "grid")}
+            try:
+                odds[key] |= chain_columns(key, job)
+            except ResourceError:
+                alone.append(key)
+    for key in alone:
+        odds[key] |= chain_columns(key, True)
     grids = []
     for (i, j), cell_odds in odds.items():
         grids.append(cell_odds.pop("grid"))
@@ -182,6 +201,15 @@ def compare(
         pgweyl_version=__version__,
         **out,
     )
+
+
+def _chain_workers() -> int:
+    """Chain solves at once beside the runs: two where Numba has two threads or more (a
+    solve is single-threaded; on two cores two of them and the runs share the cores until
+    the end), else one."""
+    import numba
+
+    return 2 if numba.get_num_threads() >= 2 else 1
 
 
 #: The float arrays of a :class:`CompareResult` (rules × x values), NaN until computed.

@@ -22,6 +22,7 @@ Two different numbers answer "converges to maximum j" (docs/theory.md §12):
 
 from __future__ import annotations
 
+import copy
 import math
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -100,6 +101,14 @@ def solve_chain(env, settings: RunSettings, maxima, progress=None):
     )
 
 
+def apart(env):
+    """A copy of ``env`` for a solve in another thread: the exact solver's caches (the
+    first-passage table, grown on demand; the cells' prefixes) are filled lazily and not
+    locked, so two threads must not share them (two solves on one environment raced on
+    them: an IndexError in its cells)."""
+    return copy.deepcopy(env)
+
+
 def solve_limit(env, settings: RunSettings, maxima, progress=None):
     """The ε → 0 limit, :func:`pgweyl.chain_absorption` with ``eps=0.0``, at the step size,
     rule and grid (nodes per axis over the limit's box, default the solver's) of
@@ -158,7 +167,7 @@ def point_odds(
     out["grid"] = None
     if mc and chain is True:  # the chain solve beside the runs
         with Background() as background:
-            job = background.submit(solve_chain, env, settings, maxima, progress)
+            job = background.submit(solve_chain, apart(env), settings, maxima, progress)
             out |= _mc_columns(env, settings, maxima, progress)
             chain = background.result(job)
     elif mc:
@@ -215,6 +224,7 @@ __all__ = [
     "LIMIT_LABEL",
     "ODDS",
     "GlobalOdds",
+    "apart",
     "chain_grid",
     "first_entry_label",
     "global_odds",

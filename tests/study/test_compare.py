@@ -85,6 +85,38 @@ def test_vanilla_monte_carlo_agrees_with_the_chain_solver():
     assert abs(p_mc - p_chain) <= Z * se + grid, (p_mc, p_chain, se, grid)
 
 
+def test_chain_columns_are_the_solver_called_directly_and_survive_a_refused_share(monkeypatch):
+    # compare solves the chain of every cell in background threads (two at once, each
+    # within its share of the memory budget) beside the Monte Carlo runs; a solve
+    # refused its share is solved again alone. Both ways the columns must be exactly
+    # chain_absorption's at θ_0, and the Monte Carlo columns those of method "mc".
+    kw = dict(lrs=[1.0, 2.0], n_runs=400, n_updates=5000, eps=0.02, seed=7, grid=201)
+    res = pw.compare("corridor:level=4", ["vanilla"], method="both", progress=False, **kw)
+    mc = pw.compare("corridor:level=4", ["vanilla"], method="mc", progress=False, **kw)
+    env = pw.load_env("corridor:level=4")
+    maxima = pw.local_maxima(env, basin_samples=0)
+    for j, lr in enumerate(kw["lrs"]):
+        ch = pw.chain_absorption(env, lr, grid=201, eps=0.02, maxima=maxima, progress=False)
+        g = int(np.argmax([m.value for m in maxima]))
+        assert res.p_chain[0, j] == ch.at([0.0, 0.0], env)[g]
+        assert res.grid_error[0, j] == ch.grid_error([0.0, 0.0], env)[g]
+    assert np.array_equal(res.p_mc, mc.p_mc) and np.array_equal(res.ci_low, mc.ci_low)
+    from pgweyl import budget
+
+    shares = []
+
+    def refuse_all(parts):
+        shares.append(parts)
+        return budget_share(10**12)  # no solve fits: each is refused, then solved alone
+
+    budget_share = budget.share
+    monkeypatch.setattr(budget, "share", refuse_all)
+    again = pw.compare("corridor:level=4", ["vanilla"], method="both", progress=False, **kw)
+    assert shares and set(shares) <= {1, 2}  # the workers asked for their shares
+    assert np.array_equal(again.p_chain, res.p_chain)
+    assert np.array_equal(again.grid_error, res.grid_error)
+
+
 def test_knob_axis():
     res = pw.compare(
         "corridor",

@@ -147,7 +147,8 @@ class Background:
     single-threaded (its batches serial, :func:`pgweyl.exact.kernels.serial_batches`)
     while the runs use every core, so on two cores a solve and the runs together take
     about the runs' time plus half the solve's instead of the sum, and two solves side
-    by side about one's.
+    by side about one's. Each worker's requests are checked against its share of the
+    memory budget (:func:`pgweyl.budget.share`): the solves together stay within it.
 
     :meth:`submit` returns a :class:`concurrent.futures.Future`; :meth:`result` waits
     for it in 0.1 s steps (Ctrl-C reaches the caller at once, and cancels);
@@ -169,10 +170,11 @@ class Background:
             t.start()
 
     def _work(self):
+        from pgweyl.budget import share
         from pgweyl.exact.kernels import serial_batches
 
         _LOCAL.cancel = self.event
-        with serial_batches():
+        with serial_batches(), share(len(self.threads)):
             while (job := self.jobs.get()) is not None:
                 future, fn, args = job
                 if not future.set_running_or_notify_cancel():

@@ -22,8 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pgweyl import config
-from pgweyl.budget import require
+from pgweyl.budget import limit, require
 
 
 def first_within(maxima, policies, eps) -> np.ndarray:
@@ -187,7 +186,7 @@ def nodes_per_chunk(env, n_cells: int, chunk: int) -> int:
         f"one node of the chain's transitions ({n_cells} cells of the value distribution)",
         "use a larger tol or a smaller alcove",
     )
-    return max(1, min(int(chunk), int(config.MEMORY_BUDGET // (2 * per_node))))
+    return max(1, min(int(chunk), int(limit() // (2 * per_node))))
 
 
 def estimate_bytes(n_unknown: int, per_row: float, order: int, dim: int, linear: bool) -> float:
