@@ -26,8 +26,10 @@ import numpy as np
 
 from pgweyl import validate
 from pgweyl._version import __version__
+from pgweyl.budget import share
 from pgweyl.env.spec import parse_env_spec
 from pgweyl.errors import ArgumentError, ResourceError
+from pgweyl.exact.kernels import serial_batches
 from pgweyl.landscape.chain.linear import Background
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.landscape.settings import RunSettings, settings_of
@@ -156,11 +158,12 @@ def compare(
         )
         return {k: solved[k] for k in ("p_chain", "grid_error", "grid")}
 
-    # Each chain solve is queued as soon as its maxima are known, in two threads beside
-    # this one (Background), and this thread goes on with the maxima of the other cells
-    # and then the Monte Carlo runs of every cell: the cores are shared all along, and
-    # no cell's runs wait for its solve.
-    with Background(_chain_workers()) as background:
+    # Each chain solve is queued as soon as its maxima are known, in a thread beside this
+    # one (Background, within half the memory budget), and this thread goes on with the
+    # maxima of the other cells and the Monte Carlo runs of every cell: the cores are
+    # shared all along, and no cell's runs wait for its solve. (Two solves at once beside
+    # the runs cost 10 % more CPU: they contend for memory bandwidth.)
+    with Background(1, parts=2) as background:
         for j, env in enumerate(envs):
             v_max = local_maxima(env, basin_samples=0)
             # the rules that ascend V first: their solves start before J_τ's search
@@ -179,7 +182,17 @@ def compare(
             key: global_odds(envs[key[1]], cell, found[key], index[key], mc=mc, progress=progress)
             for key, (cell, (mc, _)) in cells.items()
         }
-        alone = []  # solves refused their share of the memory budget: rerun alone below
+        alone = []  # solves refused their half of the memory budget: solved alone below
+        # The solves not started yet are taken back and solved here, from the last, while
+        # the worker goes on from the first: both cores stay busy to the end.
+        for key in reversed(list(jobs)):
+            if jobs[key].cancel():
+                del jobs[key]
+                try:
+                    with serial_batches(), share(2):
+                        odds[key] |= chain_columns(key, True)
+                except ResourceError:
+                    alone.append(key)
         for key, job in jobs.items():
             try:
                 odds[key] |= chain_columns(key, job)
@@ -201,15 +214,6 @@ def compare(
         pgweyl_version=__version__,
         **out,
     )
-
-
-def _chain_workers() -> int:
-    """Chain solves at once beside the runs: two where Numba has two threads or more (a
-    solve is single-threaded; on two cores two of them and the runs share the cores until
-    the end), else one."""
-    import numba
-
-    return 2 if numba.get_num_threads() >= 2 else 1
 
 
 #: The float arrays of a :class:`CompareResult` (rules × x values), NaN until computed.

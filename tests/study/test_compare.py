@@ -85,36 +85,51 @@ def test_vanilla_monte_carlo_agrees_with_the_chain_solver():
     assert abs(p_mc - p_chain) <= Z * se + grid, (p_mc, p_chain, se, grid)
 
 
-def test_chain_columns_are_the_solver_called_directly_and_survive_a_refused_share(monkeypatch):
-    # compare solves the chain of every cell in background threads (two at once, each
-    # within its share of the memory budget) beside the Monte Carlo runs; a solve
-    # refused its share is solved again alone. Both ways the columns must be exactly
-    # chain_absorption's at θ_0, and the Monte Carlo columns those of method "mc".
-    kw = dict(lrs=[1.0, 2.0], n_runs=400, n_updates=5000, eps=0.02, seed=7, grid=201)
-    res = pw.compare("corridor:level=4", ["vanilla"], method="both", progress=False, **kw)
-    mc = pw.compare("corridor:level=4", ["vanilla"], method="mc", progress=False, **kw)
+def test_chain_columns_are_the_solver_called_directly_however_the_solves_ran(monkeypatch):
+    # compare queues every cell's chain solve in a background thread (within half the
+    # memory budget) beside the Monte Carlo runs, takes back the solves not started yet
+    # and solves them itself (from the last), and solves again alone any refused its
+    # half of the budget. Every way, the columns must be exactly chain_absorption's at
+    # θ_0, and the Monte Carlo columns those of method "mc".
+    from pgweyl import budget
+    from pgweyl.study import compare as compare_module
+
+    kw = dict(lrs=[0.5, 1.0, 2.0], n_runs=400, n_updates=5000, eps=0.02, seed=7, grid=201)
     env = pw.load_env("corridor:level=4")
     maxima = pw.local_maxima(env, basin_samples=0)
-    for j, lr in enumerate(kw["lrs"]):
-        ch = pw.chain_absorption(env, lr, grid=201, eps=0.02, maxima=maxima, progress=False)
-        g = int(np.argmax([m.value for m in maxima]))
-        assert res.p_chain[0, j] == ch.at([0.0, 0.0], env)[g]
-        assert res.grid_error[0, j] == ch.grid_error([0.0, 0.0], env)[g]
+    g = int(np.argmax([m.value for m in maxima]))
+    direct = [
+        pw.chain_absorption(env, lr, grid=201, eps=0.02, maxima=maxima, progress=False)
+        for lr in kw["lrs"]
+    ]
+    p_direct = [ch.at([0.0, 0.0], env)[g] for ch in direct]
+    err_direct = [ch.grid_error([0.0, 0.0], env)[g] for ch in direct]
+    mc = pw.compare("corridor:level=4", ["vanilla"], method="mc", progress=False, **kw)
+    res = pw.compare("corridor:level=4", ["vanilla"], method="both", progress=False, **kw)
+    assert list(res.p_chain[0]) == p_direct and list(res.grid_error[0]) == err_direct
     assert np.array_equal(res.p_mc, mc.p_mc) and np.array_equal(res.ci_low, mc.ci_low)
-    from pgweyl import budget
 
+    # without runs the caller reaches the queue at once: it takes back the last solves
+    taken = []
+    share = compare_module.share
+    monkeypatch.setattr(compare_module, "share", lambda parts: taken.append(parts) or share(parts))
+    only = pw.compare("corridor:level=4", ["vanilla"], method="chain", progress=False, **kw)
+    assert taken and set(taken) == {2}
+    assert list(only.p_chain[0]) == p_direct and np.isnan(only.p_mc).all()
+
+    # no solve fits its share: each is refused, then solved alone with the whole budget
     shares = []
-
-    def refuse_all(parts):
-        shares.append(parts)
-        return budget_share(10**12)  # no solve fits: each is refused, then solved alone
-
     budget_share = budget.share
-    monkeypatch.setattr(budget, "share", refuse_all)
+
+    def refuse(parts):
+        shares.append(parts)
+        return budget_share(10**12)
+
+    monkeypatch.setattr(budget, "share", refuse)
+    monkeypatch.setattr(compare_module, "share", refuse)
     again = pw.compare("corridor:level=4", ["vanilla"], method="both", progress=False, **kw)
-    assert shares and set(shares) <= {1, 2}  # the workers asked for their shares
-    assert np.array_equal(again.p_chain, res.p_chain)
-    assert np.array_equal(again.grid_error, res.grid_error)
+    assert shares and set(shares) == {2}
+    assert list(again.p_chain[0]) == p_direct and list(again.grid_error[0]) == err_direct
 
 
 def test_knob_axis():

@@ -147,8 +147,9 @@ class Background:
     single-threaded (its batches serial, :func:`pgweyl.exact.kernels.serial_batches`)
     while the runs use every core, so on two cores a solve and the runs together take
     about the runs' time plus half the solve's instead of the sum, and two solves side
-    by side about one's. Each worker's requests are checked against its share of the
-    memory budget (:func:`pgweyl.budget.share`): the solves together stay within it.
+    by side about one's. Each worker's requests are checked against 1/``parts`` of the
+    memory budget (default: one part per worker; :func:`pgweyl.budget.share`), so that
+    the solves together — with the caller's, when it solves beside them — stay within it.
 
     :meth:`submit` returns a :class:`concurrent.futures.Future`; :meth:`result` waits
     for it in 0.1 s steps (Ctrl-C reaches the caller at once, and cancels);
@@ -156,9 +157,10 @@ class Background:
     assembly, GMRES iterations) and drops those not started. Used as a context manager
     it cancels when the block raises, and otherwise waits for its calls."""
 
-    def __init__(self, workers: int = 1):
+    def __init__(self, workers: int = 1, parts: int | None = None):
         import queue
 
+        self.parts = int(parts or workers)  # the budget's shares (pgweyl.budget.share)
         self.event = threading.Event()
         self.jobs = queue.SimpleQueue()
         self.futures = []
@@ -174,7 +176,7 @@ class Background:
         from pgweyl.exact.kernels import serial_batches
 
         _LOCAL.cancel = self.event
-        with serial_batches(), share(len(self.threads)):
+        with serial_batches(), share(self.parts):
             while (job := self.jobs.get()) is not None:
                 future, fn, args = job
                 if not future.set_running_or_notify_cancel():
