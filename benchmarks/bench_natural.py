@@ -199,10 +199,10 @@ def bench_runs(n_runs: int = 20) -> dict:
     return out
 
 
-def bench_compare(n_runs: int, rules=RULES) -> dict:
+def _warm_up() -> None:
+    """Compile the runs' kernels outside the timings."""
     import pgweyl as pw
 
-    out = {}
     pw.compare(
         "triangle",
         ["vanilla", "natural"],
@@ -211,7 +211,14 @@ def bench_compare(n_runs: int, rules=RULES) -> dict:
         n_updates=100,
         method="mc",
         progress=False,
-    )  # compile outside the timings
+    )
+
+
+def bench_compare(n_runs: int, rules=RULES) -> dict:
+    import pgweyl as pw
+
+    out = {}
+    _warm_up()
     for rule in rules:
         w0, c0 = time.perf_counter(), time.process_time()
         res = pw.compare("triangle", [rule], lrs=LRS, n_runs=n_runs, progress=False)
@@ -238,15 +245,7 @@ def bench_case(n_runs: int, rules=RULES) -> dict:
     :func:`bench_compare`)."""
     import pgweyl as pw
 
-    pw.compare(
-        "triangle",
-        ["vanilla", "natural"],
-        lrs=[1.0],
-        n_runs=8,
-        n_updates=100,
-        method="mc",
-        progress=False,
-    )
+    _warm_up()
     w0, c0 = time.perf_counter(), time.process_time()
     res = pw.compare("triangle", rules, lrs=LRS, n_runs=n_runs, progress=False)
     wall, cpu = time.perf_counter() - w0, time.process_time() - c0

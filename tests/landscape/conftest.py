@@ -5,10 +5,19 @@ import threading
 import time
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
+import pgweyl as pw
 from pgweyl.landscape.chain.grid import Grid
 from pgweyl.landscape.chain.transitions import assemble
+
+
+@pytest.fixture(scope="module")
+def triangle():
+    """The triangle and its maxima of V (the chain tests' 2-D case)."""
+    env = pw.make_env("triangle")
+    return env, pw.local_maxima(env, basin_samples=0)
 
 
 def interrupt_after(seconds: float) -> dict:

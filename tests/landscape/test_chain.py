@@ -20,12 +20,6 @@ def corridor_result():
     return env, chain_absorption(env, lr=1.0, grid=2001, refine=True, progress=False)
 
 
-@pytest.fixture(scope="module")
-def triangle():
-    env = pw.make_env("triangle")
-    return env, pw.local_maxima(env, basin_samples=0)
-
-
 def test_worked_example_of_theory(corridor_result):
     # THEORY §7: corridor level 8, trap at 2 (r = 0.5), treasure at 6 (r = 1), γ = 0.95,
     # B = 1, no baseline, θ0 = 0, α = 1, absorb at |θ1 − θ2| ≥ 8: P(treasure) ≈ 0.371.

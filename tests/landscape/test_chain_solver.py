@@ -109,12 +109,6 @@ def test_serial_batches_is_per_thread():
     assert use_threads(rows, cols) and seen["other"] is True
 
 
-@pytest.fixture(scope="module")
-def triangle():
-    env = pw.make_env("triangle")
-    return env, pw.local_maxima(env, basin_samples=0)
-
-
 def test_a_background_solve_is_the_foreground_solve_bit_for_bit(triangle):
     env, maxima = triangle
     kw = dict(grid=97, eps=0.01, maxima=maxima, progress=False)
