@@ -123,7 +123,9 @@ def compare(
     — ``lr``, ``theta0``, ``n_updates``, ``n_runs``, ``eps``, ``seed``, ``method``,
     ``grid`` (absent: the defaults of :class:`RunSettings`), not both; each cell runs
     them with its rule and step size. ``method``: "auto" (default), "mc", "chain" or "both"
-    (:meth:`RunSettings.routes`)."""
+    (:meth:`RunSettings.routes`). The cells' chain solves run in a thread beside the
+    Monte Carlo runs, within half the memory budget each (docs/performance.md, "Issue 25,
+    fourth pass"); the numbers are those of each route called alone."""
     settings = settings_of(settings, **run)
     spec = parse_env_spec(env_spec)
     rules = [parse_rule(r) for r in ([rules] if isinstance(rules, str) else rules)]
