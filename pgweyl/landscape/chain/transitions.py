@@ -53,6 +53,23 @@ def _labels(env, thetas, maxima, eps) -> np.ndarray:
     return first_within(maxima, env.policies(thetas), eps)
 
 
+def _lean(env, pi):
+    """(s*, Σ_{s≠s*} π_s (s − s*)) per row of policies ``pi``: the most likely step and
+    the rest of ∇A(θ) = s* + lean, formed from the small probabilities themselves."""
+    vectors = env.steps.vectors.astype(float)
+    top = np.argmax(pi, axis=1)
+    star = vectors[top]  # s* per θ
+    rest = np.where(np.arange(pi.shape[1])[None, :] == top[:, None], 0.0, pi)
+    lean = np.einsum("ts,tsi->ti", rest, vectors[None, :, :] - star[:, None, :])
+    return star, lean
+
+
+def _exit_disp(env, cells) -> np.ndarray:
+    """b − λ per cell, full coordinates (exact integers, as floats)."""
+    points = env.full_points(env.exit_points[cells.exit], cells.n)
+    return (points - env.start).astype(float)
+
+
 def _scores(env, pi, cells):
     """(∇A(θ), score g(b, n)) for policies ``pi`` (rows) and cells, without cancellation.
 
@@ -65,55 +82,78 @@ def _scores(env, pi, cells):
     only takes s* would be n s* − n(s* + O(q)): a difference of two numbers that agree to
     the last bit once the off-vertex mass q falls below ulp(1), and so exactly 0 instead
     of O(n q) — the quiet push that carries the chain into a vertex would vanish."""
-    points = env.full_points(env.exit_points[cells.exit], cells.n)
-    disp = (points - env.start).astype(float)  # b − λ, full coordinates
-    vectors = env.steps.vectors.astype(float)
-    top = np.argmax(pi, axis=1)
-    star = vectors[top]  # s* per θ
-    rest = np.where(np.arange(pi.shape[1])[None, :] == top[:, None], 0.0, pi)
-    lean = np.einsum("ts,tsi->ti", rest, vectors[None, :, :] - star[:, None, :])
-    grad_a = star + lean
+    star, lean = _lean(env, pi)
+    disp = _exit_disp(env, cells)
     n = cells.n.astype(float)
     score = (disp[None, :, :] - n[None, :, None] * star[:, None, :]) - n[None, :, None] * lean[
         :, None, :
     ]
-    return grad_a, score
+    return star + lean, score
 
 
-def _displacements(env, thetas, cells, probs, *, lr, baseline, L, rule=None) -> np.ndarray:
-    """The update of one policy-gradient step from each θ for each cell, in effective
-    coordinates (the update rule lives here and only here; :mod:`pgweyl.rules`).
+def _rule_parts(env, thetas, cells, probs, *, lr, rule=None) -> tuple:
+    """What one update from each θ needs besides the cell (the update rule lives here and
+    in :func:`_moves`; :mod:`pgweyl.rules`): (s*, lean, F(θ)⁺ or None, α τ ∇H(θ) or None).
 
-    With one episode per update, constant step size α = ``lr`` and the score
-    g(b, n) = (b − λ) − n ∇A(θ), ∇A(θ) = E_{π_θ}[s]:
+    - natural: F(θ) = E_θ[T] Cov_{π_θ}(S) (Wald), E_θ[T] = Σ_c P_θ(c) n_c over the node's
+      cells (the tail left out is ≤ ``tol``, so E[T] is low by at most E[T; T > N]), ⁺ the
+      pseudo-inverse (rcond 1e−12, as in the simulator; the gauge direction gets no step);
+    - entropy: ∇H(θ) = −Σ_s π(s) log π(s) (s − ∇A(θ)).
 
-    - vanilla:  Δθ = α (G(b, n) − β) g(b, n);
-    - natural:  Δθ = α F(θ)⁺ (G(b, n) − β) g(b, n),  F(θ) = E_θ[T] Cov_{π_θ}(S) (Wald),
-      E_θ[T] = Σ_c P_θ(c) n_c over the node's cells (the tail left out is ≤ ``tol``, so
-      E[T] is low by at most E[T; T > N]), ⁺ the pseudo-inverse (rcond 1e−12, as in the
-      simulator; the gauge direction gets no step);
-    - entropy:  Δθ = α ((G(b, n) − β) g(b, n) + τ ∇H(θ)),
-      ∇H(θ) = −Σ_s π(s) log π(s) (s − ∇A(θ));
-
-    and dy = L Δθ, returned as an array (len(thetas) × len(cells) × dim). ``probs``
-    (len(thetas) × len(cells)) are the cells' probabilities at each θ."""
+    ``probs`` (len(thetas) × len(cells)) are the cells' probabilities at each θ."""
     kind = "vanilla" if rule is None else rule.kind
     vectors = env.steps.vectors.astype(float)
     pi = env.policies(thetas)
-    grad_a, score = _scores(env, pi, cells)
-    dtheta = lr * (cells.ret - baseline)[None, :, None] * score
+    star, lean = _lean(env, pi)
+    inv = drift = None
     if kind == "natural":
-        centred = vectors[None, :, :] - grad_a[:, None, :]  # s − ∇A, per θ
+        centred = vectors[None, :, :] - (star + lean)[:, None, :]  # s − ∇A, per θ
         cov = np.einsum("ts,tsi,tsj->tij", pi, centred, centred)
         mean_t = probs @ cells.n.astype(float)
         fisher = mean_t[:, None, None] * cov
         inv = np.linalg.pinv(fisher, rcond=1e-12, hermitian=True)
-        dtheta = np.einsum("tij,tcj->tci", inv, dtheta)
     elif kind == "entropy":
         logp = np.log(np.where(pi > 0, pi, 1.0))
-        centred = vectors[None, :, :] - grad_a[:, None, :]
+        centred = vectors[None, :, :] - (star + lean)[:, None, :]
         grad_h = -np.einsum("ts,ts,tsi->ti", pi, logp, centred)
-        dtheta = dtheta + (lr * rule.tau) * grad_h[:, None, :]
+        drift = (lr * rule.tau) * grad_h
+    return star, lean, inv, drift
+
+
+def _moves(parts, disp, n, w, t, mass=None) -> np.ndarray:
+    """Δθ of updates from the nodes ``t`` (indices into the rows of ``parts``, from
+    :func:`_rule_parts`) for episodes with b − λ = ``disp`` (… × dim), length ``n`` and
+    weight ``w`` = α (G − β) (arrays that broadcast together):
+
+    - vanilla:  Δθ = w g,  g = (b − λ − n s*) − n lean (:func:`_scores`);
+    - natural:  Δθ = F(θ)⁺ w g;
+    - entropy:  Δθ = w g + α τ ∇H(θ).
+
+    With ``mass`` (per node) the arguments are sums over a node's lumped cells —
+    ``disp`` = Σ_c p_c w_c (b_c − λ), ``n`` = Σ_c p_c w_c n_c, ``w`` = 1 — and the result
+    is Σ_c p_c Δθ_c (each term is linear in the cell; the entropy drift counts ``mass``
+    times)."""
+    star, lean, inv, drift = parts
+    score = (disp - n[..., None] * star[t]) - n[..., None] * lean[t]
+    dtheta = w[..., None] * score
+    if inv is not None:
+        dtheta = np.einsum("...ij,...j->...i", inv[t], dtheta)
+    if drift is not None:
+        dtheta = dtheta + (drift[t] if mass is None else mass[..., None] * drift[t])
+    return dtheta
+
+
+def _displacements(env, thetas, cells, probs, *, lr, baseline, L, rule=None) -> np.ndarray:
+    """The update of one policy-gradient step from each θ for each cell, in effective
+    coordinates: :func:`_moves` for every (θ, cell), dy = L Δθ, an array (len(thetas) ×
+    len(cells) × dim). With one episode per update, constant step size α = ``lr`` and
+    baseline β; ``probs`` (len(thetas) × len(cells)) are the cells' probabilities at each
+    θ (the natural rule's E_θ[T])."""
+    parts = _rule_parts(env, thetas, cells, probs, lr=lr, rule=rule)
+    w = lr * (cells.ret - baseline)
+    t = np.arange(len(thetas))[:, None]
+    n = cells.n.astype(float)
+    dtheta = _moves(parts, _exit_disp(env, cells)[None], n[None], w[None], t)
     return dtheta @ L.T
 
 
@@ -311,13 +351,21 @@ def assemble(
             tail = np.where(stuck_row, 0.0, tail)
         tail_max = max(tail_max, float(tail.max()))
         sigma_all[start : start + n_rows] = sigma
-        dy = _displacements(env, th, cells, prob, lr=lr, baseline=baseline, L=L, rule=rule)
         threshold = min_prob * (sigma if relative else np.ones(n_rows))
         big = prob >= threshold[:, None]
         big[np.arange(n_rows), top] = True  # the most likely cell is never lumped
         big[stuck_row] = False
         r, c = np.nonzero(big)
-        p, dl = prob[r, c], dy[r, c]
+        # The moves of the cells kept (~1 in 6 on the triangle), and one per node for the
+        # rest: never the whole nodes × cells array of :func:`_displacements`.
+        parts = _rule_parts(env, th, cells, prob, lr=lr, rule=rule)
+        w = lr * (cells.ret - baseline)
+        n_cell = cells.n.astype(float)
+        disp = _exit_disp(env, cells)
+        p = prob[r, c]
+        # einsum, not BLAS: each row's bits must not depend on the chunk (test_chain)
+        with np.errstate(over="ignore", invalid="ignore"):  # a natural step near a face
+            dl = np.einsum("pi,ei->pe", _moves(parts, disp[c], n_cell[c], w[c], r), L)
         # Lump the small cells of each node into one landing point at their mean.
         small = np.where(big, 0.0, prob)
         small[stuck_row] = 0.0
@@ -326,8 +374,12 @@ def assemble(
         defect[start : start + n_rows] = mass + tail
         has = mass > 0
         if has.any():
+            rows = np.flatnonzero(has)
+            weighted = small[has] * w[None, :]
+            sums = np.einsum("hc,ci->hi", weighted, disp), np.einsum("hc,c->h", weighted, n_cell)
             with np.errstate(over="ignore", invalid="ignore"):  # a natural step near a face
-                mean = np.einsum("nc,ncd->nd", small[has], dy[has]) / mass[has, None]
+                total = _moves(parts, *sums, np.ones(len(rows)), rows, mass[has])
+                mean = np.einsum("hi,ei->he", total, L) / mass[has, None]
             r = np.concatenate([r, np.flatnonzero(has)])
             p = np.concatenate([p, mass[has]])
             dl = np.concatenate([dl, mean])
