@@ -673,12 +673,12 @@ def _run(walk, payoff, rule, graph, targets, sampler, theta0, n_updates, record_
             stop = it if hit >= 0 else -1
             break
         if graph is not None:
-            if sampler is None:
-                if quiet and alpha == q_alpha and beta == q_beta:
-                    if _quiet_again(cdf, m_top, q_steps, st):
-                        ret_sum += q_sum
-                        ret_count += batch
-                        continue
+            if sampler is None:  # (apart: Numba prunes a branch on a bare ``is None``)
+                same = quiet and alpha == q_alpha and beta == q_beta
+                if same and _quiet_again(cdf, m_top, q_steps, st):
+                    ret_sum += q_sum
+                    ret_count += batch
+                    continue
         for c in range(dim):
             grad[c] = 0.0
         all_top = True

@@ -26,10 +26,8 @@ import numpy as np
 
 from pgweyl import validate
 from pgweyl._version import __version__
-from pgweyl.budget import share
 from pgweyl.env.spec import parse_env_spec
 from pgweyl.errors import ArgumentError, ResourceError
-from pgweyl.exact.kernels import serial_batches
 from pgweyl.landscape.chain.linear import Background
 from pgweyl.landscape.maxima import local_maxima
 from pgweyl.landscape.settings import RunSettings, settings_of
@@ -185,21 +183,22 @@ def compare(
             for key, (cell, (mc, _)) in cells.items()
         }
         alone = []  # solves refused their half of the memory budget: solved alone below
+
+        def settle(key, chain):
+            try:
+                odds[key] |= chain_columns(key, chain)
+            except ResourceError:
+                alone.append(key)
+
         # The solves not started yet are taken back and solved here, from the last, while
         # the worker goes on from the first: both cores stay busy to the end.
         for key in reversed(list(jobs)):
             if jobs[key].cancel():
                 del jobs[key]
-                try:
-                    with serial_batches(), share(2):
-                        odds[key] |= chain_columns(key, True)
-                except ResourceError:
-                    alone.append(key)
+                with background.beside():
+                    settle(key, True)
         for key, job in jobs.items():
-            try:
-                odds[key] |= chain_columns(key, job)
-            except ResourceError:
-                alone.append(key)
+            settle(key, job)
     for key in alone:
         odds[key] |= chain_columns(key, True)
     grids = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -92,7 +93,6 @@ def test_chain_columns_are_the_solver_called_directly_however_the_solves_ran(mon
     # half of the budget. Every way, the columns must be exactly chain_absorption's at
     # θ_0, and the Monte Carlo columns those of method "mc".
     from pgweyl import budget
-    from pgweyl.study import compare as compare_module
 
     kw = dict(lrs=[0.5, 1.0, 2.0], n_runs=400, n_updates=5000, eps=0.02, seed=7, grid=201)
     env = pw.load_env("corridor:level=4")
@@ -110,11 +110,17 @@ def test_chain_columns_are_the_solver_called_directly_however_the_solves_ran(mon
     assert np.array_equal(res.p_mc, mc.p_mc) and np.array_equal(res.ci_low, mc.ci_low)
 
     # without runs the caller reaches the queue at once: it takes back the last solves
-    taken = []
-    share = compare_module.share
-    monkeypatch.setattr(compare_module, "share", lambda parts: taken.append(parts) or share(parts))
+    taken = []  # (thread, parts) of every share of the budget asked for
+    share = budget.share
+
+    def record(parts):
+        taken.append((threading.current_thread() is threading.main_thread(), parts))
+        return share(parts)
+
+    monkeypatch.setattr(budget, "share", record)
     only = pw.compare("corridor:level=4", ["vanilla"], method="chain", progress=False, **kw)
-    assert taken and set(taken) == {2}
+    assert (True, 2) in taken and {parts for _, parts in taken} == {2}  # the caller took one
+    monkeypatch.setattr(budget, "share", share)
     assert list(only.p_chain[0]) == p_direct and np.isnan(only.p_mc).all()
 
     # no solve fits its share: each is refused, then solved alone with the whole budget
@@ -126,7 +132,6 @@ def test_chain_columns_are_the_solver_called_directly_however_the_solves_ran(mon
         return budget_share(10**12)
 
     monkeypatch.setattr(budget, "share", refuse)
-    monkeypatch.setattr(compare_module, "share", refuse)
     again = pw.compare("corridor:level=4", ["vanilla"], method="both", progress=False, **kw)
     assert shares and set(shares) == {2}
     assert list(again.p_chain[0]) == p_direct and list(again.grid_error[0]) == err_direct

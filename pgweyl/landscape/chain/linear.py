@@ -32,7 +32,9 @@ import math
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -171,12 +173,19 @@ class Background:
         for t in self.threads:
             t.start()
 
-    def _work(self):
+    @contextmanager
+    def beside(self):
+        """How a call runs beside the others — its batches serial, its share of the
+        memory budget — in the workers, and in the caller's thread when it takes one on."""
         from pgweyl.budget import share
         from pgweyl.exact.kernels import serial_batches
 
-        _LOCAL.cancel = self.event
         with serial_batches(), share(self.parts):
+            yield
+
+    def _work(self):
+        _LOCAL.cancel = self.event
+        with self.beside():
             while (job := self.jobs.get()) is not None:
                 future, fn, args = job
                 if not future.set_running_or_notify_cancel():
@@ -246,19 +255,19 @@ class Level:
     """One grid of the V-cycle: the multilinear operator ``A`` (CSR, sorted), its
     diagonal, the Gauss–Seidel order, and the transfer to the next coarser level
     (``prolong``: coarse unknowns → these unknowns; ``restrict``: its transpose,
-    rows normalised). ``rows`` (set on creation) are A's off-diagonal entries in the
-    order the sweeps visit them, the smallest left out (:func:`visit_rows`)."""
+    rows normalised). ``rows``: A's off-diagonal entries in the order the sweeps visit
+    them, the smallest left out (:func:`visit_rows`), built on the first sweep (the base
+    of the V-cycle is solved by its LU and never swept)."""
 
     A: object
     diag: np.ndarray
     order: np.ndarray
     prolong: object = None
     restrict: object = None
-    rows: tuple = ()
 
-    def __post_init__(self):
-        if not self.rows:
-            self.rows = visit_rows(self.A, self.order)
+    @cached_property
+    def rows(self) -> tuple:
+        return visit_rows(self.A, self.order)
 
 
 def visit_rows(A, order, drop: float = SMOOTHER_DROP) -> tuple:

@@ -83,11 +83,9 @@ def _scores(env, pi, cells):
     the last bit once the off-vertex mass q falls below ulp(1), and so exactly 0 instead
     of O(n q) — the quiet push that carries the chain into a vertex would vanish."""
     star, lean = _lean(env, pi)
-    disp = _exit_disp(env, cells)
     n = cells.n.astype(float)
-    score = (disp[None, :, :] - n[None, :, None] * star[:, None, :]) - n[None, :, None] * lean[
-        :, None, :
-    ]
+    t = np.arange(len(pi))[:, None]
+    score = _moves((star, lean, None, None), _exit_disp(env, cells)[None], n[None], 1.0, t)
     return star + lean, score
 
 
@@ -106,15 +104,14 @@ def _rule_parts(env, thetas, cells, probs, *, lr, rule=None) -> tuple:
     pi = env.policies(thetas)
     star, lean = _lean(env, pi)
     inv = drift = None
+    centred = vectors[None, :, :] - (star + lean)[:, None, :]  # s − ∇A, per θ
     if kind == "natural":
-        centred = vectors[None, :, :] - (star + lean)[:, None, :]  # s − ∇A, per θ
         cov = np.einsum("ts,tsi,tsj->tij", pi, centred, centred)
         mean_t = probs @ cells.n.astype(float)
         fisher = mean_t[:, None, None] * cov
         inv = np.linalg.pinv(fisher, rcond=1e-12, hermitian=True)
     elif kind == "entropy":
         logp = np.log(np.where(pi > 0, pi, 1.0))
-        centred = vectors[None, :, :] - (star + lean)[:, None, :]
         grad_h = -np.einsum("ts,ts,tsi->ti", pi, logp, centred)
         drift = (lr * rule.tau) * grad_h
     return star, lean, inv, drift
@@ -135,7 +132,7 @@ def _moves(parts, disp, n, w, t, mass=None) -> np.ndarray:
     times)."""
     star, lean, inv, drift = parts
     score = (disp - n[..., None] * star[t]) - n[..., None] * lean[t]
-    dtheta = w[..., None] * score
+    dtheta = np.asarray(w)[..., None] * score
     if inv is not None:
         dtheta = np.einsum("...ij,...j->...i", inv[t], dtheta)
     if drift is not None:
@@ -378,9 +375,9 @@ def assemble(
             weighted = small[has] * w[None, :]
             sums = np.einsum("hc,ci->hi", weighted, disp), np.einsum("hc,c->h", weighted, n_cell)
             with np.errstate(over="ignore", invalid="ignore"):  # a natural step near a face
-                total = _moves(parts, *sums, np.ones(len(rows)), rows, mass[has])
+                total = _moves(parts, *sums, 1.0, rows, mass[has])
                 mean = np.einsum("hi,ei->he", total, L) / mass[has, None]
-            r = np.concatenate([r, np.flatnonzero(has)])
+            r = np.concatenate([r, rows])
             p = np.concatenate([p, mass[has]])
             dl = np.concatenate([dl, mean])
         landing += len(r)
