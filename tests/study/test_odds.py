@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 
+import numba
 import numpy as np
 import pytest
 
 import pgweyl as pw
 from pgweyl.landscape.settings import RunSettings
 from pgweyl.landscape.shares import Shares, share_fields
-from pgweyl.study.odds import ODDS, global_odds, limit_refusal, point_odds
+from pgweyl.study.odds import ODDS, _read_only_arrays, apart, global_odds, limit_refusal, point_odds
 
 SETTINGS = RunSettings(lr=0.5, n_updates=1500, n_runs=300, seed=7, eps=0.05, grid=101)
 
@@ -126,3 +127,22 @@ def test_shares_record_is_shared_and_sums_to_one():
     assert (shares.ci_low <= shares.probabilities).all()
     assert (shares.probabilities <= shares.ci_high).all()
     assert issubclass(pw.ConvergenceResult, Shares)
+
+
+def test_a_copy_for_another_thread_shares_no_cache_and_gives_kernels_the_same_types():
+    """apart(env) must not share the exact solver's lazily grown caches (two threads
+    raced on them), but its arrays must reach the kernels with the types of the
+    original's: a read-only array copied is writeable, another Numba type, and every
+    kernel it reaches compiles again (the table kernel did, 1.4 s, in each compare)."""
+    env = pw.make_env("triangle", level=5)
+    env.value(np.zeros(env.theta_dim))
+    twin = apart(env)
+    assert twin._solver_obj is not env._solver_obj
+    assert twin._solver_obj.table is not env._solver_obj.table
+    assert twin.graph.succ is env.graph.succ and twin.start is env.start
+    shared = {id(a) for a in _read_only_arrays(env)}
+    assert len(shared) >= 10  # the graph, alcove, steps, start, rewards, the solver's deltas
+    assert {id(a) for a in _read_only_arrays(twin)} == shared
+    theta = np.array([0.2, -0.1, -0.1])
+    assert twin.value(theta) == env.value(theta)
+    assert numba.typeof(twin.graph.succ) == numba.typeof(env.graph.succ)
