@@ -1,6 +1,7 @@
 """Issue 25 item 6: a sweep on the Dask default against a plain loop over the same points.
 
     python benchmarks/bench_sweep.py [--before DIR] [--rounds 1] [--runs 12000] [--gammas G ...]
+    python benchmarks/bench_sweep.py --floors [--runs 12000] [--gammas G ...]
 
 **What is compared.** The same grid — the corridor at levels 6…13 (8 points, one
 environment each; with ``--gammas``, times each discount given: 32 points for four, to
@@ -34,6 +35,14 @@ parallelism), and ``here / loop``. The points' Monte Carlo probabilities are com
 across variants and must be the same bits (seeds are keyed by values). Rounds alternate
 the variants (and ``--before``'s checkout, run with its own ``PYTHONPATH``) so they see
 the same load; the median over rounds is reported.
+
+**The floor** (``--floors``). What the Dask default must do that the loop does not, before
+any cluster, store or point: its process imports distributed, xarray and zarr (to start
+a cluster and return a Dataset), and each worker is a new interpreter that imports
+distributed and pgweyl. Each is timed in fresh interpreters (CPU s of the child, median
+of 5), the loop once as above, and the lowest ratio the Dask default could reach is
+printed: (loop + those imports) / loop, for N worker processes and for a threaded
+in-process cluster (no worker interpreters).
 """
 
 from __future__ import annotations
@@ -155,6 +164,47 @@ def _measure(name: str, root: str, runs: int, workers: int, gammas=()) -> dict:
     return res
 
 
+#: Imports timed by ``--floors``: what the loop's process needs, what the Dask default's
+#: process needs, what each of its workers needs.
+FLOOR_IMPORTS = {
+    "loop": "import pgweyl.study.sweep.compute",
+    "sweep": "import pgweyl.study.sweep.compute, distributed, xarray, zarr, dask.array",
+    "worker": "import distributed, pgweyl.study.sweep.compute",
+}
+
+
+def _child_cpu(code: str, env: dict) -> float:
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, cwd=HERE)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def floors(runs: int, workers: int, gammas=()) -> dict:
+    """The imports the Dask default adds to the loop, and the ratio they alone impose."""
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    env["NUMBA_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // workers))
+    cpu = {
+        name: statistics.median(_child_cpu(code, env) for _ in range(5))
+        for name, code in FLOOR_IMPORTS.items()
+    }
+    _measure("loop", ROOT, runs, workers, gammas)  # Numba's cache warm, untimed
+    loop = _measure("loop", ROOT, runs, workers, gammas)["cpu"]
+    parent = cpu["sweep"] - cpu["loop"]
+    out = {
+        "imports_cpu_s": {k: round(v, 3) for k, v in cpu.items()},
+        "loop_cpu_s": round(loop, 2),
+        "workers": workers,
+        "floor, worker processes": round((loop + parent + workers * cpu["worker"]) / loop, 3),
+        "floor, threaded cluster": round((loop + parent) / loop, 3),
+    }
+    for k, v in out.items():
+        print(f"{k}: {v}")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--before", help="a checkout of an earlier version to measure too")
@@ -162,6 +212,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=12000)
     ap.add_argument("--workers", type=int, default=0, help="0: the Dask default's count")
     ap.add_argument("--gammas", type=float, nargs="*", default=[], help="a second axis")
+    ap.add_argument("--floors", action="store_true", help="the imports' floor of the ratio")
     ap.add_argument("--variant", help=argparse.SUPPRESS)
     ap.add_argument("--out", help=argparse.SUPPRESS)
     a = ap.parse_args()
@@ -172,6 +223,9 @@ def main() -> None:
     from pgweyl.budget import max_workers
 
     workers = a.workers or max_workers()
+    if a.floors:
+        print(json.dumps(floors(a.runs, workers, a.gammas)))
+        return
     roots = {"after": ROOT}
     if a.before:
         roots = {"before": os.path.abspath(a.before), **roots}
