@@ -113,11 +113,11 @@ def apart(env):
     return copy.deepcopy(env, memo)
 
 
-def _read_only_arrays(obj, seen=None, depth=0):
+def _read_only_arrays(obj, seen=None):
     """The read-only ndarrays reachable from ``obj`` through attributes, dicts, lists and
-    tuples (a few levels: the environment's parts and their caches)."""
+    tuples: where ``copy.deepcopy`` would reach them (no depth limit, as it has none)."""
     seen = set() if seen is None else seen
-    if id(obj) in seen or depth > 6:
+    if id(obj) in seen:
         return
     seen.add(id(obj))
     if isinstance(obj, np.ndarray):
@@ -133,7 +133,7 @@ def _read_only_arrays(obj, seen=None, depth=0):
     else:
         return
     for item in items:
-        yield from _read_only_arrays(item, seen, depth + 1)
+        yield from _read_only_arrays(item, seen)
 
 
 def solve_limit(env, settings: RunSettings, maxima, progress=None):
